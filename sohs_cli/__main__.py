@@ -1,0 +1,3 @@
+from sohs_cli.cli.app import main
+
+main()

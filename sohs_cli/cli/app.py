@@ -1,0 +1,51 @@
+"""The ``sohs`` command. ``sohs --version`` answers before typer/rich/lxml are imported."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--version"]:
+        from sohs_cli import __version__
+
+        print(f"sohs {__version__}")
+        return
+    app = build_app()
+    app()
+
+
+def build_app() -> Any:
+    import typer
+
+    from sohs_cli import __version__
+    from sohs_cli.cli import output
+
+    app = typer.Typer(
+        name="sohs",
+        help="Validate, sign and submit Vietnamese health records (QĐ 4750/3176, KSK QĐ 2062) "
+        "to the national receiving systems. / Kiểm tra, ký số và gửi hồ sơ XML.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    def version_cb(value: bool) -> None:
+        if value:
+            print(f"sohs {__version__}")
+            raise typer.Exit()
+
+    @app.callback()
+    def root(
+        version: bool = typer.Option(False, "--version", callback=version_cb, is_eager=True,
+                                     help="Print the version and exit."),
+        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors."),
+    ) -> None:
+        output.DEBUG["on"] = debug
+
+    from sohs_cli.cli import validate as validate_cmd
+
+    validate_cmd.register(app)
+    return app

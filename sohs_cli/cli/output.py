@@ -1,0 +1,59 @@
+"""Consoles and the one error boundary that turns a SohsError into a line and an exit code."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+from rich.console import Console
+from rich.markup import escape
+
+from sohs_cli.errors import ExitCode, SohsError
+
+T = TypeVar("T")
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+DEBUG = {"on": False}
+
+
+def fail(exc: SohsError) -> NoReturn:
+    stderr.print(f"[bold red]error:[/] {escape(exc.message)}")
+    if exc.hint:
+        stderr.print(f"[dim]hint: {escape(exc.hint)}[/]")
+    raise SystemExit(int(exc.exit_code))
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    """Run a command body: expected failures -> message + exit code; bugs -> 70 (trace with --debug)."""
+    try:
+        return fn()
+    except SohsError as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        stderr.print("interrupted (đã dừng)")
+        raise SystemExit(int(ExitCode.INTERRUPTED)) from None
+    except (SystemExit, BrokenPipeError):
+        raise
+    except Exception as exc:  # a bug: say so, never a bare traceback unless asked
+        if DEBUG["on"]:
+            traceback.print_exc()
+        stderr.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}")
+        stderr.print("[dim]this is a bug in sohs; please report it with the output of --debug[/]")
+        raise SystemExit(int(ExitCode.INTERNAL)) from None
+
+
+def write_output(text: str | bytes, output: str | None) -> None:
+    """Results go to stdout, or to --output FILE (written atomically)."""
+    if output is None:
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    from sohs_cli.fileio import atomic_write
+
+    atomic_write(output, text.encode("utf-8") if isinstance(text, str) else text)

@@ -1,0 +1,139 @@
+"""``sohs validate``: prove exports valid before the portal sees them."""
+
+from __future__ import annotations
+
+import io
+import sys
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import typer
+from rich.markup import escape
+
+from sohs_cli.cli import output
+
+if TYPE_CHECKING:
+    from sohs_cli.validation.report import FileReport
+
+
+class Standard(StrEnum):
+    auto = "auto"
+    s4750 = "4750"
+    s3176 = "3176"
+
+
+class Format(StrEnum):
+    human = "human"
+    json = "json"
+    junit = "junit"
+    sarif = "sarif"
+
+
+def _human_line(report: FileReport, lang: str) -> None:
+    from sohs_cli.i18n import pick
+
+    tag = "[green]PASS[/]" if report.valid else "[red]FAIL[/]"
+    std = f", {pick(lang, 'standard', 'chuẩn')} {report.standard}" if report.standard else ""
+    meta = f"[dim]({report.kind}{std})[/]"
+    extra = ""
+    if report.errors:
+        extra = f" {len(report.errors)} {pick(lang, 'error(s)', 'lỗi')}"
+    if report.warnings:
+        extra += f" {len(report.warnings)} {pick(lang, 'warning(s)', 'cảnh báo')}"
+    output.stdout.print(f"{tag} {escape(report.path)} {meta}{extra}")
+    for f in report.findings:
+        mark = "[red]✗[/]" if f.severity == "error" else "[yellow]![/]"
+        output.stdout.print(f"  {mark} [dim]{escape(f.code)}[/] {escape(f.message(lang))}")
+        if f.hint:
+            output.stdout.print(f"    [dim]{pick(lang, 'hint', 'gợi ý')}: {escape(f.hint)}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def validate(
+        paths: list[str] = typer.Argument(None, help="Files, folders (recursive), glob patterns, or - for stdin."),
+        from_list: str | None = typer.Option(None, "--from-list", help="Read more paths from FILE, one a line."),
+        standard: Standard = typer.Option(Standard.auto, "--standard",
+                                          help="Table version; auto: by the episode's NGAY_RA (3176 from 2025-01-01)."),
+        no_rules: bool = typer.Option(False, "--no-rules", help="XSD only; skip the business rules."),
+        fmt: Format = typer.Option(Format.human, "--format", "-f", help="Output format."),
+        out: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE, not stdout."),
+        jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Validate in N processes."),
+        max_size: int = typer.Option(50, "--max-size", min=1, help="Largest accepted file, in MB."),
+        lang: str | None = typer.Option(None, "--lang", help="vi or en (default: SOHS_LANG, then the locale)."),
+        list_rules: bool = typer.Option(False, "--list-rules", help="Print the business rules and exit."),
+    ) -> None:
+        """Validate XML against the official schemas and business rules (exit 0 valid, 1 invalid).
+
+        Kiểm tra hồ sơ XML theo lược đồ chuẩn và quy tắc nghiệp vụ.
+        """
+
+        def body() -> None:
+            from sohs_cli.errors import ExitCode, UsageError
+            from sohs_cli.i18n import pick, resolve_lang
+            from sohs_cli.inputs import expand, read_list
+            from sohs_cli.validation.engine import ValidateOptions, validate_many
+            from sohs_cli.xmlsafe import ParseLimits
+
+            language = resolve_lang(lang)
+            if list_rules:
+                from sohs_cli.validation.rules import RULES
+
+                for r in RULES:
+                    output.stdout.print(f"{r.id:34} {r.severity:8} {escape(pick(language, r.title_en, r.title_vi))}")
+                return
+            sources = list(paths or [])
+            if from_list:
+                sources += read_list(from_list)
+            if not sources:
+                raise UsageError("no file to validate", hint="give files, folders or patterns, or - for stdin")
+            files = list(expand(sources))
+            if out is None and fmt == Format.human and not files:
+                raise UsageError("the folders hold no .xml file")
+            options = ValidateOptions(standard=standard.value, rules=not no_rules,
+                                      limits=ParseLimits(max_bytes=max_size * 1024 * 1024))
+            reports = validate_many(files, options, jobs=jobs)
+            valid = invalid = 0
+            if fmt == Format.human and out is None:
+                for rep in reports:
+                    _human_line(rep, language)
+                    valid += rep.valid
+                    invalid += not rep.valid
+                colour = "green" if not invalid else "red"
+                output.stdout.print(
+                    f"[{colour}]{valid + invalid} {pick(language, 'file(s)', 'tệp')}: {valid} "
+                    f"{pick(language, 'valid', 'hợp lệ')}, {invalid} {pick(language, 'invalid', 'không hợp lệ')}[/]")
+            elif fmt == Format.json:
+                from sohs_cli.reporting.json_report import JsonWriter
+
+                buf: io.StringIO | None = io.StringIO() if out else None
+                writer = JsonWriter(buf if buf is not None else sys.stdout, language)
+                for rep in reports:
+                    writer.add(rep)
+                writer.close()
+                valid, invalid = writer.valid, writer.count - writer.valid
+                if buf is not None:
+                    output.write_output(buf.getvalue(), out)
+            else:
+                collected = list(reports)
+                valid = sum(r.valid for r in collected)
+                invalid = len(collected) - valid
+                if fmt == Format.junit:
+                    from sohs_cli.reporting import junit
+
+                    output.write_output(junit.render(collected, language), out)
+                elif fmt == Format.sarif:
+                    from sohs_cli.reporting import sarif
+
+                    output.write_output(sarif.render(collected, language), out)
+                else:  # human to a file: plain text
+                    lines = []
+                    for rep in collected:
+                        lines.append(f"{'PASS' if rep.valid else 'FAIL'} {rep.path} ({rep.kind})")
+                        lines += [f"  {f.severity} {f.code} {f.message(language)}" for f in rep.findings]
+                    lines.append(f"{len(collected)} file(s): {valid} valid, {invalid} invalid")
+                    output.write_output("\n".join(lines), out)
+            if invalid:
+                raise SystemExit(int(ExitCode.FINDINGS))
+
+        output.guarded(body)

@@ -1,0 +1,264 @@
+"""Document kinds, their detection from the root element, and the two submission envelopes.
+
+Kinds and roots come from CV 1245/BHXH-CNTT §3.5 (BHXH tables) and the QĐ 2062 checkup blocks
+(DOMAIN.md §1.5, §4.2). An envelope (``GIAMDINHHS``, ``KHAMSUCKHOE``) holds one or more ``HOSO``;
+each ``FILEHOSO`` carries one inner document as single-line base64 in ``NOIDUNGFILE``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from sohs_cli.errors import InputError, UsageError
+from sohs_cli.xmlsafe import ParseLimits, parse_bytes
+
+GIAMDINHHS = "GIAMDINHHS"
+KHAMSUCKHOE = "KHAMSUCKHOE"
+ENVELOPES = (GIAMDINHHS, KHAMSUCKHOE)
+
+#: root element -> document kind (the LOAIHOSO it travels under)
+BHXH_ROOTS: dict[str, str] = {
+    "CHI_TIEU_TRANG_THAI_KCB": "XML0",
+    "TONG_HOP": "XML1",
+    "CHITIEU_CHITIET_THUOC": "XML2",
+    "CHITIEU_CHITIET_DVKT_VTYT": "XML3",
+    "CHITIEU_CHITIET_DICHVUCANLAMSANG": "XML4",
+    "CHITIEU_CHITIET_DIENBIENLAMSANG": "XML5",
+    "CHI_TIEU_HO_SO_BENH_AN_CHAM_SOC_VA_DIEU_TRI_HIV_AIDS": "XML6",
+    "CHI_TIEU_DU_LIEU_GIAY_RA_VIEN": "XML7",
+    "CHI_TIEU_DU_LIEU_TOM_TAT_HO_SO_BENH_AN": "XML8",
+    "CHI_TIEU_DU_LIEU_GIAY_CHUNG_SINH": "XML9",
+    "CHI_TIEU_DU_LIEU_GIAY_NGHI_DUONG_THAI": "XML10",
+    "CHI_TIEU_DU_LIEU_GIAY_CHUNG_NHAN_NGHI_VIEC_HUONG_BAO_HIEM_XA_HOI": "XML11",
+    "CHI_TIEU_GIAYCHUYENTUYEN": "XML13",
+    "CHI_TIEU_GIAYHEN_KHAMLAI": "XML14",
+    "CHI_TIEU_DIEUTRI_BENHLAO": "XML15",
+}
+#: QĐ 2062 checkup blocks: root -> LOAIHOSO inside KHAMSUCKHOE
+KSK_ROOTS: dict[str, str] = {
+    "THONG_TIN_HANH_CHINH": "XML1",
+    "THONG_TIN_CHUNG_VE_LAN_KHAM": "XML2",
+    "DANH_GIA_DAU_HIEU_SINH_TON": "XML3",
+    "DANH_GIA_DINH_DUONG": "XML4",
+    "DANH_GIA_PHAT_TRIEN_TINH_THAN_VAN_DONG": "XML5",
+    "DANH_GIA_TIEM_CHUNG": "XML6",
+    "KHAM_LAM_SANG": "XML7",
+    "KET_LUAN_VA_TU_VAN": "XML8",
+    "TIEN_SU_BENH_TAT": "XML9",
+    "KHAM_THE_LUC": "XML10",
+    "KHAM_CAN_LAM_SANG": "XML11",
+    "KET_LUAN": "XML12",
+}
+KSK_LOAIHOSO_ROOT = {v: k for k, v in KSK_ROOTS.items()}
+BHXH_LOAIHOSO_ROOT = {v: k for k, v in BHXH_ROOTS.items()}
+
+#: Standards with shipped schemas. 3176 is what the portal runs since 2025-01-01.
+STANDARDS = ("4750", "3176")
+STANDARD_3176_FROM = dt.date(2025, 1, 1)
+KSK_STANDARD = "2062"
+#: BHXH kinds for which xsd/ ships a schema; other tables are reported as "not checked"
+SCHEMA_KINDS = ("XML0", "XML1", "XML13", "XML14")
+
+BASE64_RE = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a root element says a document is."""
+
+    family: str  # "bhxh" | "ksk"
+    name: str  # "GIAMDINHHS", "XML13", "KSK:XML12", …
+    loaihoso: str | None  # for inner documents: the LOAIHOSO they travel under
+
+    @property
+    def is_envelope(self) -> bool:
+        return self.name in ENVELOPES
+
+
+def detect_kind(root: etree._Element) -> Kind | None:
+    tag = root.tag if isinstance(root.tag, str) else ""
+    if tag in ENVELOPES:
+        return Kind("ksk" if tag == KHAMSUCKHOE else "bhxh", tag, None)
+    if tag in BHXH_ROOTS:
+        return Kind("bhxh", BHXH_ROOTS[tag], BHXH_ROOTS[tag])
+    if tag in KSK_ROOTS:
+        return Kind("ksk", f"KSK:{KSK_ROOTS[tag]}", KSK_ROOTS[tag])
+    return None
+
+
+def text_of(parent: etree._Element, name: str) -> str:
+    node = parent.find(name)
+    return (node.text or "").strip() if node is not None else ""
+
+
+def standard_for_date(ngay_ra: str) -> str | None:
+    """QĐ 3176 applies to episodes ending from 2025-01-01 (synchronised deployment); earlier: 4750."""
+    if len(ngay_ra) < 8 or not ngay_ra[:8].isdigit():
+        return None
+    try:
+        day = dt.date(int(ngay_ra[:4]), int(ngay_ra[4:6]), int(ngay_ra[6:8]))
+    except ValueError:
+        return None
+    return "3176" if day >= STANDARD_3176_FROM else "4750"
+
+
+@dataclass
+class InnerFile:
+    """One FILEHOSO of an envelope, decoded (or the reason it could not be)."""
+
+    hoso_index: int  # 1-based
+    loaihoso: str
+    line: int  # line of NOIDUNGFILE in the envelope
+    data: bytes | None
+    error: str | None = None
+
+
+@dataclass
+class Hoso:
+    index: int
+    line: int
+    files: list[InnerFile] = field(default_factory=list)
+
+
+def decode_noidungfile(text: str) -> bytes:
+    """Strict base64: one line, no whitespace, canonical padding (CV 1245 §1.2 field quirks).
+
+    Line breaks inside are refused: the portal answers such files with code 125 after signing.
+    """
+    raw = text.encode("ascii", errors="replace")
+    if any(c in raw for c in b"\r\n\t "):
+        what = "line breaks" if (b"\n" in raw or b"\r" in raw) else "spaces"
+        raise ValueError(f"base64 contains {what}; it must be one unbroken line")
+    if not BASE64_RE.fullmatch(raw):
+        raise ValueError("not valid base64 (characters outside A-Z a-z 0-9 + / =, or bad padding)")
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"not valid base64: {exc}") from None
+
+
+def iter_hoso(root: etree._Element) -> Iterator[Hoso]:
+    """Walk DANHSACHHOSO/HOSO/FILEHOSO of an envelope, decoding each NOIDUNGFILE."""
+    lst = root.find("THONGTINHOSO/DANHSACHHOSO")
+    if lst is None:
+        return
+    for i, hoso in enumerate(lst.findall("HOSO"), start=1):
+        item = Hoso(index=i, line=hoso.sourceline or 0)
+        for fh in hoso.findall("FILEHOSO"):
+            loai = text_of(fh, "LOAIHOSO")
+            content = fh.find("NOIDUNGFILE")
+            line = (content.sourceline if content is not None else fh.sourceline) or 0
+            text = (content.text or "") if content is not None else ""
+            try:
+                item.files.append(InnerFile(i, loai, line, decode_noidungfile(text)))
+            except ValueError as exc:
+                item.files.append(InnerFile(i, loai, line, None, str(exc)))
+        yield item
+
+
+def parse_inner(data: bytes, source: str, limits: ParseLimits | None = None) -> etree._Element:
+    return parse_bytes(data, source=source, limits=limits)
+
+
+# ---------------------------------------------------------------- pack / unpack
+
+
+INNER_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>'
+
+
+@dataclass(frozen=True)
+class PackedEnvelope:
+    ma_lk: str
+    data: bytes
+    hoso_count: int
+
+
+def pack(
+    tables: Sequence[tuple[str, bytes]],
+    *,
+    facility: str,
+    envelope: str = GIAMDINHHS,
+    today: dt.date | None = None,
+) -> PackedEnvelope:
+    """Build one envelope (one HOSO) from inner documents ``(source, bytes)`` of a single episode.
+
+    One HOSO per file is what the portal expects in practice (one ``maGiaoDich`` per file;
+    DOMAIN.md §1.4). Tables are ordered by LOAIHOSO number; ``NOIDUNGFILE`` is one-line base64 of
+    the bytes exactly as given.
+    """
+    if not re.fullmatch(r"[0-9A-Z]{5}" if envelope == GIAMDINHHS else r"[0-9A-Z]{5}|[0-9]{13}", facility):
+        raise UsageError(
+            f"--facility {facility!r} is not a facility code (mã cơ sở KBCB)",
+            hint="use the 5-character BHXH code, e.g. 01001"
+            + ("" if envelope == GIAMDINHHS else ", or the 13-digit facility ID"),
+        )
+    entries: list[tuple[int, str, bytes]] = []
+    ma_lks: set[str] = set()
+    for source, data in tables:
+        root = parse_bytes(data, source=source)
+        kind = detect_kind(root)
+        if kind is None or kind.is_envelope or kind.loaihoso is None:
+            raise InputError(f"{source}: root <{root.tag}> is not a table that goes inside {envelope}")
+        if (kind.family == "ksk") != (envelope == KHAMSUCKHOE):
+            raise InputError(f"{source}: a {kind.family.upper()} table cannot go inside {envelope}")
+        ma_lk = text_of(root, "MA_LK")  # KSK: only XML2 carries it
+        if kind.name == "XML0":
+            raise InputError(f"{source}: the check-in table XML0 is sent on its own, not inside {envelope}")
+        if ma_lk:
+            ma_lks.add(ma_lk)
+        entries.append((int(kind.loaihoso[3:]), kind.loaihoso, data))
+    if len(ma_lks) > 1:
+        raise InputError(
+            f"tables of different episodes (MA_LK {', '.join(sorted(ma_lks))}) cannot share one HOSO",
+            hint="use --out-dir to write one envelope per MA_LK",
+        )
+    seen: set[str] = set()
+    for _, loai, _ in entries:
+        if loai in seen:
+            raise InputError(f"two {loai} tables for the same episode; a HOSO holds one of each")
+        seen.add(loai)
+    entries.sort()
+    day = (today or dt.date.today()).strftime("%Y%m%d")
+    files = "".join(
+        f"<FILEHOSO><LOAIHOSO>{loai}</LOAIHOSO><NOIDUNGFILE>"
+        f"{base64.b64encode(data).decode('ascii')}</NOIDUNGFILE></FILEHOSO>"
+        for _, loai, data in entries
+    )
+    chuky = (
+        "<CHUKYDONVI></CHUKYDONVI>"
+        if envelope == GIAMDINHHS
+        else "<CHUKYDONVI><CKS_NGUOI_KET_LUAN></CKS_NGUOI_KET_LUAN><CKS_BENH_VIEN></CKS_BENH_VIEN></CHUKYDONVI>"
+    )
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<{envelope} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+        f"<THONGTINDONVI><MACSKCB>{facility}</MACSKCB></THONGTINDONVI>"
+        f"<THONGTINHOSO><NGAYLAP>{day}</NGAYLAP><SOLUONGHOSO>1</SOLUONGHOSO>"
+        f"<DANHSACHHOSO><HOSO>{files}</HOSO></DANHSACHHOSO></THONGTINHOSO>"
+        f"{chuky}</{envelope}>"
+    )
+    return PackedEnvelope(ma_lk=next(iter(ma_lks), ""), data=xml.encode("utf-8"), hoso_count=1)
+
+
+def unpack(data: bytes, source: str) -> list[tuple[str, bytes]]:
+    """The inner documents of an envelope as ``(file name, bytes)``: ``HOSO1_XML13.xml`` …"""
+    root = parse_bytes(data, source=source)
+    if root.tag not in ENVELOPES:
+        raise InputError(f"{source}: root <{root.tag}> is not an envelope (GIAMDINHHS or KHAMSUCKHOE)")
+    out: list[tuple[str, bytes]] = []
+    for hoso in iter_hoso(root):
+        for inner in hoso.files:
+            if inner.data is None:
+                raise InputError(
+                    f"{source} › HOSO {hoso.index} › {inner.loaihoso} line {inner.line}: {inner.error}"
+                )
+            out.append((f"HOSO{hoso.index}_{inner.loaihoso or 'UNKNOWN'}.xml", inner.data))
+    return out

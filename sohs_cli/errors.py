@@ -1,0 +1,80 @@
+"""Exit codes (a contract, see the README) and the one hierarchy of expected failures.
+
+Every failure a user can cause or fix is a :class:`SohsError` subclass carrying its exit code and a
+hint. The CLI turns it into one line on stderr; anything else is a bug (exit 70).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINDINGS = 1  # invalid document, bad signature, portal rejection
+    USAGE = 2
+    CONFIG = 3  # configuration, credential or certificate problem
+    UNAVAILABLE = 4  # portal unavailable, retry later
+    LOCKED = 5  # another run holds the lock
+    INTERNAL = 70
+    INTERRUPTED = 130
+
+
+class SohsError(Exception):
+    """An expected failure: a message saying what happened, and a hint saying what to do next."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(SohsError):
+    exit_code = ExitCode.USAGE
+
+
+class InputError(SohsError):
+    """A file could not be read or parsed safely (hostile, malformed, too large)."""
+
+    exit_code = ExitCode.FINDINGS
+
+    def __init__(self, message: str, hint: str = "", code: str = "input") -> None:
+        super().__init__(message, hint)
+        self.code = code
+
+
+class ConfigError(SohsError):
+    exit_code = ExitCode.CONFIG
+
+
+class CredentialError(ConfigError):
+    """Wrong password, unreadable key store, missing secret."""
+
+
+class CertificateError(ConfigError):
+    """Expired, not yet valid, weak, mismatched or unusable certificate."""
+
+
+class SigningError(SohsError):
+    exit_code = ExitCode.FINDINGS
+
+
+class VerificationError(SohsError):
+    exit_code = ExitCode.FINDINGS
+
+
+class PortalUnavailable(SohsError):
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class PortalRejected(SohsError):
+    exit_code = ExitCode.FINDINGS
+
+
+class LockHeld(SohsError):
+    exit_code = ExitCode.LOCKED

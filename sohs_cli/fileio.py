@@ -1,0 +1,29 @@
+"""Atomic writes: a temporary file in the target folder, fsync, then rename. Never a partial file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+from sohs_cli.errors import InputError
+
+
+def atomic_write(path: str, data: bytes, mode: int | None = None) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".sohs-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write into {directory}: {exc.strerror}", code="unwritable") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

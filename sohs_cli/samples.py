@@ -1,0 +1,160 @@
+"""Realistic sample documents (fictional patients) for examples/, benchmarks and the demo.
+
+Values follow the field tables: every element is emitted in table order, optional ones left empty
+the way hospital software does (``<NHOM_MAU></NHOM_MAU>``).
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+
+from sohs_cli.validation.schemas import xsd_dir
+
+DECL = '<?xml version="1.0" encoding="utf-8"?>\r\n'
+
+
+@cache
+def table_order(table: str) -> tuple[str, ...]:
+    with open(xsd_dir() / "tables" / f"{table}.csv", encoding="utf-8", newline="") as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda r: int(r["order"]))
+    return tuple(r["element"] for r in rows)
+
+
+def _esc(v: str) -> str:
+    return v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render(root: str, table: str, values: dict[str, str]) -> bytes:
+    """One flat table, every element in order, CRLF line ends as HIS exports them."""
+    lines = [DECL, f"<{root}>\r\n"]
+    for name in table_order(table):
+        v = values.get(name, "")
+        lines.append(f"  <{name}>{_esc(v)}</{name}>\r\n")
+    lines.append(f"</{root}>\r\n")
+    return "".join(lines).encode("utf-8")
+
+
+def xml1_values(standard: str, ma_lk: str, *, ma_loai_rv: str = "1", ngay_vao: str = "",
+                ngay_ra: str = "", card: str = "GD4797920000001") -> dict[str, str]:
+    if not ngay_vao:
+        ngay_vao = "202511030800" if standard == "3176" else "202406030800"
+    if not ngay_ra:
+        ngay_ra = ngay_vao[:8] + "1130"
+    year, month = ngay_ra[:4], str(int(ngay_ra[4:6]))
+    return {
+        "MA_LK": ma_lk, "STT": "1", "MA_BN": "BN" + ma_lk[-6:], "HO_TEN": "Nguyễn Thị Hồng Nhung",
+        "SO_CCCD": "079190001234", "NGAY_SINH": "199003150000", "GIOI_TINH": "2", "MA_QUOCTICH": "000",
+        "MA_DANTOC": "01", "MA_NGHE_NGHIEP": "00" if standard == "3176" else "00000",
+        "DIA_CHI": "12 Lê Lợi, Phường Bến Thành, TP Hồ Chí Minh", "MATINH_CU_TRU": "79",
+        "MAHUYEN_CU_TRU": "760", "MAXA_CU_TRU": "26734", "DIEN_THOAI": "0903123456",
+        "MA_THE_BHYT": card, "MA_DKBD": "79001", "GT_THE_TU": "20250101", "GT_THE_DEN": "20261231",
+        "LY_DO_VV": "Đau ngực, khó thở", "CHAN_DOAN_VAO": "Theo dõi bệnh tim thiếu máu cục bộ",
+        "CHAN_DOAN_RV": "Bệnh tim thiếu máu cục bộ mạn", "MA_BENH_CHINH": "I25.9", "MA_BENH_KT": "I10;E11.9",
+        "MA_DOITUONG_KCB": "1", "NGAY_VAO": ngay_vao, "NGAY_RA": ngay_ra, "SO_NGAY_DTRI": "1",
+        "PP_DIEU_TRI": "Điều trị nội khoa", "KET_QUA_DTRI": "2", "MA_LOAI_RV": ma_loai_rv,
+        "MA_NOI_DEN": "79010" if ma_loai_rv in ("2", "5") else "",
+        "T_THUOC": "125000", "T_VTYT": "0", "T_TONGCHI_BV": "325000", "T_TONGCHI_BH": "325000",
+        "T_BNTT": "0", "T_BNCCT": "65000", "T_BHTT": "260000", "T_NGUONKHAC": "0", "T_BHTT_GDV": "0",
+        "NAM_QT": year, "THANG_QT": month, "MA_LOAI_KCB": "01", "MA_KHOA": "K01", "MA_CSKCB": "79001",
+        "CAN_NANG": "55.50", "MA_HSBA": "HSBA" + ma_lk[-6:], "MA_TTDV": "7901234567",
+    }
+
+
+def xml1(standard: str, ma_lk: str, **kw: str) -> bytes:
+    return render("TONG_HOP", f"xml1_{standard}", xml1_values(standard, ma_lk, **kw))
+
+
+COPIED_FROM_XML1 = ("MA_CSKCB", "HO_TEN", "NGAY_SINH", "GIOI_TINH", "MA_QUOCTICH", "MA_DANTOC",
+                    "MA_NGHE_NGHIEP", "DIA_CHI", "MA_THE_BHYT", "GT_THE_DEN", "NGAY_VAO", "NGAY_RA",
+                    "CHAN_DOAN_RV", "MA_BENH_CHINH", "MA_BENH_KT", "MA_LOAI_RV")
+
+
+def xml13(standard: str, ma_lk: str, base: dict[str, str] | None = None, **overrides: str) -> bytes:
+    base = base or xml1_values(standard, ma_lk, ma_loai_rv="2")
+    values = {k: base.get(k, "") for k in COPIED_FROM_XML1}
+    values.update({
+        "MA_LK": ma_lk, "SO_HOSO": "CT" + ma_lk[-6:], "SO_CHUYENTUYEN": "125/2025",
+        "GIAY_CHUYEN_TUYEN": "GCT" + ma_lk[-6:],
+        "DAU_HIEU_LS": "Đau thắt ngực khi gắng sức, huyết áp 150/90 mmHg",
+        "QT_BENHLY": "Đau ngực 3 tháng, điều trị ngoại trú không cải thiện",
+        "TOMTAT_KQ": "Điện tim: ST chênh xuống V4-V6", "MA_LYDO_CT": "2",
+        "HUONG_DIEU_TRI": "Chụp mạch vành, can thiệp nếu có chỉ định",
+        "PHUONGTIEN_VC": "Xe cứu thương", "MA_BAC_SI": "003456/HCM-GPHN",
+        "MA_TTDV": "7901234567" if standard == "4750" else "001234/HCM-GPHN",
+    })
+    if standard == "3176":
+        values["MA_CSKCB_DEN"] = base.get("MA_NOI_DEN", "")
+        values["TINH_TRANG_CT"] = "Tỉnh, tiếp xúc tốt, đau ngực từng cơn"
+    else:
+        values["MA_NOI_DEN"] = base.get("MA_NOI_DEN", "")
+        values["TEN_DICH_VU"] = "Điện tâm đồ [thường quy]"
+    values.update(overrides)
+    return render("CHI_TIEU_GIAYCHUYENTUYEN", f"xml13_{standard}", values)
+
+
+def xml14(standard: str, ma_lk: str, base: dict[str, str] | None = None, **overrides: str) -> bytes:
+    base = base or xml1_values(standard, ma_lk)
+    values = {k: base.get(k, "") for k in ("HO_TEN", "NGAY_SINH", "GIOI_TINH", "DIA_CHI", "MA_THE_BHYT",
+                                            "GT_THE_DEN", "NGAY_VAO", "NGAY_RA", "CHAN_DOAN_RV",
+                                            "MA_BENH_CHINH", "MA_BENH_KT", "MA_DOITUONG_KCB")}
+    ngay_ra = base["NGAY_RA"]
+    hen = str(int(ngay_ra[:8]) + 14)  # two weeks on, within the same month in the samples
+    values.update({
+        "MA_LK": ma_lk, "SO_GIAYHEN_KL": "GH" + ma_lk[-6:], "MA_CSKCB": base["MA_CSKCB"],
+        "NGAY_HEN_KL": hen if standard == "3176" else hen + "0800",
+        "MA_BAC_SI": "003456/HCM-GPHN", "MA_TTDV": "7901234567" if standard == "4750" else "001234/HCM-GPHN",
+        "NGAY_CT": ngay_ra[:8],
+    })
+    values.update(overrides)
+    return render("CHI_TIEU_GIAYHEN_KHAMLAI", f"xml14_{standard}", values)
+
+
+@cache
+def ksk_blocks() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """LOAIHOSO -> (root, element order) of the QĐ 2062 checkup blocks."""
+    out: dict[str, tuple[str, list[str]]] = {}
+    with open(xsd_dir() / "tables" / "ksk_2062_blocks.csv", encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            if r["block"] == "ENVELOPE":
+                continue
+            out.setdefault(r["block"], (r["root"], []))[1].append(r["element"])
+    return {k: (root, tuple(v)) for k, (root, v) in out.items()}
+
+
+def ksk_block(loaihoso: str, values: dict[str, str]) -> bytes:
+    root, order = ksk_blocks()[loaihoso]
+    if loaihoso == "XML11":
+        rows = values.get("_rows", "")
+        return (DECL + f"<{root}>\r\n  <DANH_SACH_CLS>{rows}</DANH_SACH_CLS>\r\n</{root}>\r\n").encode("utf-8")
+    body = "".join(f"  <{n}>{_esc(values.get(n, ''))}</{n}>\r\n" for n in order)
+    return (DECL + f"<{root}>\r\n{body}</{root}>\r\n").encode("utf-8")
+
+
+def adult_checkup(ma_lk: str, *, phan_loai_sk: str = "2", bmi: str = "22.9") -> list[bytes]:
+    """The blocks an adult (18+) periodic checkup fills: XML1, 2, 3, 7, 8, 9, 10, 11, 12."""
+    cls = ("<CHI_TIET_CLS><MA_DICH_VU>22.0120.1370</MA_DICH_VU><MA_CHI_SO>GLU</MA_CHI_SO>"
+           "<GIA_TRI>5.2</GIA_TRI><DON_VI_DO>mmol/L</DON_VI_DO><MO_TA>Glucose máu</MO_TA>"
+           "<KET_LUAN>Bình thường</KET_LUAN></CHI_TIET_CLS>")
+    return [
+        ksk_block("XML1", {"HO_TEN": "Trần Văn Minh", "GIOI_TINH": "1", "NGAY_SINH": "198507200000",
+                           "MA_DAN_TOC": "01", "SO_CCCD": "001085012345", "DIA_CHI": "5 Tràng Tiền, Hà Nội",
+                           "MATINH_CU_TRU": "01", "MAXA_CU_TRU": "00070", "MA_NGHE_NGHIEP": "25"}),
+        ksk_block("XML2", {"MA_LK": ma_lk, "MA_CSKCB": "01001", "MA_GTIN_CSKCB": "8930000000017",
+                           "DOI_TUONG": "13", "NGUON_CHI_TRA": "4", "MA_LOAI_KCB": "15",
+                           "NGAY_VAO": "202611100800"}),
+        ksk_block("XML3", {"NHIET_DO": "36.8", "DGDHST_NHIET_DO": "1", "MACH": "78", "DGDHST_MACH": "1",
+                           "NHIP_THO": "18", "DGDHST_NHIP_THO": "1"}),
+        ksk_block("XML7", {"KHONG_KINH_MAT_PHAI": "10/10", "KHONG_KINH_MAT_TRAI": "9/10", "KHAM_MAT_PL": "1",
+                           "NOI_KHOA_TUAN_HOAN": "Bình thường", "NOI_KHOA_TUAN_HOAN_PL": "2",
+                           "NOI_KHOA_HO_HAP": "Bình thường", "NOI_KHOA_HO_HAP_PL": "1",
+                           "KET_QUA_KHAM_NGOAI_KHOA": "Bình thường", "KHAM_NGOAI_KHOA_PL": "1"}),
+        ksk_block("XML8", {"BINH_THUONG": "1", "NGUY_CO_MAC_LAO": "0", "VAN_DE_SUC_KHOE": "0",
+                           "HEN_KHAM_LAN_SAU": "0", "CHUYEN_CSKCB": "0"}),
+        ksk_block("XML9", {"TSGD_MAC_BENH": "0", "TSBT_MAC_BENH": "0", "TSBT_TANG_HUYET_AP": "0"}),
+        ksk_block("XML10", {"CHIEU_CAO": "170", "CAN_NANG": "66.2", "CHI_SO_BMI": bmi, "MACH": "78",
+                            "HUYET_AP": "120/80", "KHAM_THE_LUC_PL": "2"}),
+        ksk_block("XML11", {"_rows": cls}),
+        ksk_block("XML12", {"PHAN_LOAI_SK": phan_loai_sk, "KET_LUAN_BENH": "",
+                            "CAC_VAN_DE_SUC_KHOE": "Sức khỏe tốt"}),
+    ]

@@ -1,0 +1,1 @@
+"""XSD + business-rule validation of health-record documents, producing plain report objects."""

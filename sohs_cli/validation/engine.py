@@ -1,0 +1,264 @@
+"""Validate files: detect the kind, open envelopes, run the XSD and the business rules.
+
+``validate_path`` never raises for a bad document: every problem, including hostile or malformed
+XML, becomes a finding in the file's report, so a batch always finishes (STYLE.md principle 9).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from sohs_cli.documents import (
+    ENVELOPES,
+    KSK_STANDARD,
+    SCHEMA_KINDS,
+    Kind,
+    detect_kind,
+    iter_hoso,
+    standard_for_date,
+    text_of,
+)
+from sohs_cli.errors import InputError
+from sohs_cli.validation import rules as rules_mod
+from sohs_cli.validation.report import FileReport, Finding, Severity
+from sohs_cli.validation.schemas import compiled
+from sohs_cli.validation.xsd import validate_xsd
+from sohs_cli.xmlsafe import ParseLimits, parse_bytes
+
+DEFAULT_STANDARD = "3176"
+
+
+@dataclass(frozen=True)
+class ValidateOptions:
+    standard: str = "auto"  # auto | 4750 | 3176
+    rules: bool = True
+    limits: ParseLimits = field(default_factory=ParseLimits)
+
+
+def _plain(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0,
+           element: str = "", hint: str = "", expected: str = "", found: str = "") -> Finding:
+    at = f"{where} line {line}" if line else where
+    return Finding(code=code, severity=severity, message_en=f"{at}: {en}", message_vi=f"{at}: {vi}",
+                   element=element, line=line, location=at, hint=hint, expected=expected, found=found)
+
+
+def _input_finding(exc: InputError) -> Finding:
+    return Finding(code=exc.code, severity="error", message_en=exc.message, message_vi=exc.message,
+                   hint=exc.hint)
+
+
+def choose_standard(options: ValidateOptions, roots: dict[str, etree._Element]) -> tuple[str, str]:
+    """Which table version applies to one episode, and why (the report says both)."""
+    if options.standard in ("4750", "3176"):
+        return options.standard, "--standard"
+    for kind, field_name in (("XML1", "NGAY_RA"), ("XML13", "NGAY_RA"), ("XML14", "NGAY_RA"), ("XML0", "")):
+        root = roots.get(kind)
+        if root is None:
+            continue
+        if kind == "XML0":
+            row = root.find("DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB")
+            date = text_of(row, "NGAY_VAO") if row is not None else ""
+            chosen = standard_for_date(date)
+            if chosen:
+                return chosen, f"XML0 NGAY_VAO {date[:8]}"
+            continue
+        date = text_of(root, field_name)
+        chosen = standard_for_date(date)
+        if chosen:
+            return chosen, f"{kind} NGAY_RA {date[:8]}"
+    xml13 = roots.get("XML13")
+    if xml13 is not None:
+        if xml13.find("MA_CSKCB_DI") is not None or xml13.find("TINH_TRANG_CT") is not None:
+            return "3176", "XML13 uses the QĐ 3176 element names"
+        if xml13.find("MA_NOI_DI") is not None or xml13.find("TEN_DICH_VU") is not None:
+            return "4750", "XML13 uses the QĐ 4750 element names"
+    return DEFAULT_STANDARD, "no NGAY_RA; the standard the portal runs now"
+
+
+def _located(findings: Iterable[Finding], where: str) -> list[Finding]:
+    return [f if f.location else dataclasses.replace(f, location=f"{where} line {f.line}" if f.line else where)
+            for f in findings]
+
+
+def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
+               options: ValidateOptions) -> tuple[rules_mod.Doc | None, list[Finding]]:
+    """XSD + document rules for one table; returns the Doc for episode rules."""
+    family = kind.family
+    std = KSK_STANDARD if family == "ksk" else standard
+    name = kind.loaihoso if kind.loaihoso else kind.name
+    if family == "bhxh" and name not in SCHEMA_KINDS:
+        return None, [_plain("table-not-checked", "warning", where,
+                             f"{name} is not checked: sohs ships schemas for XML0, XML1, XML13 and XML14",
+                             f"{name} chưa được kiểm tra: sohs có lược đồ cho XML0, XML1, XML13, XML14",
+                             line=root.sourceline or 0)]
+    schema = compiled(family, std, name)
+    if schema is None:
+        return None, [_plain("table-not-checked", "warning", where, f"no schema for {name}",
+                             f"không có lược đồ cho {name}")]
+    findings = validate_xsd(schema, root, family, std, name, where)
+    doc = rules_mod.Doc(kind.name, standard, root, where)
+    if options.rules:
+        for r in rules_mod.document_rules(kind.name):
+            findings.extend(r.check(r, doc))
+    return doc, _located(findings, where)
+
+
+def _episode_findings(ep: rules_mod.Episode, options: ValidateOptions) -> list[Finding]:
+    if not options.rules:
+        return []
+    out: list[Finding] = []
+    for r in rules_mod.episode_rules():
+        out.extend(r.check(r, ep))
+    return _located(out, ep.where)
+
+
+def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, options: ValidateOptions) -> None:
+    where = report.path
+    family = kind.family
+    envelope_std = "3176" if options.standard == "auto" else options.standard
+    schema = compiled(family, KSK_STANDARD if family == "ksk" else envelope_std, kind.name)
+    assert schema is not None, f"the {kind.name} schema ships with sohs"
+    report.findings.extend(_located(
+        validate_xsd(schema, root, family, KSK_STANDARD if family == "ksk" else envelope_std, kind.name, where),
+        where))
+    hosos = list(iter_hoso(root))
+    declared = text_of(root, "THONGTINHOSO/SOLUONGHOSO")
+    if declared.isdigit() and int(declared) != len(hosos):
+        el = root.find("THONGTINHOSO/SOLUONGHOSO")
+        report.findings.append(_plain(
+            "envelope-count", "error", where, f"SOLUONGHOSO (Số lượng hồ sơ) says {declared} but the file "
+            f"holds {len(hosos)} HOSO", f"SOLUONGHOSO ghi {declared} nhưng tệp có {len(hosos)} HOSO",
+            line=(el.sourceline or 0) if el is not None else 0, element="SOLUONGHOSO",
+            expected=str(len(hosos)), found=declared))
+    standards: set[str] = set()
+    reasons: set[str] = set()
+    for hoso in hosos:
+        hwhere = f"{where} › HOSO {hoso.index}"
+        roots: dict[str, etree._Element] = {}
+        kinds: dict[str, Kind] = {}
+        for inner in hoso.files:
+            iwhere = f"{hwhere} › {inner.loaihoso or '?'}"
+            if inner.data is None:
+                report.findings.append(_plain(
+                    "envelope-base64", "error", hwhere, f"NOIDUNGFILE (Nội dung tệp) of {inner.loaihoso}: "
+                    f"{inner.error}", f"NOIDUNGFILE của {inner.loaihoso}: base64 không hợp lệ ({inner.error})",
+                    line=inner.line, element="NOIDUNGFILE",
+                    hint="the portal answers 125 for base64 with line breaks: re-encode on one line"))
+                continue
+            try:
+                inner_root = parse_bytes(inner.data, source=iwhere, limits=options.limits)
+            except InputError as exc:
+                report.findings.append(dataclasses.replace(_input_finding(exc), location=iwhere))
+                continue
+            inner_kind = detect_kind(inner_root)
+            expected_family = family
+            if inner_kind is None or inner_kind.is_envelope or inner_kind.family != expected_family:
+                report.findings.append(_plain(
+                    "loaihoso-mismatch", "error", iwhere, f"<{inner_root.tag}> is not a table that "
+                    f"goes inside {kind.name}", f"<{inner_root.tag}> không phải bảng thuộc {kind.name}",
+                    line=inner.line, element="LOAIHOSO"))
+                continue
+            if inner_kind.loaihoso != inner.loaihoso:
+                report.findings.append(_plain(
+                    "loaihoso-mismatch", "error", hwhere, f"LOAIHOSO (Loại hồ sơ) says {inner.loaihoso} "
+                    f"but the content is {inner_kind.loaihoso} <{inner_root.tag}>",
+                    f"LOAIHOSO ghi {inner.loaihoso} nhưng nội dung là {inner_kind.loaihoso}",
+                    line=inner.line, element="LOAIHOSO", expected=inner_kind.loaihoso or "",
+                    found=inner.loaihoso))
+            if inner_kind.name in kinds:
+                report.findings.append(_plain(
+                    "loaihoso-repeated", "error", hwhere, f"{inner_kind.name} appears twice in one HOSO",
+                    f"{inner_kind.name} xuất hiện hai lần trong một HOSO", line=inner.line))
+                continue
+            roots[inner_kind.loaihoso or ""] = inner_root
+            kinds[inner_kind.loaihoso or ""] = inner_kind
+        standard, reason = choose_standard(options, roots) if family == "bhxh" else (KSK_STANDARD, "QĐ 2062")
+        standards.add(standard)
+        reasons.add(reason)
+        episode = rules_mod.Episode(where=hwhere, in_envelope=True)
+        for loai, inner_root in roots.items():
+            inner_kind = kinds[loai]
+            doc, findings = _check_doc(inner_kind, standard, inner_root, f"{hwhere} › {loai}", options)
+            report.findings.extend(findings)
+            report.documents += 1
+            if doc is not None:
+                episode.docs[inner_kind.name] = doc
+        report.findings.extend(_episode_findings(episode, options))
+    report.standard = ",".join(sorted(standards))
+    report.standard_reason = "; ".join(sorted(reasons))
+
+
+def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = None) -> FileReport:
+    options = options or ValidateOptions()
+    report = FileReport(path=path)
+    try:
+        root = parse_bytes(data, source=path, limits=options.limits)
+    except InputError as exc:
+        report.findings.append(_input_finding(exc))
+        return report
+    kind = detect_kind(root)
+    if kind is None:
+        report.findings.append(_plain(
+            "unknown-document", "error", path, f"root <{root.tag}> is not a document sohs knows",
+            f"phần tử gốc <{root.tag}> không phải loại hồ sơ được hỗ trợ", line=root.sourceline or 0,
+            hint="expected GIAMDINHHS, KHAMSUCKHOE, TONG_HOP, CHI_TIEU_GIAYCHUYENTUYEN, "
+                 "CHI_TIEU_GIAYHEN_KHAMLAI, CHI_TIEU_TRANG_THAI_KCB or a KSK block"))
+        return report
+    report.kind = kind.name
+    if kind.name in ENVELOPES:
+        _validate_envelope(report, root, kind, options)
+        return report
+    if kind.family == "ksk":
+        standard, reason = KSK_STANDARD, "QĐ 2062"
+    else:
+        standard, reason = choose_standard(options, {kind.loaihoso or "": root})
+    report.standard, report.standard_reason = standard, reason
+    doc, findings = _check_doc(kind, standard, root, f"{path} › {kind.name}", options)
+    report.findings.extend(findings)
+    report.documents = 1
+    if doc is not None:
+        report.findings.extend(_episode_findings(
+            rules_mod.Episode(docs={kind.name: doc}, where=f"{path} › {kind.name}"), options))
+    return report
+
+
+def validate_path(path: str, options: ValidateOptions | None = None) -> FileReport:
+    options = options or ValidateOptions()
+    try:
+        if path == "-":
+            import sys
+
+            data = sys.stdin.buffer.read(options.limits.max_bytes + 1)
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read(options.limits.max_bytes + 1)
+    except OSError as exc:
+        report = FileReport(path=path)
+        report.findings.append(Finding(code="unreadable", severity="error",
+                                       message_en=f"{path}: cannot read: {exc.strerror}",
+                                       message_vi=f"{path}: không đọc được tệp: {exc.strerror}"))
+        return report
+    return validate_bytes(data, "<stdin>" if path == "-" else path, options)
+
+
+def _worker(args: tuple[str, ValidateOptions]) -> FileReport:
+    return validate_path(*args)
+
+
+def validate_many(paths: Iterable[str], options: ValidateOptions, jobs: int = 1) -> Iterator[FileReport]:
+    """Reports in input order. With ``jobs > 1`` files are spread over worker processes; results
+    stream back in order, so memory stays flat however many files there are."""
+    if jobs <= 1:
+        for p in paths:
+            yield validate_path(p, options)
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
+    with ctx.Pool(processes=jobs) as pool:
+        yield from pool.imap(_worker, ((p, options) for p in paths), chunksize=32)

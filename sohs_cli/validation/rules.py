@@ -1,0 +1,409 @@
+"""Business rules beyond the XSD, in one declarative registry.
+
+Why a Python registry and not ISO Schematron: lxml's Schematron is XSLT 1.0 (no date arithmetic,
+no regex), runs one XSLT pass per document (several times slower than these checks, and validate
+must stay within 2x of xmllint), and cannot carry bilingual messages with expected/found values
+cleanly. Here each rule is one small function with a stable id, severity and vi/en text, listed in
+``RULES`` (``sohs validate --list-rules`` prints them).
+
+Two scopes: ``document`` rules see one table; ``episode`` rules see all tables of one HOSO (the
+cross-checks the portal runs against Bảng 1, CTN4750: "Nếu có dữ liệu thì phải giống … bảng 1").
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import dataclasses
+import functools
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from lxml import etree
+
+from sohs_cli.validation.report import Finding, Severity
+from sohs_cli.validation.schemas import label, named, xsd_dir
+
+
+@dataclass
+class Doc:
+    kind: str  # "XML1", "XML13", "XML14", "XML0", "KSK:XML10", …
+    standard: str
+    root: etree._Element
+    where: str  # "hoso_0001.xml › HOSO 1 › XML13"
+
+
+@dataclass
+class Episode:
+    docs: dict[str, Doc] = field(default_factory=dict)
+    where: str = ""
+    in_envelope: bool = False  # a bare table file has no HOSO to cross-check against
+
+
+Check = Callable[["Rule", Doc], Iterable[Finding]]
+EpisodeCheck = Callable[["Rule", Episode], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    title_en: str
+    title_vi: str
+    scope: Literal["document", "episode"]
+    kinds: frozenset[str]
+    check: Callable[..., Iterable[Finding]]
+
+    def finding(self, doc_where: str, el: etree._Element | None, element: str, en: str, vi: str, *,
+                expected: str = "", found: str = "", hint: str = "", line: int = 0) -> Finding:
+        line = line or ((el.sourceline or 0) if el is not None else 0)
+        at_en = f"{doc_where} {named(element)}" + (f", line {line}" if line else "")
+        at_vi = f"{doc_where} {named(element)}" + (f", dòng {line}" if line else "")
+        return Finding(code=self.id, severity=self.severity, message_en=f"{at_en}: {en}",
+                       message_vi=f"{at_vi}: {vi}", element=element, label=label(element), line=line,
+                       location=f"{doc_where} line {line}" if line else doc_where,
+                       expected=expected, found=found, hint=hint)
+
+
+RULES: list[Rule] = []
+
+
+def rule(rule_id: str, severity: Severity, title_en: str, title_vi: str, *,
+         kinds: Iterable[str] = (), scope: Literal["document", "episode"] = "document",
+         ) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
+    def register(fn: Callable[..., Iterable[Finding]]) -> Callable[..., Iterable[Finding]]:
+        RULES.append(Rule(rule_id, severity, title_en, title_vi, scope, frozenset(kinds), fn))
+        return fn
+    return register
+
+
+# ------------------------------------------------------------------ helpers
+
+BHXH = ("XML0", "XML1", "XML13", "XML14")
+KSK_ALL = tuple(f"KSK:XML{i}" for i in range(1, 13))
+
+
+def records(doc: Doc) -> Iterator[etree._Element]:
+    """The elements whose children are the fields: one per row for list tables."""
+    if doc.kind == "XML0":
+        yield from doc.root.iterfind("DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB")
+    elif doc.kind == "KSK:XML11":
+        yield from doc.root.iterfind("DANH_SACH_CLS/CHI_TIET_CLS")
+    else:
+        yield doc.root
+
+
+def value(record: etree._Element, name: str) -> tuple[str, etree._Element | None]:
+    el = record.find(name)
+    return ((el.text or "").strip() if el is not None else ""), el
+
+
+def _real_date(v: str, allow_unknown: bool) -> bool:
+    if not v.isdigit() or len(v) not in (8, 12):
+        return True  # shape is the XSD's business; only judge well-shaped values here
+    y, m, d = int(v[:4]), int(v[4:6]), int(v[6:8])
+    if allow_unknown and m == 0 and d == 0:
+        return True
+    if not (1 <= m <= 12) or not (1 <= d <= calendar.monthrange(y, m)[1]) or y < 1900:
+        return False
+    return len(v) == 8 or (int(v[8:10]) < 24 and int(v[10:12]) < 60)
+
+
+DATE_FIELDS = (
+    "NGAY_SINH", "NGAY_VAO", "NGAY_VAO_NOI_TRU", "NGAY_RA", "NGAY_YL", "NGAY_TTOAN", "NGAY_HEN_KL",
+    "GT_THE_TU", "GT_THE_DEN", "NGAY_CT", "NAM_NAM_LIEN_TUC", "NGAY_TAI_KHAM", "NGAY_MIEN_CCT",
+    "NGAYCAP_CCCD",
+)
+
+
+# ------------------------------------------------------------------ document rules
+
+@rule("date-not-real", "error", "Dates are real calendar dates", "Ngày tháng phải là ngày có thật",
+      kinds=BHXH + KSK_ALL)
+def _dates_real(r: Rule, doc: Doc) -> Iterator[Finding]:
+    for rec in records(doc):
+        for name in DATE_FIELDS:
+            text, el = value(rec, name)
+            for part in filter(None, text.split(";")):
+                if not _real_date(part, allow_unknown=name == "NGAY_SINH"):
+                    yield r.finding(doc.where, el, name, f"'{part}' is not a real date or time",
+                                    f"'{part}' không phải ngày giờ có thật", found=part,
+                                    expected="a real date (month 01-12, day within the month, hour < 24)")
+
+
+def _order_rule(rule_id: str, later: str, earlier: str, kinds: tuple[str, ...], source: str) -> None:
+    @rule(rule_id, "error", f"{later} is not before {earlier} ({source})",
+          f"{later} không được trước {earlier} ({source})", kinds=kinds)
+    def check(r: Rule, doc: Doc) -> Iterator[Finding]:
+        for rec in records(doc):
+            a, el = value(rec, later)
+            b, _ = value(rec, earlier)
+            if not (a.isdigit() and b.isdigit()) or len(a) not in (8, 12) or len(b) not in (8, 12):
+                continue
+            n = min(len(a), len(b))  # 3176 NGAY_HEN_KL is a date: compare on the date part
+            if a[:n] < b[:n]:
+                yield r.finding(doc.where, el, later, f"{a} is before {earlier} {b}",
+                                f"{a} sớm hơn {earlier} {b}", expected=f">= {b}", found=a,
+                                hint=f"{later} must be on or after {earlier}")
+
+
+_order_rule("ngay-hen-kl-before-ngay-ra", "NGAY_HEN_KL", "NGAY_RA", ("XML14",), "CTN4750 Bảng 14")
+_order_rule("ngay-ct-before-ngay-vao", "NGAY_CT", "NGAY_VAO", ("XML14",), "CTN4750 Bảng 14")
+_order_rule("ngay-vao-noi-tru-before-ngay-vao", "NGAY_VAO_NOI_TRU", "NGAY_VAO", BHXH, "CTN4750")
+_order_rule("ngay-ra-before-ngay-vao", "NGAY_RA", "NGAY_VAO", ("XML1", "XML13", "XML14"), "QĐ 4750 Bảng 1")
+
+CARD_RE = re.compile(r"[A-Z]{2}[1-5][0-9]{2}[0-9]{10}")
+
+
+@rule("card-length", "error", "Each MA_THE_BHYT card has 15 characters (QĐ 4750 Bảng 1 #16)",
+      "Mỗi mã thẻ BHYT gồm 15 ký tự", kinds=BHXH)
+def _card_length(r: Rule, doc: Doc) -> Iterator[Finding]:
+    for rec in records(doc):
+        text, el = value(rec, "MA_THE_BHYT")
+        for card in filter(None, text.split(";")):
+            if len(card) != 15:
+                yield r.finding(doc.where, el, "MA_THE_BHYT", f"card '{card}' has {len(card)} characters, "
+                                "each card needs 15", f"thẻ '{card}' có {len(card)} ký tự, mỗi thẻ cần 15",
+                                expected="15 characters", found=f"{len(card)} characters",
+                                hint="several cards are separated by ';' with no spaces")
+
+
+@rule("card-shape", "warning", "A card code reads: 2 letters, benefit level 1-5, province, BHXH number",
+      "Mã thẻ gồm 2 chữ cái, mức hưởng 1-5, mã tỉnh, mã số BHXH", kinds=BHXH)
+def _card_shape(r: Rule, doc: Doc) -> Iterator[Finding]:
+    for rec in records(doc):
+        text, el = value(rec, "MA_THE_BHYT")
+        for card in filter(None, text.split(";")):
+            if len(card) == 15 and not CARD_RE.fullmatch(card):
+                yield r.finding(doc.where, el, "MA_THE_BHYT", f"card '{card}' does not read as group "
+                                "(2 letters) + level (1-5) + province (2 digits) + BHXH number (10 digits)",
+                                f"thẻ '{card}' không đúng cấu trúc nhóm + mức hưởng + tỉnh + mã số BHXH",
+                                found=card)
+
+
+@rule("card-count", "error", "One GT_THE_TU/GT_THE_DEN/MA_DKBD value per card",
+      "Mỗi thẻ có một giá trị GT_THE_TU/GT_THE_DEN/MA_DKBD", kinds=("XML1", "XML13", "XML14"))
+def _card_count(r: Rule, doc: Doc) -> Iterator[Finding]:
+    cards_text, _ = value(doc.root, "MA_THE_BHYT")
+    cards = [c for c in cards_text.split(";") if c]
+    if not cards:
+        return
+    for name in ("GT_THE_TU", "GT_THE_DEN", "MA_DKBD"):
+        text, el = value(doc.root, name)
+        if el is None or not text:
+            continue
+        n = len([p for p in text.split(";") if p])
+        if n != len(cards):
+            yield r.finding(doc.where, el, name, f"{n} value(s) for {len(cards)} card(s)",
+                            f"{n} giá trị cho {len(cards)} thẻ", expected=str(len(cards)), found=str(n),
+                            hint="write one value per card, ';'-separated, in the order of MA_THE_BHYT")
+
+
+CCCD_4750 = re.compile(r"\d{9}|\d{12}|[A-Z]\d{7}")
+
+
+@rule("cccd-shape", "error", "SO_CCCD is 9 or 12 digits, or a letter and 7 digits (CTN4750)",
+      "SO_CCCD gồm 9 hoặc 12 chữ số, hoặc 1 chữ cái và 7 chữ số", kinds=(*BHXH, "KSK:XML1"))
+def _cccd(r: Rule, doc: Doc) -> Iterator[Finding]:
+    for rec in records(doc):
+        text, el = value(rec, "SO_CCCD")
+        if not text:
+            continue
+        if doc.kind == "KSK:XML1":
+            if not re.fullmatch(r"\d{12}", text):
+                yield r.finding(doc.where, el, "SO_CCCD", f"'{text}' is not a 12-digit personal ID "
+                                "(the KSK hub drops the row)", f"'{text}' không phải số định danh 12 chữ số",
+                                expected="12 digits", found=text)
+        elif not CCCD_4750.fullmatch(text):
+            if doc.standard == "3176":  # 3176 also allows a foreigner's passport number: warn only
+                yield dataclasses.replace(r.finding(
+                    doc.where, el, "SO_CCCD", f"'{text}' is neither a 12-digit personal ID nor a 9-digit "
+                    "ID card", f"'{text}' không phải số định danh 12 số hay CMND 9 số", found=text),
+                    severity="warning")
+            else:
+                yield r.finding(doc.where, el, "SO_CCCD", f"'{text}' is not 9 or 12 digits or a letter "
+                                "and 7 digits", f"'{text}' không đúng dạng 9/12 chữ số hoặc 1 chữ + 7 số",
+                                expected="9 or 12 digits, or [A-Z] + 7 digits", found=text)
+
+
+ICD10_RE = re.compile(r"[A-Z][0-9]{2}(\.?[0-9]{1,4}[A-Z]?)?")
+ICD_SINGLE = ("MA_BENH_CHINH",)
+ICD_LISTS = {"MA_BENH_KT": 12, "KET_LUAN_BENH": 0, "TSBT_MA_BENH": 0, "TSGD_MA_BENH": 0,
+             "TSBT_MA_BENH_KHAC": 0, "TSBT_MA_BENH_THAI_SAN": 0, "MA_BENH_SAN_KHOA_KHONG_BT": 0}
+
+
+@rule("icd10-shape", "error", "ICD-10 codes are well formed (letter, 2 digits, optional subcode)",
+      "Mã ICD-10 đúng cấu trúc", kinds=BHXH + KSK_ALL)
+def _icd10(r: Rule, doc: Doc) -> Iterator[Finding]:
+    for rec in records(doc):
+        for name in (*ICD_SINGLE, *ICD_LISTS):
+            text, el = value(rec, name)
+            if not text:
+                continue
+            if "," in text:
+                yield r.finding(doc.where, el, name, f"'{text}' uses ',' between codes; use ';'",
+                                f"'{text}' dùng dấu ',' giữa các mã; phải dùng ';'", found=text)
+                continue
+            codes = text.split(";")
+            if name in ICD_SINGLE and len(codes) > 1:
+                yield r.finding(doc.where, el, name, f"holds {len(codes)} codes; exactly one is allowed",
+                                f"có {len(codes)} mã; chỉ được một mã", expected="1 code", found=text,
+                                hint="put the other codes in MA_BENH_KT")
+                continue
+            limit = ICD_LISTS.get(name, 0)
+            if limit and len(codes) > limit:
+                yield r.finding(doc.where, el, name, f"{len(codes)} codes, at most {limit} allowed",
+                                f"{len(codes)} mã, tối đa {limit}", expected=f"<= {limit}",
+                                found=str(len(codes)))
+            for code in codes:
+                if not ICD10_RE.fullmatch(code):
+                    yield r.finding(doc.where, el, name, f"'{code}' is not an ICD-10 code",
+                                    f"'{code}' không phải mã ICD-10", expected="e.g. J18.9 or J189",
+                                    found=code)
+
+
+@rule("ma-ttdv-4750", "error", "MA_TTDV is the 10-digit BHXH number under QĐ 4750 (CTN4750)",
+      "MA_TTDV là mã số BHXH 10 chữ số theo QĐ 4750", kinds=("XML1", "XML13", "XML14"))
+def _ma_ttdv(r: Rule, doc: Doc) -> Iterator[Finding]:
+    if doc.standard != "4750":
+        return
+    text, el = value(doc.root, "MA_TTDV")
+    if text and not re.fullmatch(r"\d{10}", text):
+        yield r.finding(doc.where, el, "MA_TTDV", f"'{text}' is not 10 digits", f"'{text}' không phải 10 chữ số",
+                        expected="10 digits", found=text)
+
+
+@rule("bmi-mismatch", "error", "CHI_SO_BMI agrees with CAN_NANG / (CHIEU_CAO in m)²",
+      "CHI_SO_BMI khớp với cân nặng và chiều cao", kinds=("KSK:XML10",))
+def _bmi(r: Rule, doc: Doc) -> Iterator[Finding]:
+    try:
+        h = float(value(doc.root, "CHIEU_CAO")[0]) / 100
+        w = float(value(doc.root, "CAN_NANG")[0])
+        bmi_text, el = value(doc.root, "CHI_SO_BMI")
+        bmi = float(bmi_text)
+    except ValueError:
+        return
+    if h <= 0:
+        return
+    expected = w / (h * h)
+    if abs(expected - bmi) > 0.5:
+        yield r.finding(doc.where, el, "CHI_SO_BMI", f"{bmi_text} but {w:g} kg / ({h:.2f} m)² = {expected:.1f}",
+                        f"{bmi_text} nhưng {w:g} kg / ({h:.2f} m)² = {expected:.1f}",
+                        expected=f"{expected:.1f}", found=bmi_text, hint="recompute BMI, or check the units (cm, kg)")
+
+
+# ------------------------------------------------------------------ episode rules (one HOSO)
+
+
+@functools.cache
+def copied_fields(table: str, standard: str) -> tuple[tuple[str, str], ...]:
+    """(field, XML1 field) pairs the portal cross-checks, read from the shipped field table."""
+    path = xsd_dir() / "tables"
+    with open(path / f"{table.lower()}_{standard}.csv", encoding="utf-8", newline="") as fh:
+        pairs = []
+        for row in csv.DictReader(fh):
+            m = re.search(r"if present must equal XML1\.(\w+)", row["rules"])
+            if m:
+                pairs.append((row["element"], m.group(1)))
+    return tuple(pairs)
+
+
+@rule("xml1-missing", "error", "XML13/XML14 travel with the XML1 of their episode",
+      "XML13/XML14 phải đi kèm XML1 của cùng đợt điều trị", scope="episode")
+def _xml1_missing(r: Rule, ep: Episode) -> Iterator[Finding]:
+    if "XML1" in ep.docs or not ep.in_envelope:
+        return
+    for kind in ("XML13", "XML14"):
+        if kind in ep.docs:
+            doc = ep.docs[kind]
+            yield r.finding(doc.where, doc.root, doc.root.tag, "no XML1 (TONG_HOP) in the same HOSO: the "
+                            "portal cross-checks this table against Bảng 1",
+                            "không có XML1 (TONG_HOP) trong cùng HOSO để đối chiếu", hint="pack XML1 with it")
+
+
+@rule("ma-lk-mismatch", "error", "All tables of a HOSO share XML1's MA_LK", "Các bảng cùng MA_LK với XML1",
+      scope="episode")
+def _ma_lk(r: Rule, ep: Episode) -> Iterator[Finding]:
+    if "XML1" not in ep.docs:
+        return
+    key, _ = value(ep.docs["XML1"].root, "MA_LK")
+    for kind, doc in ep.docs.items():
+        if kind == "XML1" or not kind.startswith("XML"):
+            continue
+        for rec in records(doc):
+            mine, el = value(rec, "MA_LK")
+            if el is not None and mine and mine != key:
+                yield r.finding(doc.where, el, "MA_LK", f"'{mine}' differs from XML1 MA_LK '{key}'",
+                                f"'{mine}' khác MA_LK của XML1 '{key}'", expected=key, found=mine)
+
+
+@rule("copy-differs-from-xml1", "error", "Copied fields of XML13/XML14 equal XML1 when present (CTN4750)",
+      "Trường sao chép ở XML13/XML14 phải giống XML1", scope="episode")
+def _copies(r: Rule, ep: Episode) -> Iterator[Finding]:
+    if "XML1" not in ep.docs:
+        return
+    xml1 = ep.docs["XML1"].root
+    for kind in ("XML13", "XML14"):
+        doc = ep.docs.get(kind)
+        if doc is None:
+            continue
+        for name, source in copied_fields(kind, doc.standard):
+            mine, el = value(doc.root, name)
+            theirs, _ = value(xml1, source)
+            if mine and mine != theirs:
+                yield r.finding(doc.where, el, name, f"'{mine}' differs from XML1 {source} '{theirs}'",
+                                f"'{mine}' khác XML1 {source} '{theirs}'", expected=theirs, found=mine,
+                                hint="copy the value from XML1, or leave it empty")
+
+
+@rule("xml13-without-referral", "error", "XML13 is sent only when MA_LOAI_RV is 2 or 5 (PL4750 ghi chú)",
+      "Chỉ gửi XML13 khi MA_LOAI_RV là 2 hoặc 5", scope="episode")
+def _referral(r: Rule, ep: Episode) -> Iterator[Finding]:
+    if "XML13" not in ep.docs or "XML1" not in ep.docs:
+        return
+    loai, el = value(ep.docs["XML1"].root, "MA_LOAI_RV")
+    if loai and loai not in ("2", "5"):
+        yield r.finding(ep.docs["XML1"].where, el, "MA_LOAI_RV", f"is {loai}, but a referral slip XML13 is "
+                        "attached; XML13 goes only with 2 or 5 (referral)",
+                        f"là {loai} nhưng có giấy chuyển tuyến XML13; chỉ gửi XML13 khi là 2 hoặc 5",
+                        expected="2 or 5", found=loai)
+
+
+PL_FIELDS = re.compile(r".*_PL$")
+
+
+@rule("phan-loai-sk-better-than-organ", "error",
+      "PHAN_LOAI_SK is no better than the worst organ class (QĐ 1613 mục III.3.3)",
+      "Phân loại sức khỏe không tốt hơn phân loại thấp nhất của các chuyên khoa", scope="episode")
+def _phan_loai(r: Rule, ep: Episode) -> Iterator[Finding]:
+    ket_luan = ep.docs.get("KSK:XML12")
+    if ket_luan is None:
+        return
+    overall, el = value(ket_luan.root, "PHAN_LOAI_SK")
+    if not overall.isdigit():
+        return
+    worst, worst_name = 0, ""
+    for kind in ("KSK:XML7", "KSK:XML10"):
+        doc = ep.docs.get(kind)
+        if doc is None:
+            continue
+        for child in doc.root:
+            if isinstance(child.tag, str) and PL_FIELDS.match(child.tag):
+                v = (child.text or "").strip()
+                if v.isdigit() and int(v) > worst:
+                    worst, worst_name = int(v), child.tag
+    if worst and int(overall) < worst:
+        yield r.finding(ket_luan.where, el, "PHAN_LOAI_SK", f"class {overall} is better than {worst_name} "
+                        f"class {worst}", f"loại {overall} tốt hơn {worst_name} loại {worst}",
+                        expected=f">= {worst}", found=overall,
+                        hint="the overall class is the worst of the organ classes")
+
+
+def document_rules(kind: str) -> list[Rule]:
+    return [r for r in RULES if r.scope == "document" and kind in r.kinds]
+
+
+def episode_rules() -> list[Rule]:
+    return [r for r in RULES if r.scope == "episode"]

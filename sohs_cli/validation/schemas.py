@@ -1,0 +1,68 @@
+"""The shipped XSDs: where they are, compiled once per process, and the labels they document.
+
+Layout (by issuer and version): ``bhxh/4750``, ``bhxh/3176``, ``ksk/2062``, ``w3c``. In an installed
+wheel the folder is ``sohs_cli/xsd``; in a source checkout it is the top-level ``xsd/``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from lxml import etree
+
+from sohs_cli.errors import ConfigError
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+@functools.cache
+def xsd_dir() -> Path:
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "xsd", here.parent / "xsd"):
+        if (candidate / "bhxh").is_dir():
+            return candidate
+    raise ConfigError("the schema folder xsd/ is missing from the installation", hint="reinstall sohs")
+
+
+def schema_path(family: str, standard: str, name: str) -> Path:
+    return xsd_dir() / family / standard / f"{name}.xsd"
+
+
+@functools.cache
+def compiled(family: str, standard: str, name: str) -> etree.XMLSchema | None:
+    """The compiled schema for a document kind, or None when none is shipped for it."""
+    path = schema_path(family, standard, name)
+    if not path.is_file():
+        return None
+    # Our own files, but parsed with no network all the same; xs:import is resolved from disk.
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    return etree.XMLSchema(etree.parse(str(path), parser))
+
+
+@functools.cache
+def _all_labels() -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for path in sorted(xsd_dir().rglob("*.xsd")):
+        tree = etree.parse(str(path))
+        for el in tree.iter(f"{XS}element"):
+            name = el.get("name")
+            if not name or name in labels:
+                continue
+            for d in el.iterfind(f"{XS}annotation/{XS}documentation"):
+                if d.get(XML_LANG) == "vi" and d.get("source") is None:
+                    labels[name] = (d.text or "").strip()
+                    break
+    return labels
+
+
+def label(element: str) -> str:
+    """Vietnamese label of an element, as documented in the XSDs ("MA_THE_BHYT" -> "Mã thẻ BHYT")."""
+    return _all_labels().get(element, "")
+
+
+def named(element: str) -> str:
+    """``MA_THE_BHYT (Mã thẻ BHYT)``: how every message names an element."""
+    lab = label(element)
+    return f"{element} ({lab})" if lab else element

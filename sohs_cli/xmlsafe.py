@@ -1,0 +1,115 @@
+"""The one hardened XML parser. Every module that reads XML from outside goes through here.
+
+Input XML is hostile until proven otherwise: no DTD is loaded or honoured, no entity is expanded,
+nothing is fetched from the network, and sizes and depths are bounded. A document that declares a
+DOCTYPE is refused outright: the standards (QĐ 4750/3176, QĐ 2062) never use one, so its only use
+in a health-record file is an attack (XXE, billion laughs) or a mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from sohs_cli.errors import InputError
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+MAX_DEPTH = 64  # the deepest legitimate document (a signed envelope) is about 8 levels
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_depth: int = MAX_DEPTH
+
+
+def _make_parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+        remove_comments=False,
+        remove_pis=False,
+        collect_ids=False,
+    )
+
+
+_PARSER = _make_parser()
+
+
+def _depth_exceeds(root: etree._Element, limit: int) -> bool:
+    # iterparse would be cheaper for giant files, but sizes are already bounded; a walk is clear.
+    stack: list[tuple[etree._Element, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in node)
+    return False
+
+
+def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | None = None) -> etree._Element:
+    """Parse untrusted bytes into an element tree, or raise :class:`InputError` with one clear line."""
+    limits = limits or ParseLimits()
+    if len(data) > limits.max_bytes:
+        raise InputError(
+            f"{source}: {len(data):,} bytes is over the {limits.max_bytes:,}-byte limit "
+            f"(tệp vượt giới hạn kích thước)",
+            hint="split the export, or raise the limit with --max-size if the file is genuine",
+            code="file-too-large",
+        )
+    if not data.strip():
+        raise InputError(f"{source}: the file is empty (tệp rỗng)", hint="re-export it from the HIS",
+                         code="file-empty")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source}: not UTF-8 (byte {exc.start:,}); QĐ 130 Điều 1 requires UTF-8 (tệp không phải UTF-8)",
+            hint="re-export the file as UTF-8 from the HIS",
+            code="not-utf8",
+        ) from None
+    try:
+        root = etree.fromstring(data, _PARSER, base_url=None)
+    except etree.XMLSyntaxError as exc:
+        line = getattr(exc, "lineno", None) or getattr(exc, "position", (0, 0))[0]
+        msg = str(exc.msg if hasattr(exc, "msg") else exc)
+        raise InputError(
+            f"{source}: not well-formed XML at line {line}: {msg} (XML không hợp lệ)",
+            hint="check the file is complete and UTF-8 encoded",
+            code="xml-malformed",
+        ) from None
+    except ValueError as exc:  # e.g. unicode strings with encoding declarations
+        raise InputError(f"{source}: cannot be parsed as XML: {exc}", code="xml-malformed") from None
+    if root is None:
+        raise InputError(f"{source}: no root element (không có phần tử gốc)", code="xml-malformed")
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise InputError(
+            f"{source}: declares a DOCTYPE, which health-record XML never uses "
+            "(tệp chứa khai báo DOCTYPE không được phép)",
+            hint="remove the DOCTYPE; the file may be hostile (XXE, entity expansion)",
+            code="doctype-forbidden",
+        )
+    if _depth_exceeds(root, limits.max_depth):
+        raise InputError(
+            f"{source}: nested deeper than {limits.max_depth} levels (XML lồng quá sâu)",
+            hint="health-record XML is flat; the file is malformed or hostile",
+            code="too-deep",
+        )
+    return root
+
+
+def parse_file(path: str, *, limits: ParseLimits | None = None) -> tuple[bytes, etree._Element]:
+    """Read and parse a file; returns the raw bytes too (signing must work on exactly these)."""
+    limits = limits or ParseLimits()
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror} (không đọc được tệp)", code="unreadable") from None
+    return data, parse_bytes(data, source=path, limits=limits)

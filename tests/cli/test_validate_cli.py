@@ -1,0 +1,121 @@
+"""`sohs validate` through the real CLI entry point: exit codes, formats, messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from typer.testing import CliRunner
+
+from sohs_cli.cli.app import build_app
+
+runner = CliRunner()
+
+
+def run(*args: str, input: bytes | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(build_app(), list(args), input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_valid_file_exits_0(examples: Path) -> None:
+    code, out, _ = run("validate", str(examples / "referral_episode_3176.xml"))
+    assert code == 0
+    assert "PASS" in out and "GIAMDINHHS" in out and "3176" in out
+
+
+def test_invalid_file_exits_1_with_located_message(examples: Path) -> None:
+    code, out, _ = run("validate", str(examples / "invalid_card_length_3176.xml"))
+    assert code == 1
+    assert "HOSO 1 › XML13 MA_THE_BHYT (Mã thẻ BHYT), line 17" in out
+    assert "14 characters, each card needs 15" in out
+
+
+def test_vietnamese_messages(examples: Path) -> None:
+    code, out, _ = run("validate", "--lang", "vi", str(examples / "invalid_card_length_3176.xml"))
+    assert code == 1 and "mỗi thẻ cần 15" in out and "lỗi" in out
+
+
+def test_json_report_shape(examples: Path) -> None:
+    code, out, _ = run("validate", "--format", "json", str(examples))
+    assert code == 1
+    data = json.loads(out)
+    assert set(data) == {"files", "summary"}
+    assert data["summary"]["files"] == len(data["files"]) == data["summary"]["valid"] + data["summary"]["invalid"]
+    paths = [f["path"] for f in data["files"]]
+    assert paths == sorted(paths)  # deterministic order
+    bad = next(f for f in data["files"] if f["path"].endswith("invalid_appointment_before_discharge_3176.xml"))
+    assert bad["valid"] is False and bad["kind"] == "GIAMDINHHS" and bad["standard"] == "3176"
+    err = bad["errors"][0]
+    assert {"code", "severity", "message", "element", "line"} <= set(err)
+    assert err["code"] == "ngay-hen-kl-before-ngay-ra" and err["element"] == "NGAY_HEN_KL"
+
+
+def test_sarif_and_junit_to_file(examples: Path, tmp_path: Path) -> None:
+    sarif = tmp_path / "out.sarif"
+    code, out, _ = run("validate", "--format", "sarif", "-o", str(sarif), str(examples))
+    assert code == 1 and out == ""
+    doc = json.loads(sarif.read_text(encoding="utf-8"))
+    assert doc["version"] == "2.1.0"
+    run_ = doc["runs"][0]
+    rule_ids = {r["id"] for r in run_["tool"]["driver"]["rules"]}
+    assert {r["ruleId"] for r in run_["results"]} <= rule_ids
+    assert any(r["ruleId"] == "card-length" for r in run_["results"])
+    junit = tmp_path / "out.xml"
+    code, _, _ = run("validate", "--format", "junit", "-o", str(junit), str(examples))
+    suite = etree.parse(str(junit)).getroot()[0]
+    assert code == 1 and int(suite.get("failures", "0")) == 6 and int(suite.get("tests", "0")) == 13
+
+
+def test_stdin_and_from_list(examples: Path, tmp_path: Path) -> None:
+    data = (examples / "appointment_episode_4750.xml").read_bytes()
+    code, out, _ = run("validate", "-", input=data)
+    assert code == 0 and "<stdin>" in out
+    lst = tmp_path / "files.txt"
+    lst.write_text(f"# nightly\n{examples / 'referral_episode_4750.xml'}\n\n", encoding="utf-8")
+    code, out, _ = run("validate", "--from-list", str(lst))
+    assert code == 0 and "1 file(s): 1 valid" in out
+
+
+def test_glob_pattern(examples: Path) -> None:
+    code, out, _ = run("validate", str(examples / "referral_*.xml"))
+    assert code == 0 and "2 file(s): 2 valid, 0 invalid" in out
+
+
+@pytest.mark.parametrize("args", [["validate"], ["validate", "/no/such/file.xml"],
+                                  ["validate", "--standard", "9999", "x"],
+                                  ["validate", "/no/such/*.xml"]])
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    code, _, _ = run(*args)
+    assert code == 2
+
+
+def test_hostile_and_broken_files_do_not_stop_the_batch(tmp_path: Path, examples: Path) -> None:
+    (tmp_path / "a_bomb.xml").write_bytes(b'<!DOCTYPE x [<!ENTITY a "aa">]><TONG_HOP>&a;</TONG_HOP>')
+    (tmp_path / "b_truncated.xml").write_bytes(b"<GIAMDINHHS><THONGTINDONVI>")
+    (tmp_path / "c_latin1.xml").write_bytes(b"<TONG_HOP><HO_TEN>Nguy\xean</HO_TEN></TONG_HOP>")
+    (tmp_path / "d_good.xml").write_bytes((examples / "referral_episode_3176.xml").read_bytes())
+    code, out, err = run("validate", str(tmp_path))
+    assert code == 1
+    assert "Traceback" not in out + err
+    assert "doctype-forbidden" in out and "xml-malformed" in out and "not-utf8" in out
+    assert "4 file(s): 1 valid, 3 invalid" in out
+
+
+def test_parallel_jobs_same_result(examples: Path) -> None:
+    _, one, _ = run("validate", "--format", "json", str(examples))
+    _, two, _ = run("validate", "--format", "json", "--jobs", "2", str(examples))
+    assert json.loads(one) == json.loads(two)
+
+
+def test_list_rules() -> None:
+    code, out, _ = run("validate", "--list-rules")
+    assert code == 0 and "ngay-hen-kl-before-ngay-ra" in out and "card-length" in out
+
+
+def test_version_and_help() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("sohs ")
+    code, out, _ = run("validate", "--help")
+    assert code == 0 and "--format" in out

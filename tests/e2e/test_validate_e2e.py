@@ -1,0 +1,84 @@
+"""The installed `sohs` as a user runs it, and xmllint as an independent judge of the schemas."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+ROOT = Path(__file__).resolve().parents[2]
+SOHS = [sys.executable, "-m", "sohs_cli"]
+IN_CI = os.environ.get("CI") == "true"
+
+
+def xmllint() -> str:
+    path = shutil.which("xmllint")
+    if path is None:
+        if IN_CI:
+            pytest.fail("xmllint is required in CI (.ci/run installs libxml2-utils)")
+        pytest.skip("xmllint not installed")
+    return path
+
+
+def test_sohs_validate_examples_exit_code(tmp_path: Path) -> None:
+    proc = subprocess.run([*SOHS, "validate", "examples/"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "13 file(s): 7 valid, 6 invalid" in proc.stdout
+    proc = subprocess.run([*SOHS, "validate", "examples/referral_episode_3176.xml", "examples/checkup_adult_2062.xml"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0
+
+
+def test_version_is_fast_path() -> None:
+    proc = subprocess.run([*SOHS, "--version"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"})
+    assert proc.returncode == 0 and proc.stdout.startswith("sohs ")
+    imported = proc.stderr
+    for heavy in ("typer", "rich", "lxml", "httpx", "cryptography"):
+        assert f" {heavy}\n" not in imported and f" {heavy}." not in imported, heavy
+
+
+def inner_documents(envelope: Path) -> list[tuple[str, bytes]]:
+    root = etree.parse(str(envelope)).getroot()
+    return [(f.findtext("LOAIHOSO") or "", base64.b64decode(f.findtext("NOIDUNGFILE") or ""))
+            for f in root.iter("FILEHOSO")]
+
+
+@pytest.mark.parametrize("name,std", [("referral_episode_3176.xml", "3176"), ("appointment_episode_4750.xml", "4750")])
+def test_xmllint_agrees_with_our_schemas(tmp_path: Path, name: str, std: str) -> None:
+    lint = xmllint()
+    env = ROOT / "examples" / name
+    r = subprocess.run([lint, "--noout", "--schema", str(ROOT / "xsd/bhxh" / std / "GIAMDINHHS.xsd"), str(env)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for loai, data in inner_documents(env):
+        f = tmp_path / f"{loai}.xml"
+        f.write_bytes(data)
+        r = subprocess.run([lint, "--noout", "--schema", str(ROOT / "xsd/bhxh" / std / f"{loai}.xsd"), str(f)],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        # and a broken copy fails for xmllint too: the schema has teeth
+        f.write_bytes(data.replace(b"<MA_LK>", b"<MA_LK>" + b"X" * 120))
+        r = subprocess.run([lint, "--noout", "--schema", str(ROOT / "xsd/bhxh" / std / f"{loai}.xsd"), str(f)],
+                           capture_output=True, text=True)
+        assert r.returncode != 0 and "length" in r.stderr, r.stderr
+
+
+def test_schemas_ship_in_the_wheel(tmp_path: Path) -> None:
+    pytest.importorskip("hatchling")
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w",
+                           str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import zipfile
+
+    wheel = next(tmp_path.glob("sohs_cli-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "sohs_cli/xsd/bhxh/3176/XML13.xsd" in names
+    assert "sohs_cli/xsd/ksk/2062/KHAMSUCKHOE.xsd" in names
+    assert "sohs_cli/xsd/tables/xml13_3176.csv" in names

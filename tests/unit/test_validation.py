@@ -1,0 +1,159 @@
+"""Engine and rules: each rule fails for its reason and passes when the data is right."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from sohs_cli import samples
+from sohs_cli.documents import pack
+from sohs_cli.validation.engine import ValidateOptions, validate_bytes
+
+
+def envelope(*tables: bytes, kind: str = "GIAMDINHHS") -> bytes:
+    return pack([(f"t{i}", t) for i, t in enumerate(tables)], facility="79001" if kind == "GIAMDINHHS"
+                else "01001", envelope=kind).data
+
+
+def codes(data: bytes, **opts: str | bool) -> list[str]:
+    return [f.code for f in validate_bytes(data, "x.xml", ValidateOptions(**opts)).findings]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("std", ["4750", "3176"])
+def test_valid_referral_and_appointment(std: str) -> None:
+    lk = "LK000000000001"
+    base = samples.xml1_values(std, lk, ma_loai_rv="2")
+    rep = validate_bytes(envelope(samples.xml1(std, lk, ma_loai_rv="2"), samples.xml13(std, lk, base)), "r.xml")
+    assert rep.valid and rep.findings == [] and rep.standard == std and rep.documents == 2
+    base = samples.xml1_values(std, lk)
+    assert validate_bytes(envelope(samples.xml1(std, lk), samples.xml14(std, lk, base)), "a.xml").valid
+
+
+def test_every_error_is_reported_not_only_the_first() -> None:
+    lk = "LK000000000002"
+    base = samples.xml1_values("3176", lk)
+    x14 = samples.xml14("3176", lk, base, NGAY_HEN_KL="20251101", MA_BAC_SI="", GIOI_TINH="7",
+                        MA_CSKCB="7900")
+    x14 = x14.replace(b"<SO_GIAYHEN_KL>", b"<BOGUS>x</BOGUS><SO_GIAYHEN_KL>")
+    found = codes(envelope(samples.xml1("3176", lk), x14))
+    for code in ("xsd:unexpected-element", "xsd:required-empty", "xsd:enumeration", "xsd:pattern",
+                 "ngay-hen-kl-before-ngay-ra"):
+        assert code in found
+
+
+def test_max_length_counts_characters_not_bytes() -> None:
+    lk = "LK000000000003"
+    name_255 = "Nguyễn" * 42 + "ABC"  # 255 characters, 339 bytes
+    assert len(name_255) == 255
+    ok = samples.xml1("3176", lk, ) .replace(b"Nguy\xe1\xbb\x85n Th\xe1\xbb\x8b H\xe1\xbb\x93ng Nhung",
+                                              name_255.encode())
+    assert "xsd:maxLength" not in codes(ok)
+    too_long = ok.replace(name_255.encode(), (name_255 + "x").encode())
+    rep = validate_bytes(too_long, "x.xml")
+    f = next(f for f in rep.findings if f.code == "xsd:maxLength")
+    assert f.element == "HO_TEN" and f.label == "Họ tên" and f.found == "256 characters"
+
+
+def test_optional_number_may_be_empty_but_not_text() -> None:
+    x1 = samples.xml1("3176", "LK000000000004")
+    assert "xsd:pattern" not in codes(x1)  # STT, MA_TAI_NAN empty
+    assert "xsd:pattern" in codes(x1.replace(b"<MA_TAI_NAN></MA_TAI_NAN>", b"<MA_TAI_NAN>a</MA_TAI_NAN>"))
+
+
+def test_calendar_dates() -> None:
+    x1 = samples.xml1("3176", "LK000000000005", ngay_vao="202502290800", ngay_ra="202503011000")
+    assert "date-not-real" in codes(x1)  # 2025 is not a leap year
+    x1 = samples.xml1("3176", "LK000000000005", ngay_vao="202402290800", ngay_ra="202403011000")
+    assert "date-not-real" not in codes(x1)
+    unknown_birth = samples.xml1("3176", "LK000000000005").replace(b"199003150000", b"199000000000")
+    assert "date-not-real" not in codes(unknown_birth)
+
+
+def test_copied_fields_must_equal_xml1() -> None:
+    lk = "LK000000000006"
+    base = samples.xml1_values("3176", lk, ma_loai_rv="2")
+    x13 = samples.xml13("3176", lk, base, HO_TEN="Nguyễn Thị Hồng")
+    rep = validate_bytes(envelope(samples.xml1("3176", lk, ma_loai_rv="2"), x13), "x.xml")
+    f = next(f for f in rep.findings if f.code == "copy-differs-from-xml1")
+    assert f.element == "HO_TEN" and f.expected == "Nguyễn Thị Hồng Nhung" and "HOSO 1 › XML13" in f.location
+
+
+def test_xml13_needs_referral_discharge_type() -> None:
+    lk = "LK000000000007"
+    base = samples.xml1_values("3176", lk, ma_loai_rv="1")
+    assert "xml13-without-referral" in codes(envelope(samples.xml1("3176", lk, ma_loai_rv="1"),
+                                                      samples.xml13("3176", lk, base, MA_LOAI_RV="")))
+
+
+def test_card_rules() -> None:
+    x1 = samples.xml1("3176", "LK000000000008", card="GD4797920000001;GD479792000002")
+    assert "card-length" in codes(x1)
+    assert "card-count" in codes(x1)  # two cards, one GT_THE_TU
+
+
+@pytest.mark.parametrize(("std", "value", "expected"), [
+    ("4750", "12345", "cccd-shape"), ("4750", "A1234567", None), ("3176", "P9999", "cccd-shape"),
+])
+def test_cccd(std: str, value: str, expected: str | None) -> None:
+    x1 = samples.xml1(std, "LK000000000009").replace(b"079190001234", value.encode())
+    rep = validate_bytes(x1, "x.xml")
+    hits = [f for f in rep.findings if f.code == "cccd-shape"]
+    assert bool(hits) == bool(expected)
+    if std == "3176" and hits:
+        assert hits[0].severity == "warning" and rep.valid
+
+
+def test_icd10() -> None:
+    x1 = samples.xml1("3176", "LK000000000010")
+    assert "icd10-shape" in codes(x1.replace(b"<MA_BENH_KT>I10;E11.9", b"<MA_BENH_KT>I10,E11.9"))
+    assert "icd10-shape" in codes(x1.replace(b"<MA_BENH_CHINH>I25.9", b"<MA_BENH_CHINH>125.9"))
+
+
+def test_base64_with_line_breaks_is_refused() -> None:
+    env = envelope(samples.xml1("3176", "LK000000000011"))
+    wrapped = re.sub(rb"<NOIDUNGFILE>([^<]+)</NOIDUNGFILE>", lambda m: b"<NOIDUNGFILE>"
+                     + base64.encodebytes(base64.b64decode(m.group(1))).strip() + b"</NOIDUNGFILE>", env)
+    rep = validate_bytes(wrapped, "x.xml")
+    assert [f.code for f in rep.findings] == ["envelope-base64"] and "125" in rep.findings[0].hint
+
+
+def test_standard_auto_by_ngay_ra_and_forced() -> None:
+    x1 = samples.xml1("4750", "LK000000000012", ngay_vao="202412310800", ngay_ra="202412311000")
+    rep = validate_bytes(x1, "x.xml")
+    assert rep.standard == "4750" and "20241231" in rep.standard_reason
+    rep = validate_bytes(x1, "x.xml", ValidateOptions(standard="3176"))
+    assert rep.standard == "3176" and rep.standard_reason == "--standard"
+    assert not rep.valid  # MA_NGHE_NGHIEP 00000 is 5 characters; 3176 allows 2
+
+
+def test_no_rules_runs_xsd_only() -> None:
+    lk = "LK000000000013"
+    base = samples.xml1_values("3176", lk)
+    env = envelope(samples.xml1("3176", lk), samples.xml14("3176", lk, base, NGAY_HEN_KL="20251101"))
+    assert codes(env, rules=False) == []
+
+
+def test_checkup_rules() -> None:
+    good = envelope(*samples.adult_checkup("KSK1"), kind="KHAMSUCKHOE")
+    assert validate_bytes(good, "k.xml").valid
+    bad = envelope(*samples.adult_checkup("KSK1", phan_loai_sk="1", bmi="30"), kind="KHAMSUCKHOE")
+    assert set(codes(bad)) == {"bmi-mismatch", "phan-loai-sk-better-than-organ"}
+    out_of_range = envelope(*samples.adult_checkup("KSK1", phan_loai_sk="6"), kind="KHAMSUCKHOE")
+    assert "xsd:enumeration" in codes(out_of_range)
+
+
+def test_hostile_inner_document_is_one_finding() -> None:
+    bomb = b'<!DOCTYPE x [<!ENTITY a "aaaa">]><TONG_HOP>&a;</TONG_HOP>'
+    env = envelope(samples.xml1("3176", "LK1")).replace(
+        re.search(rb"<NOIDUNGFILE>([^<]+)</NOIDUNGFILE>", envelope(samples.xml1("3176", "LK1"))).group(1),  # type: ignore[union-attr]
+        base64.b64encode(bomb))
+    assert codes(env) == ["doctype-forbidden"]
+
+
+def test_unknown_table_is_a_warning_not_a_pass() -> None:
+    xml2 = (b'<?xml version="1.0" encoding="utf-8"?>'
+            b"<CHITIEU_CHITIET_THUOC><DSACH_CHI_TIET_THUOC/></CHITIEU_CHITIET_THUOC>")
+    rep = validate_bytes(xml2, "x2.xml")
+    assert rep.valid and [f.code for f in rep.warnings] == ["table-not-checked"]

@@ -1,0 +1,47 @@
+"""The hardened parser refuses hostile and broken input with one clear error, and never fetches."""
+
+from __future__ import annotations
+
+import pytest
+
+from sohs_cli.errors import InputError
+from sohs_cli.xmlsafe import ParseLimits, parse_bytes
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><TONG_HOP>&lol3;</TONG_HOP>"""
+XXE_FILE = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY f SYSTEM "file:///etc/passwd">]><TONG_HOP>&f;</TONG_HOP>'
+XXE_NET = b'<?xml version="1.0"?><!DOCTYPE x SYSTEM "http://127.0.0.1:9/evil.dtd"><TONG_HOP/>'
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (BILLION_LAUGHS, "doctype-forbidden"),
+        (XXE_FILE, "doctype-forbidden"),
+        (XXE_NET, "xml-malformed"),
+        (b"<TONG_HOP><MA_LK>1</MA_LK>", "xml-malformed"),
+        (b"<TONG_HOP>\xff\xfe</TONG_HOP>", "not-utf8"),
+        (b"   ", "file-empty"),
+        (b"<a>" * 80 + b"</a>" * 80, "too-deep"),
+    ],
+    ids=["billion-laughs", "xxe-file", "xxe-network", "truncated", "not-utf8", "empty", "deep"],
+)
+def test_hostile_input_is_refused(data: bytes, code: str) -> None:
+    with pytest.raises(InputError) as err:
+        parse_bytes(data, source="x.xml")
+    assert err.value.code == code
+    assert "x.xml" in err.value.message
+    assert "root:" not in err.value.message  # nothing of /etc/passwd leaked
+
+
+def test_size_limit() -> None:
+    with pytest.raises(InputError) as err:
+        parse_bytes(b"<TONG_HOP>" + b"a" * 2000 + b"</TONG_HOP>", limits=ParseLimits(max_bytes=1000))
+    assert err.value.code == "file-too-large"
+
+
+def test_plain_document_parses_with_lines() -> None:
+    root = parse_bytes(b'<?xml version="1.0" encoding="utf-8"?>\n'
+                       b"<TONG_HOP>\n<HO_TEN>Nguy\xe1\xbb\x85n</HO_TEN>\n</TONG_HOP>")
+    assert root[0].text == "Nguyễn" and root[0].sourceline == 3

@@ -1,0 +1,327 @@
+"""Write the XSDs in this folder from the field tables in ``tables/``.
+
+Run ``python xsd/_build.py`` after changing a table; the output is committed. The tables are the
+source (see ``tables/SOURCES.md``): names and order, "Chuỗi"/"Số", maximum lengths, the portal's
+required flags, formats and closed code lists. ``tests/unit/test_xsd_tables.py`` reads the written
+XSDs back with ``xmlschema`` and proves they still say what the tables say.
+
+Conventions (QĐ 4750 conventions as the HIS exports them):
+
+* every element is an ``xs:string`` restriction, so lengths count characters (``Nguyễn`` is 6);
+  "Số" fields get a numeric pattern instead of ``xs:decimal`` because an optional number may be empty;
+* required (portal flag "x") = ``minOccurs=1`` and a non-blank value; optional = absent or empty;
+* closed code lists become enumerations (plus ``""`` when optional); national catalogues (ICD-10,
+  administrative units) are checked by shape in the business rules, not here.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+HERE = Path(__file__).resolve().parent
+TABLES = HERE / "tables"
+
+DATE_TIME = r"[0-9]{4}(0[0-9]|1[0-2])([0-2][0-9]|3[01])([01][0-9]|2[0-3])[0-5][0-9]"
+DATE = r"[0-9]{4}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
+DECIMAL = r"-?[0-9]+(\.[0-9]+)?"
+INTEGER = r"[0-9]+"
+FACILITY = r"[0-9A-Z]{5}"
+NON_BLANK = r"[\s\S]*\S[\s\S]*"
+
+
+def read_csv(name: str) -> list[dict[str, str]]:
+    with open(TABLES / name, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+LABELS = {r["element"]: r["label_vi"] for r in read_csv("labels_vi.csv")}
+CODE_LISTS: dict[str, list[str]] = {}
+for _row in read_csv("code_lists.csv"):
+    CODE_LISTS.setdefault(_row["list"], []).append(_row["code"])
+
+
+def semi(pattern: str) -> str:
+    return f"{pattern}(;{pattern})*"
+
+
+def codes_for(fmt: str) -> list[str] | None:
+    """Closed code list of a ``code-list:`` format token, or None for national catalogues."""
+    m = re.search(r"code-list:([A-Z_0-9]*)\s*\(([^)]*)\)", fmt)
+    if m:
+        name, inner = m.group(1), m.group(2)
+        parts = [p.strip().split("=")[0] for p in inner.split(",")]
+        if all(re.fullmatch(r"[0-9A-Z]{1,3}", p) for p in parts):
+            return parts
+        if name in CODE_LISTS:  # e.g. "MA_LOAI_KCB (2 digits)": the list lives in code_lists.csv
+            return CODE_LISTS[name]
+        return None
+    m = re.search(r"code-list:([A-Z_]+)\b", fmt)
+    if m and m.group(1) in CODE_LISTS:
+        return CODE_LISTS[m.group(1)]
+    return None
+
+
+def pattern_for(fmt: str, typ: str) -> str | None:
+    multi = ";-separated" in fmt
+    if "yyyymmdd or yyyymmddHHMM" in fmt:
+        return f"({DATE})|({DATE_TIME})"
+    if "yyyymmddHHMM" in fmt:
+        return semi(DATE_TIME) if multi else DATE_TIME
+    if "yyyymmdd" in fmt:
+        return semi(DATE) if multi else DATE
+    if fmt.startswith("yyyy"):
+        return "[0-9]{4}"
+    if "integer 1-12" in fmt:
+        return "(0?[1-9]|1[0-2])"
+    if "integer grams" in fmt:
+        return semi(INTEGER)
+    if "2 decimals" in fmt:
+        return r"[0-9]+(\.[0-9]{1,2})?"
+    if "5-char facility code" in fmt:
+        return semi(FACILITY) if multi else FACILITY
+    if fmt == "13 digits":
+        return "[0-9]{13}"
+    if "systolic/diastolic" in fmt:
+        return "[0-9]{2,3}/[0-9]{2,3}"
+    if fmt.startswith("decimal"):
+        return DECIMAL
+    if "integer" in fmt or (typ == "number" and "code-list" in fmt):
+        return INTEGER
+    if typ == "number":
+        return DECIMAL
+    return None
+
+
+def doc(name: str, description_vi: str = "", description_en: str = "", source: str = "") -> str:
+    label = LABELS[name]
+    out = [f'<xs:documentation xml:lang="vi">{escape(label)}</xs:documentation>']
+    if description_vi:
+        out.append(
+            f'<xs:documentation xml:lang="vi" source="{escape(source)}">{escape(description_vi)}'
+            "</xs:documentation>"
+        )
+    if description_en:
+        out.append(f'<xs:documentation xml:lang="en">{escape(description_en)}</xs:documentation>')
+    return "<xs:annotation>" + "".join(out) + "</xs:annotation>"
+
+
+def field(row: dict[str, str], source: str, indent: str) -> str:
+    name, typ, fmt = row["element"], row.get("type") or "string", row.get("format", "")
+    max_len = (row.get("max_length") or "n").strip() or "n"
+    required = row.get("required") == "yes"
+    facets: list[str] = []
+    codes = codes_for(fmt)
+    if codes is not None and ";-separated" not in fmt and "DOI_TUONG" not in fmt:
+        values = list(codes) + ([] if required else [""])
+        facets += [f'<xs:enumeration value="{escape(v)}"/>' for v in values]
+    else:
+        pattern = pattern_for(fmt, typ)
+        if codes is not None:  # several codes of a closed list, ;-separated (DOI_TUONG)
+            pattern = semi("(" + "|".join(codes) + ")")
+        if pattern is not None:
+            facets.append(f'<xs:pattern value="{escape(pattern if required else f"({pattern})?")}"/>')
+        elif required:
+            facets.append(f'<xs:pattern value="{escape(NON_BLANK)}"/>')
+    if required:
+        facets.insert(0, '<xs:minLength value="1"/>')
+    if max_len != "n":
+        facets.append(f'<xs:maxLength value="{int(max_len)}"/>')
+    occurs = "" if required else ' minOccurs="0"'
+    annotation = doc(name, row.get("description_vi", ""), row.get("description_en", ""), source)
+    body = "".join(facets)
+    return (
+        f'{indent}<xs:element name="{name}"{occurs}>{annotation}'
+        f'<xs:simpleType><xs:restriction base="xs:string">{body}</xs:restriction></xs:simpleType>'
+        "</xs:element>"
+    )
+
+
+HEADER = """<?xml version="1.0" encoding="utf-8"?>
+<!-- Generated by xsd/_build.py from xsd/tables/{table}. Do not edit by hand. -->
+<!-- {title} -->
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualified"{extra_ns}>
+"""
+DSIG_IMPORT = (
+    '  <xs:import namespace="http://www.w3.org/2000/09/xmldsig#" schemaLocation="{path}"/>\n'
+)
+
+
+def schema(table: str, title: str, body: str, dsig_path: str | None = None) -> str:
+    extra = ' xmlns:ds="http://www.w3.org/2000/09/xmldsig#"' if dsig_path else ""
+    head = HEADER.format(table=table, title=escape(title), extra_ns=extra)
+    if dsig_path:
+        head += DSIG_IMPORT.format(path=dsig_path)
+    return head + body + "</xs:schema>\n"
+
+
+def flat_table(table: str, root: str, title: str, source: str) -> str:
+    rows = sorted(read_csv(table), key=lambda r: int(r["order"]))
+    fields = "\n".join(field(r, source, "        ") for r in rows)
+    body = (
+        f'  <xs:element name="{root}">{doc(root)}\n    <xs:complexType>\n      <xs:sequence>\n'
+        f"{fields}\n      </xs:sequence>\n    </xs:complexType>\n  </xs:element>\n"
+    )
+    return schema(table, title, body)
+
+
+def signature_slot(name: str) -> str:
+    """A container that is empty before signing and holds exactly one XML-DSig Signature after."""
+    return (
+        f'<xs:element name="{name}">{doc(name)}<xs:complexType><xs:sequence>'
+        '<xs:element ref="ds:Signature" minOccurs="0"/></xs:sequence></xs:complexType></xs:element>'
+    )
+
+
+def checkin_table(table: str, title: str, source: str) -> str:
+    rows = sorted(read_csv(table), key=lambda r: int(r["order"]))
+    fields = "\n".join(field(r, source, "              ") for r in rows)
+    body = f"""  <xs:element name="CHI_TIEU_TRANG_THAI_KCB">{doc("CHI_TIEU_TRANG_THAI_KCB")}
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="DSACH_TRANG_THAI_KCB">{doc("DSACH_TRANG_THAI_KCB")}
+          <xs:complexType>
+            <xs:sequence>
+            <xs:element name="TRANG_THAI_KCB" maxOccurs="unbounded">{doc("TRANG_THAI_KCB")}
+            <xs:complexType>
+              <xs:sequence>
+{fields}
+              </xs:sequence>
+            </xs:complexType>
+            </xs:element>
+            </xs:sequence>
+          </xs:complexType>
+        </xs:element>
+        {signature_slot("CHUKYDONVI")}
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+"""
+    return schema(table, title, body, dsig_path="../../w3c/xmldsig-signature.xsd")
+
+
+def simple(name: str, facets: str, occurs: str = "") -> str:
+    return (
+        f'<xs:element name="{name}"{occurs}>{doc(name)}<xs:simpleType>'
+        f'<xs:restriction base="xs:string">{facets}</xs:restriction></xs:simpleType></xs:element>'
+    )
+
+
+def envelope(root: str, loaihoso: list[str], facility_pattern: str, chuky: str, title: str) -> str:
+    enum = "".join(f'<xs:enumeration value="{v}"/>' for v in loaihoso)
+    body = f"""  <xs:element name="{root}">{doc(root)}
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="THONGTINDONVI">{doc("THONGTINDONVI")}<xs:complexType><xs:sequence>
+          {simple("MACSKCB", f'<xs:pattern value="{facility_pattern}"/>')}
+        </xs:sequence></xs:complexType></xs:element>
+        <xs:element name="THONGTINHOSO">{doc("THONGTINHOSO")}<xs:complexType><xs:sequence>
+          {simple("NGAYLAP", f'<xs:pattern value="{DATE}"/>')}
+          {simple("SOLUONGHOSO", '<xs:pattern value="[1-9][0-9]*"/>')}
+          <xs:element name="DANHSACHHOSO">{doc("DANHSACHHOSO")}<xs:complexType><xs:sequence>
+            <xs:element name="HOSO" maxOccurs="unbounded">{doc("HOSO")}<xs:complexType><xs:sequence>
+              <xs:element name="FILEHOSO" maxOccurs="unbounded">{doc("FILEHOSO")}<xs:complexType><xs:sequence>
+                {simple("LOAIHOSO", enum)}
+                {simple("NOIDUNGFILE", '<xs:minLength value="1"/>')}
+              </xs:sequence></xs:complexType></xs:element>
+            </xs:sequence></xs:complexType></xs:element>
+          </xs:sequence></xs:complexType></xs:element>
+        </xs:sequence></xs:complexType></xs:element>
+        {chuky}
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+"""
+    return schema("(envelope)", title, body, dsig_path="../../w3c/xmldsig-signature.xsd")
+
+
+DSIG = """<?xml version="1.0" encoding="utf-8"?>
+<!-- Generated by xsd/_build.py. The slot for one W3C XML-DSig Signature element (xmldsig-core).
+     Its inner structure is checked by `sohs verify`, not here: this only pins the element name and
+     namespace so a CHUKYDONVI can hold a Signature and nothing else. -->
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+           targetNamespace="http://www.w3.org/2000/09/xmldsig#"
+           xmlns:ds="http://www.w3.org/2000/09/xmldsig#" elementFormDefault="qualified">
+  <xs:element name="Signature">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:any namespace="##any" processContents="skip" minOccurs="1" maxOccurs="unbounded"/>
+      </xs:sequence>
+      <xs:attribute name="Id" type="xs:string"/>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>
+"""
+
+KSK_BLOCK_ORDER = [f"XML{i}" for i in range(1, 13)]
+
+
+def ksk_block(rows: list[dict[str, str]], block: str) -> str:
+    block_rows = [r for r in rows if r["block"] == block]
+    root = block_rows[0]["root"]
+    source = "QĐ 2062/QĐ-BYT"
+    # shape of each KSK row: max_length, required; type from the format
+    def as_field(r: dict[str, str]) -> dict[str, str]:
+        fmt = r["format"]
+        typ = "number" if fmt.startswith(("decimal", "integer")) else "string"
+        return {
+            "element": r["element"], "type": typ, "max_length": r["max_length"] or "n",
+            "required": r["required"], "format": fmt, "description_en": r["description_en"],
+        }
+    if block == "XML11":
+        items = [r for r in block_rows if r["element"] not in ("DANH_SACH_CLS", "CHI_TIET_CLS")]
+        fields = "\n".join(field(as_field(r), source, "              ") for r in items)
+        inner = f"""        <xs:element name="DANH_SACH_CLS">{doc("DANH_SACH_CLS")}<xs:complexType><xs:sequence>
+          <xs:element name="CHI_TIET_CLS" minOccurs="0" maxOccurs="unbounded">{doc("CHI_TIET_CLS")}
+            <xs:complexType><xs:sequence>
+{fields}
+            </xs:sequence></xs:complexType>
+          </xs:element>
+        </xs:sequence></xs:complexType></xs:element>"""
+    else:
+        inner = "\n".join(field(as_field(r), source, "        ") for r in block_rows)
+    body = (
+        f'  <xs:element name="{root}">{doc(root)}\n    <xs:complexType>\n      <xs:sequence>\n'
+        f"{inner}\n      </xs:sequence>\n    </xs:complexType>\n  </xs:element>\n"
+    )
+    return schema("ksk_2062_blocks.csv", f"QĐ 2062/QĐ-BYT khám sức khỏe, {block} {root}", body)
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    write(HERE / "w3c" / "xmldsig-signature.xsd", DSIG)
+    bhxh_types = [f"XML{i}" for i in range(1, 12)] + ["XML13", "XML14", "XML15"]
+    for std, src in (("4750", "QĐ 4750/QĐ-BYT"), ("3176", "QĐ 3176/QĐ-BYT")):
+        out = HERE / "bhxh" / std
+        write(out / "XML1.xsd", flat_table(f"xml1_{std}.csv", "TONG_HOP", f"{src} Bảng 1 (XML1)", src))
+        write(out / "XML13.xsd", flat_table(
+            f"xml13_{std}.csv", "CHI_TIEU_GIAYCHUYENTUYEN", f"{src} Bảng 13 (XML13) giấy chuyển tuyến", src))
+        write(out / "XML14.xsd", flat_table(
+            f"xml14_{std}.csv", "CHI_TIEU_GIAYHEN_KHAMLAI", f"{src} Bảng 14 (XML14) giấy hẹn khám lại", src))
+        # QĐ 3176 did not amend the check-in table (PL3176 has no check-in sheet): same table.
+        write(out / "XML0.xsd", checkin_table("xml0_4750.csv", f"{src} check-in (XML0)", "QĐ 4750/QĐ-BYT"))
+        write(out / "GIAMDINHHS.xsd", envelope(
+            "GIAMDINHHS", bhxh_types, FACILITY, signature_slot("CHUKYDONVI"),
+            f"{src}: envelope GIAMDINHHS (CV 1245/BHXH-CNTT §I.3.4)"))
+    rows = read_csv("ksk_2062_blocks.csv")
+    out = HERE / "ksk" / "2062"
+    for block in KSK_BLOCK_ORDER:
+        write(out / f"{block}.xsd", ksk_block(rows, block))
+    chuky = (
+        f'<xs:element name="CHUKYDONVI">{doc("CHUKYDONVI")}<xs:complexType><xs:sequence>'
+        f"{signature_slot('CKS_NGUOI_KET_LUAN')}{signature_slot('CKS_BENH_VIEN')}"
+        "</xs:sequence></xs:complexType></xs:element>"
+    )
+    write(out / "KHAMSUCKHOE.xsd", envelope(
+        "KHAMSUCKHOE", KSK_BLOCK_ORDER, f"({FACILITY})|([0-9]{{13}})", chuky,
+        "QĐ 2062/QĐ-BYT (amending QĐ 1551/QĐ-BYT): envelope KHAMSUCKHOE"))
+
+
+if __name__ == "__main__":
+    main()
