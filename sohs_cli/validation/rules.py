@@ -27,12 +27,33 @@ from sohs_cli.validation.report import Finding, Severity
 from sohs_cli.validation.schemas import label, named, xsd_dir
 
 
+Fields = dict[str, etree._Element]
+
+
 @dataclass
 class Doc:
     kind: str  # "XML1", "XML13", "XML14", "XML0", "KSK:XML10", …
     standard: str
     root: etree._Element
     where: str  # "hoso_0001.xml › HOSO 1 › XML13"
+    _rows: list[Fields] | None = None
+
+    @property
+    def rows(self) -> list[Fields]:
+        """Each record's fields by name, indexed once (rules look fields up many times)."""
+        if self._rows is None:
+            if self.kind == "XML0":
+                recs = self.root.iterfind("DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB")
+            elif self.kind == "KSK:XML11":
+                recs = self.root.iterfind("DANH_SACH_CLS/CHI_TIET_CLS")
+            else:
+                recs = iter([self.root])
+            self._rows = [{c.tag: c for c in reversed(rec) if isinstance(c.tag, str)} for rec in recs]
+        return self._rows
+
+    @property
+    def fields(self) -> Fields:
+        return self.rows[0] if self.rows else {}
 
 
 @dataclass
@@ -85,18 +106,13 @@ BHXH = ("XML0", "XML1", "XML13", "XML14")
 KSK_ALL = tuple(f"KSK:XML{i}" for i in range(1, 13))
 
 
-def records(doc: Doc) -> Iterator[etree._Element]:
-    """The elements whose children are the fields: one per row for list tables."""
-    if doc.kind == "XML0":
-        yield from doc.root.iterfind("DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB")
-    elif doc.kind == "KSK:XML11":
-        yield from doc.root.iterfind("DANH_SACH_CLS/CHI_TIET_CLS")
-    else:
-        yield doc.root
+def records(doc: Doc) -> list[Fields]:
+    """The fields of each record: one per row for list tables (XML0, KSK XML11)."""
+    return doc.rows
 
 
-def value(record: etree._Element, name: str) -> tuple[str, etree._Element | None]:
-    el = record.find(name)
+def value(record: Fields, name: str) -> tuple[str, etree._Element | None]:
+    el = record.get(name)
     return ((el.text or "").strip() if el is not None else ""), el
 
 
@@ -186,12 +202,12 @@ def _card_shape(r: Rule, doc: Doc) -> Iterator[Finding]:
 @rule("card-count", "error", "One GT_THE_TU/GT_THE_DEN/MA_DKBD value per card",
       "Mỗi thẻ có một giá trị GT_THE_TU/GT_THE_DEN/MA_DKBD", kinds=("XML1", "XML13", "XML14"))
 def _card_count(r: Rule, doc: Doc) -> Iterator[Finding]:
-    cards_text, _ = value(doc.root, "MA_THE_BHYT")
+    cards_text, _ = value(doc.fields, "MA_THE_BHYT")
     cards = [c for c in cards_text.split(";") if c]
     if not cards:
         return
     for name in ("GT_THE_TU", "GT_THE_DEN", "MA_DKBD"):
-        text, el = value(doc.root, name)
+        text, el = value(doc.fields, name)
         if el is None or not text:
             continue
         n = len([p for p in text.split(";") if p])
@@ -269,7 +285,7 @@ def _icd10(r: Rule, doc: Doc) -> Iterator[Finding]:
 def _ma_ttdv(r: Rule, doc: Doc) -> Iterator[Finding]:
     if doc.standard != "4750":
         return
-    text, el = value(doc.root, "MA_TTDV")
+    text, el = value(doc.fields, "MA_TTDV")
     if text and not re.fullmatch(r"\d{10}", text):
         yield r.finding(doc.where, el, "MA_TTDV", f"'{text}' is not 10 digits", f"'{text}' không phải 10 chữ số",
                         expected="10 digits", found=text)
@@ -279,9 +295,9 @@ def _ma_ttdv(r: Rule, doc: Doc) -> Iterator[Finding]:
       "CHI_SO_BMI khớp với cân nặng và chiều cao", kinds=("KSK:XML10",))
 def _bmi(r: Rule, doc: Doc) -> Iterator[Finding]:
     try:
-        h = float(value(doc.root, "CHIEU_CAO")[0]) / 100
-        w = float(value(doc.root, "CAN_NANG")[0])
-        bmi_text, el = value(doc.root, "CHI_SO_BMI")
+        h = float(value(doc.fields, "CHIEU_CAO")[0]) / 100
+        w = float(value(doc.fields, "CAN_NANG")[0])
+        bmi_text, el = value(doc.fields, "CHI_SO_BMI")
         bmi = float(bmi_text)
     except ValueError:
         return
@@ -328,7 +344,7 @@ def _xml1_missing(r: Rule, ep: Episode) -> Iterator[Finding]:
 def _ma_lk(r: Rule, ep: Episode) -> Iterator[Finding]:
     if "XML1" not in ep.docs:
         return
-    key, _ = value(ep.docs["XML1"].root, "MA_LK")
+    key, _ = value(ep.docs["XML1"].fields, "MA_LK")
     for kind, doc in ep.docs.items():
         if kind == "XML1" or not kind.startswith("XML"):
             continue
@@ -344,13 +360,13 @@ def _ma_lk(r: Rule, ep: Episode) -> Iterator[Finding]:
 def _copies(r: Rule, ep: Episode) -> Iterator[Finding]:
     if "XML1" not in ep.docs:
         return
-    xml1 = ep.docs["XML1"].root
+    xml1 = ep.docs["XML1"].fields
     for kind in ("XML13", "XML14"):
         doc = ep.docs.get(kind)
         if doc is None:
             continue
         for name, source in copied_fields(kind, doc.standard):
-            mine, el = value(doc.root, name)
+            mine, el = value(doc.fields, name)
             theirs, _ = value(xml1, source)
             if mine and mine != theirs:
                 yield r.finding(doc.where, el, name, f"'{mine}' differs from XML1 {source} '{theirs}'",
@@ -363,7 +379,7 @@ def _copies(r: Rule, ep: Episode) -> Iterator[Finding]:
 def _referral(r: Rule, ep: Episode) -> Iterator[Finding]:
     if "XML13" not in ep.docs or "XML1" not in ep.docs:
         return
-    loai, el = value(ep.docs["XML1"].root, "MA_LOAI_RV")
+    loai, el = value(ep.docs["XML1"].fields, "MA_LOAI_RV")
     if loai and loai not in ("2", "5"):
         yield r.finding(ep.docs["XML1"].where, el, "MA_LOAI_RV", f"is {loai}, but a referral slip XML13 is "
                         "attached; XML13 goes only with 2 or 5 (referral)",
@@ -381,7 +397,7 @@ def _phan_loai(r: Rule, ep: Episode) -> Iterator[Finding]:
     ket_luan = ep.docs.get("KSK:XML12")
     if ket_luan is None:
         return
-    overall, el = value(ket_luan.root, "PHAN_LOAI_SK")
+    overall, el = value(ket_luan.fields, "PHAN_LOAI_SK")
     if not overall.isdigit():
         return
     worst, worst_name = 0, ""
