@@ -12,7 +12,8 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 def record(name: str, table: str) -> None:
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
-    stamp = f"_{dt.date.today()} · {platform.python_implementation()} {platform.python_version()} · {platform.machine()}_"
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    stamp = f"_{dt.date.today()} · {python} · {platform.machine()}_"
     block = f"{start}\n{stamp}\n\n{table}\n{end}"
     if start in text:
         before, rest = text.split(start, 1)
