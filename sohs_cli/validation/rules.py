@@ -26,7 +26,6 @@ from lxml import etree
 from sohs_cli.validation.report import Finding, Severity
 from sohs_cli.validation.schemas import label, named, xsd_dir
 
-
 Fields = dict[str, etree._Element]
 
 
