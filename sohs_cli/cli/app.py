@@ -45,7 +45,9 @@ def build_app() -> Any:
     ) -> None:
         output.DEBUG["on"] = debug
 
+    from sohs_cli.cli import pack as pack_cmd
     from sohs_cli.cli import validate as validate_cmd
 
     validate_cmd.register(app)
+    pack_cmd.register(app)
     return app

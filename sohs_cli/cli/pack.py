@@ -1,0 +1,68 @@
+"""``sohs pack`` / ``sohs unpack``: build submission envelopes from table files, and take them apart."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from rich.markup import escape
+
+from sohs_cli.cli import output
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def pack(
+        tables: list[str] = typer.Argument(..., help="Table files (XML1, XML13, XML14, … or checkup blocks)."),
+        facility: str = typer.Option(..., "--facility", help="MA_CSKCB of the sender (5 characters)."),
+        out: str | None = typer.Option(None, "--output", "-o", help="Envelope file (all tables, one episode)."),
+        out_dir: str | None = typer.Option(None, "--out-dir", help="One envelope per MA_LK into DIR."),
+        checkup: bool = typer.Option(False, "--checkup", help="Build KHAMSUCKHOE (QĐ 2062) instead of GIAMDINHHS."),
+        no_validate: bool = typer.Option(False, "--no-validate", help="Skip validating the tables first."),
+    ) -> None:
+        """Build a GIAMDINHHS (or KHAMSUCKHOE) envelope: one HOSO per episode, base64 on one line.
+
+        Đóng gói các bảng XML thành hồ sơ gửi cổng.
+        """
+
+        def body() -> None:
+            from sohs_cli.envelopes import pack_files
+
+            if (out is None) == (out_dir is None):
+                from sohs_cli.errors import UsageError
+
+                raise UsageError("give exactly one of --output FILE or --out-dir DIR")
+            written = pack_files(tables, facility=facility, output=out, out_dir=out_dir,
+                                 checkup=checkup, validate=not no_validate)
+            for path, ma_lk in written:
+                output.stdout.print(f"packed {escape(path)} [dim](MA_LK {escape(ma_lk or '-')})[/]")
+
+        output.guarded(body)
+
+    @app.command()
+    def unpack(
+        envelope: str = typer.Argument(..., help="A GIAMDINHHS or KHAMSUCKHOE file."),
+        directory: str = typer.Option(..., "--dir", "-d", help="Where to write the inner documents."),
+    ) -> None:
+        """Write the inner documents of an envelope back out (HOSO1_XML13.xml …), for debugging.
+
+        Giải nén các bảng XML trong hồ sơ.
+        """
+
+        def body() -> None:
+            from sohs_cli.documents import unpack as unpack_envelope
+            from sohs_cli.errors import InputError
+            from sohs_cli.fileio import atomic_write
+
+            try:
+                with open(envelope, "rb") as fh:
+                    data = fh.read()
+            except OSError as exc:
+                raise InputError(f"{envelope}: cannot read: {exc.strerror}") from None
+            os.makedirs(directory, exist_ok=True)
+            for name, inner in unpack_envelope(data, envelope):
+                target = os.path.join(directory, name)
+                atomic_write(target, inner)
+                output.stdout.print(f"wrote {escape(target)}")
+
+        output.guarded(body)

@@ -1,0 +1,61 @@
+"""Packing table files into envelopes on disk: validate first, group by MA_LK, write atomically."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+from sohs_cli.documents import GIAMDINHHS, KHAMSUCKHOE, pack
+from sohs_cli.errors import ExitCode, InputError, SohsError
+from sohs_cli.fileio import atomic_write
+from sohs_cli.xmlsafe import parse_bytes
+
+
+class InvalidTables(SohsError):
+    exit_code = ExitCode.FINDINGS
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror} (không đọc được tệp)") from None
+
+
+def pack_files(paths: list[str], *, facility: str, output: str | None, out_dir: str | None,
+               checkup: bool = False, validate: bool = True) -> list[tuple[str, str]]:
+    """Pack tables into envelopes; returns ``(written path, MA_LK)``. Nothing is written when any
+    table is invalid (unless ``validate`` is off): a half-packed batch helps nobody."""
+    kind = KHAMSUCKHOE if checkup else GIAMDINHHS
+    tables = [(p, _read(p)) for p in paths]
+    if validate:
+        from sohs_cli.validation.engine import validate_bytes
+
+        bad = [r for r in (validate_bytes(data, p) for p, data in tables) if not r.valid]
+        if bad:
+            first = bad[0].errors[0]
+            raise InvalidTables(
+                f"{len(bad)} table(s) invalid, nothing packed; first: {first.message_en}",
+                hint="run `sohs validate` on the tables for every error, or --no-validate to pack anyway")
+    if output is not None:
+        env = pack(tables, facility=facility, envelope=kind)
+        atomic_write(output, env.data)
+        return [(output, env.ma_lk)]
+    assert out_dir is not None
+    groups: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
+    for path, data in tables:
+        root = parse_bytes(data, source=path)
+        ma_lk = (root.findtext("MA_LK") or "").strip()
+        if not ma_lk:
+            raise InputError(f"{path}: no MA_LK to group by", hint="use --output to pack tables into one envelope")
+        groups[ma_lk].append((path, data))
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    for ma_lk in sorted(groups):
+        env = pack(groups[ma_lk], facility=facility, envelope=kind)
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in ma_lk)
+        target = os.path.join(out_dir, f"{safe}.xml")
+        atomic_write(target, env.data)
+        written.append((target, ma_lk))
+    return written

@@ -1,0 +1,68 @@
+"""`sohs pack` / `sohs unpack`: envelopes that validate, round-trip, and refuse bad tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sohs_cli import samples
+from sohs_cli.cli.app import build_app
+from sohs_cli.validation.engine import validate_path
+
+runner = CliRunner()
+
+
+def test_pack_validate_unpack_round_trip(examples: Path, tmp_path: Path) -> None:
+    x1, x13 = examples / "tables" / "XML1_referral_3176.xml", examples / "tables" / "XML13_referral_3176.xml"
+    env = tmp_path / "hoso.xml"
+    r = runner.invoke(build_app(), ["pack", str(x1), str(x13), "--facility", "79001", "-o", str(env)])
+    assert r.exit_code == 0, r.output
+    rep = validate_path(str(env))
+    assert rep.valid and rep.kind == "GIAMDINHHS" and rep.documents == 2
+    raw = env.read_bytes()
+    assert b"<CHUKYDONVI></CHUKYDONVI>" in raw and b"<SOLUONGHOSO>1</SOLUONGHOSO>" in raw
+    r = runner.invoke(build_app(), ["unpack", str(env), "-d", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "out" / "HOSO1_XML1.xml").read_bytes() == x1.read_bytes()
+    assert (tmp_path / "out" / "HOSO1_XML13.xml").read_bytes() == x13.read_bytes()
+
+
+def test_pack_out_dir_one_envelope_per_ma_lk(tmp_path: Path) -> None:
+    files = []
+    for lk in ("LK202511000201", "LK202511000202"):
+        f = tmp_path / f"{lk}_XML1.xml"
+        f.write_bytes(samples.xml1("3176", lk))
+        files.append(str(f))
+    r = runner.invoke(build_app(), ["pack", *files, "--facility", "79001", "--out-dir", str(tmp_path / "env")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "env").iterdir()) == ["LK202511000201.xml", "LK202511000202.xml"]
+
+
+def test_pack_refuses_invalid_tables_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "XML1.xml"
+    bad.write_bytes(samples.xml1("3176", "LK202511000203", card="GD479792000001"))
+    out = tmp_path / "hoso.xml"
+    r = runner.invoke(build_app(), ["pack", str(bad), "--facility", "79001", "-o", str(out)])
+    assert r.exit_code == 1 and "nothing packed" in r.stderr and "card" in r.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [bad]
+
+
+def test_pack_bad_facility_is_usage_error(examples: Path, tmp_path: Path) -> None:
+    r = runner.invoke(build_app(), ["pack", str(examples / "tables" / "XML1_referral_3176.xml"),
+                                    "--facility", "1", "-o", str(tmp_path / "x.xml")])
+    assert r.exit_code == 2 and "facility" in r.stderr
+
+
+def test_checkup_envelope(tmp_path: Path) -> None:
+    files = []
+    for i, block in enumerate(samples.adult_checkup("KSK202611000009")):
+        f = tmp_path / f"block{i}.xml"
+        f.write_bytes(block)
+        files.append(str(f))
+    out = tmp_path / "ksk.xml"
+    r = runner.invoke(build_app(), ["pack", *files, "--checkup", "--facility", "01001", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    rep = validate_path(str(out))
+    assert rep.valid and rep.kind == "KHAMSUCKHOE" and rep.documents == 9
+    assert b"<CKS_NGUOI_KET_LUAN></CKS_NGUOI_KET_LUAN><CKS_BENH_VIEN></CKS_BENH_VIEN>" in out.read_bytes()
