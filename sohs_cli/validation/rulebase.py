@@ -50,10 +50,6 @@ class Episode:
     in_envelope: bool = False  # a bare table file has no HOSO to cross-check against
 
 
-Check = Callable[["Rule", Doc], Iterable[Finding]]
-EpisodeCheck = Callable[["Rule", Episode], Iterable[Finding]]
-
-
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -91,16 +87,9 @@ BHXH = ("XML0", "XML1", "XML13", "XML14")
 KSK_ALL = tuple(f"KSK:XML{i}" for i in range(1, 13))
 
 
-def records(doc: Doc) -> list[Fields]:
-    """The fields of each record: one per row for list tables (XML0, KSK XML11)."""
-    return doc.rows
-
-
 def value(record: Fields, name: str) -> tuple[str, etree._Element | None]:
     el = record.get(name)
     return ((el.text or "").strip() if el is not None else ""), el
-
-
 
 
 def document_rules(kind: str) -> list[Rule]:

@@ -20,43 +20,23 @@ import re
 from collections.abc import Iterator
 
 from sohs_cli.validation.report import Finding
-from sohs_cli.validation.rulebase import (  # re-exported: the engine and the CLI use this module
-    BHXH as BHXH,
-)
 from sohs_cli.validation.rulebase import (
-    KSK_ALL as KSK_ALL,
-)
-from sohs_cli.validation.rulebase import (
-    RULES as RULES,
-)
-from sohs_cli.validation.rulebase import (
-    Doc as Doc,
-)
-from sohs_cli.validation.rulebase import (
-    Episode as Episode,
-)
-from sohs_cli.validation.rulebase import (
-    Fields as Fields,
-)
-from sohs_cli.validation.rulebase import (
-    Rule as Rule,
-)
-from sohs_cli.validation.rulebase import (
-    document_rules as document_rules,
-)
-from sohs_cli.validation.rulebase import (
-    episode_rules as episode_rules,
-)
-from sohs_cli.validation.rulebase import (
-    records as records,
-)
-from sohs_cli.validation.rulebase import (
-    rule as rule,
-)
-from sohs_cli.validation.rulebase import (
-    value as value,
+    BHXH,
+    KSK_ALL,
+    RULES,
+    Doc,
+    Episode,
+    Rule,
+    document_rules,
+    episode_rules,
+    rule,
+    value,
 )
 from sohs_cli.validation.schemas import xsd_dir
+
+# The engine, the CLI and the SARIF renderer import the registry from here, so that importing it
+# also registers every rule below.
+__all__ = ["RULES", "Doc", "Episode", "Rule", "document_rules", "episode_rules"]
 
 
 def _real_date(v: str, allow_unknown: bool) -> bool:
@@ -82,7 +62,7 @@ DATE_FIELDS = (
 @rule("date-not-real", "error", "Dates are real calendar dates", "Ngày tháng phải là ngày có thật",
       kinds=BHXH + KSK_ALL)
 def _dates_real(r: Rule, doc: Doc) -> Iterator[Finding]:
-    for rec in records(doc):
+    for rec in doc.rows:
         for name in DATE_FIELDS:
             text, el = value(rec, name)
             for part in filter(None, text.split(";")):
@@ -96,7 +76,7 @@ def _order_rule(rule_id: str, later: str, earlier: str, kinds: tuple[str, ...], 
     @rule(rule_id, "error", f"{later} is not before {earlier} ({source})",
           f"{later} không được trước {earlier} ({source})", kinds=kinds)
     def check(r: Rule, doc: Doc) -> Iterator[Finding]:
-        for rec in records(doc):
+        for rec in doc.rows:
             a, el = value(rec, later)
             b, _ = value(rec, earlier)
             if not (a.isdigit() and b.isdigit()) or len(a) not in (8, 12) or len(b) not in (8, 12):
@@ -119,7 +99,7 @@ CARD_RE = re.compile(r"[A-Z]{2}[1-5][0-9]{2}[0-9]{10}")
 @rule("card-length", "error", "Each MA_THE_BHYT card has 15 characters (QĐ 4750 Bảng 1 #16)",
       "Mỗi mã thẻ BHYT gồm 15 ký tự", kinds=BHXH)
 def _card_length(r: Rule, doc: Doc) -> Iterator[Finding]:
-    for rec in records(doc):
+    for rec in doc.rows:
         text, el = value(rec, "MA_THE_BHYT")
         for card in filter(None, text.split(";")):
             if len(card) != 15:
@@ -132,7 +112,7 @@ def _card_length(r: Rule, doc: Doc) -> Iterator[Finding]:
 @rule("card-shape", "warning", "A card code reads: 2 letters, benefit level 1-5, province, BHXH number",
       "Mã thẻ gồm 2 chữ cái, mức hưởng 1-5, mã tỉnh, mã số BHXH", kinds=BHXH)
 def _card_shape(r: Rule, doc: Doc) -> Iterator[Finding]:
-    for rec in records(doc):
+    for rec in doc.rows:
         text, el = value(rec, "MA_THE_BHYT")
         for card in filter(None, text.split(";")):
             if len(card) == 15 and not CARD_RE.fullmatch(card):
@@ -166,7 +146,7 @@ CCCD_4750 = re.compile(r"\d{9}|\d{12}|[A-Z]\d{7}")
 @rule("cccd-shape", "error", "SO_CCCD is 9 or 12 digits, or a letter and 7 digits (CTN4750)",
       "SO_CCCD gồm 9 hoặc 12 chữ số, hoặc 1 chữ cái và 7 chữ số", kinds=(*BHXH, "KSK:XML1"))
 def _cccd(r: Rule, doc: Doc) -> Iterator[Finding]:
-    for rec in records(doc):
+    for rec in doc.rows:
         text, el = value(rec, "SO_CCCD")
         if not text:
             continue
@@ -196,7 +176,7 @@ ICD_LISTS = {"MA_BENH_KT": 12, "KET_LUAN_BENH": 0, "TSBT_MA_BENH": 0, "TSGD_MA_B
 @rule("icd10-shape", "error", "ICD-10 codes are well formed (letter, 2 digits, optional subcode)",
       "Mã ICD-10 đúng cấu trúc", kinds=BHXH + KSK_ALL)
 def _icd10(r: Rule, doc: Doc) -> Iterator[Finding]:
-    for rec in records(doc):
+    for rec in doc.rows:
         for name in (*ICD_SINGLE, *ICD_LISTS):
             text, el = value(rec, name)
             if not text:
@@ -291,7 +271,7 @@ def _ma_lk(r: Rule, ep: Episode) -> Iterator[Finding]:
     for kind, doc in ep.docs.items():
         if kind == "XML1" or not kind.startswith("XML"):
             continue
-        for rec in records(doc):
+        for rec in doc.rows:
             mine, el = value(rec, "MA_LK")
             if el is not None and mine and mine != key:
                 yield r.finding(doc.where, el, "MA_LK", f"'{mine}' differs from XML1 MA_LK '{key}'",
