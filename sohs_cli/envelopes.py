@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from sohs_cli.documents import GIAMDINHHS, KHAMSUCKHOE, pack
 from sohs_cli.errors import ExitCode, InputError, SohsError
-from sohs_cli.fileio import atomic_write
+from sohs_cli.fileio import atomic_write, read_file
 from sohs_cli.xmlsafe import parse_bytes
 
 
@@ -15,20 +15,12 @@ class InvalidTables(SohsError):
     exit_code = ExitCode.FINDINGS
 
 
-def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror} (không đọc được tệp)") from None
-
-
 def pack_files(paths: list[str], *, facility: str, output: str | None, out_dir: str | None,
                checkup: bool = False, validate: bool = True) -> list[tuple[str, str]]:
     """Pack tables into envelopes; returns ``(written path, MA_LK)``. Nothing is written when any
     table is invalid (unless ``validate`` is off): a half-packed batch helps nobody."""
     kind = KHAMSUCKHOE if checkup else GIAMDINHHS
-    tables = [(p, _read(p)) for p in paths]
+    tables = [(p, read_file(p)) for p in paths]
     if validate:
         from sohs_cli.validation.engine import validate_bytes
 

@@ -9,6 +9,15 @@ import tempfile
 from sohs_cli.errors import InputError
 
 
+def read_file(path: str, limit: int | None = None) -> bytes:
+    """The bytes of a file (at most ``limit + 1``, so a caller can tell it is over), or one clear error."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read() if limit is None else fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror} (không đọc được tệp)", code="unreadable") from None
+
+
 def atomic_write(path: str, data: bytes, mode: int | None = None) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     try:

@@ -102,14 +102,3 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
             code="too-deep",
         )
     return root
-
-
-def parse_file(path: str, *, limits: ParseLimits | None = None) -> tuple[bytes, etree._Element]:
-    """Read and parse a file; returns the raw bytes too (signing must work on exactly these)."""
-    limits = limits or ParseLimits()
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(limits.max_bytes + 1)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror} (không đọc được tệp)", code="unreadable") from None
-    return data, parse_bytes(data, source=path, limits=limits)

@@ -51,14 +51,9 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             from sohs_cli.documents import unpack as unpack_envelope
-            from sohs_cli.errors import InputError
-            from sohs_cli.fileio import atomic_write
+            from sohs_cli.fileio import atomic_write, read_file
 
-            try:
-                with open(envelope, "rb") as fh:
-                    data = fh.read()
-            except OSError as exc:
-                raise InputError(f"{envelope}: cannot read: {exc.strerror}") from None
+            data = read_file(envelope)
             os.makedirs(directory, exist_ok=True)
             for name, inner in unpack_envelope(data, envelope):
                 target = os.path.join(directory, name)

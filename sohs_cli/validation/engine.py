@@ -24,6 +24,7 @@ from sohs_cli.documents import (
     text_of,
 )
 from sohs_cli.errors import InputError
+from sohs_cli.fileio import read_file
 from sohs_cli.validation import rules as rules_mod
 from sohs_cli.validation.report import FileReport, Finding, Severity
 from sohs_cli.validation.schemas import compiled
@@ -235,13 +236,10 @@ def validate_path(path: str, options: ValidateOptions | None = None) -> FileRepo
 
             data = sys.stdin.buffer.read(options.limits.max_bytes + 1)
         else:
-            with open(path, "rb") as fh:
-                data = fh.read(options.limits.max_bytes + 1)
-    except OSError as exc:
+            data = read_file(path, options.limits.max_bytes)
+    except InputError as exc:
         report = FileReport(path=path)
-        report.findings.append(Finding(code="unreadable", severity="error",
-                                       message_en=f"{path}: cannot read: {exc.strerror}",
-                                       message_vi=f"{path}: không đọc được tệp: {exc.strerror}"))
+        report.findings.append(_input_finding(exc))
         return report
     return validate_bytes(data, "<stdin>" if path == "-" else path, options)
 
