@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
+
+from sohs_cli.certs import load_key_material
+from sohs_cli.credentials import SecretSource
+from sohs_cli.signing import FileSigner
+from sohs_cli.testpki import TestPki, make_test_pki
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -21,3 +28,29 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def examples() -> Path:
     return EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    """One TEST PKI (CA, clinic, doctor) for the whole session: RSA key generation is slow."""
+    return make_test_pki(str(tmp_path_factory.mktemp("pki")), password=b"test-p12-secret")
+
+
+@pytest.fixture(scope="session")
+def clinic(pki: TestPki) -> FileSigner:
+    return FileSigner(load_key_material(p12=pki.clinic_p12, password=SecretSource("p", "UNSET", pki.password_file)))
+
+
+@pytest.fixture(scope="session")
+def doctor(pki: TestPki) -> FileSigner:
+    return FileSigner(load_key_material(p12=pki.doctor_p12, password=SecretSource("p", "UNSET", pki.password_file)))
+
+
+def require_tool(name: str) -> str:
+    """The path of an external peer; in CI a missing peer fails the test instead of skipping it."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is required in CI (.ci/run installs it)")
+        pytest.skip(f"{name} is not installed")
+    return path

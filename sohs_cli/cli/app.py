@@ -45,9 +45,15 @@ def build_app() -> Any:
     ) -> None:
         output.DEBUG["on"] = debug
 
+    from sohs_cli.cli import cert as cert_cmd
     from sohs_cli.cli import pack as pack_cmd
+    from sohs_cli.cli import sign as sign_cmd
     from sohs_cli.cli import validate as validate_cmd
+    from sohs_cli.cli import verify as verify_cmd
 
     validate_cmd.register(app)
     pack_cmd.register(app)
+    sign_cmd.register(app)
+    verify_cmd.register(app)
+    cert_cmd.register(app)
     return app

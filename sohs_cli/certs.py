@@ -1,0 +1,281 @@
+"""Certificates and keys: loading PKCS#12, PEM and DER, the checks before signing, and descriptions.
+
+The portal verifies against the certificate registered for the facility (Danh mục chứng thư số,
+DOMAIN.md §5.7), so a signature made with an expired, not-yet-valid, weak or mismatched certificate
+is refused here, before anything is written. cryptography errors become :class:`CredentialError` or
+:class:`CertificateError` in this module only (STYLE.md principle 4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from sohs_cli.credentials import SecretSource
+from sohs_cli.errors import CertificateError, CredentialError, InputError
+from sohs_cli.fileio import read_file
+
+MIN_RSA_BITS = 2048
+DEFAULT_EXPIRY_WARNING_DAYS = 30
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    subject: str
+    issuer: str
+    serial: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    days_left: int
+    key: str
+    key_usage: list[str]
+    fingerprint_sha256: str
+    is_ca: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"subject": self.subject, "issuer": self.issuer, "serial": self.serial,
+                "not_before": self.not_before.isoformat(), "not_after": self.not_after.isoformat(),
+                "days_left": self.days_left, "key": self.key, "key_usage": self.key_usage,
+                "sha256": self.fingerprint_sha256, "ca": self.is_ca}
+
+
+_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+           "key_agreement", "key_cert_sign", "crl_sign")
+
+
+def key_usage(cert: x509.Certificate) -> list[str] | None:
+    """The key usages named, or None when the certificate has no KeyUsage extension."""
+    try:
+        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    return [name for name in _USAGES if getattr(ku, name)]
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def describe(cert: x509.Certificate, at: dt.datetime | None = None) -> CertInfo:
+    at = at or now()
+    pub = cert.public_key()
+    key = f"RSA {pub.key_size}" if isinstance(pub, rsa.RSAPublicKey) else type(pub).__name__.replace("_", "")
+    fp = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+    return CertInfo(
+        subject=cert.subject.rfc4514_string(), issuer=cert.issuer.rfc4514_string(),
+        serial=format(cert.serial_number, "X"), not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc, days_left=(cert.not_valid_after_utc - at).days,
+        key=key, key_usage=key_usage(cert) or [], is_ca=is_ca(cert),
+        fingerprint_sha256=":".join(fp[i:i + 2] for i in range(0, len(fp), 2)))
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_certificates(data: bytes, source: str) -> list[x509.Certificate]:
+    """Every certificate in a PEM bundle, or the one in a DER file."""
+    try:
+        if b"-----BEGIN" in data:
+            certs = x509.load_pem_x509_certificates(data)
+        else:
+            certs = [x509.load_der_x509_certificate(data)]
+    except ValueError:
+        raise CertificateError(f"{source}: not a PEM or DER certificate (không đọc được chứng thư số)",
+                               hint="give a .pem, .crt, .cer or .der certificate file") from None
+    if not certs:
+        raise CertificateError(f"{source}: holds no certificate (không có chứng thư số)")
+    return certs
+
+
+def looks_like_pkcs12(data: bytes) -> bool:
+    # PFX is a DER SEQUENCE whose first element is the INTEGER 3 (RFC 7292 §4)
+    if len(data) < 8 or data[0] != 0x30:
+        return False
+    i = 2 + (data[1] & 0x7F if data[1] & 0x80 else 0)
+    return data[i:i + 3] == b"\x02\x01\x03"
+
+
+@dataclass
+class KeyMaterial:
+    """A private key with its certificate and the chain certificates that travel with it."""
+
+    key: rsa.RSAPrivateKey = field(repr=False)
+    cert: x509.Certificate
+    chain: list[x509.Certificate] = field(default_factory=list)
+
+
+def _open_pkcs12(data: bytes, source: str, password: SecretSource) -> tuple[Any, Any, list[x509.Certificate]]:
+    if not looks_like_pkcs12(data):
+        raise CredentialError(f"{source}: not a PKCS#12 (.p12/.pfx) file, or it is damaged (tệp PKCS#12 hỏng)",
+                              hint="export the certificate with its private key again from the CA's tool")
+    secret = password.configured()
+    tries = [secret] if secret is not None else [None, b""]
+    for pw in tries:
+        try:
+            key, cert, extra = pkcs12.load_key_and_certificates(data, pw)
+            return key, cert, list(extra)
+        except ValueError:
+            continue
+    if secret is None:  # encrypted and nothing configured: ask a person, once
+        try:
+            key, cert, extra = pkcs12.load_key_and_certificates(data, password.ask(f"Password for {source}: "))
+            return key, cert, list(extra)
+        except ValueError:
+            pass
+    raise CredentialError(
+        f"{source}: wrong password, or the PKCS#12 file is damaged (sai mật khẩu hoặc tệp hỏng)",
+        hint=f"check the {password.what} ({password.describe()})")
+
+
+def _open_pem_key(data: bytes, source: str, password: SecretSource) -> Any:
+    if b"ENCRYPTED" not in data:
+        try:
+            return serialization.load_pem_private_key(data, None)
+        except (ValueError, TypeError):
+            raise CredentialError(f"{source}: not a PEM private key (không đọc được khóa bí mật)") from None
+    secret = password.configured()
+    if secret is None:
+        secret = password.ask(f"Password for {source}: ")
+    try:
+        return serialization.load_pem_private_key(data, secret)
+    except (ValueError, TypeError):
+        raise CredentialError(f"{source}: wrong password, or not a PEM private key (sai mật khẩu)",
+                              hint=f"check the {password.what} ({password.describe()})") from None
+
+
+def load_key_material(*, p12: str | None = None, key: str | None = None, cert: str | None = None,
+                      chain: list[str] | None = None, password: SecretSource) -> KeyMaterial:
+    """Load the signing key and certificate from a PKCS#12 file or a PEM key + certificate."""
+    extra: list[x509.Certificate] = []
+    if p12:
+        pkey, certificate, extra = _open_pkcs12(_read(p12), p12, password)
+        if pkey is None or certificate is None:
+            raise CredentialError(f"{p12}: holds no private key with its certificate",
+                                  hint="export the PKCS#12 with the private key included")
+        source = p12
+    elif key and cert:
+        pkey = _open_pem_key(_read(key), key, password)
+        certs = load_certificates(_read(cert), cert)
+        certificate, extra = certs[0], certs[1:]
+        source = key
+    else:
+        raise CredentialError("no signing key given (chưa chọn khóa ký)",
+                              hint="use --p12 FILE, or --key FILE --cert FILE")
+    for path in chain or []:
+        extra += load_certificates(_read(path), path)
+    if not isinstance(pkey, rsa.RSAPrivateKey):
+        raise CertificateError(f"{source}: the key is not RSA; the portal profile is RSA-SHA256 (khóa không phải RSA)")
+    return KeyMaterial(pkey, certificate, extra)
+
+
+def _read(path: str) -> bytes:
+    try:
+        return read_file(path)
+    except InputError as exc:
+        raise CredentialError(exc.message, hint="check the path") from None
+
+
+# ---------------------------------------------------------------- checks before signing
+
+
+def check_signing_certificate(km: KeyMaterial, at: dt.datetime | None = None) -> CertInfo:
+    """Refuse what the portal would refuse; return the description for warnings (expiry)."""
+    at = at or now()
+    info = describe(km.cert, at)
+    who = f"certificate '{info.subject}'"
+    if at < km.cert.not_valid_before_utc:
+        raise CertificateError(f"{who} is not valid until {info.not_before:%Y-%m-%d} (chứng thư số chưa có hiệu lực)",
+                               hint="check the system clock, or wait until the certificate is valid")
+    if at > km.cert.not_valid_after_utc:
+        raise CertificateError(f"{who} expired on {info.not_after:%Y-%m-%d} (chứng thư số đã hết hạn)",
+                               hint="renew it with the CA and register the new one on the portal "
+                                    "(Danh mục chứng thư số)")
+    pub = km.cert.public_key()
+    if not isinstance(pub, rsa.RSAPublicKey):
+        raise CertificateError(f"{who} has no RSA key; the portal profile is RSA-SHA256")
+    if pub.key_size < MIN_RSA_BITS:
+        raise CertificateError(f"{who} has a {pub.key_size}-bit RSA key; at least {MIN_RSA_BITS} bits are needed "
+                               "(khóa quá ngắn)", hint="ask the CA for a 2048-bit (or longer) certificate")
+    if pub.public_numbers() != km.key.public_key().public_numbers():
+        raise CertificateError(f"the private key does not belong to {who} (khóa không khớp chứng thư số)",
+                               hint="give the certificate issued for this key")
+    usages = key_usage(km.cert)
+    if usages is not None and not {"digital_signature", "content_commitment"} & set(usages):
+        raise CertificateError(f"{who} may not sign documents: key usage is {', '.join(usages) or 'empty'} "
+                               "(chứng thư số không có quyền ký)",
+                               hint="use a signing certificate (digitalSignature or nonRepudiation)")
+    return info
+
+
+def rsa_sign(key: rsa.RSAPrivateKey, data: bytes) -> bytes:
+    return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+
+def rsa_verify(cert: x509.Certificate, signature: bytes, data: bytes) -> bool:
+    pub = cert.public_key()
+    if not isinstance(pub, rsa.RSAPublicKey):
+        return False
+    try:
+        pub.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+    except Exception:  # cryptography raises InvalidSignature, or ValueError on a malformed value
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- trust
+
+
+def build_chain(leaf: x509.Certificate, intermediates: list[x509.Certificate],
+                anchors: list[x509.Certificate], at: dt.datetime | None = None) -> tuple[bool, str]:
+    """Whether ``leaf`` chains to one of ``anchors`` (explicit trust only), and why not if it does not."""
+    at = at or now()
+    anchor_der = {a.public_bytes(serialization.Encoding.DER) for a in anchors}
+    pool = anchors + intermediates
+    current = leaf
+    for _ in range(8):
+        if current.public_bytes(serialization.Encoding.DER) in anchor_der:
+            return True, "chains to the CA bundle"
+        issuers = [c for c in pool if c.subject == current.issuer and c is not current]
+        found = None
+        for cand in issuers:
+            try:
+                current.verify_directly_issued_by(cand)
+            except Exception:  # wrong key, unsupported algorithm: not this issuer
+                continue
+            found = cand
+            break
+        if found is None:
+            if current.issuer == current.subject:
+                return False, f"self-signed '{current.subject.rfc4514_string()}' is not in the CA bundle"
+            return False, f"issuer '{current.issuer.rfc4514_string()}' is not in the CA bundle"
+        if not is_ca(found):
+            return False, f"'{found.subject.rfc4514_string()}' is not a CA certificate"
+        if not found.not_valid_before_utc <= at <= found.not_valid_after_utc:
+            return False, f"CA certificate '{found.subject.rfc4514_string()}' is not valid now"
+        current = found
+    return False, "the chain is too long"
+
+
+def load_ca_bundle(path: str) -> list[x509.Certificate]:
+    """A PEM bundle (or one DER certificate) of explicitly trusted CAs; unusable -> exit 3."""
+    try:
+        data = read_file(path)
+    except InputError as exc:
+        raise CertificateError(f"--ca-bundle: {exc.message}",
+                               hint="give a readable PEM file of CA certificates") from None
+    certs = load_certificates(data, f"--ca-bundle {path}")
+    return certs

@@ -1,0 +1,44 @@
+"""Options shared by the commands that load a signing key: where the key and its password come from."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Any
+
+import typer
+
+from sohs_cli.credentials import SecretSource
+
+P12_PASSWORD_ENV = "SOHS_P12_PASSWORD"
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def secret_source(what: str, env: str, file: str | None) -> SecretSource:
+    """A source that may prompt (hidden) only when a person is at the terminal."""
+    return SecretSource(what, env, file, getpass.getpass if interactive() else None)
+
+
+def p12_option() -> Any:
+    return typer.Option(None, "--p12", help="PKCS#12 (.p12/.pfx) file with the key and certificate.")
+
+
+def key_option() -> Any:
+    return typer.Option(None, "--key", help="PEM private key (with --cert).")
+
+
+def cert_option() -> Any:
+    return typer.Option(None, "--cert", help="PEM certificate of the key (with --key).")
+
+
+def password_env_option() -> Any:
+    return typer.Option(P12_PASSWORD_ENV, "--password-env", metavar="NAME",
+                        help="Environment variable holding the key password.")
+
+
+def password_file_option() -> Any:
+    return typer.Option(None, "--password-file", metavar="FILE",
+                        help="File whose first line is the key password (mode 0600).")

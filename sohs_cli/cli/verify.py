@@ -1,0 +1,94 @@
+"""``sohs verify``: check signatures the way the portal does (and stricter) before shipping."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import typer
+from rich.markup import escape
+
+from sohs_cli.cli import output
+
+if TYPE_CHECKING:
+    from sohs_cli.verification import VerifyReport
+
+
+class Format(StrEnum):
+    human = "human"
+    json = "json"
+
+
+def _print_report(report: VerifyReport, lang: str) -> None:
+    from sohs_cli.i18n import pick
+
+    tag = "[green]OK[/]  " if report.valid else "[red]FAIL[/]"
+    if report.error:
+        output.stdout.print(f"{tag} {escape(report.path)}: {escape(report.error)}")
+        return
+    output.stdout.print(f"{tag} {escape(report.path)} [dim]({report.kind})[/]")
+    for s in report.signatures:
+        mark = "[green]✓[/]" if s.ok else "[red]✗[/]"
+        output.stdout.print(f"  {mark} {escape(s.slot)}: {escape(pick(lang, s.message_en, s.message_vi))}")
+        if s.signer:
+            i = s.signer
+            output.stdout.print(
+                f"    [dim]{pick(lang, 'signer', 'người ký')}: {escape(i.subject)}; serial {i.serial}; "
+                f"{i.not_before:%Y-%m-%d} – {i.not_after:%Y-%m-%d} "
+                f"({i.days_left} {pick(lang, 'days left', 'ngày còn lại')}); chain {escape(s.chain)}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def verify(
+        paths: list[str] = typer.Argument(..., help="Signed files, folders or glob patterns."),
+        ca_bundle: str | None = typer.Option(None, "--ca-bundle", metavar="FILE",
+                                             help="PEM file of trusted CA certificates; no other trust is implied."),
+        fmt: Format = typer.Option(Format.human, "--format", "-f", help="Output format."),
+        max_size: int = typer.Option(50, "--max-size", min=1, help="Largest accepted file, in MB."),
+        lang: str | None = typer.Option(None, "--lang", help="vi or en (default: SOHS_LANG, then the locale)."),
+    ) -> None:
+        """Verify digest, signature, signer certificate and its chain (exit 0 good, 1 bad, 3 bad CA bundle).
+
+        Kiểm tra chữ ký số: 123 = chưa ký, 125 = tệp bị sửa sau khi ký.
+        """
+
+        def body() -> None:
+            from sohs_cli.certs import load_ca_bundle
+            from sohs_cli.errors import ExitCode, InputError
+            from sohs_cli.fileio import read_file
+            from sohs_cli.i18n import pick, resolve_lang
+            from sohs_cli.inputs import expand
+            from sohs_cli.verification import VerifyReport, verify_bytes
+            from sohs_cli.xmlsafe import ParseLimits
+
+            language = resolve_lang(lang)
+            anchors = load_ca_bundle(ca_bundle) if ca_bundle else None
+            limits = ParseLimits(max_bytes=max_size * 1024 * 1024)
+            as_json: list[dict[str, object]] = []
+            good = bad = 0
+            for path in expand(paths):
+                try:
+                    report = verify_bytes(read_file(path, limits.max_bytes), path, anchors=anchors, limits=limits)
+                except InputError as exc:
+                    report = VerifyReport(path=path, error_code=exc.code, error=exc.message)
+                good += report.valid
+                bad += not report.valid
+                if fmt == Format.json:
+                    as_json.append(report.as_dict())
+                else:
+                    _print_report(report, language)
+            if fmt == Format.json:
+                summary = {"files": good + bad, "valid": good, "invalid": bad}
+                output.write_output(json.dumps({"files": as_json, "summary": summary}, ensure_ascii=False, indent=1),
+                                    None)
+            else:
+                colour = "red" if bad else "green"
+                output.stdout.print(f"[{colour}]{good + bad} {pick(language, 'file(s)', 'tệp')}: {good} "
+                                    f"{pick(language, 'good', 'hợp lệ')}, {bad} "
+                                    f"{pick(language, 'bad', 'không hợp lệ')}[/]")
+            if bad:
+                raise SystemExit(int(ExitCode.FINDINGS))
+
+        output.guarded(body)

@@ -1,0 +1,51 @@
+"""Where secrets come from: an environment variable, a file, or a hidden prompt. Never argv.
+
+A :class:`SecretSource` says where to look; the CLI supplies the prompt only when a person is at a
+terminal. Secret values never appear in messages, reprs or logs (STYLE.md principle 6).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sohs_cli.errors import CredentialError
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    what: str  # "certificate password", "portal password", "token PIN"
+    env: str  # the variable to read, e.g. SOHS_P12_PASSWORD
+    file: str | None = None  # --password-file: first line of the file
+    prompt: Callable[[str], str] | None = field(default=None, repr=False)  # None: not interactive
+
+    def configured(self) -> bytes | None:
+        """The secret from the file or the environment (file first), or None if neither is set."""
+        if self.file:
+            try:
+                with open(self.file, "rb") as fh:
+                    first = fh.read(64 * 1024).splitlines()
+            except OSError as exc:
+                raise CredentialError(
+                    f"cannot read the {self.what} file {self.file}: {exc.strerror} (không đọc được tệp mật khẩu)",
+                    hint="check the path given to --password-file") from None
+            return first[0] if first else b""
+        value = os.environ.get(self.env)
+        return None if value is None else value.encode("utf-8")
+
+    def ask(self, question: str) -> bytes:
+        """Prompt (hidden) when interactive; otherwise say how to provide the secret."""
+        if self.prompt is None:
+            raise CredentialError(
+                f"the {self.what} is needed and no terminal is attached to ask for it (cần mật khẩu)",
+                hint=f"set {self.env} in the environment, or give --password-file FILE")
+        return self.prompt(question).encode("utf-8")
+
+    def describe(self) -> str:
+        """Where the secret came from, without the secret: for messages."""
+        if self.file:
+            return f"--password-file {self.file}"
+        if self.env in os.environ:
+            return f"${self.env}"
+        return "the prompt" if self.prompt else "no password"

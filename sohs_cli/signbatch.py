@@ -1,0 +1,115 @@
+"""Signing many files: where each result goes, validation first, atomic writes, parallel workers.
+
+A batch finishes: every file gets an outcome, a bad file never stops the others (STYLE.md 9). The
+key is loaded once by the caller; with ``jobs > 1`` worker processes are forked after it is loaded,
+so the key is never serialised, written or sent anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from sohs_cli.errors import ExitCode, SohsError, UsageError
+from sohs_cli.fileio import atomic_write, read_file
+from sohs_cli.signing import Signer, sign_document
+from sohs_cli.xmlsafe import ParseLimits
+
+
+@dataclass(frozen=True)
+class SignOptions:
+    role: str = "facility"
+    validate: bool = True
+    limits: ParseLimits = field(default_factory=ParseLimits)
+
+
+@dataclass(frozen=True)
+class SignOutcome:
+    source: str
+    target: str
+    exit_code: ExitCode  # OK when signed and written
+    message: str = ""
+    hint: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == ExitCode.OK
+
+
+def plan_targets(paths: Sequence[str], *, output: str | None, out_dir: str | None,
+                 in_place: bool) -> list[tuple[str, str]]:
+    """``(source, target)`` for every input; exactly one of ``-o``, ``--out-dir``, ``--in-place``."""
+    if sum((output is not None, out_dir is not None, in_place)) != 1:
+        raise UsageError("give exactly one of --output FILE, --out-dir DIR or --in-place",
+                         hint="--in-place replaces each file by its signed copy (atomically)")
+    if "-" in paths:
+        raise UsageError("sohs sign reads files, not standard input", hint="save the document to a file first")
+    if output is not None:
+        if len(paths) != 1:
+            raise UsageError(f"--output takes one input, {len(paths)} were given", hint="use --out-dir DIR")
+        return [(paths[0], output)]
+    if in_place:
+        return [(p, p) for p in paths]
+    assert out_dir is not None
+    pairs = [(p, os.path.join(out_dir, os.path.basename(p))) for p in paths]
+    seen: dict[str, str] = {}
+    for src, dst in pairs:
+        if dst in seen:
+            raise UsageError(f"{seen[dst]} and {src} would both be written to {dst}",
+                             hint="sign the folders separately, or rename one file")
+        if os.path.abspath(src) == os.path.abspath(dst):
+            raise UsageError(f"--out-dir {out_dir} holds {src} itself", hint="use --in-place to replace files")
+        seen[dst] = src
+    return pairs
+
+
+def sign_one(source: str, target: str, signer: Signer, options: SignOptions) -> SignOutcome:
+    """Read, validate, sign and write one file; every expected failure becomes the outcome."""
+    try:
+        data = read_file(source, options.limits.max_bytes)
+        if options.validate:
+            from sohs_cli.validation.engine import ValidateOptions, validate_bytes
+
+            report = validate_bytes(data, source, ValidateOptions(limits=options.limits))
+            if not report.valid:
+                first = report.errors[0]
+                return SignOutcome(
+                    source, target, ExitCode.FINDINGS,
+                    f"not signed: {len(report.errors)} validation error(s), first: {first.message_en} "
+                    "(hồ sơ không hợp lệ, không ký)",
+                    "fix the data (sohs validate shows every error), or --no-validate to sign anyway")
+        signed = sign_document(data, signer, role=options.role, source=source, limits=options.limits)
+        if os.path.dirname(target):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+        atomic_write(target, signed)
+    except SohsError as exc:
+        return SignOutcome(source, target, exc.exit_code, exc.message, exc.hint)
+    return SignOutcome(source, target, ExitCode.OK)
+
+
+_BATCH: dict[str, object] = {}
+
+
+def _worker(pair: tuple[str, str]) -> SignOutcome:
+    signer = _BATCH["signer"]
+    options = _BATCH["options"]
+    assert isinstance(options, SignOptions)
+    return sign_one(pair[0], pair[1], signer, options)  # type: ignore[arg-type]
+
+
+def sign_files(pairs: Sequence[tuple[str, str]], signer: Signer, options: SignOptions,
+               jobs: int = 1) -> Iterator[SignOutcome]:
+    """Outcomes in input order. ``jobs > 1`` forks workers that inherit the loaded signer."""
+    if jobs <= 1 or len(pairs) < 2 or os.name == "nt":
+        for src, dst in pairs:
+            yield sign_one(src, dst, signer, options)
+        return
+    import multiprocessing
+
+    _BATCH.update(signer=signer, options=options)
+    try:
+        with multiprocessing.get_context("fork").Pool(processes=jobs) as pool:
+            yield from pool.imap(_worker, pairs, chunksize=16)
+    finally:
+        _BATCH.clear()

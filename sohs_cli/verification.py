@@ -1,0 +1,265 @@
+"""Verifying signatures the way the portal does, and stricter: a whitelist, not a general XML-DSig.
+
+Only the profile of :mod:`sohs_cli.dsig` is accepted: one ``Reference`` with ``URI=""`` (the whole
+document), the exact transforms of the slot, C14N 1.0, RSA-SHA256, SHA-256. Each signature must sit
+in its slot (``CHUKYDONVI`` or the checkup ``CKS_*``), one per slot, and no ``Signature`` may appear
+anywhere else. What is verified is the parsed document itself, never a node the signature points at,
+so signature wrapping (moving the signed content aside and adding new content) cannot pass: the
+digest covers the very tree a reader acts on. Certificates are trusted only through an explicit
+``--ca-bundle``; without one the chain is reported as not checked.
+
+Portal codes (DOMAIN.md §5.4): no signature -> 123; digest or signature does not verify -> 125.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from lxml import etree
+
+from sohs_cli import dsig
+from sohs_cli.certs import CertInfo, build_chain, describe, now, rsa_verify
+from sohs_cli.errors import InputError
+from sohs_cli.xmlsafe import ParseLimits, parse_bytes
+
+_DS = f"{{{dsig.DS_NS}}}"
+
+
+@dataclass
+class SlotResult:
+    slot: str  # CHUKYDONVI (Chữ ký đơn vị) …
+    role: str
+    ok: bool
+    code: str  # ok | not-signed | changed | bad-signature | profile | reference | duplicate | cert-* | untrusted
+    message_en: str
+    message_vi: str
+    signer: CertInfo | None = None
+    chain: str = "not checked"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"slot": self.slot, "role": self.role, "valid": self.ok, "code": self.code,
+                "message_en": self.message_en, "message_vi": self.message_vi,
+                "signer": self.signer.as_dict() if self.signer else None, "chain": self.chain}
+
+
+@dataclass
+class VerifyReport:
+    path: str
+    kind: str = ""
+    signatures: list[SlotResult] = field(default_factory=list)
+    error_code: str = ""
+    error: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not self.error and bool(self.signatures) and all(s.ok for s in self.signatures)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "valid": self.valid,
+                "error": {"code": self.error_code, "message": self.error} if self.error else None,
+                "signatures": [s.as_dict() for s in self.signatures]}
+
+
+class _Fail(Exception):
+    def __init__(self, code: str, en: str, vi: str) -> None:
+        super().__init__(en)
+        self.code, self.en, self.vi = code, en, vi
+
+
+def _only(parent: etree._Element, name: str, what: str) -> etree._Element:
+    found = parent.findall(_DS + name)
+    if len(found) != 1:
+        raise _Fail("profile", f"{what}: {len(found)} {name} elements, the profile has exactly one",
+                    f"{what}: có {len(found)} thẻ {name}, chuẩn yêu cầu đúng một")
+    return found[0]
+
+
+def _algorithm(parent: etree._Element, name: str, expected: str) -> None:
+    el = _only(parent, name, "SignedInfo" if name != "DigestMethod" else "Reference")
+    got = el.get("Algorithm", "")
+    if got != expected:
+        raise _Fail("profile", f"{name} is {got or 'missing'}; the portal profile uses {expected}",
+                    f"{name} là {got or 'trống'}; cổng yêu cầu {expected}")
+
+
+def _b64(el: etree._Element, what: str) -> bytes:
+    text = "".join((el.text or "").split())
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise _Fail("profile", f"{what} is not valid base64", f"{what} không phải base64 hợp lệ") from None
+
+
+def _check_transforms(ref: etree._Element, slot: dsig.Slot) -> None:
+    transforms = ref.find(_DS + "Transforms")
+    got: list[tuple[str, str]] = []
+    for t in transforms if transforms is not None else []:
+        if not isinstance(t.tag, str):
+            continue
+        algorithm = t.get("Algorithm", "")
+        xpath = ""
+        if algorithm == dsig.XPATH2:
+            paths = [c for c in t if c.tag == f"{{{dsig.DSIG2_NS}}}XPath"]
+            if len(paths) != 1 or paths[0].get("Filter") != "subtract" or \
+                    paths[0].nsmap.get("dsig") != dsig.DS_NS:
+                raise _Fail("profile", "the XPath Filter 2.0 transform is not the checkup profile's subtract",
+                            "phép biến đổi XPath Filter 2.0 không đúng chuẩn")
+            xpath = (paths[0].text or "").strip()
+        got.append((algorithm, xpath))
+    expected = list(slot.transforms)
+    accepted = [expected]
+    if not slot.checkup:  # a trailing C14N 1.0 transform is what the default output C14N does anyway
+        accepted.append([*expected, (dsig.C14N, "")])
+    if got not in accepted:
+        names = ", ".join(a.rsplit("#", 1)[-1].rsplit("/", 1)[-1] for a, _ in got) or "none"
+        raise _Fail("profile", f"transforms are [{names}]; the {slot.name} profile allows "
+                    f"{'XPath Filter 2.0 subtract of the signatures' if slot.checkup else 'enveloped-signature'} only",
+                    f"các phép biến đổi [{names}] không đúng chuẩn chữ ký")
+
+
+def _certificates(sig: etree._Element) -> list[x509.Certificate]:
+    key_info = sig.find(_DS + "KeyInfo")
+    certs = []
+    for el in key_info.iter(_DS + "X509Certificate") if key_info is not None else []:
+        try:
+            certs.append(x509.load_der_x509_certificate(_b64(el, "X509Certificate")))
+        except ValueError:
+            raise _Fail("profile", "an X509Certificate in KeyInfo cannot be read",
+                        "không đọc được X509Certificate trong KeyInfo") from None
+    if not certs:
+        raise _Fail("profile", "KeyInfo holds no X509Certificate; the portal needs the signer's certificate",
+                    "KeyInfo không có X509Certificate")
+    return certs
+
+
+def _verify_one(data: bytes, slot: dsig.Slot, sig: etree._Element,
+                limits: ParseLimits | None) -> tuple[x509.Certificate, list[x509.Certificate]]:
+    names = [c.tag for c in sig if isinstance(c.tag, str)]
+    if names not in ([_DS + "SignedInfo", _DS + "SignatureValue", _DS + "KeyInfo"],):
+        raise _Fail("profile", "Signature must hold SignedInfo, SignatureValue and KeyInfo, in that order, "
+                    "and nothing else", "Signature phải gồm SignedInfo, SignatureValue, KeyInfo")
+    info = sig[names.index(_DS + "SignedInfo")]
+    _algorithm(info, "CanonicalizationMethod", dsig.C14N)
+    _algorithm(info, "SignatureMethod", dsig.RSA_SHA256)
+    refs = info.findall(_DS + "Reference")
+    if len(refs) != 1:
+        raise _Fail("reference", f"{len(refs)} Reference elements; exactly one must cover the whole document",
+                    f"có {len(refs)} Reference; phải có đúng một, trỏ tới toàn bộ tài liệu")
+    ref = refs[0]
+    if ref.get("URI") != "":
+        uri = ref.get("URI")
+        raise _Fail("reference", f"Reference URI={uri!r} signs only part of the file; the portal requires "
+                    'URI="" (the whole document)', f'Reference URI={uri!r} không ký toàn bộ tài liệu (cần URI="")')
+    _check_transforms(ref, slot)
+    _algorithm(ref, "DigestMethod", dsig.SHA256)
+    expected_digest = _b64(_only(ref, "DigestValue", "Reference"), "DigestValue")
+    value = _b64(_only(sig, "SignatureValue", "Signature"), "SignatureValue")
+    certs = _certificates(sig)
+    signed_info = dsig.c14n(info)
+    signer = next((c for c in certs if rsa_verify(c, value, signed_info)), None)
+    if signer is None:
+        raise _Fail("bad-signature", "the signature value does not verify with the certificate in KeyInfo "
+                    "(the portal answers 125)", "giá trị chữ ký không khớp chứng thư số (cổng trả mã 125)")
+    work = parse_bytes(data, limits=limits)  # a fresh tree: the transforms remove nodes
+    own = dsig.slot_signatures(work, slot)[0]
+    digest = dsig.document_digest(work, slot, own)
+    if not hmac.compare_digest(digest, expected_digest):
+        raise _Fail("changed", "the document was changed after signing (the portal answers 125)",
+                    "tài liệu đã bị sửa sau khi ký (cổng trả mã 125)")
+    return signer, [c for c in certs if c is not signer]
+
+
+def verify_slot(data: bytes, slot: dsig.Slot, *, source: str = "<input>", at: dt.datetime | None = None,
+                anchors: list[x509.Certificate] | None = None, limits: ParseLimits | None = None,
+                root: etree._Element | None = None) -> SlotResult:
+    """Verify the signature in one slot of ``data`` (parsed again unless ``root`` is given)."""
+    root = parse_bytes(data, source=source, limits=limits) if root is None else root
+    containers = root.findall(slot.path)
+    sigs = dsig.slot_signatures(root, slot)
+    result = SlotResult(slot.label, slot.role, False, "", "", "")
+    if len(containers) > 1:
+        result.code = "duplicate"
+        result.message_en = (f"{len(containers)} {slot.name} elements where one is expected "
+                             "(possible signature wrapping)")
+        result.message_vi = f"có {len(containers)} thẻ {slot.name} (nghi ngờ bọc chữ ký)"
+        return result
+    if not sigs:
+        result.code = "not-signed"
+        result.message_en = "not signed (the portal answers 123)"
+        result.message_vi = "chưa ký số (cổng trả mã 123)"
+        return result
+    if len(sigs) > 1:
+        result.code = "duplicate"
+        result.message_en = f"{len(sigs)} signatures where one is expected"
+        result.message_vi = f"có {len(sigs)} chữ ký, chỉ được phép một"
+        return result
+    try:
+        signer, others = _verify_one(data, slot, sigs[0], limits)
+    except _Fail as fail:
+        result.code, result.message_en, result.message_vi = fail.code, fail.en, fail.vi
+        return result
+    at = at or now()
+    result.signer = describe(signer, at)
+    if at > signer.not_valid_after_utc:
+        result.code = "cert-expired"
+        result.message_en = f"signed with a certificate that expired on {signer.not_valid_after_utc:%Y-%m-%d}"
+        result.message_vi = f"chứng thư số ký đã hết hạn ngày {signer.not_valid_after_utc:%Y-%m-%d}"
+        return result
+    if at < signer.not_valid_before_utc:
+        result.code = "cert-not-yet-valid"
+        result.message_en = f"the certificate is not valid until {signer.not_valid_before_utc:%Y-%m-%d}"
+        result.message_vi = f"chứng thư số chưa có hiệu lực đến ngày {signer.not_valid_before_utc:%Y-%m-%d}"
+        return result
+    if anchors is not None:
+        trusted, why = build_chain(signer, others, anchors, at)
+        result.chain = "trusted" if trusted else f"untrusted: {why}"
+        if not trusted:
+            result.code = "untrusted"
+            result.message_en = f"the signer is not trusted: {why}"
+            result.message_vi = f"chứng thư số không được tin cậy: {why}"
+            return result
+    result.ok, result.code = True, "ok"
+    result.message_en = "signature valid"
+    result.message_vi = "chữ ký hợp lệ"
+    return result
+
+
+def verify_bytes(data: bytes, path: str, *, at: dt.datetime | None = None,
+                 anchors: list[x509.Certificate] | None = None, limits: ParseLimits | None = None) -> VerifyReport:
+    """Verify every signature slot of one document; never raises for a bad document."""
+    report = VerifyReport(path=path)
+    try:
+        root = parse_bytes(data, source=path, limits=limits)
+    except InputError as exc:
+        report.error_code, report.error = exc.code, exc.message
+        return report
+    tag = root.tag if isinstance(root.tag, str) else ""
+    report.kind = tag
+    slots = dsig.slots_for(tag)
+    if not slots:
+        report.error_code = "not-signable"
+        report.error = (f"<{tag}> is not a signed document; the envelope (GIAMDINHHS, KHAMSUCKHOE) or the "
+                        "check-in file carries the signature (không phải hồ sơ có chữ ký)")
+        return report
+    in_slots = [s for slot in slots for s in dsig.slot_signatures(root, slot)]
+    stray = [s for s in root.iter(_DS + "Signature") if s not in in_slots]
+    if stray:
+        report.error_code = "signature-misplaced"
+        report.error = (f"a Signature at line {stray[0].sourceline} is outside the signature slots "
+                        "(possible signature wrapping; chữ ký nằm ngoài CHUKYDONVI)")
+        return report
+    elements = [c for c in root if isinstance(c.tag, str)]
+    if not elements or elements[-1].tag != "CHUKYDONVI":
+        report.error_code = "signature-misplaced"
+        report.error = "CHUKYDONVI (Chữ ký đơn vị) must be the last element of the document"
+        return report
+    for slot in slots:
+        report.signatures.append(verify_slot(data, slot, source=path, at=at, anchors=anchors,
+                                             limits=limits, root=root))
+    return report

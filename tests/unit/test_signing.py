@@ -1,0 +1,223 @@
+"""Signing and verifying in-process: the profile, the bytes kept, and every hostile case refused."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
+from sohs_cli import dsig
+from sohs_cli.certs import (
+    KeyMaterial,
+    build_chain,
+    check_signing_certificate,
+    load_ca_bundle,
+    load_key_material,
+)
+from sohs_cli.credentials import SecretSource
+from sohs_cli.errors import CertificateError, CredentialError, SigningError, UsageError
+from sohs_cli.signing import FileSigner, sign_document
+from sohs_cli.testpki import TestPki, make_certificate, new_key
+from sohs_cli.verification import verify_bytes
+
+REFERRAL = "referral_episode_3176.xml"
+CHECKUP = "checkup_adult_2062.xml"
+
+
+def codes(data: bytes, **kw: object) -> list[str]:
+    report = verify_bytes(data, "f.xml", **kw)  # type: ignore[arg-type]
+    return [report.error_code] if report.error else [s.code for s in report.signatures]
+
+
+def test_signed_envelope_verifies_and_keeps_every_original_byte(examples: Path, clinic: FileSigner) -> None:
+    original = (examples / REFERRAL).read_bytes()
+    signed = sign_document(original, clinic)
+    assert codes(signed) == ["ok"]
+    start = signed.index(b"<Signature ")
+    end = signed.index(b"</Signature>") + len(b"</Signature>")
+    assert signed[:start] + signed[end:] == original  # spliced in, nothing re-serialised
+    assert signed[start:end].startswith(b'<Signature xmlns="http://www.w3.org/2000/09/xmldsig#" Id="sig-')
+    assert original.replace(b"<CHUKYDONVI></CHUKYDONVI>", b"") != original  # the slot was empty
+    sig = signed[start:end].decode()
+    for algorithm in (dsig.C14N, dsig.RSA_SHA256, dsig.SHA256, dsig.ENVELOPED):
+        assert f'Algorithm="{algorithm}"' in sig
+    assert '<Reference URI="">' in sig and "<X509SubjectName>" in sig and "ds:" not in sig
+
+
+def test_signing_is_deterministic(examples: Path, clinic: FileSigner) -> None:
+    data = (examples / REFERRAL).read_bytes()
+    assert sign_document(data, clinic) == sign_document(data, clinic)
+
+
+def test_self_closing_slot_crlf_and_no_declaration_are_kept(examples: Path, clinic: FileSigner) -> None:
+    data = (examples / REFERRAL).read_bytes().replace(b"<CHUKYDONVI></CHUKYDONVI>", b"<CHUKYDONVI />")
+    data = data.replace(b'<?xml version="1.0" encoding="utf-8"?>\n', b"").replace(b"><THONGTINHOSO>",
+                                                                                   b">\r\n<THONGTINHOSO>")
+    signed = sign_document(data, clinic)
+    assert codes(signed) == ["ok"]
+    assert b"\r\n<THONGTINHOSO>" in signed and signed.startswith(b"<GIAMDINHHS")
+
+
+@pytest.mark.parametrize("first", ["doctor", "facility"])
+def test_checkup_signatures_verify_in_either_order(examples: Path, clinic: FileSigner, doctor: FileSigner,
+                                                   first: str) -> None:
+    data = (examples / CHECKUP).read_bytes()
+    signers = {"doctor": doctor, "facility": clinic}
+    second = "facility" if first == "doctor" else "doctor"
+    once = sign_document(data, signers[first], role=first)
+    expected_once = ["ok", "not-signed"] if first == "doctor" else ["not-signed", "ok"]
+    assert codes(once) == expected_once
+    twice = sign_document(once, signers[second], role=second)
+    assert codes(twice) == ["ok", "ok"]
+    report = verify_bytes(twice, "k.xml")
+    assert "Nguyễn Văn An" in (report.signatures[0].signer.subject if report.signatures[0].signer else "")
+    assert b'Filter="subtract">/KHAMSUCKHOE/CHUKYDONVI/*/dsig:Signature</XPath>' in twice
+
+
+def test_one_changed_byte_is_caught(examples: Path, clinic: FileSigner) -> None:
+    signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
+    assert codes(signed.replace(b"<MACSKCB>79001<", b"<MACSKCB>79002<")) == ["changed"]
+    # a changed base64 character of an inner table: the record itself changed
+    i = signed.index(b"<NOIDUNGFILE>") + len(b"<NOIDUNGFILE>") + 40
+    flipped = signed[:i] + (b"A" if signed[i:i + 1] != b"A" else b"B") + signed[i + 1:]
+    assert codes(flipped) == ["changed"]
+    value = re.search(rb"<SignatureValue>(.)", signed)
+    assert value is not None
+    j = value.start(1)
+    assert codes(signed[:j] + (b"A" if signed[j:j + 1] != b"A" else b"B") + signed[j + 1:]) == ["bad-signature"]
+    assert codes(signed.replace(b"<DigestValue>", b"<DigestValue>AAAA")) in (["bad-signature"], ["profile"])
+
+
+def test_unsigned_says_123(examples: Path) -> None:
+    report = verify_bytes((examples / REFERRAL).read_bytes(), "f.xml")
+    assert [s.code for s in report.signatures] == ["not-signed"]
+    assert "123" in report.signatures[0].message_en and not report.valid
+
+
+def test_two_signatures_where_one_is_expected(examples: Path, clinic: FileSigner) -> None:
+    signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
+    sig = signed[signed.index(b"<Signature "):signed.index(b"</Signature>") + 12]
+    doubled = signed.replace(b"</CHUKYDONVI>", sig + b"</CHUKYDONVI>")
+    assert codes(doubled) == ["duplicate"]
+
+
+def test_wrapped_signature_is_refused(examples: Path, clinic: FileSigner) -> None:
+    """The classic wrapping attack: keep the genuine signature, move it aside, change the data."""
+    signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
+    sig = signed[signed.index(b"<Signature "):signed.index(b"</Signature>") + 12]
+    moved = signed.replace(sig, b"").replace(b"<THONGTINDONVI>", b"<THONGTINDONVI>" + sig)
+    assert codes(moved.replace(b">79001<", b">79999<")) == ["signature-misplaced"]
+    second_slot = signed.replace(b"<THONGTINHOSO>", b"<CHUKYDONVI>" + sig + b"</CHUKYDONVI><THONGTINHOSO>")
+    assert codes(second_slot) == ["signature-misplaced"]
+
+
+def test_reference_to_an_id_elsewhere_is_refused(examples: Path, clinic: FileSigner) -> None:
+    signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
+    report = verify_bytes(signed.replace(b'<Reference URI="">', b'<Reference URI="#HOSO1">'), "f.xml")
+    assert report.signatures[0].code == "reference"
+    assert 'URI=""' in report.signatures[0].message_en
+
+
+def test_other_algorithms_are_refused(examples: Path, clinic: FileSigner) -> None:
+    signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
+    sha1 = signed.replace(dsig.RSA_SHA256.encode(), b"http://www.w3.org/2000/09/xmldsig#rsa-sha1")
+    assert codes(sha1) == ["profile"]
+    xslt = signed.replace(dsig.ENVELOPED.encode(), b"http://www.w3.org/TR/1999/REC-xslt-19991116")
+    assert codes(xslt) == ["profile"]
+
+
+def test_expired_and_future_certificates(examples: Path, clinic: FileSigner, pki: TestPki) -> None:
+    signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
+    assert codes(signed, at=later) == ["cert-expired"]
+    earlier = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    assert codes(signed, at=earlier) == ["cert-not-yet-valid"]
+
+
+def test_chain_to_the_ca_bundle_only(examples: Path, clinic: FileSigner, pki: TestPki) -> None:
+    signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
+    anchors = load_ca_bundle(pki.ca_cert)
+    report = verify_bytes(signed, "f.xml", anchors=anchors)
+    assert report.valid and report.signatures[0].chain == "trusted"
+    key = new_key()
+    name = clinic.certificate.subject  # same subject, but self-signed: an impostor
+    selfsigned = FileSigner(KeyMaterial(key, make_certificate(name, key)))
+    forged = sign_document((examples / REFERRAL).read_bytes(), selfsigned)
+    assert codes(forged) == ["ok"]  # without a bundle only the signature is checked …
+    report = verify_bytes(forged, "f.xml", anchors=anchors)
+    assert report.signatures[0].code == "untrusted"  # … with one, the impostor is caught
+    assert "self-signed" in report.signatures[0].message_en
+    assert build_chain(clinic.certificate, [], [clinic.certificate])[0]  # a pinned leaf is trusted
+
+
+def _material(**kw: object) -> KeyMaterial:
+    key = new_key(int(kw.pop("bits", 2048)))  # type: ignore[call-overload]
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TEST odd")])
+    return KeyMaterial(key, make_certificate(name, key, **kw))  # type: ignore[arg-type]
+
+
+def test_certificate_checks_before_signing() -> None:
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+    with pytest.raises(CertificateError, match="expired"):
+        check_signing_certificate(_material(not_before=past, days=10))
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    with pytest.raises(CertificateError, match="not valid until"):
+        check_signing_certificate(_material(not_before=future))
+    with pytest.raises(CertificateError, match="1024-bit"):
+        check_signing_certificate(_material(bits=1024))
+    with pytest.raises(CertificateError, match="may not sign"):
+        check_signing_certificate(_material(signing=False))
+    good, other = _material(), _material()
+    with pytest.raises(CertificateError, match="does not belong"):
+        check_signing_certificate(KeyMaterial(other.key, good.cert))
+    assert check_signing_certificate(good).days_left >= 364
+
+
+def test_wrong_password_and_damaged_pkcs12(pki: TestPki, tmp_path: Path) -> None:
+    wrong = tmp_path / "pw"
+    wrong.write_text("not-the-password\n")
+    with pytest.raises(CredentialError, match="wrong password") as err:
+        load_key_material(p12=pki.clinic_p12, password=SecretSource("p", "UNSET", str(wrong)))
+    assert "not-the-password" not in str(err.value) + err.value.hint
+    damaged = tmp_path / "bad.p12"
+    damaged.write_bytes(b"\x30\x82\x01\x00" + b"\x00" * 300)
+    with pytest.raises(CredentialError, match="damaged"):
+        load_key_material(p12=str(damaged), password=SecretSource("p", "UNSET"))
+    with pytest.raises(CredentialError, match="no terminal"):  # encrypted, nothing configured, no prompt
+        load_key_material(p12=pki.clinic_p12, password=SecretSource("p", "UNSET"))
+
+
+def test_pem_key_and_certificate(pki: TestPki, examples: Path) -> None:
+    km = load_key_material(key=pki.clinic_key, cert=pki.clinic_cert, chain=[pki.ca_cert],
+                           password=SecretSource("p", "UNSET"))
+    signed = sign_document((examples / REFERRAL).read_bytes(), FileSigner(km))
+    assert signed.count(b"<X509Certificate>") == 2
+    assert verify_bytes(signed, "f.xml", anchors=load_ca_bundle(pki.ca_cert)).valid
+
+
+def test_documents_that_cannot_be_signed(examples: Path, clinic: FileSigner) -> None:
+    table = (examples / "tables" / "XML13_referral_3176.xml").read_bytes()
+    with pytest.raises(SigningError, match="not a document that is signed"):
+        sign_document(table, clinic)
+    signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
+    with pytest.raises(SigningError, match="already signed"):
+        sign_document(signed, clinic)
+    with pytest.raises(UsageError, match="--as doctor"):
+        sign_document((examples / REFERRAL).read_bytes(), clinic, role="doctor")
+    no_slot = (examples / REFERRAL).read_bytes().replace(b"<CHUKYDONVI></CHUKYDONVI>", b"")
+    with pytest.raises(SigningError, match="no CHUKYDONVI"):
+        sign_document(no_slot, clinic)
+
+
+def test_key_info_carries_the_signer_certificate(examples: Path, clinic: FileSigner) -> None:
+    signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
+    m = re.search(rb"<X509Certificate>([^<]+)</X509Certificate>", signed)
+    assert m is not None
+    der = clinic.certificate.public_bytes(serialization.Encoding.DER)
+    assert base64.b64decode(m.group(1)) == der
