@@ -9,6 +9,7 @@ in a health-record file is an attack (XXE, billion laughs) or a mistake.
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
@@ -39,7 +40,15 @@ def _make_parser() -> etree.XMLParser:
     )
 
 
-_PARSER = _make_parser()
+_LOCAL = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """One parser per thread: an lxml parser must not be used by two threads at once."""
+    parser: etree.XMLParser | None = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = _make_parser()
+    return parser
 
 
 @functools.cache
@@ -74,7 +83,7 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
             code="not-utf8",
         ) from None
     try:
-        root = etree.fromstring(data, _PARSER, base_url=None)
+        root = etree.fromstring(data, _parser(), base_url=None)
     except etree.XMLSyntaxError as exc:
         line = getattr(exc, "lineno", None) or getattr(exc, "position", (0, 0))[0]
         msg = str(exc.msg if hasattr(exc, "msg") else exc)
