@@ -41,6 +41,7 @@ class SlotResult:
     message_vi: str
     signer: CertInfo | None = None
     chain: str = "not checked"
+    certificate: x509.Certificate | None = field(default=None, repr=False)  # the signer's, once verified
 
     def as_dict(self) -> dict[str, Any]:
         return {"slot": self.slot, "role": self.role, "valid": self.ok, "code": self.code,
@@ -206,6 +207,7 @@ def verify_slot(data: bytes, slot: dsig.Slot, *, source: str = "<input>", at: dt
         return result
     at = at or now()
     result.signer = describe(signer, at)
+    result.certificate = signer
     if at > signer.not_valid_after_utc:
         result.code = "cert-expired"
         result.message_en = f"signed with a certificate that expired on {signer.not_valid_after_utc:%Y-%m-%d}"

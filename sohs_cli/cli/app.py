@@ -47,6 +47,7 @@ def build_app() -> Any:
 
     from sohs_cli.cli import cert as cert_cmd
     from sohs_cli.cli import pack as pack_cmd
+    from sohs_cli.cli import portal as portal_cmd
     from sohs_cli.cli import sign as sign_cmd
     from sohs_cli.cli import validate as validate_cmd
     from sohs_cli.cli import verify as verify_cmd
@@ -56,4 +57,5 @@ def build_app() -> Any:
     sign_cmd.register(app)
     verify_cmd.register(app)
     cert_cmd.register(app)
+    portal_cmd.register(app)
     return app

@@ -1,0 +1,60 @@
+"""``sohs portal serve``: the simulated receiving portal, served for real over HTTP by uvicorn."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+
+from sohs_cli.cli import output
+
+
+def register(app: typer.Typer) -> None:
+    portal_app = typer.Typer(help="The simulated BHXH receiving portal and checkup hub. / Cổng tiếp nhận mô phỏng.",
+                             no_args_is_help=True)
+    app.add_typer(portal_app, name="portal")
+
+    @portal_app.command("serve")
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+        port: int = typer.Option(8088, "--port", min=0, max=65535, help="Port (0: any free port)."),
+        data_dir: str = typer.Option(..., "--data-dir", help="Where the portal keeps its SQLite state."),
+        accounts: str = typer.Option(..., "--accounts", help="Accounts file (TOML, see the README)."),
+        token_ttl: float = typer.Option(3600.0, "--token-ttl", min=1, help="Token lifetime in seconds."),
+        processing_delay: float = typer.Option(2.0, "--processing-delay", min=0,
+                                               help="Seconds between receipt and the processing result."),
+        max_body: int = typer.Option(64, "--max-body", min=1, help="Largest accepted request body, in MB."),
+        latency: float = typer.Option(0.0, "--latency", min=0, help="Seconds added to every API request."),
+        fail_rate: float = typer.Option(0.0, "--fail-rate", help="Share of API requests answered HTTP 503."),
+        timeout_rate: float = typer.Option(0.0, "--timeout-rate", help="Share of API requests that hang."),
+        hang_seconds: float = typer.Option(120.0, "--hang-seconds", min=0, help="How long a hang lasts."),
+        rate_limit: str = typer.Option("0", "--rate-limit", metavar="N/s",
+                                       help="Requests per second before 429 with Retry-After (0: none)."),
+        drop_after_accept: float = typer.Option(0.0, "--drop-after-accept", metavar="RATE",
+                                                help="Share of accepted files whose reply is dropped."),
+        seed: int | None = typer.Option(None, "--seed", help="Seed for the fault draws (reproducible runs)."),
+        log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    ) -> None:
+        """Serve the simulated portal: BHXH gateway, checkup hub, /_mock/ views (Ctrl-C or SIGTERM stops it).
+
+        Chạy cổng tiếp nhận mô phỏng.
+        """
+
+        def body() -> None:
+            import uvicorn
+
+            from sohs_cli.mockportal.accounts import load_accounts
+            from sohs_cli.mockportal.app import Portal, PortalConfig
+            from sohs_cli.mockportal.faults import Faults, parse_rate_limit
+
+            faults = Faults(latency=latency, fail_rate=fail_rate, timeout_rate=timeout_rate,
+                            hang_seconds=hang_seconds, rate_limit=parse_rate_limit(rate_limit),
+                            drop_after_accept=drop_after_accept, seed=seed)
+            config = PortalConfig(data_dir=data_dir, accounts=load_accounts(accounts), token_ttl=token_ttl,
+                                  processing_delay=processing_delay, max_body=max_body * 1024 * 1024, faults=faults)
+            portal = Portal(config)
+            output.stderr.print(f"simulated portal (not the real BHXH gateway) on http://{escape(host)}:{port} "
+                                f"· state in {escape(data_dir)} · {len(config.accounts)} account(s)")
+            uvicorn.Server(uvicorn.Config(portal, host=host, port=port, log_level=log_level, lifespan="on",
+                                          access_log=log_level == "debug")).run()
+
+        output.guarded(body)

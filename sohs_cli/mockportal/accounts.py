@@ -1,0 +1,92 @@
+"""Accounts of the simulated portal, from a TOML file (documented in the README)::
+
+    [[account]]
+    username = "01001_BV"
+    password = "…"                 # the simulator's own config; clients send MD5 upper-case hex
+    facility = "01001"             # 5-character BHXH facility code (MA_CSKCB)
+    certificates = ["clinic.pem"]  # registered certificates (Danh mục chứng thư số), relative to this file
+    gln = "8930000000017"          # optional: 13-digit facility ID, enables the checkup hub for this account
+    locked = false                 # optional: a locked account gets 403 from /api/token/take
+
+Certificate paths are relative to the accounts file. A certificate file may hold several (PEM).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from sohs_cli.certs import load_certificates
+from sohs_cli.errors import ConfigError, SohsError
+from sohs_cli.fileio import read_file
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    password_md5: str = field(repr=False)  # upper-case hex, as the client sends it
+    facility: str
+    certificates: tuple[x509.Certificate, ...]
+    gln: str = ""
+    locked: bool = False
+
+    @property
+    def province(self) -> str:
+        """maTinh: the first two characters of MA_CSKCB (QLBV; INFERENCE-grade in DOMAIN.md §5.3)."""
+        return self.facility[:2]
+
+    def registered(self, cert: x509.Certificate) -> bool:
+        der = cert.public_bytes(serialization.Encoding.DER)
+        return any(c.public_bytes(serialization.Encoding.DER) == der for c in self.certificates)
+
+    def password_ok(self, plain: str) -> bool:
+        """For the checkup hub, which takes the password itself (QĐ 1551 PL02)."""
+        return hashlib.md5(plain.encode("utf-8")).hexdigest().upper() == self.password_md5
+
+
+def md5_upper(password: str) -> str:
+    """The portal's password form: MD5, hex, upper-case (CV 3190 §I.1)."""
+    return hashlib.md5(password.encode("utf-8")).hexdigest().upper()
+
+
+def load_accounts(path: str) -> dict[str, Account]:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"--accounts {path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"--accounts {path}: not valid TOML: {exc}") from None
+    base = os.path.dirname(os.path.abspath(path))
+    accounts: dict[str, Account] = {}
+    for n, raw in enumerate(data.get("account", []), start=1):
+        where = f"--accounts {path}: account {n}"
+        try:
+            username, password, facility = str(raw["username"]), str(raw["password"]), str(raw["facility"])
+        except (KeyError, TypeError):
+            raise ConfigError(f"{where}: needs username, password and facility") from None
+        if not re.fullmatch(r"[0-9A-Z]{5}", facility):
+            raise ConfigError(f"{where}: facility {facility!r} is not a 5-character MA_CSKCB")
+        gln = str(raw.get("gln", ""))
+        if gln and not re.fullmatch(r"[0-9]{13}", gln):
+            raise ConfigError(f"{where}: gln {gln!r} is not a 13-digit facility ID")
+        certs: list[x509.Certificate] = []
+        for cert_path in raw.get("certificates", []):
+            full = os.path.join(base, str(cert_path))
+            try:
+                certs += load_certificates(read_file(full), full)
+            except SohsError as exc:
+                raise ConfigError(f"{where}: {exc.message}") from None
+        if username in accounts:
+            raise ConfigError(f"{where}: username {username!r} appears twice")
+        accounts[username] = Account(username, md5_upper(password), facility, tuple(certs), gln,
+                                     bool(raw.get("locked", False)))
+    if not accounts:
+        raise ConfigError(f"--accounts {path}: no [[account]] entries", hint="see the README for the format")
+    return accounts

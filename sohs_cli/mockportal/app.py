@@ -1,0 +1,212 @@
+"""The simulated receiving portal: one ASGI application, served by ``sohs portal serve`` (uvicorn) and
+used in-process through ``httpx.ASGITransport`` (tests, ``sohs demo``). Same code both ways.
+
+Processing of received files is asynchronous: a background task processes what is due every
+``PROCESS_EVERY`` seconds, and every lookup first processes what is due, so a result never depends
+on the timing of that task. The task starts with the lifespan (uvicorn) or on the first request
+(in-process, where no lifespan runs). Paths under ``/_mock/`` are what the real portal does not have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import html
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sohs_cli.mockportal import gateway, hub
+from sohs_cli.mockportal.accounts import Account
+from sohs_cli.mockportal.asgi import (
+    BodyTooLarge,
+    ClientGone,
+    Receive,
+    Request,
+    Response,
+    Scope,
+    Send,
+    html_response,
+    json_response,
+    read_request,
+)
+from sohs_cli.mockportal.faults import FaultPlan, Faults
+from sohs_cli.mockportal.processing import process
+from sohs_cli.mockportal.store import Store
+
+log = logging.getLogger("sohs.portal")
+PROCESS_EVERY = 0.5
+
+
+@dataclass(frozen=True)
+class PortalConfig:
+    data_dir: str
+    accounts: dict[str, Account]
+    token_ttl: float = 3600.0
+    processing_delay: float = 2.0
+    max_body: int = 64 * 1024 * 1024
+    faults: Faults = field(default_factory=Faults)
+
+
+class Portal:
+    def __init__(self, config: PortalConfig, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.config = config
+        self.accounts = config.accounts
+        self.store = Store(config.data_dir)
+        self.faults = FaultPlan(config.faults)
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._worker: asyncio.Task[None] | None = None
+        self.routes: dict[tuple[str, str], Callable[[Portal, Request], Response]] = {
+            ("POST", "/api/token/take"): gateway.token_take,
+            ("POST", gateway.LOOKUP): gateway.lookup,
+            ("POST", hub.LOGIN): hub.login,
+            ("POST", hub.PUSH): hub.push,
+            ("GET", "/_mock/health"): _health,
+            ("GET", "/_mock/submissions"): _submissions,
+            ("GET", "/_mock/"): _page,
+            ("GET", "/_mock"): _page,
+        }
+        for path in gateway.ENDPOINTS:
+            self.routes[("POST", path)] = gateway.submit
+
+    def now(self) -> dt.datetime:
+        return self._clock()
+
+    # -------------------------------------------------------------- processing
+
+    def process_due(self) -> int:
+        done = 0
+        for sub, body in self.store.due(self.now().timestamp()):
+            lks = [row["ma_lk"] for row in self.store.hosos(sub.ma_giao_dich)]
+            results = process(sub.endpoint, body, lks, sub.ma_giao_dich)
+            self.store.record_result(sub.ma_giao_dich, sub.facility, results, gateway.stamp(self.now()))
+            done += 1
+        return done
+
+    async def _process_forever(self) -> None:
+        while True:
+            try:
+                self.process_due()
+            except Exception:  # keep serving; a processing bug must not stop the portal
+                log.exception("processing failed")
+            await asyncio.sleep(PROCESS_EVERY)
+
+    def start(self) -> None:
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._process_forever())
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+        self.store.close()
+
+    # -------------------------------------------------------------- ASGI
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        self.start()
+        try:
+            req = await read_request(scope, receive, self.config.max_body)
+        except BodyTooLarge:
+            await gateway.answer("1001", f"File size quá dài (giới hạn {self.config.max_body:,} byte)").send(send)
+            return
+        except ClientGone:
+            return
+        handler = self.routes.get((req.method, req.path))
+        if handler is None:
+            known = any(path == req.path for _, path in self.routes)
+            await json_response({"error": "method not allowed" if known else "not found"},
+                                405 if known else 404).send(send)
+            return
+        if req.path.startswith("/api/"):
+            early = await self._faults()
+            if early is not None:
+                await early.send(send)
+                return
+        try:
+            response = handler(self, req)
+        except gateway.DropConnection as drop:
+            log.info("dropping the reply to an accepted submission %s (--drop-after-accept)", drop)
+            # the head promises a body that never comes: the server closes the connection mid-reply
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+            await send({"type": "http.response.body", "body": b"", "more_body": True})
+            return
+        await response.send(send)
+
+    async def _faults(self) -> Response | None:
+        plan, faults = self.faults, self.faults.faults
+        wait = plan.throttled()
+        if wait > 0:
+            return json_response({"error": "too many requests"}, 429, {"Retry-After": str(max(1, round(wait)))})
+        if faults.latency > 0:
+            await asyncio.sleep(faults.latency)
+        if plan.draw(faults.fail_rate):
+            return json_response({"error": "service unavailable (injected)"}, 503)
+        if plan.draw(faults.timeout_rate):
+            await asyncio.sleep(faults.hang_seconds)
+        return None
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+# ------------------------------------------------------------------ /_mock/
+
+
+def _health(portal: Portal, req: Request) -> Response:
+    return json_response({"status": "ok", "submissions": len(portal.store.all_submissions())})
+
+
+def submissions_view(portal: Portal) -> list[dict[str, Any]]:
+    portal.process_due()
+    out = []
+    for sub in portal.store.all_submissions():
+        hosos = portal.store.hosos(sub.ma_giao_dich)
+        out.append({
+            "maGiaoDich": sub.ma_giao_dich, "service": sub.service, "endpoint": sub.endpoint,
+            "maCSKCB": sub.facility, "username": sub.username, "ma_lk": [h["ma_lk"] for h in hosos],
+            "sha256": sub.sha256, "size": sub.size, "thoiGianTiepNhan": sub.received_at,
+            "times_received": sub.times_received, "status": sub.status,
+            "result": [{"ma_lk": h["ma_lk"], "state": h["state"], "replaced_by": h["replaced_by"],
+                        "errors": json.loads(h["errors"])} for h in hosos]})
+    return out
+
+
+def _submissions(portal: Portal, req: Request) -> Response:
+    return json_response(submissions_view(portal))
+
+
+def _page(portal: Portal, req: Request) -> Response:
+    rows = []
+    for s in submissions_view(portal):
+        states = ", ".join(f"{r['ma_lk']}: {r['state']}" + (f" ({len(r['errors'])} lỗi)" if r["errors"] else "")
+                           for r in s["result"])
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
+            s["maGiaoDich"], s["thoiGianTiepNhan"], s["maCSKCB"], s["endpoint"], states, s["times_received"],
+            s["sha256"][:16])) + "</tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("Mã giao dịch", "Thời gian tiếp nhận", "Mã CSKCB", "Cổng",
+                                             "Kết quả (MA_LK)", "Số lần nhận", "SHA-256"))
+    return html_response(
+        "<!doctype html><html lang=vi><meta charset=utf-8><title>Danh sách tiếp nhận (mô phỏng)</title>"
+        "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:4px}</style>"
+        "<h1>Danh sách tiếp nhận — cổng mô phỏng sohs</h1><p>Simulated BHXH portal: not the real one.</p>"
+        f"<table><tr>{head}</tr>{''.join(rows)}</table></html>")
