@@ -40,6 +40,8 @@ def register(app: typer.Typer) -> None:
         """
 
         def body() -> None:
+            import signal
+
             import uvicorn
 
             from sohs_cli.mockportal.accounts import load_accounts
@@ -54,7 +56,11 @@ def register(app: typer.Typer) -> None:
             portal = Portal(config)
             output.stderr.print(f"simulated portal (not the real BHXH gateway) on http://{escape(host)}:{port} "
                                 f"· state in {escape(data_dir)} · {len(config.accounts)} account(s)")
+            # uvicorn stops gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler that was
+            # there before it: a no-op here, so a clean stop exits 0 instead of dying by the signal
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: None)
             uvicorn.Server(uvicorn.Config(portal, host=host, port=port, log_level=log_level, lifespan="on",
-                                          access_log=log_level == "debug")).run()
+                                          access_log=log_level == "debug", timeout_graceful_shutdown=5)).run()
 
         output.guarded(body)

@@ -1,0 +1,104 @@
+"""Shared pieces for the portal tests: accounts, a signed-envelope factory, an in-process client."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sohs_cli import samples
+from sohs_cli.documents import pack
+from sohs_cli.mockportal.accounts import load_accounts, md5_upper
+from sohs_cli.mockportal.hub import signed_text
+from sohs_cli.signing import FileSigner, sign_document
+from sohs_cli.testpki import TestPki
+
+USER, PASSWORD, FACILITY, GLN = "79001_BV", "matkhau-thu-nghiem", "79001", "8930000000017"
+
+
+def write_accounts(directory: Path, pki: TestPki, *, locked: bool = False) -> Path:
+    """An accounts file registering the session PKI's clinic and doctor certificates for 79001."""
+    path = directory / "accounts.toml"
+    path.write_text(
+        f'[[account]]\nusername = "{USER}"\npassword = "{PASSWORD}"\nfacility = "{FACILITY}"\n'
+        f'gln = "{GLN}"\ncertificates = ["{pki.clinic_cert}", "{pki.doctor_cert}"]\n\n'
+        f'[[account]]\nusername = "01001_BV"\npassword = "other"\nfacility = "01001"\nlocked = {str(locked).lower()}\n',
+        encoding="utf-8")
+    return path
+
+
+def accounts(directory: Path, pki: TestPki) -> Any:
+    return load_accounts(str(write_accounts(directory, pki)))
+
+
+def envelope(ma_lk: str, *, standard: str = "3176", today: dt.date | None = None, **xml1: str) -> bytes:
+    """An unsigned GIAMDINHHS with XML1 + XML13 of one episode."""
+    base = samples.xml1_values(standard, ma_lk, ma_loai_rv="2", **xml1)
+    tables = [("x1", samples.xml1(standard, ma_lk, ma_loai_rv="2", **xml1)),
+              ("x13", samples.xml13(standard, ma_lk, base))]
+    return pack(tables, facility=FACILITY, today=today).data
+
+
+def signed(signer: FileSigner, ma_lk: str, **kw: Any) -> bytes:
+    return sign_document(envelope(ma_lk, **kw), signer)
+
+
+def form(token: dict[str, str], data: bytes, *, facility: str = FACILITY) -> tuple[dict[str, str], dict[str, str]]:
+    headers = {"accessToken": token["access_token"], "tokenId": token["id_token"], "passwordHash": md5_upper(PASSWORD)}
+    body = {"username": USER, "loaiHoSo": "130", "maTinh": facility[:2], "maCSKCB": facility,
+            "fileHSBase64": base64.b64encode(data).decode()}
+    return headers, body
+
+
+def hub_message(signer: FileSigner, xml: bytes, msg_id: str | None = None) -> dict[str, Any]:
+    """A QĐ 1551 PL02 push message, signed over A + "." + B with the facility key."""
+    data = base64.b64encode(xml).decode()
+    header = {"version": "1.0.6", "sender_id": GLN, "receiver_id": "TDLBYT", "txn_type": "sync_checkup",
+              "msg_id": msg_id or f"{GLN}{dt.date.today():%y%m%d}{uuid.uuid4().hex}", "msg_type": "101",
+              "data_type": "xml/base64", "send_datetime": int(dt.datetime.now(dt.UTC).timestamp() * 1000)}
+    signature = base64.b64encode(signer.sign(signed_text(header, data))).decode()
+    return {"header": header, "data": data, "signature": signature}
+
+
+class InProcess:
+    """An async client on the portal app in-process (httpx.ASGITransport): no sockets, same code."""
+
+    def __init__(self, app: Any) -> None:
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal.test")
+
+    async def token(self, username: str = USER, password: str = PASSWORD) -> dict[str, Any]:
+        r = await self.client.post("/api/token/take", data={"username": username, "password": md5_upper(password)})
+        result: dict[str, Any] = r.json()
+        return result
+
+    async def submit(self, token: dict[str, str], data: bytes, path: str = "/api/qd130/guiHoSoXmlQD3176",
+                     **kw: Any) -> dict[str, Any]:
+        headers, body = form(token, data, **kw)
+        r = await self.client.post(path, data=body, headers=headers)
+        assert r.status_code == 200, r.text
+        result: dict[str, Any] = r.json()
+        return result
+
+    async def lookup(self, token: dict[str, str], **what: str) -> dict[str, Any]:
+        headers, _ = form(token, b"")
+        r = await self.client.post("/api/kcb/tra-cuu-trang-thai", data={"username": USER, **what}, headers=headers)
+        result: dict[str, Any] = r.json()
+        return result
+
+    async def submissions(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = (await self.client.get("/_mock/submissions")).json()
+        return result
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
