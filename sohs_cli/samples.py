@@ -158,3 +158,14 @@ def adult_checkup(ma_lk: str, *, phan_loai_sk: str = "2", bmi: str = "22.9") -> 
         ksk_block("XML12", {"PHAN_LOAI_SK": phan_loai_sk, "KET_LUAN_BENH": "",
                             "CAC_VAN_DE_SUC_KHOE": "Sức khỏe tốt"}),
     ]
+
+
+def checkin(standard: str, ma_lk: str, facility: str = "79001") -> bytes:
+    """A check-in file (XML0, ``CHI_TIEU_TRANG_THAI_KCB``) with one row and an empty ``CHUKYDONVI``."""
+    base = xml1_values(standard, ma_lk)
+    values = {k: base.get(k, "") for k in table_order("xml0_4750")}
+    values.update({"MA_CSKCB": facility, "MA_LOAI_KCB": "01", "NGAY_YL": base["NGAY_VAO"]})
+    row = "".join(f"<{name}>{_esc(values.get(name, ''))}</{name}>" for name in table_order("xml0_4750"))
+    return (f"{DECL}<CHI_TIEU_TRANG_THAI_KCB><DSACH_TRANG_THAI_KCB><TRANG_THAI_KCB>{row}</TRANG_THAI_KCB>"
+            "</DSACH_TRANG_THAI_KCB><CHUKYDONVI></CHUKYDONVI></CHI_TIEU_TRANG_THAI_KCB>\r\n").encode()
+

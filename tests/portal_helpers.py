@@ -49,9 +49,10 @@ def signed(signer: FileSigner, ma_lk: str, **kw: Any) -> bytes:
     return sign_document(envelope(ma_lk, **kw), signer)
 
 
-def form(token: dict[str, str], data: bytes, *, facility: str = FACILITY) -> tuple[dict[str, str], dict[str, str]]:
+def form(token: dict[str, str], data: bytes, *, facility: str = FACILITY,
+         loai: str = "130") -> tuple[dict[str, str], dict[str, str]]:
     headers = {"accessToken": token["access_token"], "tokenId": token["id_token"], "passwordHash": md5_upper(PASSWORD)}
-    body = {"username": USER, "loaiHoSo": "130", "maTinh": facility[:2], "maCSKCB": facility,
+    body = {"username": USER, "loaiHoSo": loai, "maTinh": facility[:2], "maCSKCB": facility,
             "fileHSBase64": base64.b64encode(data).decode()}
     return headers, body
 

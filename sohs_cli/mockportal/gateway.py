@@ -202,6 +202,7 @@ def lookup(portal: Portal, req: Request) -> Response:
             if form.get("maLk") and row["ma_lk"] != form["maLk"]:
                 continue
             results.append({"maGiaoDich": ma_giao_dich, "thoiGianTiepNhan": sub.received_at, "maLk": row["ma_lk"],
+                            "sha256": sub.sha256,
                             "trangThai": STATES[row["state"]], "thoiGianXuLy": row["processed_at"] or "",
                             "thayTheBoi": row["replaced_by"] or "", "dsLoi": _errors(row["errors"])})
     if not results:

@@ -75,6 +75,7 @@ def test_accept_then_process_then_lookup(tmp_path: Path, pki: TestPki, clinic: F
         clock.advance(3)  # past --processing-delay
         done = await c.lookup(token, maLk="LK202511000201")
         assert done["ketQua"][0]["trangThai"] == "HOP_LE" and done["ketQua"][0]["dsLoi"] == []
+        assert done["ketQua"][0]["sha256"] == sha(good)  # lets a client reconcile exactly
         again = await c.submit(token, good)  # the same bytes: the first receipt
         assert again["maGiaoDich"] == receipt["maGiaoDich"] and again["thoiGianTiepNhan"] == receipt["thoiGianTiepNhan"]
         subs = await c.submissions()
@@ -258,5 +259,24 @@ def test_checkup_hub_push(tmp_path: Path, pki: TestPki, examples: Path, clinic: 
         assert bad_login.json()["res_code"] == "CM_AUTH_ACCOUNT_FAIL"
         subs = [s for s in await c.submissions() if s["service"] == "ksk"]
         assert len(subs) == 1 and subs[0]["ma_lk"] == ["KSK202611000001"]
+
+    run(tmp_path, pki, scenario)
+
+
+def test_check_in_goes_to_its_own_endpoint(tmp_path: Path, pki: TestPki, clinic: FileSigner) -> None:
+    from sohs_cli import samples
+
+    checkin = sign_document(samples.checkin("3176", "LK202511000401"), clinic)
+
+    async def scenario(c: InProcess, portal: Portal, clock: Clock) -> None:
+        token = (await c.token())["APIKey"]
+        receipt = await c.submit(token, checkin, "/api/qd130/checkInKcbQd3176", loai="0")
+        assert receipt["maKetQua"] == "200", receipt
+        wrong = await c.submit(token, checkin, "/api/qd130/guiHoSoXmlQD3176")
+        assert wrong["maKetQua"] == "124" and "GIAMDINHHS" in wrong["thongDiep"]
+        assert (await c.submit(token, checkin, "/api/qd130/checkInKcbQd3176"))["maKetQua"] == "205"  # loaiHoSo 130
+        clock.advance(3)
+        row = (await c.lookup(token, maLk="LK202511000401"))["ketQua"][0]
+        assert row["trangThai"] == "HOP_LE" and row["maGiaoDich"] == receipt["maGiaoDich"]
 
     run(tmp_path, pki, scenario)
