@@ -167,6 +167,30 @@ def parse_inner(data: bytes, source: str, limits: ParseLimits | None = None) -> 
     return parse_bytes(data, source=source, limits=limits)
 
 
+def hoso_roots(root: etree._Element, limits: ParseLimits | None = None) -> dict[int, dict[str, etree._Element]]:
+    """The parsed inner documents of each HOSO of an envelope, by LOAIHOSO (undecodable ones left out)."""
+    out: dict[int, dict[str, etree._Element]] = {}
+    for hoso in iter_hoso(root):
+        roots: dict[str, etree._Element] = {}
+        for f in hoso.files:
+            if f.data is None:
+                continue
+            try:
+                roots[f.loaihoso] = parse_bytes(f.data, source=f.loaihoso, limits=limits)
+            except InputError:
+                continue
+        out[hoso.index] = roots
+    return out
+
+
+def episode_keys(root: etree._Element, inner: dict[int, dict[str, etree._Element]] | None = None) -> list[str]:
+    """MA_LK of each HOSO of an envelope (KSK: from block XML2), or of each row of a check-in file."""
+    if root.tag == "CHI_TIEU_TRANG_THAI_KCB":
+        return [text_of(r, "MA_LK") for r in root.findall("DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB")]
+    inner = hoso_roots(root) if inner is None else inner
+    return [next((text_of(r, "MA_LK") for r in roots.values() if text_of(r, "MA_LK")), "") for roots in inner.values()]
+
+
 # ---------------------------------------------------------------- pack / unpack
 
 

@@ -49,6 +49,8 @@ def build_app() -> Any:
     from sohs_cli.cli import pack as pack_cmd
     from sohs_cli.cli import portal as portal_cmd
     from sohs_cli.cli import sign as sign_cmd
+    from sohs_cli.cli import status as status_cmd
+    from sohs_cli.cli import submit as submit_cmd
     from sohs_cli.cli import validate as validate_cmd
     from sohs_cli.cli import verify as verify_cmd
 
@@ -57,5 +59,7 @@ def build_app() -> Any:
     sign_cmd.register(app)
     verify_cmd.register(app)
     cert_cmd.register(app)
+    submit_cmd.register(app)
+    status_cmd.register(app)
     portal_cmd.register(app)
     return app

@@ -18,7 +18,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from sohs_cli.documents import iter_hoso, text_of
+from sohs_cli.documents import episode_keys, hoso_roots, text_of
 from sohs_cli.errors import InputError
 from sohs_cli.mockportal.accounts import Account
 from sohs_cli.mockportal.asgi import Request, Response, json_response
@@ -91,27 +91,6 @@ def authenticate(portal: Portal, req: Request, username: str) -> Account | None:
     return account
 
 
-def _ma_lks(root: etree._Element, limits: ParseLimits) -> tuple[list[str], dict[int, dict[str, etree._Element]]]:
-    """MA_LK of each HOSO (or check-in row), and each HOSO's inner roots by LOAIHOSO."""
-    if root.tag == "CHI_TIEU_TRANG_THAI_KCB":
-        rows = root.findall("DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB")
-        return [text_of(r, "MA_LK") for r in rows], {}
-    lks: list[str] = []
-    inner: dict[int, dict[str, etree._Element]] = {}
-    for hoso in iter_hoso(root):
-        roots: dict[str, etree._Element] = {}
-        for f in hoso.files:
-            if f.data is None:
-                continue
-            try:
-                roots[f.loaihoso] = parse_bytes(f.data, source=f.loaihoso, limits=limits)
-            except InputError:
-                continue
-        inner[hoso.index] = roots
-        lks.append(next((text_of(r, "MA_LK") for r in roots.values() if text_of(r, "MA_LK")), ""))
-    return lks, inner
-
-
 def _endpoint_mismatch(root: etree._Element, standard: str, expected_root: str, facility: str,
                        inner: dict[int, dict[str, etree._Element]]) -> str:
     if root.tag != expected_root:
@@ -157,7 +136,8 @@ def submit(portal: Portal, req: Request) -> Response:
         return answer("125", f"Ký sai, file gốc có thể đã bị chỉnh sửa ({slot.message_vi})")
     if slot.certificate is None or not account.registered(slot.certificate):
         return answer("125", "Chứng thư số chưa được đăng ký cho cơ sở KCB (Danh mục chứng thư số)")
-    ma_lks, inner = _ma_lks(root, limits)
+    inner = hoso_roots(root, limits) if root.tag in ("GIAMDINHHS", "KHAMSUCKHOE") else {}
+    ma_lks = episode_keys(root, inner)
     problem = _endpoint_mismatch(root, standard, expected_root, account.facility, inner)
     if problem:
         return answer("124", f"Lỗi nội dung file XML: {problem}")

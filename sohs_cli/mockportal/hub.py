@@ -24,7 +24,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from sohs_cli.certs import rsa_verify
-from sohs_cli.documents import iter_hoso, text_of
+from sohs_cli.documents import episode_keys
 from sohs_cli.errors import InputError
 from sohs_cli.mockportal.accounts import Account
 from sohs_cli.mockportal.asgi import Request, Response, json_response
@@ -143,10 +143,7 @@ def _accepted(portal: Portal, account: Account, header: dict[str, Any], xml: byt
     now = portal.now()
     txn_id = f"TXN{stamp(now)}{portal.store.next_number():06d}"
     response = _reply("PS_SYNC_SUCCESS", header, account, "đồng bộ thành công", txn_id=txn_id, state="SUCCESS")
-    lks = []
-    for hoso in iter_hoso(parse_bytes(xml)):
-        block = next((f.data for f in hoso.files if f.loaihoso == "XML2" and f.data), None)
-        lks.append(text_of(parse_bytes(block), "MA_LK") if block else "")
+    lks = episode_keys(parse_bytes(xml))
     sub = Submission(txn_id, "ksk", PUSH, account.username, account.facility, hashlib.sha256(xml).hexdigest(),
                      len(xml), stamp(now), now.timestamp(), "received", 1, json.loads(response.body))
     portal.store.add_submission(sub, xml, lks, msg_id)

@@ -12,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from sohs_cli.sqlitedb import transaction
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens(
@@ -73,7 +75,7 @@ class Store:
     # -------------------------------------------------------------- submissions
 
     def next_number(self) -> int:
-        with self.db:
+        with transaction(self.db):
             self.db.execute("INSERT INTO meta VALUES ('counter', '0') ON CONFLICT(key) DO NOTHING")
             self.db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'counter'")
             row = self.db.execute("SELECT value FROM meta WHERE key = 'counter'").fetchone()
@@ -81,7 +83,7 @@ class Store:
 
     def same_bytes(self, service: str, facility: str, sha256: str) -> Submission | None:
         """The first receipt of these exact bytes from this facility, counting this arrival too."""
-        with self.db:
+        with transaction(self.db):
             cur = self.db.execute(
                 "UPDATE submissions SET times_received = times_received + 1 "
                 "WHERE service = ? AND facility = ? AND sha256 = ?", (service, facility, sha256))
@@ -93,7 +95,7 @@ class Store:
 
     def add_submission(self, sub: Submission, body: bytes, ma_lks: list[str], msg_id: str | None = None) -> None:
         """Store a received file and its HOSO (pending) in one transaction, before the reply is sent."""
-        with self.db:
+        with transaction(self.db):
             self._insert(sub, body, msg_id)
             for idx, ma_lk in enumerate(ma_lks, start=1):
                 self.db.execute("INSERT INTO hoso VALUES (?, ?, ?, 'pending', '[]', NULL, NULL)",
@@ -121,7 +123,7 @@ class Store:
     def record_result(self, ma_giao_dich: str, facility: str, hosos: list[tuple[int, str, str, list[Any]]],
                       processed_at: str) -> None:
         """Store each HOSO's result; an accepted MA_LK replaces the facility's earlier versions."""
-        with self.db:
+        with transaction(self.db):
             for idx, ma_lk, state, errors in hosos:
                 self.db.execute("INSERT OR REPLACE INTO hoso VALUES (?, ?, ?, ?, ?, ?, NULL)",
                                 (ma_giao_dich, idx, ma_lk, state, json.dumps(errors, ensure_ascii=False),

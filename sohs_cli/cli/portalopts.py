@@ -1,0 +1,60 @@
+"""Connection options shared by ``sohs submit`` and ``sohs status``, resolved through the settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from sohs_cli.cli import keys, output
+
+
+def portal_url() -> Any:
+    return typer.Option(None, "--portal", metavar="URL", help="Portal base URL (or SOHS_PORTAL_URL, portal.url).")
+
+
+def username() -> Any:
+    return typer.Option(None, "--username", help="Portal account, e.g. 79001_BV (or SOHS_PORTAL_USERNAME).")
+
+
+def password_env() -> Any:
+    return typer.Option(None, "--password-env", metavar="NAME",
+                        help="Variable holding the portal password (default SOHS_PORTAL_PASSWORD).")
+
+
+def password_file() -> Any:
+    return typer.Option(None, "--password-file", metavar="FILE", help="File whose first line is the portal password.")
+
+
+def ca_bundle() -> Any:
+    return typer.Option(None, "--ca-bundle", metavar="FILE", help="CAs trusted for the portal's TLS certificate.")
+
+
+def home() -> Any:
+    return typer.Option(None, "--home", metavar="DIR", help="Data folder holding the ledger (or SOHS_HOME).")
+
+
+def config() -> Any:
+    return typer.Option(None, "--config", metavar="FILE", help="Settings file (default ./sohs.toml).")
+
+
+def settings(config_file: str | None, **flags: Any) -> Any:
+    from sohs_cli.config import resolve
+
+    return resolve({k.replace("__", "."): v for k, v in flags.items()}, config_file)
+
+
+def make_client(s: Any) -> Any:
+    """The portal client the settings describe; retries are reported on stderr."""
+    from sohs_cli.credentials import SecretSource
+    from sohs_cli.portal.client import PortalClient, RetryPolicy
+
+    def log(message: str) -> None:
+        output.stderr.print(f"[dim]{escape(message)}[/]")
+
+    password = keys.secret_source("portal password", s["portal.password_env"], s["portal.password_file"] or None)
+    assert isinstance(password, SecretSource)
+    return PortalClient(s["portal.url"], s["portal.username"], password, ca_bundle=s["portal.ca_bundle"],
+                        timeout=s["portal.timeout"], connect_timeout=s["portal.connect_timeout"],
+                        policy=RetryPolicy(attempts=s["portal.attempts"], deadline=s["portal.deadline"]), log=log)

@@ -1,0 +1,103 @@
+"""``sohs submit``: send signed files to the portal, once, with every receipt kept in the ledger."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.markup import escape
+
+from sohs_cli.cli import output, portalopts
+
+if TYPE_CHECKING:
+    from sohs_cli.submission import Item
+
+_STYLE = {"delivered": "green", "skipped": "dim", "would-send": "cyan", "rejected": "red", "refused": "red",
+          "failed": "yellow", "not-sent": "yellow"}
+
+
+def _line(item: Item) -> str:
+    lks = f" [dim](MA_LK {escape(', '.join(item.ma_lks))})[/]" if item.ma_lks else ""
+    return f"[{_STYLE[item.status]}]{item.status}[/] {escape(item.path)}{lks}: {escape(item.message)}"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def submit(
+        paths: list[str] = typer.Argument(..., help="Signed envelopes or check-in files; folders and globs too."),
+        portal: str | None = portalopts.portal_url(),
+        username: str | None = portalopts.username(),
+        password_env: str | None = portalopts.password_env(),
+        password_file: str | None = portalopts.password_file(),
+        ca_bundle: str | None = portalopts.ca_bundle(),
+        home: str | None = portalopts.home(),
+        config: str | None = portalopts.config(),
+        facility: str | None = typer.Option(None, "--facility", help="Refuse files of another MA_CSKCB."),
+        standard: str | None = typer.Option(None, "--standard", help="auto | 4750 | 3176 (picks the endpoint)."),
+        concurrency: int | None = typer.Option(None, "--concurrency", min=1, max=64,
+                                               help="Documents in flight at once (default 2)."),
+        force: bool = typer.Option(False, "--force", help="Send again documents already delivered."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Check and show what would be sent; send nothing."),
+    ) -> None:
+        """Submit signed files (exit 0 delivered or skipped, 1 rejected, 3 credentials/config, 4 portal down).
+
+        Gửi hồ sơ đã ký lên cổng tiếp nhận; mọi biên nhận được lưu vào sổ ghi (ledger).
+        """
+
+        def body() -> None:
+            import asyncio
+
+            from sohs_cli.inputs import expand
+            from sohs_cli.ledger import Ledger
+            from sohs_cli.submission import SubmitOptions, submit_files
+
+            s = portalopts.settings(config, portal__url=portal, portal__username=username,
+                                    portal__password_env=password_env, portal__password_file=password_file,
+                                    portal__ca_bundle=ca_bundle, home=home, facility=facility, standard=standard,
+                                    portal__concurrency=concurrency)
+            files = list(expand(paths))
+            options = SubmitOptions(facility=s["facility"], standard=s["standard"],
+                                    concurrency=s["portal.concurrency"], force=force, dry_run=dry_run)
+            ledger = Ledger(s.home)
+            progress, show = _progress(len(files))
+
+            async def go() -> Any:
+                client = portalopts.make_client(s)
+                try:
+                    return await submit_files(files, client, ledger, options, show)
+                finally:
+                    await client.close()
+
+            try:
+                summary = asyncio.run(go())
+            finally:
+                if progress is not None:
+                    progress.stop()
+                ledger.close()
+            if summary.reconciled:
+                output.stdout.print(f"reconciled {summary.reconciled} interrupted send(s) with the portal")
+            counts = ", ".join(f"{summary.count(k)} {k}" for k in _STYLE if summary.count(k))
+            output.stdout.print(f"{len(summary.items)} file(s): {counts or 'nothing to do'}")
+            if summary.exit_code:
+                raise SystemExit(int(summary.exit_code))
+
+        output.guarded(body)
+
+
+def _progress(total: int) -> tuple[Any, Any]:
+    """A progress bar on a terminal; plain lines otherwise (cron, CI, pipes)."""
+    if not sys.stdout.isatty() or total < 2:
+        return None, lambda item: output.stdout.print(_line(item))
+    from rich.progress import Progress
+
+    progress = Progress(console=output.stdout, transient=True)
+    task = progress.add_task("submitting", total=total)
+    progress.start()
+
+    def show(item: Item) -> None:
+        if item.status not in ("delivered", "skipped", "would-send"):
+            progress.console.print(_line(item))
+        progress.advance(task)
+
+    return progress, show

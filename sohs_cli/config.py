@@ -1,0 +1,133 @@
+"""Settings, resolved once: flag > ``SOHS_*`` environment > ``sohs.toml`` > default.
+
+The file is ``--config FILE``, else ``./sohs.toml``, else ``sohs.toml`` in the platform's user config
+folder (``$XDG_CONFIG_HOME/sohs`` or ``~/.config/sohs``; ``~/Library/Application Support/sohs``;
+``%APPDATA%\\sohs``). Keys are dotted in code and nested in the file (``portal.url`` is ``url`` under
+``[portal]``); the environment variable is ``SOHS_`` + the key in capitals with ``.`` as ``_``
+(``SOHS_PORTAL_URL``). Secrets are never settings: the settings only say where a secret comes from
+(``portal.password_env``, ``portal.password_file``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sohs_cli.errors import ConfigError
+
+#: key -> (default, type, help). The one list of what can be configured.
+KEYS: dict[str, tuple[Any, type, str]] = {
+    "home": ("", str, "data folder for the ledger (default: the platform's user data folder)"),
+    "facility": ("", str, "MA_CSKCB of the clinic (5 characters)"),
+    "standard": ("auto", str, "auto | 4750 | 3176"),
+    "lang": ("", str, "vi | en"),
+    "portal.url": ("", str, "base URL of the receiving portal"),
+    "portal.username": ("", str, "portal account, e.g. 79001_BV"),
+    "portal.password_env": ("SOHS_PORTAL_PASSWORD", str, "variable holding the portal password"),
+    "portal.password_file": ("", str, "file whose first line is the portal password"),
+    "portal.ca_bundle": ("", str, "PEM file of CAs trusted for the portal's TLS (default: the system's)"),
+    "portal.concurrency": (2, int, "documents in flight at once"),
+    "portal.timeout": (30.0, float, "seconds to wait for a reply"),
+    "portal.connect_timeout": (10.0, float, "seconds to wait for a connection"),
+    "portal.attempts": (5, int, "tries per request for transport errors, 5xx and 429"),
+    "portal.deadline": (300.0, float, "seconds a request may take with all its retries"),
+}
+PORTAL_PASSWORD_ENV = "SOHS_PORTAL_PASSWORD"
+
+
+def env_name(key: str) -> str:
+    return "SOHS_" + key.upper().replace(".", "_")
+
+
+def user_config_dir() -> Path:
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA", Path.home())) / "sohs"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "sohs"
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "sohs"
+
+
+def user_data_dir() -> Path:
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or os.environ.get("APPDATA") or Path.home()) / "sohs"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "sohs"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "sohs"
+
+
+def find_config(explicit: str | None) -> Path | None:
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"--config {explicit}: no such file", hint="sohs init writes a commented sohs.toml")
+        return path
+    for candidate in (Path("sohs.toml"), user_config_dir() / "sohs.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: Mapping[str, Any]
+    sources: Mapping[str, str]  # key -> "--flag", "$SOHS_X", "sohs.toml (path)", "default"
+    config_file: str | None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def home(self) -> Path:
+        return Path(self.values["home"]) if self.values["home"] else user_data_dir()
+
+
+def _coerce(key: str, value: Any, where: str) -> Any:
+    kind = KEYS[key][1]
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: {key} = {value!r} is not a {kind.__name__}") from None
+
+
+def resolve(flags: Mapping[str, Any] | None = None, config: str | None = None) -> Settings:
+    """Every key's value and where it came from. ``flags`` holds only the flags actually given."""
+    path = find_config(config)
+    file_values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                file_values = _flatten(tomllib.load(fh))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read as TOML: {exc}") from None
+        unknown = sorted(set(file_values) - set(KEYS))
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}",
+                              hint="sohs config show lists the settings")
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, (default, _, _) in KEYS.items():
+        if flags and flags.get(key) not in (None, ""):
+            values[key], sources[key] = _coerce(key, flags[key], f"--{key}"), "flag"
+        elif os.environ.get(env_name(key)):
+            values[key], sources[key] = _coerce(key, os.environ[env_name(key)], env_name(key)), f"${env_name(key)}"
+        elif key in file_values:
+            values[key], sources[key] = _coerce(key, file_values[key], str(path)), f"{path}"
+        else:
+            values[key], sources[key] = default, "default"
+    return Settings(values, sources, str(path) if path else None)

@@ -1,0 +1,201 @@
+"""The permanent record of every delivery: SQLite in the data folder (``SOHS_HOME`` / ``--home``).
+
+The real portal shows results for 60 days; the ledger keeps them for ever. One row per document
+(identified by the SHA-256 of the signed bytes) and one per attempt. An attempt is written, and
+committed, **before** the request leaves (``sending``), and finished after: a crash at any instant
+leaves either no attempt (nothing was sent) or an open one, which the next run reconciles with the
+portal before it sends anything again.
+
+Document states: ``pending`` (to send, or in flight), ``sent`` (receipt held, result not yet
+known), ``accepted``, ``rejected`` (fix the data), ``failed`` (the portal was unavailable; the next
+run sends it again). Schema changes are migrations numbered by ``PRAGMA user_version``. The file is
+created with mode 0600 (SQLite gives its WAL files the same mode). No secret is ever stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sohs_cli.errors import ConfigError
+from sohs_cli.sqlitedb import transaction
+
+FINAL = ("accepted", "rejected")
+STATES = ("pending", "sent", "accepted", "rejected", "failed")
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE documents(
+        id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, path TEXT NOT NULL, kind TEXT NOT NULL,
+        standard TEXT NOT NULL, facility TEXT NOT NULL, ma_lks TEXT NOT NULL, endpoint TEXT NOT NULL,
+        first_seen TEXT NOT NULL, updated_at TEXT NOT NULL, state TEXT NOT NULL,
+        portal_code TEXT NOT NULL DEFAULT '', transaction_id TEXT NOT NULL DEFAULT '',
+        received_at TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '',
+        errors TEXT NOT NULL DEFAULT '[]', processed_at TEXT NOT NULL DEFAULT '');
+    CREATE INDEX documents_state ON documents(state);
+    CREATE TABLE document_lks(document_id INTEGER NOT NULL REFERENCES documents(id), ma_lk TEXT NOT NULL);
+    CREATE INDEX document_lks_lk ON document_lks(ma_lk);
+    CREATE TABLE attempts(
+        id INTEGER PRIMARY KEY, document_id INTEGER NOT NULL REFERENCES documents(id),
+        started_at TEXT NOT NULL, finished_at TEXT NOT NULL DEFAULT '', endpoint TEXT NOT NULL,
+        outcome TEXT NOT NULL, portal_code TEXT NOT NULL DEFAULT '', transaction_id TEXT NOT NULL DEFAULT '',
+        received_at TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '');
+    CREATE INDEX attempts_document ON attempts(document_id);
+    """,
+)
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    sha256: str
+    path: str
+    kind: str
+    standard: str
+    facility: str
+    ma_lks: tuple[str, ...]
+    endpoint: str
+
+
+class Ledger:
+    def __init__(self, home: Path) -> None:
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            self.path = home / "ledger.sqlite3"
+            if not self.path.exists():
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"cannot open the ledger in {home}: {exc} (không mở được sổ ghi)",
+                              hint="check SOHS_HOME / --home points to a writable folder") from None
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")  # a receipt, once written, survives a power cut
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise ConfigError(f"the ledger {self.path} was written by a newer sohs (schema {version})",
+                              hint="upgrade sohs")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with transaction(self.db):
+                for statement in filter(str.strip, script.split(";")):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def check(self) -> list[str]:
+        """Integrity problems (empty when sound): SQLite's own check and the ledger's invariants."""
+        problems = [r[0] for r in self.db.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        marks = ",".join("?" * len(STATES))
+        bad = self.db.execute(f"SELECT count(*) FROM documents WHERE state NOT IN ({marks})", STATES).fetchone()[0]
+        if bad:
+            problems.append(f"{bad} document(s) in an unknown state")
+        orphan = self.db.execute("SELECT count(*) FROM documents WHERE state IN ('sent','accepted') "
+                                 "AND transaction_id = ''").fetchone()[0]
+        if orphan:
+            problems.append(f"{orphan} delivered document(s) without a maGiaoDich")
+        return problems
+
+    # -------------------------------------------------------------- writing
+
+    def document(self, sha256: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute("SELECT * FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+        return row
+
+    def record(self, info: DocumentInfo) -> int:
+        """The document's id, adding it as ``pending`` if new (the path is updated if it moved)."""
+        stamp = now_iso()
+        with transaction(self.db):
+            row = self.document(info.sha256)
+            if row is not None:
+                self.db.execute("UPDATE documents SET path = ?, updated_at = ? WHERE id = ?",
+                                (info.path, stamp, row["id"]))
+                return int(row["id"])
+            cur = self.db.execute(
+                "INSERT INTO documents (sha256, path, kind, standard, facility, ma_lks, endpoint, first_seen,"
+                " updated_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                (info.sha256, info.path, info.kind, info.standard, info.facility, json.dumps(list(info.ma_lks)),
+                 info.endpoint, stamp, stamp))
+            doc_id = int(cur.lastrowid or 0)
+            self.db.executemany("INSERT INTO document_lks VALUES (?, ?)", [(doc_id, lk) for lk in info.ma_lks])
+        return doc_id
+
+    def begin_attempt(self, doc_id: int, endpoint: str) -> int:
+        """Committed before the request leaves: the trace a crash leaves behind."""
+        with transaction(self.db):
+            cur = self.db.execute("INSERT INTO attempts (document_id, started_at, endpoint, outcome)"
+                                  " VALUES (?, ?, ?, 'sending')", (doc_id, now_iso(), endpoint))
+            self.db.execute("UPDATE documents SET state = 'pending', updated_at = ? WHERE id = ?", (now_iso(), doc_id))
+        return int(cur.lastrowid or 0)
+
+    def finish_attempt(self, attempt_id: int, outcome: str, *, code: str = "", transaction_id: str = "",
+                       received_at: str = "", message: str = "") -> None:
+        """``outcome``: accepted or reconciled (-> sent), rejected, unavailable or interrupted (-> failed)."""
+        state = {"accepted": "sent", "reconciled": "sent", "rejected": "rejected", "unavailable": "failed",
+                 "interrupted": "failed"}[outcome]
+        stamp = now_iso()
+        with transaction(self.db):
+            doc_id = self.db.execute("SELECT document_id FROM attempts WHERE id = ?", (attempt_id,)).fetchone()[0]
+            self.db.execute("UPDATE attempts SET finished_at = ?, outcome = ?, portal_code = ?, transaction_id = ?,"
+                            " received_at = ?, message = ? WHERE id = ?",
+                            (stamp, outcome, code, transaction_id, received_at, message, attempt_id))
+            self.db.execute("UPDATE documents SET state = ?, portal_code = ?, transaction_id = ?, received_at = ?,"
+                            " message = ?, updated_at = ? WHERE id = ?",
+                            (state, code, transaction_id, received_at, message, stamp, doc_id))
+
+    def set_result(self, doc_id: int, state: str, errors: Sequence[Any], processed_at: str, message: str = "") -> None:
+        """The portal's processing result of a delivered document: accepted or rejected, with field errors."""
+        with transaction(self.db):
+            self.db.execute("UPDATE documents SET state = ?, errors = ?, processed_at = ?, updated_at = ?,"
+                            " message = CASE WHEN ? = '' THEN message ELSE ? END WHERE id = ?",
+                            (state, json.dumps(list(errors), ensure_ascii=False), processed_at, now_iso(),
+                             message, message, doc_id))
+
+    # -------------------------------------------------------------- reading
+
+    def open_attempts(self) -> list[sqlite3.Row]:
+        """Attempts a crashed run left open, with their document."""
+        return self.db.execute(
+            "SELECT a.id AS attempt_id, a.started_at, d.* FROM attempts a JOIN documents d ON d.id = a.document_id"
+            " WHERE a.outcome = 'sending' ORDER BY a.id").fetchall()
+
+    def unfinished(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM documents WHERE state = 'sent' ORDER BY id").fetchall()
+
+    def select(self, *, since: str = "", states: Sequence[str] = (), facility: str = "", ma_lk: str = "",
+               path: str = "") -> list[sqlite3.Row]:
+        sql = "SELECT * FROM documents WHERE 1=1"
+        args: list[Any] = []
+        if since:
+            sql += " AND updated_at >= ?"
+            args.append(since)
+        if states:
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            args += list(states)
+        if facility:
+            sql += " AND facility = ?"
+            args.append(facility)
+        if ma_lk:
+            sql += " AND id IN (SELECT document_id FROM document_lks WHERE ma_lk = ?)"
+            args.append(ma_lk)
+        if path:
+            sql += " AND path LIKE ?"
+            args.append(f"%{path}%")
+        return self.db.execute(sql + " ORDER BY first_seen, id", args).fetchall()
+
+    def attempts(self, doc_id: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM attempts WHERE document_id = ? ORDER BY id", (doc_id,)).fetchall()

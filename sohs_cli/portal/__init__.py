@@ -1,0 +1,1 @@
+"""The HTTP client of the receiving portal (httpx lives here only)."""

@@ -1,0 +1,241 @@
+"""The HTTP client of the BHXH receiving portal (DOMAIN.md §5). httpx lives here and nowhere else.
+
+Login (``/api/token/take``, password as MD5 upper-case hex) gives a token that is cached until 60 s
+before it expires; a 401 on a submission logs in again once. The endpoint is chosen by document
+kind and standard. Errors come in the body with HTTP 200, so every answer is classified from
+``maKetQua``:
+
+* ``accepted``: 200, a ``maGiaoDich`` (the receipt);
+* ``rejected``: any other code for the document (123, 124, 125, 205, 1001 …), never retried: the
+  same bytes get the same answer;
+* ``PortalUnavailable`` (exit 4): transport errors, timeouts, HTTP 5xx and 429 after the retry
+  policy is spent;
+* ``CredentialError`` / ``ConfigError`` (exit 3): login refused, 401 again after a fresh login,
+  402/403 (the facility is not the account's): every document would fail the same way.
+
+Retry policy (STYLE.md 8): only transport errors, timeouts, 5xx and 429, at most ``attempts`` tries
+and ``deadline`` seconds per request, exponential backoff from 0.5 s (doubling, at most 30 s) with
+full jitter, ``Retry-After`` honoured for 429. Each retry is reported to ``log``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from sohs_cli.credentials import SecretSource
+from sohs_cli.errors import ConfigError, CredentialError, PortalUnavailable
+
+TOKEN_MARGIN = 60.0
+LOOKUP = "/api/kcb/tra-cuu-trang-thai"
+
+
+def endpoint_for(root_tag: str, standard: str) -> tuple[str, str]:
+    """``(path, loaiHoSo)`` for a document root and table standard (CV 1245 §2–3)."""
+    if root_tag == "GIAMDINHHS":
+        return f"/api/qd130/guiHoSoXmlQD{standard}", "130"
+    if root_tag == "CHI_TIEU_TRANG_THAI_KCB":
+        return f"/api/qd130/checkInKcbQd{standard}", "0"
+    raise ConfigError(f"<{root_tag}> has no BHXH endpoint in sohs yet",
+                      hint="checkup envelopes (KHAMSUCKHOE) go to the Ministry of Health hub")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    deadline: float = 300.0
+    base: float = 0.5
+    cap: float = 30.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))
+
+
+@dataclass
+class Answer:
+    outcome: str  # accepted | rejected
+    code: str
+    message: str
+    transaction_id: str = ""
+    received_at: str = ""
+    http_status: int = 200
+    retries: int = 0
+
+
+@dataclass
+class _Token:
+    access: str
+    id_token: str
+    expires: float  # monotonic seconds
+
+
+@dataclass
+class PortalClient:
+    base_url: str
+    username: str
+    password: SecretSource = field(repr=False)
+    ca_bundle: str = ""
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    transport: httpx.AsyncBaseTransport | None = None  # a seam: tests and the demo pass an in-process app
+    log: Callable[[str], None] = lambda message: None
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.base_url:
+            raise ConfigError("no portal URL (chưa cấu hình địa chỉ cổng)",
+                              hint="give --portal URL, set SOHS_PORTAL_URL, or portal.url in sohs.toml")
+        if not self.username:
+            raise ConfigError("no portal username", hint="give --username, set SOHS_PORTAL_USERNAME, "
+                                                         "or portal.username in sohs.toml")
+        verify: str | bool = self.ca_bundle or True
+        self._http = httpx.AsyncClient(base_url=self.base_url.rstrip("/"), verify=verify, transport=self.transport,
+                                  timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout), trust_env=True)
+        self._token: _Token | None = None
+        self._md5: str | None = None
+        self._rng = random.Random(self.seed)
+        self._login_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"PortalClient({self.base_url!r}, username={self.username!r})"
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    # -------------------------------------------------------------- login
+
+    def _password_md5(self) -> str:
+        if self._md5 is None:
+            secret = self.password.configured()
+            if secret is None:
+                secret = self.password.ask(f"Portal password for {self.username}: ")
+            self._md5 = hashlib.md5(secret).hexdigest().upper()
+        return self._md5
+
+    async def _login(self) -> _Token:
+        r = await self._post("/api/token/take", {"username": self.username, "password": self._password_md5()})
+        body = _json(r)
+        if str(body.get("maKetQua")) != "200" or not isinstance(body.get("APIKey"), dict):
+            raise CredentialError(
+                f"the portal refused the login of {self.username} (maKetQua {body.get('maKetQua')}: "
+                f"{body.get('thongDiep', '')}) (đăng nhập thất bại)",
+                hint=f"check the username and the password ({self.password.describe()})")
+        key = body["APIKey"]
+        lifetime = _seconds_until(str(key.get("expires_in", "")))
+        margin = min(TOKEN_MARGIN, max(0.0, lifetime) / 4)
+        self._token = _Token(str(key["access_token"]), str(key["id_token"]), time.monotonic() + lifetime - margin)
+        return self._token
+
+    async def _headers(self, fresh: bool = False) -> dict[str, str]:
+        async with self._login_lock:  # concurrent documents share one login
+            token = self._token
+            if fresh or token is None or time.monotonic() >= token.expires:
+                token = await self._login()
+        return {"accessToken": token.access, "tokenId": token.id_token, "passwordHash": self._password_md5()}
+
+    # -------------------------------------------------------------- requests
+
+    async def _post(self, path: str, data: dict[str, str], headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST with the retry policy; a response that is neither 5xx nor 429 is returned as is."""
+        started = time.monotonic()
+        last = ""
+        for attempt in range(1, self.policy.attempts + 1):
+            wait = 0.0
+            try:
+                r = await self._http.post(path, data=data, headers=headers)
+            except httpx.TimeoutException:
+                last = f"no answer within {self.timeout:g} s"
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            else:
+                if r.status_code == 429:
+                    last = "HTTP 429 (rate limited)"
+                    wait = _retry_after(r.headers.get("retry-after", ""))
+                elif r.status_code >= 500:
+                    last = f"HTTP {r.status_code}"
+                else:
+                    return r
+            if attempt == self.policy.attempts:
+                break
+            wait = max(wait, self.policy.backoff(attempt, self._rng))
+            if time.monotonic() - started + wait > self.policy.deadline:
+                break
+            self.log(f"{path}: {last}; retry {attempt}/{self.policy.attempts - 1} in {wait:.1f} s")
+            await self.sleep(wait)
+        raise PortalUnavailable(f"the portal is unavailable ({last}) (cổng tiếp nhận không phản hồi)",
+                                hint="nothing was lost: run again later")
+
+    async def submit(self, data: bytes, path: str, loai: str, facility: str) -> Answer:
+        form = {"username": self.username, "loaiHoSo": loai, "maTinh": facility[:2], "maCSKCB": facility,
+                "fileHSBase64": base64.b64encode(data).decode("ascii")}
+        for fresh in (False, True):
+            body = _json(await self._post(path, form, await self._headers(fresh)))
+            code = str(body.get("maKetQua", ""))
+            if code != "401":
+                break
+        message = str(body.get("thongDiep", ""))
+        if code == "401":
+            raise CredentialError(f"the portal refused the token of {self.username} twice: {message}",
+                                  hint="check the account and its password")
+        if code in ("402", "403"):
+            raise ConfigError(f"the portal says facility {facility} is not allowed for {self.username} "
+                              f"(maKetQua {code}: {message})", hint="check facility and portal.username")
+        if code == "200":
+            return Answer("accepted", code, message, str(body.get("maGiaoDich", "")),
+                          str(body.get("thoiGianTiepNhan", "")))
+        return Answer("rejected", code, message)
+
+    async def lookup(self, *, ma_giao_dich: str = "", ma_lk: str = "") -> list[dict[str, Any]] | None:
+        """Processing results (simulator extension); None when the portal has no lookup API."""
+        form = {"username": self.username, "maGiaoDich": ma_giao_dich, "maLk": ma_lk}
+        r = await self._post(LOOKUP, form, await self._headers())
+        if r.status_code in (404, 405):
+            return None
+        body = _json(r)
+        if str(body.get("maKetQua")) == "401":
+            body = _json(await self._post(LOOKUP, form, await self._headers(fresh=True)))
+        rows = body.get("ketQua") or []
+        return [dict(x) for x in rows if isinstance(x, dict)]
+
+
+def _json(r: httpx.Response) -> dict[str, Any]:
+    try:
+        body = r.json()
+    except ValueError:
+        raise PortalUnavailable(f"the portal answered HTTP {r.status_code} with something that is not JSON",
+                                hint="run again later; if it persists, check --portal") from None
+    if not isinstance(body, dict):
+        raise PortalUnavailable("the portal answered JSON that is not an object")
+    return body
+
+
+def _retry_after(value: str) -> float:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 1.0
+
+
+def _seconds_until(expires_in: str) -> float:
+    """``expires_in`` is a UTC time (CV 3190); some deployments send seconds. Unknown: one hour."""
+    text = expires_in.strip()
+    if text.replace(".", "", 1).isdigit():
+        return float(text)
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return 3600.0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return (when - dt.datetime.now(dt.UTC)).total_seconds()
