@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,40 +14,7 @@ from sohs_cli.mockportal.accounts import md5_upper
 from sohs_cli.signing import FileSigner
 from sohs_cli.testpki import TestPki
 from tests.conftest import require_tool
-from tests.portal_helpers import FACILITY, PASSWORD, USER, envelope, signed, write_accounts
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def served(tmp_path: Path, pki: TestPki, *extra: str) -> Iterator[str]:
-    """A real server process; stopped with SIGTERM, which must end it cleanly (exit 0)."""
-    port = free_port()
-    accounts = write_accounts(tmp_path, pki)
-    log = open(tmp_path / f"serve-{port}.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "sohs_cli", "portal", "serve", "--port", str(port), "--data-dir",
-                             str(tmp_path / "data"), "--accounts", str(accounts), "--processing-delay", "0", *extra],
-                            stdout=log, stderr=subprocess.STDOUT, env=os.environ | {"PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/_mock/health", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None:
-                pytest.fail((tmp_path / f"serve-{port}.log").read_text())
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=20)
-        log.close()
-        assert code == 0, (tmp_path / f"serve-{port}.log").read_text()
+from tests.portal_helpers import FACILITY, PASSWORD, USER, envelope, served, signed
 
 
 def curl(url: str, *args: str) -> dict[str, object]:
