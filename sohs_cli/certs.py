@@ -8,7 +8,9 @@ is refused here, before anything is written. cryptography errors become :class:`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,7 +73,14 @@ def is_ca(cert: x509.Certificate) -> bool:
 
 
 def describe(cert: x509.Certificate, at: dt.datetime | None = None) -> CertInfo:
-    at = at or now()
+    static = _describe(cert)
+    return dataclasses.replace(static, days_left=(cert.not_valid_after_utc - (at or now())).days)
+
+
+@functools.lru_cache(maxsize=64)
+def _describe(cert: x509.Certificate) -> CertInfo:
+    """What does not change with time; a batch verifies thousands of files signed by one certificate."""
+    at = now()
     pub = cert.public_key()
     key = f"RSA {pub.key_size}" if isinstance(pub, rsa.RSAPublicKey) else type(pub).__name__.replace("_", "")
     fp = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()

@@ -36,6 +36,17 @@ KEYS: dict[str, tuple[Any, type, str]] = {
     "portal.connect_timeout": (10.0, float, "seconds to wait for a connection"),
     "portal.attempts": (5, int, "tries per request for transport errors, 5xx and 429"),
     "portal.deadline": (300.0, float, "seconds a request may take with all its retries"),
+    "hub.url": ("", str, "base URL of the Ministry of Health checkup hub (default: portal.url)"),
+    "hub.username": ("", str, "hub agent account"),
+    "hub.password_env": ("SOHS_HUB_PASSWORD", str, "variable holding the hub password"),
+    "hub.password_file": ("", str, "file whose first line is the hub password"),
+    "hub.gln": ("", str, "13-digit facility ID (sender_id) for the checkup hub"),
+    "signing.p12": ("", str, "PKCS#12 file with the facility's key and certificate"),
+    "signing.key": ("", str, "PEM private key (with signing.cert)"),
+    "signing.cert": ("", str, "PEM certificate (with signing.key)"),
+    "signing.password_env": ("SOHS_P12_PASSWORD", str, "variable holding the key password"),
+    "signing.password_file": ("", str, "file whose first line is the key password"),
+    "signing.expiry_warning_days": (30, int, "warn when the certificate expires within N days"),
 }
 PORTAL_PASSWORD_ENV = "SOHS_PORTAL_PASSWORD"
 

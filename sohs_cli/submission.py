@@ -18,8 +18,10 @@ Order of a run:
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,8 @@ from sohs_cli.errors import ConfigError, ExitCode, InputError, PortalUnavailable
 from sohs_cli.fileio import read_file
 from sohs_cli.ledger import DocumentInfo, Ledger
 from sohs_cli.portal.client import PortalClient, endpoint_for
+from sohs_cli.portal.hub import PUSH as HUB_PUSH
+from sohs_cli.portal.hub import HubClient
 from sohs_cli.verification import verify_bytes
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
@@ -56,15 +60,29 @@ class Item:
 
 @dataclass
 class SubmitSummary:
+    """Counts by outcome; the items themselves only when asked (``keep_items``): a run of 100,000
+    files reports each one as it ends and keeps nothing per file, so its memory stays flat."""
+
+    keep_items: bool = True
     items: list[Item] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
     reconciled: int = 0
 
+    def add(self, item: Item) -> None:
+        self.counts[item.status] = self.counts.get(item.status, 0) + 1
+        if self.keep_items:
+            self.items.append(item)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
     def count(self, status: str) -> int:
-        return sum(1 for i in self.items if i.status == status)
+        return self.counts.get(status, 0)
 
     @property
     def exit_code(self) -> ExitCode:
-        statuses = {i.status for i in self.items}
+        statuses = set(self.counts)
         if statuses & {"failed", "not-sent"}:
             return ExitCode.UNAVAILABLE
         if statuses & {"rejected", "refused"}:
@@ -81,7 +99,7 @@ def _standard(root: Any, inner: dict[int, dict[str, Any]], wanted: str) -> str:
     return choose_standard(ValidateOptions(), roots)[0]
 
 
-def prepare(path: str, options: SubmitOptions) -> DocumentInfo | Item:
+def prepare(path: str, options: SubmitOptions, hub: bool = False) -> DocumentInfo | Item:
     """What the ledger needs to know of a file, or why it is refused before anything is sent."""
     try:
         data = read_file(path, options.limits.max_bytes)
@@ -92,14 +110,21 @@ def prepare(path: str, options: SubmitOptions) -> DocumentInfo | Item:
     report = verify_bytes(data, path, limits=options.limits)
     if report.error:
         return Item(path, "refused", report.error, sha)
-    if any(s.code == "not-signed" for s in report.signatures):
-        return Item(path, "refused", "not signed (the portal answers 123): sign it first with sohs sign "
-                                     "(chưa ký số)", sha)
+    unsigned = [s.slot for s in report.signatures if s.code == "not-signed"]
+    if unsigned:
+        return Item(path, "refused", f"{', '.join(unsigned)} not signed (the portal answers 123): sign it first "
+                                     "with sohs sign (chưa ký số)", sha)
     bad = next((s for s in report.signatures if not s.ok), None)
     if bad is not None:
         return Item(path, "refused", f"{bad.slot}: {bad.message_en} (chữ ký không hợp lệ)", sha)
     tag = root.tag if isinstance(root.tag, str) else ""
-    inner = hoso_roots(root, options.limits) if tag == "GIAMDINHHS" else {}
+    inner = hoso_roots(root, options.limits) if tag in ("GIAMDINHHS", "KHAMSUCKHOE") else {}
+    if tag == "KHAMSUCKHOE":
+        if not hub:
+            return Item(path, "refused", "a checkup envelope goes to the Ministry of Health hub: configure hub.gln, "
+                                         "hub.username and the signing key (see the README)", sha)
+        return DocumentInfo(sha, path, tag, "2062", text_of(root, "THONGTINDONVI/MACSKCB"),
+                            tuple(episode_keys(root, inner)), HUB_PUSH)
     standard = _standard(root, inner, options.standard)
     try:
         endpoint, _ = endpoint_for(tag, standard)
@@ -116,6 +141,10 @@ async def reconcile(ledger: Ledger, client: PortalClient) -> int:
     """Close the attempts a crashed run left open; returns how many were found on the portal."""
     found = 0
     for row in ledger.open_attempts():
+        if row["kind"] == "KHAMSUCKHOE":  # the hub has no lookup; its msg_id makes a resend safe
+            ledger.finish_attempt(row["attempt_id"], "interrupted", message="interrupted run; resent with the "
+                                                                            "same msg_id")
+            continue
         receipt: dict[str, Any] | None = None
         supported = True
         for ma_lk in _lks(row):
@@ -144,89 +173,118 @@ def _lks(row: Any) -> list[str]:
     return [lk for lk in json.loads(row["ma_lks"]) if lk]
 
 
+CHUNK = 256  # files prepared, recorded and sent together
+
+
 async def submit_files(paths: Sequence[str], client: PortalClient, ledger: Ledger, options: SubmitOptions,
-                       progress: Callable[[Item], None] = lambda item: None) -> SubmitSummary:
-    summary = SubmitSummary()
+                       progress: Callable[[Item], None] = lambda item: None,
+                       hub: HubClient | None = None, keep_items: bool = True) -> SubmitSummary:
+    summary = SubmitSummary(keep_items=keep_items)
     if not options.dry_run:
         summary.reconciled = await reconcile(ledger, client)
-    queue: list[tuple[int, DocumentInfo]] = []
-    slots: list[Item | None] = []
-    for path in paths:
-        info = prepare(path, options)
-        if isinstance(info, Item):
-            slots.append(info)
-            continue
-        row = ledger.document(info.sha256)
-        item = Item(path, "", sha256=info.sha256, ma_lks=info.ma_lks, endpoint=info.endpoint)
-        if row is not None and not options.force and row["state"] in ("sent", "accepted", "rejected"):
-            if row["state"] == "rejected":
-                item.status, item.code = "rejected", row["portal_code"]
-                item.message = f"rejected earlier ({row['portal_code']}: {row['message']}); fix the data and sign again"
+    down: list[str] = []
+    for start in range(0, len(paths), CHUNK):
+        slots: list[Item | None] = []
+        queue: list[tuple[int, DocumentInfo]] = []
+        for path in paths[start:start + CHUNK]:
+            checked = _check(path, ledger, options, hub is not None)
+            if isinstance(checked, Item):
+                slots.append(checked)
+                progress(checked)
             else:
-                item.status, item.transaction_id = "skipped", row["transaction_id"]
-                item.message = f"already delivered (maGiaoDich {row['transaction_id']}); --force to send again"
-            slots.append(item)
-            continue
-        if options.dry_run:
-            item.status, item.message = "would-send", f"would send to {info.endpoint}"
-            slots.append(item)
-            continue
-        ledger.record(info)
-        queue.append((len(slots), info))
-        slots.append(None)
-    for ready in slots:
-        if ready is not None:
-            progress(ready)
-    await _send_all(queue, slots, client, ledger, options, progress)
-    summary.items = [i for i in slots if i is not None]
+                queue.append((len(slots), checked))
+                slots.append(None)
+        ledger.record_many([info for _, info in queue])  # what has to go is in the ledger before it goes
+        await _send_all(queue, slots, client, ledger, options, progress, hub, down)
+        for item in slots:
+            assert item is not None
+            summary.add(item)
     return summary
 
 
-async def _send_all(queue: list[tuple[int, DocumentInfo]], slots: list[Item | None], client: PortalClient,
-                    ledger: Ledger, options: SubmitOptions, progress: Callable[[Item], None]) -> None:
-    gate = asyncio.Semaphore(max(1, options.concurrency))
-    down: list[str] = []
+def _check(path: str, ledger: Ledger, options: SubmitOptions, hub: bool) -> Item | DocumentInfo:
+    """The document to send, or the finished item for a file refused, skipped or only shown."""
+    info = prepare(path, options, hub=hub)
+    if isinstance(info, Item):
+        return info
+    row = ledger.document(info.sha256)
+    item = Item(path, "", sha256=info.sha256, ma_lks=info.ma_lks, endpoint=info.endpoint)
+    if row is not None and not options.force and row["state"] in ("sent", "accepted", "rejected"):
+        if row["state"] == "rejected":
+            item.status, item.code = "rejected", row["portal_code"]
+            item.message = f"rejected earlier ({row['portal_code']}: {row['message']}); fix the data and sign again"
+        else:
+            item.status, item.transaction_id = "skipped", row["transaction_id"]
+            item.message = f"already delivered (maGiaoDich {row['transaction_id']}); --force to send again"
+        return item
+    if options.dry_run:
+        item.status, item.message = "would-send", f"would send to {info.endpoint}"
+        return item
+    return info
 
-    async def send(index: int, info: DocumentInfo) -> None:
-        item = Item(info.path, "", sha256=info.sha256, ma_lks=info.ma_lks, endpoint=info.endpoint)
-        async with gate:
+
+async def _send_all(queue: list[tuple[int, DocumentInfo]], slots: list[Item | None], client: PortalClient,
+                    ledger: Ledger, options: SubmitOptions, progress: Callable[[Item], None],
+                    hub: HubClient | None, down: list[str]) -> None:
+    # Ledger writes run on one dedicated thread, in order: each is committed (and fsync'd) before the
+    # request it guards leaves, while other documents' requests go on over the network meanwhile.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sohs-ledger")
+    loop = asyncio.get_running_loop()
+
+    def io(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        return loop.run_in_executor(writer, functools.partial(fn, *args, **kwargs))
+
+    work = iter(queue)
+
+    async def worker() -> None:  # ``concurrency`` of these, not one task per document: memory stays flat
+        for index, info in work:
+            item = Item(info.path, "", sha256=info.sha256, ma_lks=info.ma_lks, endpoint=info.endpoint)
             if down:
                 item.status, item.message = "not-sent", "not sent: the portal is unavailable (nothing lost)"
             else:
-                await _send_one(item, info, client, ledger, down)
-        slots[index] = item
-        progress(item)
+                await _send_one(item, info, hub if info.kind == "KHAMSUCKHOE" else client, ledger, io, down)
+            slots[index] = item
+            progress(item)
 
-    await asyncio.gather(*(send(i, info) for i, info in queue))
+    try:
+        await asyncio.gather(*(worker() for _ in range(max(1, options.concurrency))))
+    finally:
+        writer.shutdown(wait=True)
 
 
-async def _send_one(item: Item, info: DocumentInfo, client: PortalClient, ledger: Ledger, down: list[str]) -> None:
-    doc_id = ledger.record(info)
-    attempt = ledger.begin_attempt(doc_id, info.endpoint)
+async def _send_one(item: Item, info: DocumentInfo, client: PortalClient | None, ledger: Ledger,
+                    io: Callable[..., Awaitable[Any]], down: list[str]) -> None:
+    row = await io(ledger.document, info.sha256)
+    assert row is not None, "recorded before sending"
+    attempt = await io(ledger.begin_attempt, int(row["id"]), info.endpoint)
     data = read_file(info.path)
     if hashlib.sha256(data).hexdigest() != info.sha256:  # changed since it was checked
-        ledger.finish_attempt(attempt, "interrupted", message="the file changed while being sent")
+        await io(ledger.finish_attempt, attempt, "interrupted", message="the file changed while being sent")
         item.status, item.message = "refused", "the file changed while sohs was sending it; run again"
         return
     loai = "130" if info.kind == "GIAMDINHHS" else "0"
     try:
-        answer = await client.submit(data, info.endpoint, loai, info.facility)
+        if isinstance(client, HubClient):
+            answer = await client.push(data, text_of(parse_bytes(data), "THONGTINHOSO/NGAYLAP"))
+        else:
+            assert client is not None
+            answer = await client.submit(data, info.endpoint, loai, info.facility)
     except PortalUnavailable as exc:
-        ledger.finish_attempt(attempt, "unavailable", message=exc.message)
+        await io(ledger.finish_attempt, attempt, "unavailable", message=exc.message)
         down.append(exc.message)
         item.status, item.message = "failed", exc.message
         return
     except ConfigError as exc:  # credentials or facility: every document would fail alike
-        ledger.finish_attempt(attempt, "interrupted", message=exc.message)
+        await io(ledger.finish_attempt, attempt, "interrupted", message=exc.message)
         raise
     item.code = answer.code
     if answer.outcome == "accepted":
-        ledger.finish_attempt(attempt, "accepted", code=answer.code, transaction_id=answer.transaction_id,
-                              received_at=answer.received_at, message=answer.message)
+        await io(ledger.finish_attempt, attempt, "accepted", code=answer.code, transaction_id=answer.transaction_id,
+                 received_at=answer.received_at, message=answer.message)
         item.status, item.transaction_id = "delivered", answer.transaction_id
         item.message = f"maGiaoDich {answer.transaction_id} at {answer.received_at}"
     else:
-        ledger.finish_attempt(attempt, "rejected", code=answer.code, message=answer.message)
+        await io(ledger.finish_attempt, attempt, "rejected", code=answer.code, message=answer.message)
         item.status, item.message = "rejected", f"{answer.code}: {answer.message}"
 
 

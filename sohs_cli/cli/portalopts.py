@@ -57,4 +57,36 @@ def make_client(s: Any) -> Any:
     assert isinstance(password, SecretSource)
     return PortalClient(s["portal.url"], s["portal.username"], password, ca_bundle=s["portal.ca_bundle"],
                         timeout=s["portal.timeout"], connect_timeout=s["portal.connect_timeout"],
-                        policy=RetryPolicy(attempts=s["portal.attempts"], deadline=s["portal.deadline"]), log=log)
+                        policy=RetryPolicy(attempts=s["portal.attempts"], deadline=s["portal.deadline"]), log=log,
+                        connections=max(1, s["portal.concurrency"]) + 1)
+
+
+def make_signer(s: Any, p12: str | None = None) -> Any:
+    """The facility's signer from the settings (signing.p12, or signing.key + signing.cert)."""
+    from sohs_cli.certs import check_signing_certificate, load_key_material
+    from sohs_cli.signing import FileSigner
+
+    password = keys.secret_source("certificate password", s["signing.password_env"],
+                                  s["signing.password_file"] or None)
+    material = load_key_material(p12=p12 or s["signing.p12"] or None, key=s["signing.key"] or None,
+                                 cert=s["signing.cert"] or None, password=password)
+    check_signing_certificate(material)
+    return FileSigner(material)
+
+
+def make_hub(s: Any, p12: str | None = None) -> Any:
+    """The checkup hub client, when hub.gln is configured; else None (checkup files are refused)."""
+    if not s["hub.gln"]:
+        return None
+    from sohs_cli.portal.client import RetryPolicy
+    from sohs_cli.portal.hub import HubClient
+
+    def log(message: str) -> None:
+        output.stderr.print(f"[dim]{escape(message)}[/]")
+
+    password = keys.secret_source("hub password", s["hub.password_env"], s["hub.password_file"] or None)
+    return HubClient(s["hub.url"] or s["portal.url"], s["hub.username"] or s["portal.username"], password,
+                     ca_bundle=s["portal.ca_bundle"], timeout=s["portal.timeout"],
+                     connect_timeout=s["portal.connect_timeout"],
+                     policy=RetryPolicy(attempts=s["portal.attempts"], deadline=s["portal.deadline"]), log=log,
+                     gln=s["hub.gln"], signer=make_signer(s, p12))

@@ -39,6 +39,8 @@ def register(app: typer.Typer) -> None:
                                                help="Documents in flight at once (default 2)."),
         force: bool = typer.Option(False, "--force", help="Send again documents already delivered."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Check and show what would be sent; send nothing."),
+        p12: str | None = typer.Option(None, "--p12", help="Facility key for the checkup hub's message signature "
+                                                           "(or signing.p12; needs hub.gln)."),
     ) -> None:
         """Submit signed files (exit 0 delivered or skipped, 1 rejected, 3 credentials/config, 4 portal down).
 
@@ -64,10 +66,13 @@ def register(app: typer.Typer) -> None:
 
             async def go() -> Any:
                 client = portalopts.make_client(s)
+                hub = portalopts.make_hub(s, p12)
                 try:
-                    return await submit_files(files, client, ledger, options, show)
+                    return await submit_files(files, client, ledger, options, show, hub=hub, keep_items=False)
                 finally:
                     await client.close()
+                    if hub is not None:
+                        await hub.close()
 
             try:
                 summary = asyncio.run(go())
@@ -78,7 +83,7 @@ def register(app: typer.Typer) -> None:
             if summary.reconciled:
                 output.stdout.print(f"reconciled {summary.reconciled} interrupted send(s) with the portal")
             counts = ", ".join(f"{summary.count(k)} {k}" for k in _STYLE if summary.count(k))
-            output.stdout.print(f"{len(summary.items)} file(s): {counts or 'nothing to do'}")
+            output.stdout.print(f"{summary.total} file(s): {counts or 'nothing to do'}")
             if summary.exit_code:
                 raise SystemExit(int(summary.exit_code))
 

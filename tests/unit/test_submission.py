@@ -200,3 +200,39 @@ def test_ledger_file_is_private_and_migrated(tmp_path: Path) -> None:
     ledger.close()
     with pytest.raises(ConfigError, match="newer sohs"):
         Ledger(tmp_path / "home")
+
+
+def test_checkup_envelopes_go_to_the_hub(tmp_path: Path, pki: TestPki, clinic: FileSigner, doctor: FileSigner,
+                                         examples: Path) -> None:
+    from sohs_cli.portal.hub import HubClient
+    from sohs_cli.signing import sign_document
+    from tests.portal_helpers import GLN
+
+    raw = (examples / "checkup_adult_2062.xml").read_bytes()
+    (tmp_path / "out").mkdir(parents=True)
+    both = tmp_path / "out" / "ksk.xml"
+    both.write_bytes(sign_document(sign_document(raw, doctor, role="doctor"), clinic))
+    half = tmp_path / "out" / "ksk-doctor-only.xml"
+    half.write_bytes(sign_document(raw, doctor, role="doctor"))
+
+    async def body(portal: Portal, ledger: Ledger) -> None:
+        os.environ["TEST_HUB_PW"] = PASSWORD
+        hub = HubClient("http://portal.test", USER, SecretSource("hub password", "TEST_HUB_PW"),
+                        transport=httpx.ASGITransport(app=portal), sleep=no_sleep, gln=GLN, signer=clinic)
+        client = client_for(portal)
+        without = await submit_files([str(both)], client, ledger, SubmitOptions())
+        assert without.items[0].status == "refused" and "hub.gln" in without.items[0].message
+        result = await submit_files([str(both), str(half)], client, ledger, SubmitOptions(), hub=hub)
+        assert [i.status for i in result.items] == ["delivered", "refused"], result.items
+        assert result.items[0].transaction_id.startswith("TXN")
+        assert "CKS_BENH_VIEN" in result.items[1].message
+        again = await submit_files([str(both)], client, ledger, SubmitOptions(force=True), hub=hub)
+        assert again.items[0].transaction_id == result.items[0].transaction_id  # same msg_id, first answer
+        assert len([s for s in portal.store.all_submissions() if s.service == "ksk"]) == 1
+        with pytest.raises(ConfigError, match="13-digit"):
+            HubClient("http://portal.test", USER, SecretSource("p", "X"), gln="123")
+        await hub.close()
+        await client.close()
+        os.environ.pop("TEST_HUB_PW", None)
+
+    scenario(tmp_path, pki, body)

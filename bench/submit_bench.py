@@ -1,0 +1,131 @@
+"""Client cost of `sohs submit`: 10,000 signed envelopes to `sohs portal serve` on loopback.
+
+Run: python bench/submit_bench.py [--count 10000] [--concurrency 8]. Measures wall time, throughput,
+CPU time of the client process per document and its peak memory (at a fifth of the count too, to
+show memory stays flat), side by side with a baseline: bare httpx posting the same files with the
+same concurrency, with no checks and no ledger. Records the table in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._report import record  # noqa: E402
+from bench.portal_load import FACILITY, PASSWORD, USER, free_port  # noqa: E402
+from sohs_cli import samples  # noqa: E402
+from sohs_cli.certs import load_key_material  # noqa: E402
+from sohs_cli.credentials import SecretSource  # noqa: E402
+from sohs_cli.documents import pack  # noqa: E402
+from sohs_cli.signing import FileSigner, sign_document  # noqa: E402
+from sohs_cli.testpki import make_test_pki  # noqa: E402
+
+BASELINE = r'''
+import asyncio, base64, hashlib, os, sys, httpx
+folder, base, conc = sys.argv[1], sys.argv[2], int(sys.argv[3])
+md5 = hashlib.md5(os.environ["SOHS_PORTAL_PASSWORD"].encode()).hexdigest().upper()
+async def main():
+    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+        key = (await c.post("/api/token/take", data={"username": "79001_BV", "password": md5})).json()["APIKey"]
+        h = {"accessToken": key["access_token"], "tokenId": key["id_token"], "passwordHash": md5}
+        gate = asyncio.Semaphore(conc)
+        async def one(name):
+            async with gate:
+                data = open(os.path.join(folder, name), "rb").read()
+                form = {"username": "79001_BV", "loaiHoSo": "130", "maTinh": "79", "maCSKCB": "79001",
+                        "fileHSBase64": base64.b64encode(data).decode()}
+                r = await c.post("/api/qd130/guiHoSoXmlQD3176", data=form, headers=h)
+                assert r.json()["maKetQua"] == "200"
+        await asyncio.gather(*(one(n) for n in sorted(os.listdir(folder))))
+asyncio.run(main())
+'''
+
+
+def child_run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (KiB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{cmd[:4]} failed")
+    del before
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=10000)
+    ap.add_argument("--concurrency", type=int, default=8)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        pki = make_test_pki(f"{tmp}/pki", password=b"bench")
+        signer = FileSigner(load_key_material(p12=pki.clinic_p12, password=SecretSource("p", "U", pki.password_file)))
+        small = max(1, args.count // 5)
+        for folder, count in (("big", args.count), ("small", small)):
+            Path(tmp, folder).mkdir()
+            for i in range(count):
+                lk = f"LK{folder[0].upper()}{i:08d}"
+                base = samples.xml1_values("3176", lk, ma_loai_rv="2")
+                env_ = pack([("a", samples.xml1("3176", lk, ma_loai_rv="2")), ("b", samples.xml13("3176", lk, base))],
+                            facility=FACILITY)
+                Path(tmp, folder, f"h{i:06d}.xml").write_bytes(sign_document(env_.data, signer))
+        Path(tmp, "accounts.toml").write_text(
+            f'[[account]]\nusername = "{USER}"\npassword = "{PASSWORD}"\nfacility = "{FACILITY}"\n'
+            f'certificates = ["pki/clinic.pem"]\n', encoding="utf-8")
+        rows = []
+        for label, folder, count, cmd_of in (
+                ("bare httpx POST (baseline)", "big", args.count,
+                 lambda base, f: [sys.executable, "-c", BASELINE, f, base, str(args.concurrency)]),
+                ("sohs submit", "big", args.count,
+                 lambda base, f: [sys.executable, "-m", "sohs_cli", "submit", f, "--concurrency",
+                                  str(args.concurrency)]),
+                (f"sohs submit ({small:,} documents: memory)", "small", small,
+                 lambda base, f: [sys.executable, "-m", "sohs_cli", "submit", f, "--concurrency",
+                                  str(args.concurrency)])):
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            server = subprocess.Popen([sys.executable, "-m", "sohs_cli", "portal", "serve", "--port", str(port),
+                                       "--data-dir", f"{tmp}/data-{label[:4]}-{folder}", "--accounts",
+                                       f"{tmp}/accounts.toml", "--processing-delay", "3600", "--log-level", "warning"],
+                                      stderr=subprocess.DEVNULL)
+            for _ in range(100):
+                try:
+                    httpx.get(f"{base}/_mock/health", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            env = os.environ | {"SOHS_HOME": f"{tmp}/home-{label[:4]}-{folder}", "SOHS_PORTAL_URL": base,
+                                "SOHS_PORTAL_USERNAME": USER, "SOHS_PORTAL_PASSWORD": PASSWORD}
+            wall, cpu, rss = child_run(cmd_of(base, f"{tmp}/{folder}"), env)
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+            rows.append((label, count, wall, cpu, rss))
+    base_cpu = rows[0][3] / rows[0][1]
+    lines = [f"{args.count:,} signed GIAMDINHHS envelopes to `sohs portal serve` on loopback, `--concurrency "
+             f"{args.concurrency}`, client and server on the same 2 cores.", "",
+             "| client | documents | seconds | documents/s | client CPU per document | ratio to baseline CPU "
+             "| peak memory |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for label, count, wall, cpu, rss in rows:
+        lines.append(f"| {label} | {count:,} | {wall:.1f} | {count / wall:,.0f} | {cpu / count * 1e3:.2f} ms | "
+                     f"{cpu / count / base_cpu:.2f}× | {rss / 1024:.0f} MB |")
+    text = "\n".join(lines)
+    print(text)
+    record("submit", text)
+
+
+if __name__ == "__main__":
+    main()
