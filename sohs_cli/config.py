@@ -47,7 +47,14 @@ KEYS: dict[str, tuple[Any, type, str]] = {
     "signing.password_env": ("SOHS_P12_PASSWORD", str, "variable holding the key password"),
     "signing.password_file": ("", str, "file whose first line is the key password"),
     "signing.expiry_warning_days": (30, int, "warn when the certificate expires within N days"),
+    "folders.outbox": ("outbox", str, "where the HIS drops files to send"),
+    "folders.sent": ("sent", str, "delivered files"),
+    "folders.rejected": ("rejected", str, "refused files, each with FILE.errors.json beside it"),
+    "folders.failed": ("failed", str, "files that cannot be read at all"),
+    "run.settle_seconds": (5.0, float, "a file changed more recently than this is still being written"),
+    "run.log_file": ("", str, "JSON-lines log (rotated); default: sohs.log in the data folder"),
 }
+SECRET_HINTS = ("password", "pin")  # settings whose *names* point at secrets are shown, never their values
 PORTAL_PASSWORD_ENV = "SOHS_PORTAL_PASSWORD"
 
 

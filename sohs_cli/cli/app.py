@@ -46,8 +46,10 @@ def build_app() -> Any:
         output.DEBUG["on"] = debug
 
     from sohs_cli.cli import cert as cert_cmd
+    from sohs_cli.cli import config_cmd
     from sohs_cli.cli import pack as pack_cmd
     from sohs_cli.cli import portal as portal_cmd
+    from sohs_cli.cli import run as run_cmd
     from sohs_cli.cli import sign as sign_cmd
     from sohs_cli.cli import status as status_cmd
     from sohs_cli.cli import submit as submit_cmd
@@ -62,4 +64,6 @@ def build_app() -> Any:
     submit_cmd.register(app)
     status_cmd.register(app)
     portal_cmd.register(app)
+    config_cmd.register(app)
+    run_cmd.register(app)
     return app

@@ -1,0 +1,129 @@
+"""``sohs run``: the one command cron runs every night."""
+
+from __future__ import annotations
+
+import json
+import os
+import logging
+import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from sohs_cli.cli import output, portalopts
+
+HUMAN = {"packed": "packed {file} ({tables} tables, MA_LK {ma_lk})", "delivered": "delivered {file}: {message}",
+         "skipped": "already delivered {file}", "rejected": "REJECTED {file}: {message}",
+         "invalid": "INVALID {file}: {message}", "waiting": "left in the outbox {file}: {message}",
+         "setup": "left in the outbox {file}: {message}"}
+
+
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, Any] = getattr(record, "fields", {})
+        return json.dumps({"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname.lower(),
+                           "event": record.getMessage(), **fields}, ensure_ascii=False)
+
+
+def _logger(path: Path) -> logging.Logger:
+    log = logging.getLogger("sohs.run")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8")
+    handler.setFormatter(_JsonLines())
+    log.handlers = [handler]
+    return log
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def run(
+        config: str | None = portalopts.config(),
+        home: str | None = portalopts.home(),
+        jitter: float = typer.Option(0.0, "--jitter", min=0, metavar="SECONDS",
+                                     help="Sleep a random time up to SECONDS first (holding the lock)."),
+        log_file: str | None = typer.Option(None, "--log-file", help="JSON-lines log, rotated (default: "
+                                                                     "sohs.log in the data folder)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON (for monitoring)."),
+    ) -> None:
+        """Validate, pack, sign and submit the outbox; file each document; refresh results (for cron).
+
+        Chạy toàn bộ quy trình. Exit 0 all delivered, 1 some rejected, 3 setup problem,
+        4 portal unavailable (nothing lost), 5 another run holds the lock.
+        """
+
+        def body() -> None:
+            import random
+            import time
+
+            from sohs_cli.config import resolve
+            from sohs_cli.ledger import Ledger
+            from sohs_cli.pipeline import Folders, Run, RunLock, run_once
+            from sohs_cli.submission import SubmitOptions
+
+            s = resolve({"home": home}, config)
+            lock = RunLock(s.home / "run.lock")
+            lock.acquire()  # before anything else: a second run exits 5 at once
+            try:
+                log = _logger(Path(log_file or s["run.log_file"] or s.home / "sohs.log"))
+                terminal = sys.stderr.isatty()
+
+                def event(name: str, fields: dict[str, Any]) -> None:
+                    log.info(name, extra={"fields": fields})
+                    if terminal and name in HUMAN:
+                        output.stderr.print(escape(HUMAN[name].format_map(_Default(fields))))
+
+                event("start", {"pid": os.getpid(), "previous_lock_holder": lock.previous})
+                if jitter:
+                    time.sleep(random.uniform(0, jitter))
+                base = Path(s.config_file).parent if s.config_file else Path.cwd()
+                folders = Folders(*(base / s[f"folders.{k}"] for k in ("outbox", "sent", "rejected", "failed")))
+                signer = None
+                if s["signing.p12"] or s["signing.key"]:
+                    signer = portalopts.make_signer(s)
+                    _warn_expiry(signer, s["signing.expiry_warning_days"], event)
+                client = portalopts.make_client(s)
+                hub = portalopts.make_hub(s)
+                ledger = Ledger(s.home)
+                try:
+                    work = Run(folders, ledger, client, signer, hub,
+                               SubmitOptions(facility=s["facility"], standard=s["standard"],
+                                             concurrency=s["portal.concurrency"]), event, s.home / "work")
+                    report = run_once(work, s["run.settle_seconds"])
+                finally:
+                    ledger.close()
+                event("end", {k: v for k, v in report.as_dict().items() if k != "files"})
+            finally:
+                lock.release()
+            if as_json:
+                output.write_output(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), None)
+            else:
+                output.stdout.print(
+                    f"{report.picked} picked · {report.packed} packed · {report.signed} signed · "
+                    f"{report.delivered} delivered · {report.skipped} already delivered · {report.rejected} rejected · "
+                    f"{report.failed} failed · {report.waiting + report.setup} left in the outbox · "
+                    f"{report.processed} result(s) refreshed")
+            if report.exit_code:
+                raise SystemExit(int(report.exit_code))
+
+        output.guarded(body)
+
+
+class _Default(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _warn_expiry(signer: Any, days: int, event: Any) -> None:
+    from sohs_cli.certs import describe
+
+    info = describe(signer.certificate)
+    if info.days_left <= days:
+        message = (f"certificate '{info.subject}' expires on {info.not_after:%Y-%m-%d} ({info.days_left} days left; "
+                   "chứng thư số sắp hết hạn): renew it and register the new one on the portal")
+        event("certificate-expiring", {"days_left": info.days_left, "message": message})
+        output.stderr.print(f"[yellow]warning:[/] {escape(message)}")

@@ -1,0 +1,317 @@
+"""The nightly run (``sohs run``): take the lock, pick up the outbox, validate, pack, sign, submit,
+file every document where it belongs, refresh results. Composed from the pieces; no new rules.
+
+Crash safety. Every step either leaves the outbox file where it was or moves it with one rename.
+Packing bare tables is staged: the envelope is written into the outbox first, and only then are its
+tables moved aside into ``outbox/.packed/<name>/``; they follow their envelope into ``sent/`` or
+``rejected/``. Signing is deterministic and the ledger knows every SHA-256 it has sent, so a rerun
+after ``kill -9`` recomputes the same bytes, finds them delivered, and only files them. Nothing is
+sent twice and no outbox file is lost or left in two folders.
+
+Folders: a file the portal accepted goes to ``sent/`` (with the signed copy beside it when sohs signed
+it); a file refused by validation, by its signature or by the portal goes to ``rejected/`` with
+``FILE.errors.json``; a file that cannot be read as a health-record document goes to ``failed/``;
+a file that could not be delivered because the portal was down stays in the outbox for the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sohs_cli.documents import ENVELOPES, detect_kind, pack
+from sohs_cli.errors import ExitCode, InputError, LockHeld, SohsError
+from sohs_cli.fileio import atomic_write, read_file
+from sohs_cli.ledger import Ledger
+from sohs_cli.portal.client import PortalClient
+from sohs_cli.portal.hub import HubClient
+from sohs_cli.signing import Signer, sign_document
+from sohs_cli.submission import SubmitOptions, refresh, submit_files
+from sohs_cli.validation.engine import validate_bytes
+from sohs_cli.verification import verify_bytes
+from sohs_cli.xmlsafe import parse_bytes
+
+SIGNED_ROOTS = (*ENVELOPES, "CHI_TIEU_TRANG_THAI_KCB")
+SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".errors.json")
+Event = Callable[[str, dict[str, Any]], None]
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``run.lock`` in the data folder. The kernel releases it when its
+    process dies, however it dies, so a stale lock from a dead run is simply taken over."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+        self.previous = ""
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip()
+            os.close(fd)
+            raise LockHeld(f"another sohs run holds the lock (pid {holder or '?'}) (đang có lượt chạy khác)",
+                           hint="wait for it to finish; the lock is released when that process ends") from None
+        self.previous = os.read(fd, 64).decode(errors="replace").strip()
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, str(os.getpid()).encode())
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+@dataclass(frozen=True)
+class Folders:
+    outbox: Path
+    sent: Path
+    rejected: Path
+    failed: Path
+
+    def create(self) -> None:
+        for p in (self.outbox, self.sent, self.rejected, self.failed):
+            p.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass
+class RunReport:
+    picked: int = 0
+    packed: int = 0
+    signed: int = 0
+    delivered: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    failed: int = 0
+    waiting: int = 0  # left in the outbox: portal unavailable
+    setup: int = 0  # left in the outbox: sohs is not set up for them (hub, signing key)
+    processed: int = 0  # results refreshed from the portal
+    files: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.setup:
+            return ExitCode.CONFIG
+        if self.waiting:
+            return ExitCode.UNAVAILABLE
+        if self.rejected or self.failed:
+            return ExitCode.FINDINGS
+        return ExitCode.OK
+
+    def as_dict(self) -> dict[str, Any]:
+        keys = ("picked", "packed", "signed", "delivered", "skipped", "rejected", "failed", "waiting", "setup",
+                "processed")
+        return {k: getattr(self, k) for k in keys} | {"exit_code": int(self.exit_code), "files": self.files}
+
+
+def complete_files(outbox: Path, settle: float, now: float | None = None) -> list[Path]:
+    """Outbox files ready to take: ``*.xml``, not hidden, not temporary, unchanged for ``settle`` s."""
+    now = time.time() if now is None else now
+    out = []
+    for p in sorted(outbox.iterdir()):
+        if not p.is_file() or p.name.startswith(".") or p.name.lower().endswith(SKIP_SUFFIXES):
+            continue
+        if p.suffix.lower() != ".xml":
+            continue
+        if now - p.stat().st_mtime < settle:
+            continue  # still being written by the HIS: the next run takes it
+        out.append(p)
+    return out
+
+
+def _place(src: Path, folder: Path) -> Path:
+    """Move ``src`` into ``folder`` with one rename, never over another file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / src.name
+    n = 1
+    while target.exists():
+        target = folder / f"{src.stem}-{n}{src.suffix}"
+        n += 1
+    os.replace(src, target)
+    return target
+
+
+class Run:
+    def __init__(self, folders: Folders, ledger: Ledger, client: PortalClient, signer: Signer | None,
+                 hub: HubClient | None, options: SubmitOptions, event: Event, work: Path) -> None:
+        self.folders, self.ledger, self.client, self.signer = folders, ledger, client, signer
+        self.hub, self.options, self.event, self.work = hub, options, event, work
+        self.report = RunReport()
+
+    def _file(self, src: Path, folder: Path, outcome: str, message: str, errors: list[Any] | None = None,
+              signed: Path | None = None) -> None:
+        """File one outbox document (and what travels with it) in its final folder."""
+        target = _place(src, folder)
+        if errors is not None or folder == self.folders.rejected:
+            atomic_write(str(target) + ".errors.json", json.dumps(
+                {"file": src.name, "outcome": outcome, "message": message, "errors": errors or []},
+                ensure_ascii=False, indent=1).encode("utf-8"))
+        if signed is not None and signed.exists() and folder == self.folders.sent:
+            os.replace(signed, target.with_name(target.stem + ".signed.xml"))
+        packed = self.folders.outbox / ".packed" / src.stem
+        if packed.is_dir():
+            os.replace(packed, target.with_name(target.stem + ".tables"))
+        self.report.files.append({"file": src.name, "outcome": outcome, "folder": folder.name, "message": message})
+        self.event(outcome, {"file": src.name, "folder": folder.name, "message": message})
+
+    # -------------------------------------------------------------- stages
+
+    def pack_tables(self, files: list[Path]) -> list[Path]:
+        """Envelopes for bare tables, grouped by MA_LK; returns the outbox's documents to send."""
+        documents: list[Path] = []
+        groups: dict[str, list[tuple[Path, bytes]]] = {}
+        for path in files:
+            try:
+                data = read_file(str(path), self.options.limits.max_bytes)
+                root = parse_bytes(data, source=path.name, limits=self.options.limits)
+            except InputError as exc:
+                self._file(path, self.folders.failed, "unreadable", exc.message, [])
+                continue
+            kind = detect_kind(root)
+            if kind is None:
+                self._file(path, self.folders.failed, "unknown", f"<{root.tag}> is not a document sohs knows", [])
+            elif root.tag in SIGNED_ROOTS:
+                documents.append(path)
+            elif kind.family == "ksk":
+                self._file(path, self.folders.failed, "unpacked-checkup",
+                           "checkup blocks are packed with sohs pack --checkup and signed by the doctor first", [])
+            else:
+                groups.setdefault((root.findtext("MA_LK") or "").strip(), []).append((path, data))
+        for ma_lk, tables in sorted(groups.items()):
+            bad = [(p, r) for p, r in ((p, validate_bytes(d, p.name)) for p, d in tables) if not r.valid]
+            if bad or not ma_lk:
+                for p, _ in tables:
+                    report = next((r for q, r in bad if q == p), None)
+                    errors = [f.to_dict() for f in report.errors] if report else []
+                    why = "invalid table" if report else ("no MA_LK" if not ma_lk else "another table of the episode "
+                                                          "is invalid")
+                    self._file(p, self.folders.rejected, "invalid", why, errors)
+                continue
+            envelope = pack([(p.name, d) for p, d in tables], facility=self.options.facility)
+            name = self.folders.outbox / f"{ma_lk}.xml"
+            if name.exists() and name not in [p for p, _ in tables]:
+                name = self.folders.outbox / f"{ma_lk}.packed.xml"
+            atomic_write(str(name), envelope.data)  # 1: the envelope exists …
+            stash = self.folders.outbox / ".packed" / name.stem
+            stash.mkdir(parents=True, exist_ok=True)
+            for p, _ in tables:  # 2: … then its tables step aside
+                os.replace(p, stash / p.name)
+            documents.append(name)
+            self.report.packed += 1
+            self.event("packed", {"file": name.name, "tables": len(tables), "ma_lk": ma_lk})
+        return documents
+
+    def prepare(self, documents: list[Path]) -> dict[str, Path]:
+        """Validate and sign; returns ``{path to submit: outbox file}``."""
+        ready: dict[str, Path] = {}
+        self.work.mkdir(parents=True, exist_ok=True)
+        for path in documents:
+            data = read_file(str(path), self.options.limits.max_bytes)
+            report = validate_bytes(data, path.name)
+            if not report.valid:
+                self._file(path, self.folders.rejected, "invalid", f"{len(report.errors)} validation error(s)",
+                           [f.to_dict() for f in report.errors])
+                continue
+            if report.kind == "KHAMSUCKHOE" and self.hub is None:
+                self.report.setup += 1
+                self.event("setup", {"file": path.name, "message": "checkup envelopes go to the Ministry hub: "
+                                                                   "configure hub.gln (left in the outbox)"})
+                continue
+            check = verify_bytes(data, path.name)
+            unsigned = [s for s in check.signatures if s.code == "not-signed"]
+            broken = check.error or next((s.message_en for s in check.signatures if s.code not in ("ok", "not-signed")),
+                                         "")
+            if broken:
+                self._file(path, self.folders.rejected, "bad-signature", broken)
+                continue
+            if not unsigned:
+                ready[str(path)] = path
+                continue
+            if any(s.role == "doctor" for s in unsigned):
+                self._file(path, self.folders.rejected, "needs-doctor",
+                           "the concluding doctor signs CKS_NGUOI_KET_LUAN first (sohs sign --as doctor)")
+                continue
+            if self.signer is None:
+                self.report.setup += 1
+                self.event("setup", {"file": path.name, "message": "not signed, and no signing key is configured "
+                                                                   "(signing.p12): left in the outbox"})
+                continue
+            try:
+                signed = sign_document(data, self.signer, source=path.name)
+            except SohsError as exc:
+                self._file(path, self.folders.rejected, "sign-failed", exc.message)
+                continue
+            copy = self.work / path.name
+            atomic_write(str(copy), signed)
+            ready[str(copy)] = path
+            self.report.signed += 1
+        return ready
+
+    async def deliver(self, ready: dict[str, Path]) -> None:
+        summary = await submit_files(list(ready), self.client, self.ledger, self.options, hub=self.hub)
+        for item in summary.items:
+            original = ready[item.path]
+            signed = Path(item.path) if Path(item.path) != original else None
+            if item.status in ("delivered", "skipped"):
+                self._file(original, self.folders.sent, item.status, item.message, signed=signed)
+            elif item.status in ("rejected", "refused"):
+                self._file(original, self.folders.rejected, "rejected", item.message,
+                           [{"maKetQua": item.code, "thongDiep": item.message}])
+            else:
+                self.report.waiting += 1
+                self.event("waiting", {"file": original.name, "message": item.message})
+        updated, _ = await refresh(self.ledger, self.client)
+        self.report.processed = updated
+
+    def recover(self) -> None:
+        """Tables staged by a run that died before their envelope was filed follow it now."""
+        stash_root = self.folders.outbox / ".packed"
+        if not stash_root.is_dir():
+            return
+        for stash in stash_root.iterdir():
+            if (self.folders.outbox / f"{stash.name}.xml").exists():
+                continue  # the envelope is still to be sent
+            for folder in (self.folders.sent, self.folders.rejected, self.folders.failed):
+                if (folder / f"{stash.name}.xml").exists():
+                    os.replace(stash, folder / f"{stash.name}.tables")
+                    break
+
+
+def run_once(run: Run, settle: float) -> RunReport:
+    run.folders.create()
+    run.recover()
+    files = complete_files(run.folders.outbox, settle)
+    run.report.picked = len(files)
+    run.event("picked", {"files": len(files)})
+    ready = run.prepare(run.pack_tables(files))
+    if ready:
+        asyncio.run(_deliver(run, ready))
+    filed = run.report.files
+    run.report.delivered = sum(1 for f in filed if f["outcome"] == "delivered")
+    run.report.skipped = sum(1 for f in filed if f["outcome"] == "skipped")
+    run.report.rejected = sum(1 for f in filed if f["folder"] == run.folders.rejected.name)
+    run.report.failed = sum(1 for f in filed if f["folder"] == run.folders.failed.name)
+    return run.report
+
+
+async def _deliver(run: Run, ready: dict[str, Path]) -> None:
+    try:
+        await run.deliver(ready)
+    finally:
+        await run.client.close()
+        if run.hub is not None:
+            await run.hub.close()
