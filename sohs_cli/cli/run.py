@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import logging
+import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
