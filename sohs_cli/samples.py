@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from functools import cache
+from pathlib import Path
 
 from sohs_cli.validation.schemas import xsd_dir
 
@@ -169,3 +170,12 @@ def checkin(standard: str, ma_lk: str, facility: str = "79001") -> bytes:
     return (f"{DECL}<CHI_TIEU_TRANG_THAI_KCB><DSACH_TRANG_THAI_KCB><TRANG_THAI_KCB>{row}</TRANG_THAI_KCB>"
             "</DSACH_TRANG_THAI_KCB><CHUKYDONVI></CHUKYDONVI></CHI_TIEU_TRANG_THAI_KCB>\r\n").encode()
 
+
+
+def examples_dir() -> Path:
+    """The shipped examples: inside the installed package, or examples/ of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "examples", here.parent / "examples"):
+        if (candidate / "referral_episode_3176.xml").is_file():
+            return candidate
+    raise FileNotFoundError("the examples are missing from this installation; reinstall sohs")

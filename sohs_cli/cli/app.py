@@ -47,6 +47,7 @@ def build_app() -> Any:
 
     from sohs_cli.cli import cert as cert_cmd
     from sohs_cli.cli import config_cmd
+    from sohs_cli.cli import demo as demo_cmd
     from sohs_cli.cli import pack as pack_cmd
     from sohs_cli.cli import portal as portal_cmd
     from sohs_cli.cli import run as run_cmd
@@ -56,6 +57,7 @@ def build_app() -> Any:
     from sohs_cli.cli import validate as validate_cmd
     from sohs_cli.cli import verify as verify_cmd
 
+    demo_cmd.register(app)
     validate_cmd.register(app)
     pack_cmd.register(app)
     sign_cmd.register(app)
