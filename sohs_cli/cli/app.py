@@ -46,7 +46,7 @@ def build_app() -> Any:
         output.DEBUG["on"] = debug
 
     from sohs_cli.cli import cert as cert_cmd
-    from sohs_cli.cli import config_cmd
+    from sohs_cli.cli import config_cmd, doctor_cmd
     from sohs_cli.cli import demo as demo_cmd
     from sohs_cli.cli import pack as pack_cmd
     from sohs_cli.cli import portal as portal_cmd
@@ -68,4 +68,5 @@ def build_app() -> Any:
     portal_cmd.register(app)
     config_cmd.register(app)
     run_cmd.register(app)
+    doctor_cmd.register(app)
     return app

@@ -45,7 +45,7 @@ def settings(config_file: str | None, **flags: Any) -> Any:
     return resolve({k.replace("__", "."): v for k, v in flags.items()}, config_file)
 
 
-def make_client(s: Any) -> Any:
+def make_client(s: Any, attempts: int | None = None) -> Any:
     """The portal client the settings describe; retries are reported on stderr."""
     from sohs_cli.credentials import SecretSource
     from sohs_cli.portal.client import PortalClient, RetryPolicy
@@ -57,8 +57,8 @@ def make_client(s: Any) -> Any:
     assert isinstance(password, SecretSource)
     return PortalClient(s["portal.url"], s["portal.username"], password, ca_bundle=s["portal.ca_bundle"],
                         timeout=s["portal.timeout"], connect_timeout=s["portal.connect_timeout"],
-                        policy=RetryPolicy(attempts=s["portal.attempts"], deadline=s["portal.deadline"]), log=log,
-                        connections=max(1, s["portal.concurrency"]) + 1)
+                        policy=RetryPolicy(attempts=attempts or s["portal.attempts"], deadline=s["portal.deadline"]),
+                        log=log, connections=max(1, s["portal.concurrency"]) + 1)
 
 
 def make_signer(s: Any, p12: str | None = None) -> Any:

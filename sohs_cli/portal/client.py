@@ -110,6 +110,7 @@ class PortalClient:
         self._md5: str | None = None
         self._rng = random.Random(self.seed)
         self._login_lock = asyncio.Lock()
+        self._last_date = ""
 
     def __repr__(self) -> str:
         return f"PortalClient({self.base_url!r}, username={self.username!r})"
@@ -127,8 +128,14 @@ class PortalClient:
             self._md5 = hashlib.md5(secret).hexdigest().upper()
         return self._md5
 
+    async def check_login(self) -> str:
+        """Log in once, for ``sohs doctor``; returns the portal's ``Date`` header ("" when absent)."""
+        await self._login()
+        return self._last_date
+
     async def _login(self) -> _Token:
         r = await self._post("/api/token/take", {"username": self.username, "password": self._password_md5()})
+        self._last_date = r.headers.get("date", "")
         body = _json(r)
         if str(body.get("maKetQua")) != "200" or not isinstance(body.get("APIKey"), dict):
             raise CredentialError(
