@@ -1,0 +1,135 @@
+"""`sohs run`, `sohs doctor` against `sohs portal serve`: the lock, the folders, kill -9 in the middle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from sohs_cli.signing import FileSigner
+from sohs_cli.testpki import TestPki
+from tests.portal_helpers import PASSWORD, USER, envelope, served
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def setup(tmp_path: Path, pki: TestPki, base: str) -> dict[str, str]:
+    """A clinic folder: sohs.toml, the four folders, and the environment cron would give."""
+    clinic = tmp_path / "clinic"
+    for folder in ("outbox", "sent", "rejected", "failed"):
+        (clinic / folder).mkdir(parents=True, exist_ok=True)
+    (clinic / "sohs.toml").write_text(
+        f'facility = "79001"\n[portal]\nurl = "{base}"\nusername = "{USER}"\nconcurrency = 4\n'
+        f'[signing]\np12 = "{pki.clinic_p12}"\npassword_file = "{pki.password_file}"\n'
+        f'[run]\nsettle_seconds = 0\n', encoding="utf-8")
+    return os.environ | {"SOHS_HOME": str(tmp_path / "home"), "SOHS_PORTAL_PASSWORD": PASSWORD, "SOHS_LANG": "en"}
+
+
+def sohs(clinic: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sohs_cli", *args], cwd=clinic, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def fill_outbox(outbox: Path, examples: Path, count: int, prefix: str) -> list[str]:
+    names = []
+    for i in range(count):
+        name = f"{prefix}_{i:03d}.xml"
+        (outbox / name).write_bytes(envelope(f"LK{prefix}{i:05d}"))
+        names.append(name)
+    shutil.copy(examples / "tables" / "XML1_referral_3176.xml", outbox / f"{prefix}_XML1.xml")
+    shutil.copy(examples / "tables" / "XML13_referral_3176.xml", outbox / f"{prefix}_XML13.xml")
+    return [*names, f"{prefix}_XML1.xml", f"{prefix}_XML13.xml"]
+
+
+def where(clinic: Path, name: str) -> list[str]:
+    """The folders an original outbox file is in (packed tables travel inside NAME.tables/)."""
+    found = [f for f in ("outbox", "sent", "rejected", "failed") if (clinic / f / name).exists()]
+    found += [f"{f}/tables" for f in ("sent", "rejected") for t in (clinic / f).glob("*.tables") if (t / name).exists()]
+    found += ["outbox/.packed" for t in (clinic / "outbox" / ".packed").glob("*") if (t / name).exists()]
+    return found
+
+
+def test_run_files_every_document_and_a_second_run_exits_5(tmp_path: Path, pki: TestPki, examples: Path) -> None:
+    with served(tmp_path, pki) as base:
+        env = setup(tmp_path, pki, base)
+        clinic = tmp_path / "clinic"
+        names = fill_outbox(clinic / "outbox", examples, 3, "A")
+        shutil.copy(examples / "invalid_card_length_3176.xml", clinic / "outbox")
+        (clinic / "outbox" / "broken.xml").write_text("not xml at all")
+        (clinic / "outbox" / "still-writing.xml.part").write_text("<GIAMDINHHS>")
+        holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
+                                   "from sohs_cli.pipeline import RunLock; RunLock(Path(sys.argv[1])).acquire(); "
+                                   "print('held', flush=True); time.sleep(60)", str(tmp_path / "home" / "run.lock")],
+                                  stdout=subprocess.PIPE, text=True)
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        before = sorted(p.name for p in (clinic / "outbox").iterdir())
+        second = sohs(clinic, env, "run")
+        assert second.returncode == 5 and "another sohs run holds the lock" in second.stderr
+        assert sorted(p.name for p in (clinic / "outbox").iterdir()) == before  # nothing changed
+        holder.send_signal(signal.SIGKILL)  # the holder dies: its lock goes with it
+        holder.wait()
+        done = sohs(clinic, env, "run", "--json")
+        assert done.returncode == 1, done.stdout + done.stderr  # one document is invalid: fix the data
+        report = json.loads(done.stdout)
+        assert (report["delivered"], report["packed"], report["rejected"], report["failed"]) == (4, 1, 1, 1)
+        for name in names:
+            assert where(clinic, name) in (["sent"], ["sent/tables"]), name
+        assert (clinic / "rejected" / "invalid_card_length_3176.xml.errors.json").exists()
+        errors = json.loads((clinic / "rejected" / "invalid_card_length_3176.xml.errors.json").read_text())
+        assert errors["errors"][0]["label"] == "Mã thẻ BHYT"
+        assert (clinic / "failed" / "broken.xml").exists()
+        assert (clinic / "outbox" / "still-writing.xml.part").exists()
+        log = [json.loads(line) for line in (tmp_path / "home" / "sohs.log").read_text().splitlines()]
+        assert log[0]["event"] == "start" and log[-1]["event"] == "end"
+        assert PASSWORD not in (tmp_path / "home" / "sohs.log").read_text()
+        again = sohs(clinic, env, "run", "--json")
+        assert again.returncode == 0 and json.loads(again.stdout)["picked"] == 0
+
+
+def test_kill_9_during_a_run(tmp_path: Path, pki: TestPki, examples: Path, clinic: FileSigner) -> None:
+    rng = random.Random(7)
+    killed = 0
+    with served(tmp_path, pki) as base:
+        env = setup(tmp_path, pki, base)
+        folder = tmp_path / "clinic"
+        for trial in range(4):
+            names = fill_outbox(folder / "outbox", examples, 80, f"T{trial}")
+            proc = subprocess.Popen([sys.executable, "-m", "sohs_cli", "run"], cwd=folder, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.5, 1.8))
+            killed += proc.poll() is None
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            rerun = sohs(folder, env, "run")
+            assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+            for name in names:  # every outbox file ends in exactly one folder
+                assert len(where(folder, name)) == 1 and where(folder, name)[0].startswith("sent"), (trial, name)
+        portal = httpx.get(f"{base}/_mock/submissions").json()
+    signed = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (folder / "sent").glob("*.signed.xml")}
+    on_portal = [s for s in portal if s["sha256"] in signed]
+    # 80 envelopes per trial, and the packed example tables: the same envelope every trial (same bytes,
+    # recognised by the ledger as delivered and only filed again)
+    assert len(on_portal) == len(signed) == 4 * 80 + 1
+    assert all(s["times_received"] == 1 for s in on_portal)  # each on the portal at most once
+    assert killed >= 2, "the kills mostly missed the runs"
+
+
+def test_doctor(tmp_path: Path, pki: TestPki) -> None:
+    with served(tmp_path, pki) as base:
+        env = setup(tmp_path, pki, base)
+        ok = sohs(tmp_path / "clinic", env, "doctor")
+        assert ok.returncode == 0, ok.stdout
+        for check in ("settings", "certificate", "key matches", "expiry", "data folder", "ledger",
+                      "portal reachable", "login", "clock"):
+            assert f"ok   {check}" in ok.stdout, check
+        bad = sohs(tmp_path / "clinic", env | {"SOHS_PORTAL_PASSWORD": "wrong-pw-7x"}, "doctor")
+        assert bad.returncode == 3 and "FAIL login" in bad.stdout and "wrong-pw-7x" not in bad.stdout
