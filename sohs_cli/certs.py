@@ -203,26 +203,32 @@ def _read(path: str) -> bytes:
 
 def check_signing_certificate(km: KeyMaterial, at: dt.datetime | None = None) -> CertInfo:
     """Refuse what the portal would refuse; return the description for warnings (expiry)."""
+    info = check_certificate(km.cert, at)
+    if km.cert.public_key().public_numbers() != km.key.public_key().public_numbers():  # type: ignore[union-attr]
+        raise CertificateError(f"the private key does not belong to certificate '{info.subject}' "
+                               "(khóa không khớp chứng thư số)", hint="give the certificate issued for this key")
+    return info
+
+
+def check_certificate(cert: x509.Certificate, at: dt.datetime | None = None) -> CertInfo:
+    """The checks that need no private key: validity, RSA ≥ 2048, a signing key usage."""
     at = at or now()
-    info = describe(km.cert, at)
+    info = describe(cert, at)
     who = f"certificate '{info.subject}'"
-    if at < km.cert.not_valid_before_utc:
+    if at < cert.not_valid_before_utc:
         raise CertificateError(f"{who} is not valid until {info.not_before:%Y-%m-%d} (chứng thư số chưa có hiệu lực)",
                                hint="check the system clock, or wait until the certificate is valid")
-    if at > km.cert.not_valid_after_utc:
+    if at > cert.not_valid_after_utc:
         raise CertificateError(f"{who} expired on {info.not_after:%Y-%m-%d} (chứng thư số đã hết hạn)",
                                hint="renew it with the CA and register the new one on the portal "
                                     "(Danh mục chứng thư số)")
-    pub = km.cert.public_key()
+    pub = cert.public_key()
     if not isinstance(pub, rsa.RSAPublicKey):
         raise CertificateError(f"{who} has no RSA key; the portal profile is RSA-SHA256")
     if pub.key_size < MIN_RSA_BITS:
         raise CertificateError(f"{who} has a {pub.key_size}-bit RSA key; at least {MIN_RSA_BITS} bits are needed "
                                "(khóa quá ngắn)", hint="ask the CA for a 2048-bit (or longer) certificate")
-    if pub.public_numbers() != km.key.public_key().public_numbers():
-        raise CertificateError(f"the private key does not belong to {who} (khóa không khớp chứng thư số)",
-                               hint="give the certificate issued for this key")
-    usages = key_usage(km.cert)
+    usages = key_usage(cert)
     if usages is not None and not {"digital_signature", "content_commitment"} & set(usages):
         raise CertificateError(f"{who} may not sign documents: key usage is {', '.join(usages) or 'empty'} "
                                "(chứng thư số không có quyền ký)",

@@ -52,7 +52,7 @@ async def diagnose(s: Settings, load_signer: Callable[[], Any], make_client: Cal
 
 
 def _certificate(s: Settings, load_signer: Callable[[], Any]) -> list[Check]:
-    if not (s["signing.p12"] or s["signing.key"]):
+    if not (s["signing.p12"] or s["signing.key"] or s["signing.pkcs11_module"]):
         return [Check("certificate", "warn", "no signing key configured (signing.p12)",
                       "without one, sohs run sends only files that are already signed")]
     from sohs_cli.certs import describe

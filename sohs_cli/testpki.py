@@ -46,22 +46,27 @@ def _name(*parts: tuple[x509.ObjectIdentifier, str]) -> x509.Name:
     return x509.Name([x509.NameAttribute(oid, value) for oid, value in parts])
 
 
-def make_certificate(subject: x509.Name, key: rsa.RSAPrivateKey, *, issuer: x509.Name | None = None,
-                     issuer_key: rsa.RSAPrivateKey | None = None, ca: bool = False,
+def make_certificate(subject: x509.Name, key: rsa.RSAPrivateKey | rsa.RSAPublicKey, *,
+                     issuer: x509.Name | None = None, issuer_key: rsa.RSAPrivateKey | None = None, ca: bool = False,
                      not_before: dt.datetime | None = None, days: int = 365,
                      signing: bool = True) -> x509.Certificate:
-    """One certificate; self-signed unless an issuer is given. Tests use it for odd cases too."""
+    """One certificate; self-signed unless an issuer is given. Tests use it for odd cases too. ``key``
+    may be a public key alone (a key that lives on a token), with an ``issuer_key`` to sign."""
     start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    public = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
+    signer = issuer_key or key
+    if not isinstance(signer, rsa.RSAPrivateKey):
+        raise ValueError("a certificate for a public key alone needs an issuer_key")
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer or subject)
-        .public_key(key.public_key())
+        .public_key(public)
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(start + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
     )
     usage = dict(digital_signature=signing and not ca, content_commitment=signing and not ca,
                  key_encipherment=not signing, data_encipherment=False, key_agreement=False,
@@ -71,7 +76,7 @@ def make_certificate(subject: x509.Name, key: rsa.RSAPrivateKey, *, issuer: x509
         builder = builder.add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
             critical=False)
-    return builder.sign(issuer_key or key, hashes.SHA256())
+    return builder.sign(signer, hashes.SHA256())
 
 
 def new_key(bits: int = 2048) -> rsa.RSAPrivateKey:

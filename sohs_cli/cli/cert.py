@@ -17,17 +17,28 @@ def register(app: typer.Typer) -> None:
 
     @cert_app.command("show")
     def show(
-        path: str = typer.Argument(..., help="PEM, DER or PKCS#12 (.p12/.pfx) file."),
+        path: str | None = typer.Argument(None, help="PEM, DER or PKCS#12 (.p12/.pfx) file."),
         password_env: str = keys.password_env_option(),
         password_file: str | None = keys.password_file_option(),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        pkcs11_module: str | None = keys.pkcs11_module_option(),
+        token_label: str | None = keys.token_label_option(),
+        pin_env: str = keys.pin_env_option(),
     ) -> None:
-        """Subject, issuer, validity, days left, key usage and SHA-256 fingerprint of each certificate.
+        """Subject, issuer, validity, days left, key usage and SHA-256 fingerprint of each certificate;
+        with --pkcs11-module, the keys and certificates on the token.
 
-        Xem thông tin chứng thư số.
+        Xem thông tin chứng thư số (tệp hoặc token).
         """
 
         def body() -> None:
+            if pkcs11_module:
+                _show_token(pkcs11_module, token_label, pin_env, as_json)
+                return
+            if not path:
+                from sohs_cli.errors import UsageError
+
+                raise UsageError("give a certificate file, or --pkcs11-module to look at a token")
             from sohs_cli.certs import describe, load_certificates, load_key_material, looks_like_pkcs12
             from sohs_cli.fileio import read_file
 
@@ -82,3 +93,21 @@ def register(app: typer.Typer) -> None:
                 f"--p12 {escape(pki.clinic_p12)} --password-file {escape(pki.password_file)} -o signed.xml")
 
         output.guarded(body)
+
+
+def _show_token(module: str, token_label: str | None, pin_env: str, as_json: bool) -> None:
+    import os
+
+    from sohs_cli.credentials import SecretSource
+    from sohs_cli.hsm import TokenRef, describe_token
+
+    pin = SecretSource("token PIN", pin_env) if os.environ.get(pin_env) else None
+    label, rows = describe_token(TokenRef(module, token_label or ""), pin)
+    if as_json:
+        output.write_output(json.dumps({"token": label, "objects": rows}, ensure_ascii=False, indent=1), None)
+        return
+    output.stdout.print(f"[bold]token[/] {escape(label)}" + ("" if pin else f" [dim](private keys need ${pin_env})[/]"))
+    for row in rows:
+        extra = row.get("subject", "") + (f" · {row['valid']}" if "valid" in row else "") or f"RSA {row.get('bits')}"
+        output.stdout.print(f"  {row['kind']:12} label {escape(row['label'] or '-'):16} id {row['id'] or '-':8} "
+                            f"{escape(extra)}")

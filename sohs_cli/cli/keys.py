@@ -42,3 +42,33 @@ def password_env_option() -> Any:
 def password_file_option() -> Any:
     return typer.Option(None, "--password-file", metavar="FILE",
                         help="File whose first line is the key password (mode 0600).")
+
+
+def pkcs11_module_option() -> Any:
+    return typer.Option(None, "--pkcs11-module", metavar="PATH",
+                        help="PKCS#11 library of the USB token or HSM (the vendor's .so).")
+
+
+def token_label_option() -> Any:
+    return typer.Option(None, "--token-label", help="Token to use (default: the only one present).")
+
+
+def key_label_option() -> Any:
+    return typer.Option(None, "--key-label", help="Label of the private key on the token.")
+
+
+def key_id_option() -> Any:
+    return typer.Option(None, "--key-id", metavar="HEX", help="CKA_ID of the private key on the token (hex).")
+
+
+def pin_env_option() -> Any:
+    return typer.Option("SOHS_PKCS11_PIN", "--pin-env", metavar="NAME", help="Environment variable holding the PIN.")
+
+
+def token_signer(module: str, token_label: str | None, key_label: str | None, key_id: str | None, pin_env: str,
+                 cert: str | None) -> Any:
+    """A signer whose key stays on the token; the PIN is never retried."""
+    from sohs_cli.hsm import Pkcs11Signer, TokenRef
+
+    pin = SecretSource("token PIN", pin_env, None, getpass.getpass if interactive() else None)
+    return Pkcs11Signer(TokenRef(module, token_label or "", key_label or "", key_id or ""), pin, cert)

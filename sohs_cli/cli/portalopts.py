@@ -62,9 +62,16 @@ def make_client(s: Any, attempts: int | None = None) -> Any:
 
 
 def make_signer(s: Any, p12: str | None = None) -> Any:
-    """The facility's signer from the settings (signing.p12, or signing.key + signing.cert)."""
-    from sohs_cli.certs import check_signing_certificate, load_key_material
+    """The facility's signer from the settings: a token (signing.pkcs11_module), signing.p12, or
+    signing.key + signing.cert."""
+    from sohs_cli.certs import check_certificate, check_signing_certificate, load_key_material
     from sohs_cli.signing import FileSigner
+
+    if s["signing.pkcs11_module"] and not p12:
+        signer = keys.token_signer(s["signing.pkcs11_module"], s["signing.token_label"], s["signing.key_label"],
+                                   s["signing.key_id"], s["signing.pin_env"], s["signing.cert"] or None)
+        check_certificate(signer.certificate)
+        return signer
 
     password = keys.secret_source("certificate password", s["signing.password_env"],
                                   s["signing.password_file"] or None)

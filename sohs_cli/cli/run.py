@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
                 base = Path(s.config_file).parent if s.config_file else Path.cwd()
                 folders = Folders(*(base / s[f"folders.{k}"] for k in ("outbox", "sent", "rejected", "failed")))
                 signer = None
-                if s["signing.p12"] or s["signing.key"]:
+                if s["signing.p12"] or s["signing.key"] or s["signing.pkcs11_module"]:
                     signer = portalopts.make_signer(s)
                     _warn_expiry(signer, s["signing.expiry_warning_days"], event)
                 client = portalopts.make_client(s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -36,6 +37,11 @@ def register(app: typer.Typer) -> None:
                                                 help="Warn when the certificate expires within N days."),
         jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Sign in N processes."),
         max_size: int = typer.Option(50, "--max-size", min=1, help="Largest accepted file, in MB."),
+        pkcs11_module: str | None = keys.pkcs11_module_option(),
+        token_label: str | None = keys.token_label_option(),
+        key_label: str | None = keys.key_label_option(),
+        key_id: str | None = keys.key_id_option(),
+        pin_env: str = keys.pin_env_option(),
     ) -> None:
         """Sign with the clinic's certificate: XML-DSig enveloped, RSA-SHA256, inside CHUKYDONVI.
 
@@ -44,7 +50,7 @@ def register(app: typer.Typer) -> None:
         """
 
         def body() -> None:
-            from sohs_cli.certs import check_signing_certificate, load_key_material
+            from sohs_cli.certs import check_certificate, check_signing_certificate, load_key_material
             from sohs_cli.errors import ExitCode
             from sohs_cli.inputs import expand
             from sohs_cli.signbatch import SignOptions, plan_targets, sign_files
@@ -52,10 +58,17 @@ def register(app: typer.Typer) -> None:
             from sohs_cli.xmlsafe import ParseLimits
 
             pairs = plan_targets(list(expand(paths)), output=out, out_dir=out_dir, in_place=in_place)
-            material = load_key_material(
-                p12=p12, key=key, cert=cert, chain=chain,
-                password=keys.secret_source("certificate password", password_env, password_file))
-            info = check_signing_certificate(material)
+            workers = jobs
+            if pkcs11_module:
+                signer: Any = keys.token_signer(pkcs11_module, token_label, key_label, key_id, pin_env, cert)
+                info = check_certificate(signer.certificate)
+                workers = 1  # a token session cannot be shared with forked workers
+            else:
+                material = load_key_material(
+                    p12=p12, key=key, cert=cert, chain=chain,
+                    password=keys.secret_source("certificate password", password_env, password_file))
+                info = check_signing_certificate(material)
+                signer = FileSigner(material)
             if info.days_left <= expiry_warning_days:
                 output.stderr.print(
                     f"[yellow]warning:[/] certificate '{escape(info.subject)}' expires on "
@@ -65,7 +78,12 @@ def register(app: typer.Typer) -> None:
                                   limits=ParseLimits(max_bytes=max_size * 1024 * 1024))
             worst = ExitCode.OK
             signed = failed = 0
-            for outcome in sign_files(pairs, FileSigner(material), options, jobs=jobs):
+            try:
+                outcomes = list(sign_files(pairs, signer, options, jobs=workers))
+            finally:
+                if hasattr(signer, "close"):
+                    signer.close()  # a token session ends with the batch
+            for outcome in outcomes:
                 if outcome.ok:
                     signed += 1
                     output.stdout.print(f"signed {escape(outcome.source)} -> {escape(outcome.target)}")
