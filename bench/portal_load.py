@@ -13,10 +13,6 @@ import argparse
 import asyncio
 import base64
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +24,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._portal import serve  # noqa: E402
 from bench._report import record  # noqa: E402
 from sohs_cli import samples  # noqa: E402
 from sohs_cli.certs import load_key_material  # noqa: E402
@@ -38,13 +35,6 @@ from sohs_cli.signing import FileSigner, sign_document  # noqa: E402
 from sohs_cli.testpki import make_test_pki  # noqa: E402
 
 USER, PASSWORD, FACILITY = "79001_BV", "bench-password", "79001"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def make_documents(count: int, pki_dir: str) -> list[bytes]:
@@ -161,26 +151,12 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         docs = make_documents(args.documents, tmp)
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "sohs_cli", "portal", "serve", "--port", str(port),
-                                 "--data-dir", f"{tmp}/data", "--accounts", f"{tmp}/accounts.toml",
-                                 "--fail-rate", str(args.fail_rate), "--seed", "1", "--log-level", "warning"],
-                                env=os.environ | {"PYTHONUNBUFFERED": "1"})
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(100):
-                try:
-                    httpx.get(f"{base}/_mock/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+        faults = ("--fail-rate", str(args.fail_rate), "--seed", "1")
+        with serve(f"{tmp}/data", f"{tmp}/accounts.toml", *faults) as (base, port):
             t0 = time.perf_counter()
             stats = asyncio.run(run_load(port, docs, args.clients, args.seconds))
             elapsed = time.perf_counter() - t0
             stored = {s["maGiaoDich"] for s in httpx.get(f"{base}/_mock/submissions", timeout=120).json()}
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
     latencies = sorted(float(x) for x in stats["latency"])  # type: ignore[arg-type]
     receipts = {str(r) for r in stats["receipts"]}
     missing = receipts - stored

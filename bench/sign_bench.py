@@ -22,21 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._report import record  # noqa: E402
-from sohs_cli import samples  # noqa: E402
+from sohs_cli import dsig, samples  # noqa: E402
 from sohs_cli.certs import load_key_material, rsa_sign  # noqa: E402
 from sohs_cli.credentials import SecretSource  # noqa: E402
 from sohs_cli.documents import pack  # noqa: E402
 from sohs_cli.signing import FileSigner, sign_document  # noqa: E402
 from sohs_cli.testpki import make_test_pki  # noqa: E402
 
-TEMPLATE = (
-    b'<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo>'
-    b'<CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>'
-    b'<SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><Reference URI="">'
-    b'<Transforms><Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></Transforms>'
-    b'<DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue/></Reference></SignedInfo>'
-    b"<SignatureValue/><KeyInfo><X509Data><X509SubjectName/><X509Certificate/></X509Data></KeyInfo></Signature>"
-)
+TEMPLATE = dsig.xmlsec1_template(dsig.slots_for("GIAMDINHHS")[0])
 
 
 def best(fn: object, runs: int = 3) -> float:

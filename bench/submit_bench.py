@@ -11,20 +11,18 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._portal import serve  # noqa: E402
 from bench._report import record  # noqa: E402
-from bench.portal_load import FACILITY, PASSWORD, USER, free_port  # noqa: E402
+from bench.portal_load import FACILITY, PASSWORD, USER  # noqa: E402
 from sohs_cli import samples  # noqa: E402
 from sohs_cli.certs import load_key_material  # noqa: E402
 from sohs_cli.credentials import SecretSource  # noqa: E402
@@ -96,23 +94,11 @@ def main() -> None:
                 (f"sohs submit ({small:,} documents: memory)", "small", small,
                  lambda base, f: [sys.executable, "-m", "sohs_cli", "submit", f, "--concurrency",
                                   str(args.concurrency)])):
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            server = subprocess.Popen([sys.executable, "-m", "sohs_cli", "portal", "serve", "--port", str(port),
-                                       "--data-dir", f"{tmp}/data-{label[:4]}-{folder}", "--accounts",
-                                       f"{tmp}/accounts.toml", "--processing-delay", "3600", "--log-level", "warning"],
-                                      stderr=subprocess.DEVNULL)
-            for _ in range(100):
-                try:
-                    httpx.get(f"{base}/_mock/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            env = os.environ | {"SOHS_HOME": f"{tmp}/home-{label[:4]}-{folder}", "SOHS_PORTAL_URL": base,
-                                "SOHS_PORTAL_USERNAME": USER, "SOHS_PORTAL_PASSWORD": PASSWORD}
-            wall, cpu, rss = child_run(cmd_of(base, f"{tmp}/{folder}"), env)
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
+            with serve(f"{tmp}/data-{label[:4]}-{folder}", f"{tmp}/accounts.toml", "--processing-delay",
+                       "3600") as (base, _):
+                env = os.environ | {"SOHS_HOME": f"{tmp}/home-{label[:4]}-{folder}", "SOHS_PORTAL_URL": base,
+                                    "SOHS_PORTAL_USERNAME": USER, "SOHS_PORTAL_PASSWORD": PASSWORD}
+                wall, cpu, rss = child_run(cmd_of(base, f"{tmp}/{folder}"), env)
             rows.append((label, count, wall, cpu, rss))
     base_cpu = rows[0][3] / rows[0][1]
     lines = [f"{args.count:,} signed GIAMDINHHS envelopes to `sohs portal serve` on loopback, `--concurrency "

@@ -144,3 +144,16 @@ def c14n(el: etree._Element) -> bytes:
                 apex.set(name, value)
     canonical: bytes = etree.tostring(apex.getroottree(), method="c14n", exclusive=False, with_comments=False)
     return canonical
+
+
+def xmlsec1_template(slot: Slot) -> bytes:
+    """An empty ``Signature`` of the profile, for ``xmlsec1 --sign``. Put it in the slot and xmlsec1
+    fills in the digest, the value and the certificate. The interop tests and the benchmark use it;
+    so can a vendor who signs with xmlsec1."""
+    transforms = "".join(
+        f'<Transform Algorithm="{a}"><XPath xmlns="{DSIG2_NS}" xmlns:dsig="{DS_NS}" Filter="subtract">{x}</XPath>'
+        "</Transform>" if x else f'<Transform Algorithm="{a}"/>' for a, x in slot.transforms)
+    return (f'<Signature xmlns="{DS_NS}"><SignedInfo><CanonicalizationMethod Algorithm="{C14N}"/>'
+            f'<SignatureMethod Algorithm="{RSA_SHA256}"/><Reference URI=""><Transforms>{transforms}</Transforms>'
+            f'<DigestMethod Algorithm="{SHA256}"/><DigestValue/></Reference></SignedInfo><SignatureValue/>'
+            "<KeyInfo><X509Data><X509SubjectName/><X509Certificate/></X509Data></KeyInfo></Signature>").encode()

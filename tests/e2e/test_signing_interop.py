@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from sohs_cli import dsig
 from sohs_cli.certs import load_key_material
 from sohs_cli.cli.app import build_app
 from sohs_cli.credentials import SecretSource
@@ -21,14 +22,7 @@ from tests.conftest import require_tool
 
 runner = CliRunner()
 REFERRAL = "referral_episode_3176.xml"
-TEMPLATE = (
-    b'<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo>'
-    b'<CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>'
-    b'<SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><Reference URI="">'
-    b'<Transforms><Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></Transforms>'
-    b'<DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue/></Reference></SignedInfo>'
-    b"<SignatureValue/><KeyInfo><X509Data><X509SubjectName/><X509Certificate/></X509Data></KeyInfo></Signature>"
-)
+TEMPLATE = dsig.xmlsec1_template(dsig.slots_for("GIAMDINHHS")[0])
 
 
 def xmlsec_verify(path: Path, ca: str, node: str | None = None) -> subprocess.CompletedProcess[str]:
