@@ -7,6 +7,7 @@ wheel the folder is ``sohs_cli/xsd``; in a source checkout it is the top-level `
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 
 from lxml import etree
@@ -30,9 +31,29 @@ def schema_path(family: str, standard: str, name: str) -> Path:
     return xsd_dir() / family / standard / f"{name}.xsd"
 
 
-@functools.cache
+_LOCAL = threading.local()
+_COMPILING = threading.Lock()
+
+
 def compiled(family: str, standard: str, name: str) -> etree.XMLSchema | None:
-    """The compiled schema for a document kind, or None when none is shipped for it."""
+    """The compiled schema for a document kind, or None when none is shipped for it.
+
+    One per thread: an ``XMLSchema`` keeps the ``error_log`` of its last validation on itself, so
+    two threads validating with one object would read each other's errors; and libxml2 must not
+    compile two schemas at once (it fails with "Document is not valid XML Schema"). Regression:
+    ``sohs sign`` on several files overlaps them on I/O threads.
+    """
+    cache: dict[tuple[str, str, str], etree.XMLSchema | None] | None = getattr(_LOCAL, "schemas", None)
+    if cache is None:
+        cache = _LOCAL.schemas = {}
+    key = (family, standard, name)
+    if key not in cache:
+        with _COMPILING:
+            cache[key] = _compile(family, standard, name)
+    return cache[key]
+
+
+def _compile(family: str, standard: str, name: str) -> etree.XMLSchema | None:
     path = schema_path(family, standard, name)
     if not path.is_file():
         return None

@@ -157,3 +157,50 @@ def test_unknown_table_is_a_warning_not_a_pass() -> None:
             b"<CHITIEU_CHITIET_THUOC><DSACH_CHI_TIET_THUOC/></CHITIEU_CHITIET_THUOC>")
     rep = validate_bytes(xml2, "x2.xml")
     assert rep.valid and [f.code for f in rep.warnings] == ["table-not-checked"]
+
+
+THREADED = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from sohs_cli.validation.engine import validate_bytes
+folder = Path(sys.argv[1])
+names = sorted(p.name for p in folder.glob("*.xml")) * 6
+def codes(n):
+    return n, [f.code for f in validate_bytes((folder / n).read_bytes(), n).findings]
+with ThreadPoolExecutor(8) as pool:  # cold: the first schema compilations happen in many threads at once
+    threaded = list(pool.map(codes, names))
+sequential = dict(codes(n) for n in set(names))
+bad = [n for n, c in threaded if c != sequential[n]]
+sys.exit(f"different findings in threads: {bad}" if bad else 0)
+"""
+
+
+def test_validation_in_threads_gives_each_file_its_own_errors(examples: object) -> None:
+    """Regression: `sohs sign` overlaps files on I/O threads. Compiling schemas in two threads at once
+    failed ("Document is not valid XML Schema", exit 70), and one shared XMLSchema would mix up the
+    error logs of files validated at once. Run in a fresh process, so that the schemas start cold."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", THREADED, str(examples)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_compiled_schema_is_never_shared_between_threads() -> None:
+    """The invariant behind the fix above: libxml2 crashed (exit 70, once a segfault, in 2 of 15 runs
+    of `sohs sign` on 7 files) when threads compiled schemas at once, and an XMLSchema keeps the error
+    log of its last validation on itself."""
+    import threading
+
+    from sohs_cli.validation.schemas import compiled
+
+    mine = compiled("bhxh", "3176", "XML13")
+    theirs: list[object] = []
+    worker = threading.Thread(target=lambda: theirs.append(compiled("bhxh", "3176", "XML13")))
+    worker.start()
+    worker.join()
+    assert mine is not None and theirs[0] is not None
+    assert theirs[0] is not mine
+    assert compiled("bhxh", "3176", "XML13") is mine  # still compiled once per thread
