@@ -8,7 +8,6 @@ in a health-record file is an attack (XXE, billion laughs) or a mistake.
 
 from __future__ import annotations
 
-import functools
 import threading
 from dataclasses import dataclass
 
@@ -51,10 +50,15 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-@functools.cache
 def _deeper_than(limit: int) -> etree.XPath:
-    # "/*/*/…/*" with limit+1 steps: evaluated in C, it dies out at once on a flat document
-    return etree.XPath("boolean(/*" + "/*" * limit + ")")
+    """``/*/*/…/*`` with limit+1 steps: evaluated in C, it dies out at once on a flat document.
+    Compiled once per thread, like the parser: lxml evaluators are not shared between threads."""
+    cache: dict[int, etree.XPath] | None = getattr(_LOCAL, "depth", None)
+    if cache is None:
+        cache = _LOCAL.depth = {}
+    if limit not in cache:
+        cache[limit] = etree.XPath("boolean(/*" + "/*" * limit + ")")
+    return cache[limit]
 
 
 def _depth_exceeds(root: etree._Element, limit: int) -> bool:
