@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import typer
 from rich.markup import escape
@@ -46,6 +48,86 @@ def _human_line(report: FileReport, lang: str) -> None:
         output.stdout.print(f"  {mark} [dim]{escape(f.code)}[/] {escape(f.message(lang))}")
         if f.hint:
             output.stdout.print(f"    [dim]{pick(lang, 'hint', 'gợi ý')}: {escape(f.hint)}[/]")
+
+
+class _PlainText:
+    """``--format human -o FILE``: the human report without colours."""
+
+    def __init__(self, out: TextIO, lang: str) -> None:
+        self.out, self.lang = out, lang
+        self.count = self.valid = 0
+
+    def add(self, rep: FileReport) -> None:
+        self.out.write(f"{'PASS' if rep.valid else 'FAIL'} {rep.path} ({rep.kind})\n")
+        for f in rep.findings:
+            self.out.write(f"  {f.severity} {f.code} {f.message(self.lang)}\n")
+        self.count += 1
+        self.valid += rep.valid
+
+    def close(self) -> None:
+        self.out.write(f"{self.count} file(s): {self.valid} valid, {self.count - self.valid} invalid\n")
+
+
+@contextlib.contextmanager
+def _sink(out: str | None) -> Iterator[BinaryIO]:
+    if out is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    from sohs_cli.fileio import atomic_writer
+
+    with atomic_writer(out) as fh:
+        yield fh
+
+
+def _writer(fmt: Format, binary: BinaryIO, lang: str) -> Any:
+    if fmt == Format.junit:
+        from sohs_cli.reporting.junit import JUnitWriter
+
+        return JUnitWriter(binary, lang)
+    text = _Text(binary)
+    if fmt == Format.json:
+        from sohs_cli.reporting.json_report import JsonWriter
+
+        return _Closing(JsonWriter(text, lang), text)
+    if fmt == Format.sarif:
+        from sohs_cli.reporting.sarif import SarifWriter
+
+        return _Closing(SarifWriter(text, lang), text)
+    return _Closing(_PlainText(text, lang), text)
+
+
+class _Text(io.TextIOWrapper):
+    """UTF-8 text over a binary sink that it does not close."""
+
+    def __init__(self, binary: BinaryIO) -> None:
+        super().__init__(binary, encoding="utf-8", newline="\n", write_through=True)
+
+    def close(self) -> None:
+        self.flush()
+        self.detach()
+
+
+class _Closing:
+    """A writer whose text layer is flushed and let go of when the writer closes."""
+
+    def __init__(self, writer: Any, text: _Text) -> None:
+        self.writer, self.text = writer, text
+
+    def add(self, rep: FileReport) -> None:
+        self.writer.add(rep)
+
+    def close(self) -> None:
+        self.writer.close()
+        self.text.close()
+
+    @property
+    def count(self) -> int:
+        return int(self.writer.count)
+
+    @property
+    def valid(self) -> int:
+        return int(self.writer.valid)
 
 
 def register(app: typer.Typer) -> None:
@@ -103,36 +185,13 @@ def register(app: typer.Typer) -> None:
                 output.stdout.print(
                     f"[{colour}]{valid + invalid} {pick(language, 'file(s)', 'tệp')}: {valid} "
                     f"{pick(language, 'valid', 'hợp lệ')}, {invalid} {pick(language, 'invalid', 'không hợp lệ')}[/]")
-            elif fmt == Format.json:
-                from sohs_cli.reporting.json_report import JsonWriter
-
-                buf: io.StringIO | None = io.StringIO() if out else None
-                writer = JsonWriter(buf if buf is not None else sys.stdout, language)
-                for rep in reports:
-                    writer.add(rep)
-                writer.close()
+            else:  # streamed, file by file, to stdout or atomically to --output: memory stays flat
+                with _sink(out) as binary:
+                    writer = _writer(fmt, binary, language)
+                    for rep in reports:
+                        writer.add(rep)
+                    writer.close()
                 valid, invalid = writer.valid, writer.count - writer.valid
-                if buf is not None:
-                    output.write_output(buf.getvalue(), out)
-            else:
-                collected = list(reports)
-                valid = sum(r.valid for r in collected)
-                invalid = len(collected) - valid
-                if fmt == Format.junit:
-                    from sohs_cli.reporting import junit
-
-                    output.write_output(junit.render(collected, language), out)
-                elif fmt == Format.sarif:
-                    from sohs_cli.reporting import sarif
-
-                    output.write_output(sarif.render(collected, language), out)
-                else:  # human to a file: plain text
-                    lines = []
-                    for rep in collected:
-                        lines.append(f"{'PASS' if rep.valid else 'FAIL'} {rep.path} ({rep.kind})")
-                        lines += [f"  {f.severity} {f.code} {f.message(language)}" for f in rep.findings]
-                    lines.append(f"{len(collected)} file(s): {valid} valid, {invalid} invalid")
-                    output.write_output("\n".join(lines), out)
             if invalid:
                 raise SystemExit(int(ExitCode.FINDINGS))
 
