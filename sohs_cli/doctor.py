@@ -28,6 +28,33 @@ class Check:
     detail: str
     hint: str = ""
 
+    @property
+    def name_vi(self) -> str:
+        return NAMES_VI.get(self.name, self.name)
+
+    @property
+    def hint_vi(self) -> str:
+        return HINTS_VI.get(self.hint, self.hint)
+
+
+NAMES_VI = {"settings": "cấu hình", "certificate": "chứng thư số", "key matches": "khớp khóa", "expiry": "hạn dùng",
+            "CA bundle": "tệp CA", "data folder": "thư mục dữ liệu", "ledger": "sổ ghi",
+            "portal reachable": "kết nối cổng", "login": "đăng nhập", "clock": "đồng hồ"}
+HINTS_VI = {
+    "sohs init writes a sohs.toml to fill in; sohs config show shows each value's source":
+        "sohs init tạo sohs.toml để điền; sohs config show cho biết mỗi giá trị lấy từ đâu",
+    "without one, sohs run sends only files that are already signed":
+        "nếu không có, sohs run chỉ gửi các tệp đã được ký",
+    "renew it and register the new one on the portal (Danh mục chứng thư số)":
+        "gia hạn và đăng ký chứng thư số mới trên cổng (Danh mục chứng thư số)",
+    "set SOHS_HOME or home to a writable folder": "đặt SOHS_HOME hoặc home là thư mục ghi được",
+    "keep a copy of ledger.sqlite3 and report it": "giữ một bản sao ledger.sqlite3 và báo lỗi",
+    "chmod 600 it: it lists patients' episodes": "chmod 600: tệp chứa danh sách đợt điều trị của người bệnh",
+    "check portal.url, the network and proxies": "kiểm tra portal.url, mạng và proxy",
+    "synchronise the clock (NTP): certificates and tokens are checked against it":
+        "đồng bộ đồng hồ (NTP): chứng thư số và token được kiểm tra theo giờ hệ thống",
+}
+
 
 async def diagnose(s: Settings, load_signer: Callable[[], Any], make_client: Callable[[], Any]) -> list[Check]:
     checks: list[Check] = []

@@ -42,8 +42,13 @@ def build_app() -> Any:
         version: bool = typer.Option(False, "--version", callback=version_cb, is_eager=True,
                                      help="Print the version and exit."),
         debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors."),
+        lang: str | None = typer.Option(None, "--lang", help="vi or en for every message (default: SOHS_LANG, "
+                                                             "then the locale). / Ngôn ngữ: vi hoặc en."),
     ) -> None:
         output.DEBUG["on"] = debug
+        from sohs_cli.i18n import resolve_lang
+
+        output.LANG["lang"] = resolve_lang(lang)
 
     from sohs_cli.cli import cert as cert_cmd
     from sohs_cli.cli import config_cmd, doctor_cmd

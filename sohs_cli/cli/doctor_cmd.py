@@ -31,9 +31,10 @@ def register(app: typer.Typer) -> None:
                                           lambda: portalopts.make_client(s, attempts=1)))
             marks = {"ok": "[green]ok  [/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
             for c in checks:
-                output.stdout.print(f"{marks[c.status]} {c.name:18} {escape(c.detail)}")
+                output.stdout.print(f"{marks[c.status]} {output.t(c.name, c.name_vi):18} {escape(c.detail)}")
                 if c.status != "ok" and c.hint:
-                    output.stdout.print(f"     [dim]hint: {escape(c.hint)}[/]")
+                    hint = output.t(c.hint, c.hint_vi)
+                    output.stdout.print(f"     [dim]{output.t('hint', 'gợi ý')}: {escape(hint)}[/]")
             if any(c.status == "fail" for c in checks):
                 raise SystemExit(int(ExitCode.CONFIG))
 

@@ -17,6 +17,14 @@ T = TypeVar("T")
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 DEBUG = {"on": False}
+LANG = {"lang": ""}  # set by the root --lang; empty: SOHS_LANG, then the locale
+
+
+def t(en: str, vi: str) -> str:
+    """The message in the language of this run (``sohs --lang vi …``, ``SOHS_LANG``, the locale)."""
+    from sohs_cli.i18n import resolve_lang
+
+    return vi if (LANG["lang"] or resolve_lang(None)) == "vi" else en
 
 
 def fail(exc: SohsError) -> NoReturn:

@@ -15,10 +15,14 @@ from rich.markup import escape
 
 from sohs_cli.cli import output, portalopts
 
-HUMAN = {"packed": "packed {file} ({tables} tables, MA_LK {ma_lk})", "delivered": "delivered {file}: {message}",
-         "skipped": "already delivered {file}", "rejected": "REJECTED {file}: {message}",
-         "invalid": "INVALID {file}: {message}", "waiting": "left in the outbox {file}: {message}",
-         "setup": "left in the outbox {file}: {message}"}
+HUMAN = {"packed": ("packed {file} ({tables} tables, MA_LK {ma_lk})",
+                    "đã đóng gói {file} ({tables} bảng, MA_LK {ma_lk})"),
+         "delivered": ("delivered {file}: {message}", "đã gửi {file}: {message}"),
+         "skipped": ("already delivered {file}", "đã gửi trước đó {file}"),
+         "rejected": ("REJECTED {file}: {message}", "BỊ TỪ CHỐI {file}: {message}"),
+         "invalid": ("INVALID {file}: {message}", "KHÔNG HỢP LỆ {file}: {message}"),
+         "waiting": ("left in the outbox {file}: {message}", "để lại trong outbox {file}: {message}"),
+         "setup": ("left in the outbox {file}: {message}", "để lại trong outbox {file}: {message}")}
 
 
 class _JsonLines(logging.Formatter):
@@ -75,7 +79,7 @@ def register(app: typer.Typer) -> None:
                 def event(name: str, fields: dict[str, Any]) -> None:
                     log.info(name, extra={"fields": fields})
                     if terminal and name in HUMAN:
-                        output.stderr.print(escape(HUMAN[name].format_map(_Default(fields))))
+                        output.stderr.print(escape(output.t(*HUMAN[name]).format_map(_Default(fields))))
 
                 event("start", {"pid": os.getpid(), "previous_lock_holder": lock.previous})
                 if jitter:
@@ -102,11 +106,14 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 output.write_output(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), None)
             else:
-                output.stdout.print(
-                    f"{report.picked} picked · {report.packed} packed · {report.signed} signed · "
-                    f"{report.delivered} delivered · {report.skipped} already delivered · {report.rejected} rejected · "
-                    f"{report.failed} failed · {report.waiting + report.setup} left in the outbox · "
-                    f"{report.processed} result(s) refreshed")
+                r, t = report, output.t
+                output.stdout.print(" · ".join((
+                    f"{r.picked} {t('picked', 'tệp nhận')}", f"{r.packed} {t('packed', 'đóng gói')}",
+                    f"{r.signed} {t('signed', 'đã ký')}", f"{r.delivered} {t('delivered', 'đã gửi')}",
+                    f"{r.skipped} {t('already delivered', 'đã gửi trước đó')}",
+                    f"{r.rejected} {t('rejected', 'bị từ chối')}", f"{r.failed} {t('failed', 'lỗi đọc')}",
+                    f"{r.waiting + r.setup} {t('left in the outbox', 'còn trong outbox')}",
+                    f"{r.processed} {t('result(s) refreshed', 'kết quả cập nhật')}")))
             if report.exit_code:
                 raise SystemExit(int(report.exit_code))
 
@@ -126,4 +133,4 @@ def _warn_expiry(signer: Any, days: int, event: Any) -> None:
         message = (f"certificate '{info.subject}' expires on {info.not_after:%Y-%m-%d} ({info.days_left} days left; "
                    "chứng thư số sắp hết hạn): renew it and register the new one on the portal")
         event("certificate-expiring", {"days_left": info.days_left, "message": message})
-        output.stderr.print(f"[yellow]warning:[/] {escape(message)}")
+        output.stderr.print(f"[yellow]{output.t('warning', 'cảnh báo')}:[/] {escape(message)}")

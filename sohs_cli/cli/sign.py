@@ -86,13 +86,15 @@ def register(app: typer.Typer) -> None:
             for outcome in outcomes:
                 if outcome.ok:
                     signed += 1
-                    output.stdout.print(f"signed {escape(outcome.source)} -> {escape(outcome.target)}")
+                    output.stdout.print(f"{output.t('signed', 'đã ký')} {escape(outcome.source)} -> "
+                                        f"{escape(outcome.target)}")
                     continue
                 failed += 1
                 worst = max(worst, outcome.exit_code)
-                output.stdout.print(f"[red]FAIL[/] {escape(outcome.source)}: {escape(outcome.message)}")
+                output.stdout.print(f"[red]{output.t('FAIL', 'LỖI')}[/] {escape(outcome.source)}: "
+                                    f"{escape(outcome.message)}")
                 if outcome.hint:
-                    output.stdout.print(f"  [dim]hint: {escape(outcome.hint)}[/]")
+                    output.stdout.print(f"  [dim]{output.t('hint', 'gợi ý')}: {escape(outcome.hint)}[/]")
             colour = "red" if failed else "green"
             output.stdout.print(f"[{colour}]{signed} signed, {failed} not signed (đã ký {signed}, lỗi {failed})[/]")
             if worst != ExitCode.OK:

@@ -12,6 +12,8 @@ from rich.markup import escape
 
 from sohs_cli.cli import output, portalopts
 
+STATE_VI = {"pending": "chờ gửi", "sent": "đã gửi", "accepted": "hợp lệ", "rejected": "bị từ chối",
+            "failed": "lỗi cổng"}
 COLUMNS = ("path", "sha256", "ma_lk", "kind", "state", "portal_code", "transaction_id", "received_at", "message",
            "errors")
 
@@ -92,8 +94,10 @@ def register(app: typer.Typer) -> None:
                             await client.close()
 
                     updated, supported = asyncio.run(go())
-                    note = f"refreshed {updated} result(s)" if supported else \
-                        "the portal offers no result lookup; results are in its web pages (Kết quả gửi hồ sơ XML)"
+                    note = output.t(f"refreshed {updated} result(s)", f"đã cập nhật {updated} kết quả") if supported \
+                        else output.t("the portal offers no result lookup; results are in its web pages "
+                                      "(Kết quả gửi hồ sơ XML)", "cổng không có tra cứu kết quả; xem trên trang "
+                                      "Kết quả gửi hồ sơ XML")
                     output.stderr.print(note)
                 if explain:
                     _explain(ledger, explain)
@@ -129,16 +133,20 @@ def _render(rows: list[Any], as_json: bool, as_csv: bool) -> None:
         return
     from rich.table import Table
 
-    totals = "  ".join(f"{k}: {v}" for k, v in sorted(summary.items())) or "the ledger holds no document yet"
-    output.stdout.print(f"[bold]{len(docs)} document(s)[/]  {totals}")
+    t = output.t
+    totals = "  ".join(f"{t(k, STATE_VI[k])}: {v}" for k, v in sorted(summary.items())) or \
+        t("the ledger holds no document yet", "sổ ghi chưa có hồ sơ nào")
+    output.stdout.print(f"[bold]{len(docs)} {t('document(s)', 'hồ sơ')}[/]  {totals}")
     if not docs:
         return
     table = Table(show_edge=False, pad_edge=False)
-    for title in ("state", "MA_LK", "maGiaoDich", "received", "code", "path", "message"):
-        table.add_column(title, overflow="fold")
+    for en, vi in (("state", "trạng thái"), ("MA_LK", "MA_LK"), ("maGiaoDich", "maGiaoDich"),
+                   ("received", "tiếp nhận"), ("code", "mã"), ("path", "tệp"), ("message", "thông điệp")):
+        table.add_column(t(en, vi), overflow="fold")
     colour = {"accepted": "green", "sent": "cyan", "pending": "yellow", "failed": "yellow", "rejected": "red"}
     for d in docs:
-        message = d["message"] + (f" ({len(d['errors'])} field error(s))" if d["errors"] else "")
-        table.add_row(f"[{colour[d['state']]}]{d['state']}[/]", escape(", ".join(d["ma_lk"])), d["transaction_id"],
-                      d["received_at"], d["portal_code"], escape(d["path"]), escape(message))
+        message = d["message"] + (f" ({len(d['errors'])} {t('field error(s)', 'lỗi trường')})" if d["errors"] else "")
+        state = f"[{colour[d['state']]}]{t(d['state'], STATE_VI[d['state']])}[/]"
+        table.add_row(state, escape(", ".join(d["ma_lk"])), d["transaction_id"], d["received_at"], d["portal_code"],
+                      escape(d["path"]), escape(message))
     output.stdout.print(table)

@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 
 _STYLE = {"delivered": "green", "skipped": "dim", "would-send": "cyan", "rejected": "red", "refused": "red",
           "failed": "yellow", "not-sent": "yellow"}
+_VI = {"delivered": "đã gửi", "skipped": "bỏ qua", "would-send": "sẽ gửi", "rejected": "bị từ chối",
+       "refused": "không gửi", "failed": "lỗi cổng", "not-sent": "chưa gửi"}
 
 
 def _line(item: Item) -> str:
     lks = f" [dim](MA_LK {escape(', '.join(item.ma_lks))})[/]" if item.ma_lks else ""
-    return f"[{_STYLE[item.status]}]{item.status}[/] {escape(item.path)}{lks}: {escape(item.message)}"
+    word = output.t(item.status, _VI[item.status])
+    return f"[{_STYLE[item.status]}]{word}[/] {escape(item.path)}{lks}: {escape(item.message)}"
 
 
 def register(app: typer.Typer) -> None:
@@ -80,10 +83,12 @@ def register(app: typer.Typer) -> None:
                 if progress is not None:
                     progress.stop()
                 ledger.close()
+            t = output.t
             if summary.reconciled:
-                output.stdout.print(f"reconciled {summary.reconciled} interrupted send(s) with the portal")
-            counts = ", ".join(f"{summary.count(k)} {k}" for k in _STYLE if summary.count(k))
-            output.stdout.print(f"{summary.total} file(s): {counts or 'nothing to do'}")
+                output.stdout.print(t(f"reconciled {summary.reconciled} interrupted send(s) with the portal",
+                                      f"đã đối chiếu {summary.reconciled} lượt gửi bị gián đoạn với cổng"))
+            counts = ", ".join(f"{summary.count(k)} {t(k, _VI[k])}" for k in _STYLE if summary.count(k))
+            output.stdout.print(f"{summary.total} {t('file(s)', 'tệp')}: {counts or t('nothing to do', 'không có gì')}")
             if summary.exit_code:
                 raise SystemExit(int(summary.exit_code))
 

@@ -53,3 +53,16 @@ def test_config_show_says_where_each_value_came_from(tmp_path: Path, monkeypatch
     bad = runner.invoke(build_app(), ["config", "show"])
     assert bad.exit_code == 3 and "unknown setting(s) portal.mystery" in bad.output
     assert os.environ["SOHS_PORTAL_PASSWORD"]  # untouched
+
+
+def test_every_command_speaks_vietnamese_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOHS_HOME", str(tmp_path / "home"))
+    r = runner.invoke(build_app(), ["--lang", "vi", "status"])
+    assert r.exit_code == 0 and "sổ ghi chưa có hồ sơ nào" in r.output
+    monkeypatch.setenv("SOHS_LANG", "vi")
+    r = runner.invoke(build_app(), ["status"])
+    assert "sổ ghi chưa có hồ sơ nào" in r.output
+    r = runner.invoke(build_app(), ["--lang", "en", "status"])
+    assert "the ledger holds no document yet" in r.output
+    r = runner.invoke(build_app(), ["doctor", "--home", str(tmp_path / "home")])
+    assert r.exit_code == 3 and "cấu hình" in r.output and "gợi ý" in r.output
