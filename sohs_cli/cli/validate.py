@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
@@ -169,9 +170,11 @@ def register(app: typer.Typer) -> None:
                 sources += read_list(from_list)
             if not sources:
                 raise UsageError("no file to validate", hint="give files, folders or patterns, or - for stdin")
-            files = list(expand(sources))
-            if out is None and fmt == Format.human and not files:
+            walk = expand(sources)  # lazy: 100,000 paths are never held at once
+            first = next(walk, None)
+            if out is None and fmt == Format.human and first is None:
                 raise UsageError("the folders hold no .xml file")
+            files = itertools.chain([] if first is None else [first], walk)
             options = ValidateOptions(standard=standard.value, rules=not no_rules,
                                       limits=ParseLimits(max_bytes=max_size * 1024 * 1024))
             reports = validate_many(files, options, jobs=jobs)
