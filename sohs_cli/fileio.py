@@ -21,8 +21,12 @@ def read_file(path: str, limit: int | None = None) -> bytes:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str) -> Iterator[BinaryIO]:
-    """A file to write bit by bit that appears at ``path`` whole (fsync, rename) or not at all."""
+def atomic_writer(path: str, mode: int | None = None) -> Iterator[BinaryIO]:
+    """A file to write bit by bit that appears at ``path`` whole (fsync, rename) or not at all.
+
+    The temporary file is created in the target folder (so the rename is atomic) with mode 0600 by
+    ``mkstemp``; ``mode`` sets the final mode before the rename.
+    """
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".sohs-", suffix=".tmp", dir=directory)
@@ -33,6 +37,8 @@ def atomic_writer(path: str) -> Iterator[BinaryIO]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -41,20 +47,5 @@ def atomic_writer(path: str) -> Iterator[BinaryIO]:
 
 
 def atomic_write(path: str, data: bytes, mode: int | None = None) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".sohs-", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write into {directory}: {exc.strerror}", code="unwritable") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_writer(path, mode) as fh:
+        fh.write(data)
