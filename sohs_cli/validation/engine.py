@@ -7,6 +7,7 @@ XML, becomes a finding in the file's report, so a batch always finishes (STYLE.m
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from sohs_cli.validation.xsd import validate_xsd
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
 DEFAULT_STANDARD = "3176"
+WINDOW = 4096  # paths handed to the worker processes at a time
 
 
 @dataclass(frozen=True)
@@ -258,5 +260,8 @@ def validate_many(paths: Iterable[str], options: ValidateOptions, jobs: int = 1)
     import multiprocessing
 
     ctx = multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
+    pending = iter(paths)
     with ctx.Pool(processes=jobs) as pool:
-        yield from pool.imap(_worker, ((p, options) for p in paths), chunksize=32)
+        # imap takes its whole input at once; windows of WINDOW paths keep memory flat
+        while window := list(itertools.islice(pending, WINDOW)):
+            yield from pool.imap(_worker, ((p, options) for p in window), chunksize=32)
