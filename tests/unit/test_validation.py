@@ -204,3 +204,17 @@ def test_a_compiled_schema_is_never_shared_between_threads() -> None:
     assert mine is not None and theirs[0] is not None
     assert theirs[0] is not mine
     assert compiled("bhxh", "3176", "XML13") is mine  # still compiled once per thread
+
+
+def test_parallel_validation_in_windows_keeps_every_file_in_order(examples: object,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths reach the worker processes in windows (memory stays flat); none is dropped or reordered."""
+    from pathlib import Path
+
+    from sohs_cli.validation import engine
+
+    monkeypatch.setattr(engine, "WINDOW", 3)
+    paths = sorted(str(p) for p in Path(str(examples)).glob("*.xml"))
+    reports = list(engine.validate_many(iter(paths), engine.ValidateOptions(), jobs=2))
+    assert [r.path for r in reports] == paths
+    assert [r.valid for r in reports] == [engine.validate_path(p).valid for p in paths]
