@@ -164,6 +164,10 @@ class Ledger:
                             " message = ?, updated_at = ? WHERE id = ?",
                             (state, code, transaction_id, received_at, message, stamp, doc_id))
 
+    def relocate(self, sha256: str, path: str) -> None:
+        """The document's file moved (``sohs run`` files it in ``sent/`` or ``rejected/``)."""
+        self.db.execute("UPDATE documents SET path = ?, updated_at = ? WHERE sha256 = ?", (path, now_iso(), sha256))
+
     def set_result(self, doc_id: int, state: str, errors: Sequence[Any], processed_at: str, message: str = "") -> None:
         """The portal's processing result of a delivered document: accepted or rejected, with field errors."""
         with transaction(self.db):

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sohs_cli.documents import ENVELOPES, detect_kind, pack
-from sohs_cli.errors import ExitCode, InputError, LockHeld, SohsError
+from sohs_cli.errors import ExitCode, InputError, LockHeld, PortalUnavailable, SohsError
 from sohs_cli.fileio import atomic_write, read_file
 from sohs_cli.ledger import Ledger
 from sohs_cli.portal.client import PortalClient
@@ -153,20 +153,24 @@ class Run:
         self.report = RunReport()
 
     def _file(self, src: Path, folder: Path, outcome: str, message: str, errors: list[Any] | None = None,
-              signed: Path | None = None) -> None:
-        """File one outbox document (and what travels with it) in its final folder."""
+              signed: Path | None = None, tables: Path | None = None) -> Path:
+        """File one document (and what travels with it) in its final folder; returns where the bytes
+        that were sent now are (the signed copy when sohs signed it)."""
         target = _place(src, folder)
         if errors is not None or folder == self.folders.rejected:
             atomic_write(str(target) + ".errors.json", json.dumps(
                 {"file": src.name, "outcome": outcome, "message": message, "errors": errors or []},
                 ensure_ascii=False, indent=1).encode("utf-8"))
-        if signed is not None and signed.exists() and folder == self.folders.sent:
-            os.replace(signed, target.with_name(target.stem + ".signed.xml"))
-        packed = self.folders.outbox / ".packed" / src.stem
+        sent = target
+        if signed is not None and signed.exists() and folder in (self.folders.sent, self.folders.rejected):
+            sent = target.with_name(target.stem + ".signed.xml")
+            os.replace(signed, sent)
+        packed = tables or self.folders.outbox / ".packed" / src.stem
         if packed.is_dir():
             os.replace(packed, target.with_name(target.stem + ".tables"))
         self.report.files.append({"file": src.name, "outcome": outcome, "folder": folder.name, "message": message})
         self.event(outcome, {"file": src.name, "folder": folder.name, "message": message})
+        return sent
 
     # -------------------------------------------------------------- stages
 
@@ -262,20 +266,51 @@ class Run:
         return ready
 
     async def deliver(self, ready: dict[str, Path]) -> None:
+        """Submit what is ready, file each document, then refresh results, even with nothing to send:
+        yesterday's results arrive today."""
         summary = await submit_files(list(ready), self.client, self.ledger, self.options, hub=self.hub)
         for item in summary.items:
             original = ready[item.path]
             signed = Path(item.path) if Path(item.path) != original else None
             if item.status in ("delivered", "skipped"):
-                self._file(original, self.folders.sent, item.status, item.message, signed=signed)
+                where = self._file(original, self.folders.sent, item.status, item.message, signed=signed)
+                self.ledger.relocate(item.sha256, str(where))  # the ledger follows the file
             elif item.status in ("rejected", "refused"):
-                self._file(original, self.folders.rejected, "rejected", item.message,
-                           [{"maKetQua": item.code, "thongDiep": item.message}])
+                where = self._file(original, self.folders.rejected, "rejected", item.message,
+                                   [{"maKetQua": item.code, "thongDiep": item.message}], signed=signed)
+                if item.sha256:
+                    self.ledger.relocate(item.sha256, str(where))
             else:
                 self.report.waiting += 1
                 self.event("waiting", {"file": original.name, "message": item.message})
-        updated, _ = await refresh(self.ledger, self.client)
-        self.report.processed = updated
+        try:
+            updated, _ = await refresh(self.ledger, self.client)
+            self.report.processed = updated
+        except PortalUnavailable as exc:
+            if ready:
+                raise
+            self.event("refresh-failed", {"message": exc.message})  # nothing was to send: a warning only
+        self.file_processing_rejections()
+
+    def file_processing_rejections(self) -> None:
+        """Documents the portal refused while processing them leave ``sent/`` for ``rejected/``, with
+        their field errors: ``rejected/`` is the one place to look for what to fix."""
+        sent = self.folders.sent.resolve()
+        for row in self.ledger.select(states=["rejected"]):
+            path = Path(row["path"])
+            if path.resolve().parent != sent or not path.exists():
+                continue
+            original = path.with_name(path.name.removesuffix(".signed.xml") + ".xml") \
+                if path.name.endswith(".signed.xml") else path
+            if not original.exists():
+                original = path
+            tables = original.with_name(original.stem + ".tables")
+            errors = json.loads(row["errors"])
+            message = f"rejected by the portal after processing: {len(errors)} field error(s) (maGiaoDich " \
+                      f"{row['transaction_id']})"
+            where = self._file(original, self.folders.rejected, "rejected", message, errors,
+                               signed=path if path != original else None, tables=tables)
+            self.ledger.relocate(row["sha256"], str(where))
 
     def recover(self) -> None:
         """Tables staged by a run that died before their envelope was filed follow it now."""
@@ -298,8 +333,7 @@ def run_once(run: Run, settle: float) -> RunReport:
     run.report.picked = len(files)
     run.event("picked", {"files": len(files)})
     ready = run.prepare(run.pack_tables(files))
-    if ready:
-        asyncio.run(_deliver(run, ready))
+    asyncio.run(_deliver(run, ready))
     filed = run.report.files
     run.report.delivered = sum(1 for f in filed if f["outcome"] == "delivered")
     run.report.skipped = sum(1 for f in filed if f["outcome"] == "skipped")

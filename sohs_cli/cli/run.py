@@ -84,7 +84,8 @@ def register(app: typer.Typer) -> None:
                 event("start", {"pid": os.getpid(), "previous_lock_holder": lock.previous})
                 if jitter:
                     time.sleep(random.uniform(0, jitter))
-                base = Path(s.config_file).parent if s.config_file else Path.cwd()
+                # absolute: the ledger keeps these paths, and cron may run from anywhere
+                base = Path(s.config_file).resolve().parent if s.config_file else Path.cwd().resolve()
                 folders = Folders(*(base / s[f"folders.{k}"] for k in ("outbox", "sent", "rejected", "failed")))
                 signer = None
                 if s["signing.p12"] or s["signing.key"] or s["signing.pkcs11_module"]:

@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -93,6 +94,24 @@ def test_run_files_every_document_and_a_second_run_exits_5(tmp_path: Path, pki: 
         assert PASSWORD not in (tmp_path / "home" / "sohs.log").read_text()
         again = sohs(clinic, env, "run", "--json")
         assert again.returncode == 0 and json.loads(again.stdout)["picked"] == 0
+        # the ledger follows the files it sent …
+        ledger = sqlite3.connect(tmp_path / "home" / "ledger.sqlite3")
+        paths = [Path(p) for (p,) in ledger.execute("SELECT path FROM documents")]
+        assert paths and all(p.exists() and p.parent == clinic / "sent" for p in paths)
+        # … and a document the portal refuses while processing it leaves sent/ for rejected/
+        victim = next(p for p in paths if p.name == "A_000.signed.xml")
+        ledger.execute("UPDATE documents SET state = 'rejected', errors = ? WHERE path = ?",
+                       (json.dumps([{"truong": "MA_THE_BHYT", "nhan": "Mã thẻ BHYT", "moTa": "sai"}]), str(victim)))
+        ledger.commit()
+        after = sohs(clinic, env, "run", "--json")
+        assert after.returncode == 1 and json.loads(after.stdout)["rejected"] == 1
+        assert not (clinic / "sent" / "A_000.xml").exists() and not victim.exists()
+        assert (clinic / "rejected" / "A_000.xml").exists() and (clinic / "rejected" / "A_000.signed.xml").exists()
+        moved = json.loads((clinic / "rejected" / "A_000.xml.errors.json").read_text())
+        assert moved["errors"][0]["nhan"] == "Mã thẻ BHYT" and "after processing" in moved["message"]
+        (now_at,) = ledger.execute("SELECT path FROM documents WHERE state = 'rejected'").fetchone()
+        assert now_at == str(clinic / "rejected" / "A_000.signed.xml")
+        ledger.close()
 
 
 def test_kill_9_during_a_run(tmp_path: Path, pki: TestPki, examples: Path, clinic: FileSigner) -> None:
