@@ -176,8 +176,8 @@ def lookup(portal: Portal, req: Request) -> Response:
     results: list[dict[str, Any]] = []
     for ma_giao_dich in ids:
         sub = portal.store.submission(ma_giao_dich)
-        if sub is None or sub.facility != account.facility:
-            continue
+        if sub is None or sub.facility != account.facility or sub.service != "bhxh":
+            continue  # the gateway knows its own receipts only, not the checkup hub's
         for row in portal.store.hosos(ma_giao_dich):
             if form.get("maLk") and row["ma_lk"] != form["maLk"]:
                 continue

@@ -142,10 +142,11 @@ class Store:
         row = self.db.execute("SELECT * FROM submissions WHERE ma_giao_dich = ?", (ma_giao_dich,)).fetchone()
         return _submission(row) if row else None
 
-    def by_ma_lk(self, facility: str, ma_lk: str) -> list[str]:
+    def by_ma_lk(self, facility: str, ma_lk: str, service: str = "bhxh") -> list[str]:
         rows = self.db.execute(
             "SELECT DISTINCT h.ma_giao_dich FROM hoso h JOIN submissions s USING (ma_giao_dich) "
-            "WHERE s.facility = ? AND h.ma_lk = ? ORDER BY s.received_ts", (facility, ma_lk)).fetchall()
+            "WHERE s.facility = ? AND h.ma_lk = ? AND s.service = ? ORDER BY s.received_ts",
+            (facility, ma_lk, service)).fetchall()
         return [r[0] for r in rows]
 
     def all_submissions(self) -> list[Submission]:

@@ -280,3 +280,22 @@ def test_check_in_goes_to_its_own_endpoint(tmp_path: Path, pki: TestPki, clinic:
         assert row["trangThai"] == "HOP_LE" and row["maGiaoDich"] == receipt["maGiaoDich"]
 
     run(tmp_path, pki, scenario)
+
+
+def test_the_gateway_lookup_does_not_see_the_hub(tmp_path: Path, pki: TestPki, examples: Path, clinic: FileSigner,
+                                                 doctor: FileSigner) -> None:
+    both = sign_document(sign_document((examples / "checkup_adult_2062.xml").read_bytes(), doctor, role="doctor"),
+                         clinic)
+
+    async def scenario(c: InProcess, portal: Portal, clock: Clock) -> None:
+        from tests.portal_helpers import PASSWORD, USER
+
+        login = (await c.client.post("/api/auth/login", json={"username": USER, "password": PASSWORD})).json()
+        auth = {"Authorization": f"Bearer {login['token']}", "service-type": "100"}
+        pushed = (await c.client.post("/api/platform/data-sync/push", json=hub_message(clinic, both),
+                                      headers=auth)).json()
+        token = (await c.token())["APIKey"]
+        assert (await c.lookup(token, maLk="KSK202611000001"))["maKetQua"] == "404"
+        assert (await c.lookup(token, maGiaoDich=pushed["header"]["txn_id"]))["maKetQua"] == "404"
+
+    run(tmp_path, pki, scenario)
