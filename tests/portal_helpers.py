@@ -23,8 +23,8 @@ import pytest
 
 from sohs_cli import samples
 from sohs_cli.documents import pack
+from sohs_cli.hubmessage import compact, signed_text
 from sohs_cli.mockportal.accounts import load_accounts, md5_upper
-from sohs_cli.mockportal.hub import signed_text
 from sohs_cli.signing import FileSigner, sign_document
 from sohs_cli.testpki import TestPki
 
@@ -72,7 +72,7 @@ def hub_message(signer: FileSigner, xml: bytes, msg_id: str | None = None) -> di
     header = {"version": "1.0.6", "sender_id": GLN, "receiver_id": "TDLBYT", "txn_type": "sync_checkup",
               "msg_id": msg_id or f"{GLN}{dt.date.today():%y%m%d}{uuid.uuid4().hex}", "msg_type": "101",
               "data_type": "xml/base64", "send_datetime": int(dt.datetime.now(dt.UTC).timestamp() * 1000)}
-    signature = base64.b64encode(signer.sign(signed_text(header, data))).decode()
+    signature = base64.b64encode(signer.sign(signed_text(compact(header), data))).decode()
     return {"header": header, "data": data, "signature": signature}
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sohs_cli.certs import rsa_verify
 from sohs_cli.documents import episode_keys
 from sohs_cli.errors import InputError
+from sohs_cli.hubmessage import compact, signed_text
 from sohs_cli.mockportal.accounts import Account
 from sohs_cli.mockportal.asgi import Request, Response, json_response
 from sohs_cli.mockportal.gateway import stamp
@@ -40,16 +41,6 @@ if TYPE_CHECKING:
 LOGIN = "/api/auth/login"
 PUSH = "/api/platform/data-sync/push"
 RECEIVER = "TDLBYT"
-
-
-def header_digest(header: dict[str, Any]) -> str:
-    compact = json.dumps(header, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(compact.encode("utf-8")).hexdigest().upper()
-
-
-def signed_text(header: dict[str, Any], data: str) -> bytes:
-    """``A + "." + B``: what the facility's key signs for one push message."""
-    return f"{header_digest(header)}.{hashlib.sha256(data.strip().encode('utf-8')).hexdigest().upper()}".encode()
 
 
 def login(portal: Portal, req: Request) -> Response:
@@ -105,7 +96,7 @@ def push(portal: Portal, req: Request) -> Response:
         xml = base64.b64decode(data.strip(), validate=True)
     except (binascii.Error, ValueError):
         return _reply("CM_INVALID_REQUEST", header, account, "data hoặc signature không phải base64", 400)
-    text = signed_text(header, data)
+    text = signed_text(compact(header), data)
     if not any(rsa_verify(c, raw_sig, text) for c in account.certificates):
         return _reply("PS_SIGNATURE_INVALID", header, account, "chữ ký thông điệp không hợp lệ", 400)
     problem = _check_envelope(xml, account)

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from sohs_cli.errors import ConfigError, CredentialError
+from sohs_cli.hubmessage import compact, signed_text
 from sohs_cli.portal.client import Answer, PortalClient
 from sohs_cli.signing import Signer
 
@@ -33,16 +34,6 @@ ACCEPTED = ("PS_SYNC_SUCCESS", "CM_SUCCESS")
 
 def message_id(gln: str, ngaylap: str, sha256: str) -> str:
     return f"{gln}{ngaylap[2:8]}{sha256[:32]}"
-
-
-def compact(header: dict[str, Any]) -> str:
-    return json.dumps(header, separators=(",", ":"), ensure_ascii=False)
-
-
-def signed_text(header_json: str, data: str) -> bytes:
-    a = hashlib.sha256(header_json.encode("utf-8")).hexdigest().upper()
-    b = hashlib.sha256(data.strip().encode("utf-8")).hexdigest().upper()
-    return f"{a}.{b}".encode("ascii")
 
 
 @dataclass
