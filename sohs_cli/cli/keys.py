@@ -72,3 +72,21 @@ def token_signer(module: str, token_label: str | None, key_label: str | None, ke
 
     pin = SecretSource("token PIN", pin_env, None, getpass.getpass if interactive() else None)
     return Pkcs11Signer(TokenRef(module, token_label or "", key_label or "", key_id or ""), pin, cert)
+
+
+def load_signer(*, p12: str | None = None, key: str | None = None, cert: str | None = None,
+                chain: list[str] | None = None, password_env: str = P12_PASSWORD_ENV,
+                password_file: str | None = None, pkcs11_module: str | None = None,
+                token_label: str | None = None, key_label: str | None = None, key_id: str | None = None,
+                pin_env: str = "SOHS_PKCS11_PIN") -> tuple[Any, Any]:
+    """The signer (a token, else a key file) and its certificate's description, after the checks
+    the portal would make: validity, RSA size, key usage, and that the key matches."""
+    from sohs_cli.certs import check_certificate, check_signing_certificate, load_key_material
+    from sohs_cli.signing import FileSigner
+
+    if pkcs11_module:
+        signer = token_signer(pkcs11_module, token_label, key_label, key_id, pin_env, cert)
+        return signer, check_certificate(signer.certificate)
+    material = load_key_material(p12=p12, key=key, cert=cert, chain=chain,
+                                 password=secret_source("certificate password", password_env, password_file))
+    return FileSigner(material), check_signing_certificate(material)

@@ -45,40 +45,33 @@ def settings(config_file: str | None, **flags: Any) -> Any:
     return resolve({k.replace("__", "."): v for k, v in flags.items()}, config_file)
 
 
+def log_retry(message: str) -> None:
+    """Retries and other client notes go to stderr, dimmed (never secrets: they name HTTP outcomes)."""
+    output.stderr.print(f"[dim]{escape(message)}[/]")
+
+
 def make_client(s: Any, attempts: int | None = None) -> Any:
     """The portal client the settings describe; retries are reported on stderr."""
     from sohs_cli.credentials import SecretSource
     from sohs_cli.portal.client import PortalClient, RetryPolicy
-
-    def log(message: str) -> None:
-        output.stderr.print(f"[dim]{escape(message)}[/]")
 
     password = keys.secret_source("portal password", s["portal.password_env"], s["portal.password_file"] or None)
     assert isinstance(password, SecretSource)
     return PortalClient(s["portal.url"], s["portal.username"], password, ca_bundle=s["portal.ca_bundle"],
                         timeout=s["portal.timeout"], connect_timeout=s["portal.connect_timeout"],
                         policy=RetryPolicy(attempts=attempts or s["portal.attempts"], deadline=s["portal.deadline"]),
-                        log=log, connections=max(1, s["portal.concurrency"]) + 1)
+                        log=log_retry, connections=max(1, s["portal.concurrency"]) + 1)
 
 
 def make_signer(s: Any, p12: str | None = None) -> Any:
     """The facility's signer from the settings: a token (signing.pkcs11_module), signing.p12, or
     signing.key + signing.cert."""
-    from sohs_cli.certs import check_certificate, check_signing_certificate, load_key_material
-    from sohs_cli.signing import FileSigner
-
-    if s["signing.pkcs11_module"] and not p12:
-        signer = keys.token_signer(s["signing.pkcs11_module"], s["signing.token_label"], s["signing.key_label"],
-                                   s["signing.key_id"], s["signing.pin_env"], s["signing.cert"] or None)
-        check_certificate(signer.certificate)
-        return signer
-
-    password = keys.secret_source("certificate password", s["signing.password_env"],
-                                  s["signing.password_file"] or None)
-    material = load_key_material(p12=p12 or s["signing.p12"] or None, key=s["signing.key"] or None,
-                                 cert=s["signing.cert"] or None, password=password)
-    check_signing_certificate(material)
-    return FileSigner(material)
+    signer, _ = keys.load_signer(
+        p12=p12 or s["signing.p12"] or None, key=s["signing.key"] or None, cert=s["signing.cert"] or None,
+        password_env=s["signing.password_env"], password_file=s["signing.password_file"] or None,
+        pkcs11_module=None if p12 else s["signing.pkcs11_module"] or None, token_label=s["signing.token_label"],
+        key_label=s["signing.key_label"], key_id=s["signing.key_id"], pin_env=s["signing.pin_env"])
+    return signer
 
 
 def make_hub(s: Any, p12: str | None = None) -> Any:
@@ -88,12 +81,9 @@ def make_hub(s: Any, p12: str | None = None) -> Any:
     from sohs_cli.portal.client import RetryPolicy
     from sohs_cli.portal.hub import HubClient
 
-    def log(message: str) -> None:
-        output.stderr.print(f"[dim]{escape(message)}[/]")
-
     password = keys.secret_source("hub password", s["hub.password_env"], s["hub.password_file"] or None)
     return HubClient(s["hub.url"] or s["portal.url"], s["hub.username"] or s["portal.username"], password,
                      ca_bundle=s["portal.ca_bundle"], timeout=s["portal.timeout"],
                      connect_timeout=s["portal.connect_timeout"],
-                     policy=RetryPolicy(attempts=s["portal.attempts"], deadline=s["portal.deadline"]), log=log,
+                     policy=RetryPolicy(attempts=s["portal.attempts"], deadline=s["portal.deadline"]), log=log_retry,
                      gln=s["hub.gln"], signer=make_signer(s, p12))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 import typer
 from rich.markup import escape
@@ -50,25 +49,17 @@ def register(app: typer.Typer) -> None:
         """
 
         def body() -> None:
-            from sohs_cli.certs import check_certificate, check_signing_certificate, load_key_material
             from sohs_cli.errors import ExitCode
             from sohs_cli.inputs import expand
             from sohs_cli.signbatch import SignOptions, plan_targets, sign_files
-            from sohs_cli.signing import FileSigner
             from sohs_cli.xmlsafe import ParseLimits
 
             pairs = plan_targets(list(expand(paths)), output=out, out_dir=out_dir, in_place=in_place)
-            workers = jobs
-            if pkcs11_module:
-                signer: Any = keys.token_signer(pkcs11_module, token_label, key_label, key_id, pin_env, cert)
-                info = check_certificate(signer.certificate)
-                workers = 1  # a token session cannot be shared with forked workers
-            else:
-                material = load_key_material(
-                    p12=p12, key=key, cert=cert, chain=chain,
-                    password=keys.secret_source("certificate password", password_env, password_file))
-                info = check_signing_certificate(material)
-                signer = FileSigner(material)
+            signer, info = keys.load_signer(p12=p12, key=key, cert=cert, chain=chain, password_env=password_env,
+                                            password_file=password_file, pkcs11_module=pkcs11_module,
+                                            token_label=token_label, key_label=key_label, key_id=key_id,
+                                            pin_env=pin_env)
+            workers = 1 if pkcs11_module else jobs  # a token session cannot be shared with forked workers
             if info.days_left <= expiry_warning_days:
                 output.stderr.print(
                     f"[yellow]warning:[/] certificate '{escape(info.subject)}' expires on "
