@@ -48,7 +48,6 @@ def _run(root: str, lang: str | None) -> None:
     import asyncio
     import os
     import secrets
-    import shutil
     from pathlib import Path
 
     import httpx
@@ -104,7 +103,6 @@ def _run(root: str, lang: str | None) -> None:
     signed_dir = work / "signed"
     signed_dir.mkdir(exist_ok=True)
     for path in [*(examples / n for n in VALID), packed, examples / INVALID]:
-        shutil.copy(path, outbox / path.name) if path.parent != outbox else None
         (signed_dir / path.name).write_bytes(sign_document(path.read_bytes(), signer, source=path.name))
         note = pick(language, " (invalid, signed anyway to show what the portal answers)",
                     " (không hợp lệ, vẫn ký để xem cổng trả lời ra sao)") if path.name == INVALID else ""
