@@ -65,6 +65,11 @@ def _depth_exceeds(root: etree._Element, limit: int) -> bool:
     return bool(_deeper_than(limit)(root))
 
 
+def _declares_doctype(root: etree._Element) -> bool:
+    docinfo = root.getroottree().docinfo
+    return bool(docinfo.doctype) or docinfo.internalDTD is not None
+
+
 def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | None = None) -> etree._Element:
     """Parse untrusted bytes into an element tree, or raise :class:`InputError` with one clear line."""
     limits = limits or ParseLimits()
@@ -100,15 +105,17 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
         raise InputError(f"{source}: cannot be parsed as XML: {exc}", code="xml-malformed") from None
     if root is None:
         raise InputError(f"{source}: no root element (không có phần tử gốc)", code="xml-malformed")
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
+    # UTF-8 (checked above) spells a DOCTYPE in ASCII: look at the tree only when the bytes have one
+    if b"<!DOCTYPE" in data and _declares_doctype(root):
         raise InputError(
             f"{source}: declares a DOCTYPE, which health-record XML never uses "
             "(tệp chứa khai báo DOCTYPE không được phép)",
             hint="remove the DOCTYPE; the file may be hostile (XXE, entity expansion)",
             code="doctype-forbidden",
         )
-    if _depth_exceeds(root, limits.max_depth):
+    # Every ancestor of the deepest element has an end tag, so depth <= count("</") + 1: most
+    # documents are proved shallow without walking the tree.
+    if data.count(b"</") >= limits.max_depth and _depth_exceeds(root, limits.max_depth):
         raise InputError(
             f"{source}: nested deeper than {limits.max_depth} levels (XML lồng quá sâu)",
             hint="health-record XML is flat; the file is malformed or hostile",

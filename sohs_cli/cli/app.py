@@ -1,9 +1,22 @@
-"""The ``sohs`` command. ``sohs --version`` answers before typer/rich/lxml are imported."""
+"""The ``sohs`` command. ``sohs --version`` answers before typer/rich/lxml are imported.
+
+Start-up matters (a cron job or a CI step runs ``sohs`` once per batch): a command line that names
+its command registers that command's module only; ``sohs --help`` and anything unclear register all.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Sequence
 from typing import Any
+
+# The module that registers each top-level command, in the order ``sohs --help`` lists them.
+COMMANDS: dict[str, str] = {
+    "demo": "demo", "validate": "validate", "pack": "pack", "unpack": "pack", "sign": "sign",
+    "verify": "verify", "cert": "cert", "submit": "submit", "status": "status", "portal": "portal",
+    "config": "config_cmd", "init": "config_cmd", "run": "run", "doctor": "doctor_cmd",
+}
 
 
 def main() -> None:
@@ -12,11 +25,26 @@ def main() -> None:
 
         print(f"sohs {__version__}")
         return
-    app = build_app()
+    app = build_app(sys.argv[1:])
     app()
 
 
-def build_app() -> Any:
+def command_named(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs, when the root options before it can be skipped without parsing."""
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--debug" or word.startswith("--lang="):
+            i += 1
+        elif word == "--lang":
+            i += 2
+        else:
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_app(argv: Sequence[str] | None = None) -> Any:
+    """The typer app; with ``argv``, only the modules its command needs."""
     import typer
 
     from sohs_cli import __version__
@@ -50,28 +78,8 @@ def build_app() -> Any:
 
         output.LANG["lang"] = resolve_lang(lang)
 
-    from sohs_cli.cli import cert as cert_cmd
-    from sohs_cli.cli import config_cmd, doctor_cmd
-    from sohs_cli.cli import demo as demo_cmd
-    from sohs_cli.cli import pack as pack_cmd
-    from sohs_cli.cli import portal as portal_cmd
-    from sohs_cli.cli import run as run_cmd
-    from sohs_cli.cli import sign as sign_cmd
-    from sohs_cli.cli import status as status_cmd
-    from sohs_cli.cli import submit as submit_cmd
-    from sohs_cli.cli import validate as validate_cmd
-    from sohs_cli.cli import verify as verify_cmd
-
-    demo_cmd.register(app)
-    validate_cmd.register(app)
-    pack_cmd.register(app)
-    sign_cmd.register(app)
-    verify_cmd.register(app)
-    cert_cmd.register(app)
-    submit_cmd.register(app)
-    status_cmd.register(app)
-    portal_cmd.register(app)
-    config_cmd.register(app)
-    run_cmd.register(app)
-    doctor_cmd.register(app)
+    name = command_named(argv) if argv is not None else None
+    modules = [COMMANDS[name]] if name else list(dict.fromkeys(COMMANDS.values()))
+    for module in modules:
+        importlib.import_module(f"sohs_cli.cli.{module}").register(app)
     return app

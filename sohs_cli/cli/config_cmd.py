@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.markup import escape
 
 from sohs_cli.cli import output
+from sohs_cli.cli.output import escape
 
 TEMPLATE = """\
 # sohs.toml: settings of sohs (https://… README "Settings"). Precedence: flag > SOHS_* environment >

@@ -8,9 +8,9 @@ the ledger, and the simulated portal, embedded in this process (the same ASGI ap
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 
 from sohs_cli.cli import output
+from sohs_cli.cli.output import escape
 
 VALID = ("referral_episode_3176.xml", "appointment_episode_3176.xml")
 INVALID = "invalid_card_length_3176.xml"

@@ -5,17 +5,42 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from sohs_cli.errors import ExitCode, SohsError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 T = TypeVar("T")
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# ``stdout`` and ``stderr`` are rich consoles made on first use (module ``__getattr__``): importing
+# rich costs more than validating a few hundred files, and `validate --format json` never needs it.
+_CONSOLES: dict[str, Console] = {}
+
+
+def __getattr__(name: str) -> Console:
+    if name not in ("stdout", "stderr"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _console(name)
+
+
+def _console(name: str) -> Console:
+    console = _CONSOLES.get(name)
+    if console is None:
+        from rich.console import Console
+
+        console = _CONSOLES[name] = Console(stderr=name == "stderr", highlight=False, soft_wrap=True)
+    return console
+
+
+def escape(text: str) -> str:
+    """Text shown literally by a rich console (``[red]`` in a path is not markup)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 DEBUG = {"on": False}
 LANG = {"lang": ""}  # set by the root --lang; empty: SOHS_LANG, then the locale
 
@@ -28,9 +53,9 @@ def t(en: str, vi: str) -> str:
 
 
 def fail(exc: SohsError) -> NoReturn:
-    stderr.print(f"[bold red]error:[/] {escape(exc.message)}")
+    _console("stderr").print(f"[bold red]error:[/] {escape(exc.message)}")
     if exc.hint:
-        stderr.print(f"[dim]hint: {escape(exc.hint)}[/]")
+        _console("stderr").print(f"[dim]hint: {escape(exc.hint)}[/]")
     raise SystemExit(int(exc.exit_code))
 
 
@@ -41,15 +66,15 @@ def guarded(fn: Callable[[], T]) -> T:
     except SohsError as exc:
         fail(exc)
     except KeyboardInterrupt:
-        stderr.print("interrupted (đã dừng)")
+        _console("stderr").print("interrupted (đã dừng)")
         raise SystemExit(int(ExitCode.INTERRUPTED)) from None
     except (SystemExit, BrokenPipeError):
         raise
     except Exception as exc:  # a bug: say so, never a bare traceback unless asked
         if DEBUG["on"]:
             traceback.print_exc()
-        stderr.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}")
-        stderr.print("[dim]this is a bug in sohs; please report it with the output of --debug[/]")
+        _console("stderr").print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}")
+        _console("stderr").print("[dim]this is a bug in sohs; please report it with the output of --debug[/]")
         raise SystemExit(int(ExitCode.INTERNAL)) from None
 
 

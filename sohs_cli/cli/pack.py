@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import typer
-from rich.markup import escape
 
 from sohs_cli.cli import output
+from sohs_cli.cli.output import escape
 
 
 def register(app: typer.Typer) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.markup import escape
 
 from sohs_cli.cli import output, portalopts
+from sohs_cli.cli.output import escape
 
 HUMAN = {"packed": ("packed {file} ({tables} tables, MA_LK {ma_lk})",
                     "đã đóng gói {file} ({tables} bảng, MA_LK {ma_lk})"),

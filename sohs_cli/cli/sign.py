@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 import typer
-from rich.markup import escape
 
 from sohs_cli.cli import keys, output
+from sohs_cli.cli.output import escape
 
 
 class Role(StrEnum):

@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 import typer
-from rich.markup import escape
 
 from sohs_cli.cli import output, portalopts
+from sohs_cli.cli.output import escape
 
 STATE_VI = {"pending": "chờ gửi", "sent": "đã gửi", "accepted": "hợp lệ", "rejected": "bị từ chối",
             "failed": "lỗi cổng"}

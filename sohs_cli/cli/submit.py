@@ -6,9 +6,9 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.markup import escape
 
 from sohs_cli.cli import output, portalopts
+from sohs_cli.cli.output import escape
 
 if TYPE_CHECKING:
     from sohs_cli.submission import Item

@@ -11,9 +11,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import typer
-from rich.markup import escape
 
 from sohs_cli.cli import output
+from sohs_cli.cli.output import escape
 
 if TYPE_CHECKING:
     from sohs_cli.validation.report import FileReport

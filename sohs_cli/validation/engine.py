@@ -112,7 +112,8 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
 
 
 def _episode_findings(ep: rules_mod.Episode, options: ValidateOptions) -> list[Finding]:
-    if not options.rules:
+    # Cross-document rules need two documents, or an envelope (where a lone XML13 lacks its XML1).
+    if not options.rules or (len(ep.docs) < 2 and not ep.in_envelope):
         return []
     out: list[Finding] = []
     for r in rules_mod.episode_rules():

@@ -1,6 +1,10 @@
 """The machinery of the business rules: the documents they see, and the registry they join.
 
 The rules themselves are in ``rules.py``; ``sohs validate --list-rules`` prints the registry.
+
+Rules read field *texts*, not elements: each record is indexed once into ``{name: text}`` (one pass
+in which lxml makes each child's proxy once), and an element is looked up again only to give a
+finding its line. Rules run on every file of a batch, so this is the hot path of ``sohs validate``.
 """
 
 from __future__ import annotations
@@ -14,33 +18,63 @@ from lxml import etree
 from sohs_cli.validation.report import Finding, Severity
 from sohs_cli.validation.schemas import label, named
 
-Fields = dict[str, etree._Element]
+Record = dict[str, str | None]  # a record's fields: element name -> its text as written (None if empty)
+
+# Where the records of a table are (every other table is one record, its root).
+RECORD_PATHS = {"XML0": "DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB", "KSK:XML11": "DANH_SACH_CLS/CHI_TIET_CLS"}
 
 
-@dataclass
+def _index(rec: etree._Element) -> Record:
+    fields = {c.tag: c.text for c in rec}
+    if len(fields) != len(rec):  # a repeated element (or several comments): first one wins
+        fields = {}
+        for c in rec:
+            fields.setdefault(c.tag, c.text)
+    return fields
+
+
 class Doc:
-    kind: str  # "XML1", "XML13", "XML14", "XML0", "KSK:XML10", …
-    standard: str
-    root: etree._Element
-    where: str  # "hoso_0001.xml › HOSO 1 › XML13"
-    _rows: list[Fields] | None = None
+    """One table as the rules see it."""
+
+    __slots__ = ("_records", "_rows", "kind", "root", "standard", "where")
+
+    def __init__(self, kind: str, standard: str, root: etree._Element, where: str) -> None:
+        self.kind = kind  # "XML1", "XML13", "XML14", "XML0", "KSK:XML10", …
+        self.standard = standard
+        self.root = root
+        self.where = where  # "hoso_0001.xml › HOSO 1 › XML13"
+        self._records: list[etree._Element] | None = None
+        self._rows: list[Record] | None = None
 
     @property
-    def rows(self) -> list[Fields]:
-        """Each record's fields by name, indexed once (rules look fields up many times)."""
+    def records(self) -> list[etree._Element]:
+        if self._records is None:
+            path = RECORD_PATHS.get(self.kind)
+            self._records = [self.root] if path is None else list(self.root.iterfind(path))
+        return self._records
+
+    @property
+    def rows(self) -> list[Record]:
+        """Each record's fields by name, indexed once, in document order. A repeated element (an
+        XSD error already) keeps its first value, as ``find`` does. Comments and PIs are keyed by
+        a function, which no rule asks for."""
         if self._rows is None:
-            if self.kind == "XML0":
-                recs = self.root.iterfind("DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB")
-            elif self.kind == "KSK:XML11":
-                recs = self.root.iterfind("DANH_SACH_CLS/CHI_TIET_CLS")
-            else:
-                recs = iter([self.root])
-            self._rows = [{c.tag: c for c in reversed(rec) if isinstance(c.tag, str)} for rec in recs]
+            self._rows = [_index(rec) for rec in self.records]
         return self._rows
 
     @property
-    def fields(self) -> Fields:
-        return self.rows[0] if self.rows else {}
+    def fields(self) -> Record:
+        rows = self.rows
+        return rows[0] if rows else {}
+
+    def line(self, element: str, row: int = 0) -> int:
+        """The line of ``element`` in record ``row`` (of the record itself when it is absent)."""
+        records = self.records
+        if not records:
+            return self.root.sourceline or 0
+        rec = records[row]
+        el = rec.find(element) if element != rec.tag else rec
+        return ((el if el is not None else rec).sourceline) or 0
 
 
 @dataclass
@@ -60,18 +94,20 @@ class Rule:
     kinds: frozenset[str]
     check: Callable[..., Iterable[Finding]]
 
-    def finding(self, doc_where: str, el: etree._Element | None, element: str, en: str, vi: str, *,
-                expected: str = "", found: str = "", hint: str = "", line: int = 0) -> Finding:
-        line = line or ((el.sourceline or 0) if el is not None else 0)
-        at_en = f"{doc_where} {named(element)}" + (f", line {line}" if line else "")
-        at_vi = f"{doc_where} {named(element)}" + (f", dòng {line}" if line else "")
+    def finding(self, doc: Doc, element: str, en: str, vi: str, *, row: int = 0, expected: str = "",
+                found: str = "", hint: str = "") -> Finding:
+        """A finding about ``element`` of record ``row`` in ``doc``, located by its line."""
+        line = doc.line(element, row)
+        at_en = f"{doc.where} {named(element)}" + (f", line {line}" if line else "")
+        at_vi = f"{doc.where} {named(element)}" + (f", dòng {line}" if line else "")
         return Finding(code=self.id, severity=self.severity, message_en=f"{at_en}: {en}",
                        message_vi=f"{at_vi}: {vi}", element=element, label=label(element), line=line,
-                       location=f"{doc_where} line {line}" if line else doc_where,
+                       location=f"{doc.where} line {line}" if line else doc.where,
                        expected=expected, found=found, hint=hint)
 
 
 RULES: list[Rule] = []
+_BY_KIND: dict[tuple[str, int], list[Rule]] = {}
 
 
 def rule(rule_id: str, severity: Severity, title_en: str, title_vi: str, *,
@@ -87,14 +123,23 @@ BHXH = ("XML0", "XML1", "XML13", "XML14")
 KSK_ALL = tuple(f"KSK:XML{i}" for i in range(1, 13))
 
 
-def value(record: Fields, name: str) -> tuple[str, etree._Element | None]:
-    el = record.get(name)
-    return ((el.text or "").strip() if el is not None else ""), el
+def value(record: Record, name: str) -> str:
+    """A field's text, stripped; "" when it is empty or absent."""
+    text = record.get(name)
+    return text.strip() if text else ""
+
+
+def _selected(key: str, wanted: Callable[[Rule], bool]) -> list[Rule]:
+    cache_key = (key, len(RULES))  # the registry only grows (at import), so its length versions it
+    found = _BY_KIND.get(cache_key)
+    if found is None:
+        found = _BY_KIND[cache_key] = [r for r in RULES if wanted(r)]
+    return found
 
 
 def document_rules(kind: str) -> list[Rule]:
-    return [r for r in RULES if r.scope == "document" and kind in r.kinds]
+    return _selected(kind, lambda r: r.scope == "document" and kind in r.kinds)
 
 
 def episode_rules() -> list[Rule]:
-    return [r for r in RULES if r.scope == "episode"]
+    return _selected("<episode>", lambda r: r.scope == "episode")

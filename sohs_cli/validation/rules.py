@@ -12,7 +12,6 @@ cross-checks the portal runs against Bảng 1, CTN4750: "Nếu có dữ liệu t
 
 from __future__ import annotations
 
-import calendar
 import csv
 import dataclasses
 import functools
@@ -39,13 +38,20 @@ from sohs_cli.validation.schemas import xsd_dir
 __all__ = ["RULES", "Doc", "Episode", "Rule", "document_rules", "episode_rules"]
 
 
+# A quick yes for almost every date: days 01-28 exist in every month (the rest go to _real_date).
+_SURELY_REAL = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|1\d|2[0-8])(?:(?:[01]\d|2[0-3])[0-5]\d)?")
+_MONTH_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _real_date(v: str, allow_unknown: bool) -> bool:
-    if not v.isdigit() or len(v) not in (8, 12):
+    if len(v) not in (8, 12) or not v.isdigit():
         return True  # shape is the XSD's business; only judge well-shaped values here
     y, m, d = int(v[:4]), int(v[4:6]), int(v[6:8])
     if allow_unknown and m == 0 and d == 0:
         return True
-    if not (1 <= m <= 12) or not (1 <= d <= calendar.monthrange(y, m)[1]) or y < 1900:
+    if y < 1900 or not (1 <= m <= 12) or not (1 <= d <= _MONTH_DAYS[m]):
+        return False
+    if m == 2 and d == 29 and not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
         return False
     return len(v) == 8 or (int(v[8:10]) < 24 and int(v[10:12]) < 60)
 
@@ -62,13 +68,15 @@ DATE_FIELDS = (
 @rule("date-not-real", "error", "Dates are real calendar dates", "Ngày tháng phải là ngày có thật",
       kinds=BHXH + KSK_ALL)
 def _dates_real(r: Rule, doc: Doc) -> Iterator[Finding]:
-    for rec in doc.rows:
+    for row, rec in enumerate(doc.rows):
         for name in DATE_FIELDS:
-            text, el = value(rec, name)
-            for part in filter(None, text.split(";")):
-                if not _real_date(part, allow_unknown=name == "NGAY_SINH"):
-                    yield r.finding(doc.where, el, name, f"'{part}' is not a real date or time",
-                                    f"'{part}' không phải ngày giờ có thật", found=part,
+            text = rec.get(name)  # value() inlined: this loop runs 14 times per record
+            if not text or not (text := text.strip()):
+                continue
+            for part in filter(None, text.split(";")) if ";" in text else (text,):
+                if not _SURELY_REAL.fullmatch(part) and not _real_date(part, allow_unknown=name == "NGAY_SINH"):
+                    yield r.finding(doc, name, f"'{part}' is not a real date or time",
+                                    f"'{part}' không phải ngày giờ có thật", row=row, found=part,
                                     expected="a real date (month 01-12, day within the month, hour < 24)")
 
 
@@ -76,15 +84,15 @@ def _order_rule(rule_id: str, later: str, earlier: str, kinds: tuple[str, ...], 
     @rule(rule_id, "error", f"{later} is not before {earlier} ({source})",
           f"{later} không được trước {earlier} ({source})", kinds=kinds)
     def check(r: Rule, doc: Doc) -> Iterator[Finding]:
-        for rec in doc.rows:
-            a, el = value(rec, later)
-            b, _ = value(rec, earlier)
-            if not (a.isdigit() and b.isdigit()) or len(a) not in (8, 12) or len(b) not in (8, 12):
+        for row, rec in enumerate(doc.rows):
+            a = value(rec, later)
+            b = value(rec, earlier)
+            if len(a) not in (8, 12) or len(b) not in (8, 12) or not (a.isdigit() and b.isdigit()):
                 continue
             n = min(len(a), len(b))  # 3176 NGAY_HEN_KL is a date: compare on the date part
             if a[:n] < b[:n]:
-                yield r.finding(doc.where, el, later, f"{a} is before {earlier} {b}",
-                                f"{a} sớm hơn {earlier} {b}", expected=f">= {b}", found=a,
+                yield r.finding(doc, later, f"{a} is before {earlier} {b}",
+                                f"{a} sớm hơn {earlier} {b}", row=row, expected=f">= {b}", found=a,
                                 hint=f"{later} must be on or after {earlier}")
 
 
@@ -99,107 +107,108 @@ CARD_RE = re.compile(r"[A-Z]{2}[1-5][0-9]{2}[0-9]{10}")
 @rule("card-length", "error", "Each MA_THE_BHYT card has 15 characters (QĐ 4750 Bảng 1 #16)",
       "Mỗi mã thẻ BHYT gồm 15 ký tự", kinds=BHXH)
 def _card_length(r: Rule, doc: Doc) -> Iterator[Finding]:
-    for rec in doc.rows:
-        text, el = value(rec, "MA_THE_BHYT")
-        for card in filter(None, text.split(";")):
+    for row, rec in enumerate(doc.rows):
+        for card in filter(None, value(rec, "MA_THE_BHYT").split(";")):
             if len(card) != 15:
-                yield r.finding(doc.where, el, "MA_THE_BHYT", f"card '{card}' has {len(card)} characters, "
+                yield r.finding(doc, "MA_THE_BHYT", f"card '{card}' has {len(card)} characters, "
                                 "each card needs 15", f"thẻ '{card}' có {len(card)} ký tự, mỗi thẻ cần 15",
-                                expected="15 characters", found=f"{len(card)} characters",
+                                row=row, expected="15 characters", found=f"{len(card)} characters",
                                 hint="several cards are separated by ';' with no spaces")
 
 
 @rule("card-shape", "warning", "A card code reads: 2 letters, benefit level 1-5, province, BHXH number",
       "Mã thẻ gồm 2 chữ cái, mức hưởng 1-5, mã tỉnh, mã số BHXH", kinds=BHXH)
 def _card_shape(r: Rule, doc: Doc) -> Iterator[Finding]:
-    for rec in doc.rows:
-        text, el = value(rec, "MA_THE_BHYT")
-        for card in filter(None, text.split(";")):
+    for row, rec in enumerate(doc.rows):
+        for card in filter(None, value(rec, "MA_THE_BHYT").split(";")):
             if len(card) == 15 and not CARD_RE.fullmatch(card):
-                yield r.finding(doc.where, el, "MA_THE_BHYT", f"card '{card}' does not read as group "
+                yield r.finding(doc, "MA_THE_BHYT", f"card '{card}' does not read as group "
                                 "(2 letters) + level (1-5) + province (2 digits) + BHXH number (10 digits)",
                                 f"thẻ '{card}' không đúng cấu trúc nhóm + mức hưởng + tỉnh + mã số BHXH",
-                                found=card)
+                                row=row, found=card)
 
 
 @rule("card-count", "error", "One GT_THE_TU/GT_THE_DEN/MA_DKBD value per card",
       "Mỗi thẻ có một giá trị GT_THE_TU/GT_THE_DEN/MA_DKBD", kinds=("XML1", "XML13", "XML14"))
 def _card_count(r: Rule, doc: Doc) -> Iterator[Finding]:
-    cards_text, _ = value(doc.fields, "MA_THE_BHYT")
+    fields = doc.fields
+    cards_text = value(fields, "MA_THE_BHYT")
     cards = [c for c in cards_text.split(";") if c]
     if not cards:
         return
     for name in ("GT_THE_TU", "GT_THE_DEN", "MA_DKBD"):
-        text, el = value(doc.fields, name)
-        if el is None or not text:
+        text = value(fields, name)
+        if not text:
             continue
         n = len([p for p in text.split(";") if p])
         if n != len(cards):
-            yield r.finding(doc.where, el, name, f"{n} value(s) for {len(cards)} card(s)",
+            yield r.finding(doc, name, f"{n} value(s) for {len(cards)} card(s)",
                             f"{n} giá trị cho {len(cards)} thẻ", expected=str(len(cards)), found=str(n),
                             hint="write one value per card, ';'-separated, in the order of MA_THE_BHYT")
 
 
 CCCD_4750 = re.compile(r"\d{9}|\d{12}|[A-Z]\d{7}")
+CCCD_12 = re.compile(r"\d{12}")
 
 
 @rule("cccd-shape", "error", "SO_CCCD is 9 or 12 digits, or a letter and 7 digits (CTN4750)",
       "SO_CCCD gồm 9 hoặc 12 chữ số, hoặc 1 chữ cái và 7 chữ số", kinds=(*BHXH, "KSK:XML1"))
 def _cccd(r: Rule, doc: Doc) -> Iterator[Finding]:
-    for rec in doc.rows:
-        text, el = value(rec, "SO_CCCD")
+    for row, rec in enumerate(doc.rows):
+        text = value(rec, "SO_CCCD")
         if not text:
             continue
         if doc.kind == "KSK:XML1":
-            if not re.fullmatch(r"\d{12}", text):
-                yield r.finding(doc.where, el, "SO_CCCD", f"'{text}' is not a 12-digit personal ID "
+            if not CCCD_12.fullmatch(text):
+                yield r.finding(doc, "SO_CCCD", f"'{text}' is not a 12-digit personal ID "
                                 "(the KSK hub drops the row)", f"'{text}' không phải số định danh 12 chữ số",
-                                expected="12 digits", found=text)
+                                row=row, expected="12 digits", found=text)
         elif not CCCD_4750.fullmatch(text):
             if doc.standard == "3176":  # 3176 also allows a foreigner's passport number: warn only
                 yield dataclasses.replace(r.finding(
-                    doc.where, el, "SO_CCCD", f"'{text}' is neither a 12-digit personal ID nor a 9-digit "
-                    "ID card", f"'{text}' không phải số định danh 12 số hay CMND 9 số", found=text),
+                    doc, "SO_CCCD", f"'{text}' is neither a 12-digit personal ID nor a 9-digit "
+                    "ID card", f"'{text}' không phải số định danh 12 số hay CMND 9 số", row=row, found=text),
                     severity="warning")
             else:
-                yield r.finding(doc.where, el, "SO_CCCD", f"'{text}' is not 9 or 12 digits or a letter "
+                yield r.finding(doc, "SO_CCCD", f"'{text}' is not 9 or 12 digits or a letter "
                                 "and 7 digits", f"'{text}' không đúng dạng 9/12 chữ số hoặc 1 chữ + 7 số",
-                                expected="9 or 12 digits, or [A-Z] + 7 digits", found=text)
+                                row=row, expected="9 or 12 digits, or [A-Z] + 7 digits", found=text)
 
 
 ICD10_RE = re.compile(r"[A-Z][0-9]{2}(\.?[0-9]{1,4}[A-Z]?)?")
 ICD_SINGLE = ("MA_BENH_CHINH",)
 ICD_LISTS = {"MA_BENH_KT": 12, "KET_LUAN_BENH": 0, "TSBT_MA_BENH": 0, "TSGD_MA_BENH": 0,
              "TSBT_MA_BENH_KHAC": 0, "TSBT_MA_BENH_THAI_SAN": 0, "MA_BENH_SAN_KHOA_KHONG_BT": 0}
+ICD_FIELDS = (*ICD_SINGLE, *ICD_LISTS)
 
 
 @rule("icd10-shape", "error", "ICD-10 codes are well formed (letter, 2 digits, optional subcode)",
       "Mã ICD-10 đúng cấu trúc", kinds=BHXH + KSK_ALL)
 def _icd10(r: Rule, doc: Doc) -> Iterator[Finding]:
-    for rec in doc.rows:
-        for name in (*ICD_SINGLE, *ICD_LISTS):
-            text, el = value(rec, name)
+    for row, rec in enumerate(doc.rows):
+        for name in ICD_FIELDS:
+            text = value(rec, name)
             if not text:
                 continue
             if "," in text:
-                yield r.finding(doc.where, el, name, f"'{text}' uses ',' between codes; use ';'",
-                                f"'{text}' dùng dấu ',' giữa các mã; phải dùng ';'", found=text)
+                yield r.finding(doc, name, f"'{text}' uses ',' between codes; use ';'",
+                                f"'{text}' dùng dấu ',' giữa các mã; phải dùng ';'", row=row, found=text)
                 continue
             codes = text.split(";")
             if name in ICD_SINGLE and len(codes) > 1:
-                yield r.finding(doc.where, el, name, f"holds {len(codes)} codes; exactly one is allowed",
-                                f"có {len(codes)} mã; chỉ được một mã", expected="1 code", found=text,
+                yield r.finding(doc, name, f"holds {len(codes)} codes; exactly one is allowed",
+                                f"có {len(codes)} mã; chỉ được một mã", row=row, expected="1 code", found=text,
                                 hint="put the other codes in MA_BENH_KT")
                 continue
             limit = ICD_LISTS.get(name, 0)
             if limit and len(codes) > limit:
-                yield r.finding(doc.where, el, name, f"{len(codes)} codes, at most {limit} allowed",
-                                f"{len(codes)} mã, tối đa {limit}", expected=f"<= {limit}",
+                yield r.finding(doc, name, f"{len(codes)} codes, at most {limit} allowed",
+                                f"{len(codes)} mã, tối đa {limit}", row=row, expected=f"<= {limit}",
                                 found=str(len(codes)))
             for code in codes:
                 if not ICD10_RE.fullmatch(code):
-                    yield r.finding(doc.where, el, name, f"'{code}' is not an ICD-10 code",
-                                    f"'{code}' không phải mã ICD-10", expected="e.g. J18.9 or J189",
+                    yield r.finding(doc, name, f"'{code}' is not an ICD-10 code",
+                                    f"'{code}' không phải mã ICD-10", row=row, expected="e.g. J18.9 or J189",
                                     found=code)
 
 
@@ -208,9 +217,9 @@ def _icd10(r: Rule, doc: Doc) -> Iterator[Finding]:
 def _ma_ttdv(r: Rule, doc: Doc) -> Iterator[Finding]:
     if doc.standard != "4750":
         return
-    text, el = value(doc.fields, "MA_TTDV")
-    if text and not re.fullmatch(r"\d{10}", text):
-        yield r.finding(doc.where, el, "MA_TTDV", f"'{text}' is not 10 digits", f"'{text}' không phải 10 chữ số",
+    text = value(doc.fields, "MA_TTDV")
+    if text and not (len(text) == 10 and text.isascii() and text.isdigit()):
+        yield r.finding(doc, "MA_TTDV", f"'{text}' is not 10 digits", f"'{text}' không phải 10 chữ số",
                         expected="10 digits", found=text)
 
 
@@ -218,9 +227,9 @@ def _ma_ttdv(r: Rule, doc: Doc) -> Iterator[Finding]:
       "CHI_SO_BMI khớp với cân nặng và chiều cao", kinds=("KSK:XML10",))
 def _bmi(r: Rule, doc: Doc) -> Iterator[Finding]:
     try:
-        h = float(value(doc.fields, "CHIEU_CAO")[0]) / 100
-        w = float(value(doc.fields, "CAN_NANG")[0])
-        bmi_text, el = value(doc.fields, "CHI_SO_BMI")
+        h = float(value(doc.fields, "CHIEU_CAO")) / 100
+        w = float(value(doc.fields, "CAN_NANG"))
+        bmi_text = value(doc.fields, "CHI_SO_BMI")
         bmi = float(bmi_text)
     except ValueError:
         return
@@ -228,7 +237,7 @@ def _bmi(r: Rule, doc: Doc) -> Iterator[Finding]:
         return
     expected = w / (h * h)
     if abs(expected - bmi) > 0.5:
-        yield r.finding(doc.where, el, "CHI_SO_BMI", f"{bmi_text} but {w:g} kg / ({h:.2f} m)² = {expected:.1f}",
+        yield r.finding(doc, "CHI_SO_BMI", f"{bmi_text} but {w:g} kg / ({h:.2f} m)² = {expected:.1f}",
                         f"{bmi_text} nhưng {w:g} kg / ({h:.2f} m)² = {expected:.1f}",
                         expected=f"{expected:.1f}", found=bmi_text, hint="recompute BMI, or check the units (cm, kg)")
 
@@ -257,7 +266,7 @@ def _xml1_missing(r: Rule, ep: Episode) -> Iterator[Finding]:
     for kind in ("XML13", "XML14"):
         if kind in ep.docs:
             doc = ep.docs[kind]
-            yield r.finding(doc.where, doc.root, doc.root.tag, "no XML1 (TONG_HOP) in the same HOSO: the "
+            yield r.finding(doc, doc.root.tag, "no XML1 (TONG_HOP) in the same HOSO: the "
                             "portal cross-checks this table against Bảng 1",
                             "không có XML1 (TONG_HOP) trong cùng HOSO để đối chiếu", hint="pack XML1 with it")
 
@@ -267,15 +276,15 @@ def _xml1_missing(r: Rule, ep: Episode) -> Iterator[Finding]:
 def _ma_lk(r: Rule, ep: Episode) -> Iterator[Finding]:
     if "XML1" not in ep.docs:
         return
-    key, _ = value(ep.docs["XML1"].fields, "MA_LK")
+    key = value(ep.docs["XML1"].fields, "MA_LK")
     for kind, doc in ep.docs.items():
         if kind == "XML1" or not kind.startswith("XML"):
             continue
-        for rec in doc.rows:
-            mine, el = value(rec, "MA_LK")
-            if el is not None and mine and mine != key:
-                yield r.finding(doc.where, el, "MA_LK", f"'{mine}' differs from XML1 MA_LK '{key}'",
-                                f"'{mine}' khác MA_LK của XML1 '{key}'", expected=key, found=mine)
+        for row, rec in enumerate(doc.rows):
+            mine = value(rec, "MA_LK")
+            if mine and mine != key:
+                yield r.finding(doc, "MA_LK", f"'{mine}' differs from XML1 MA_LK '{key}'",
+                                f"'{mine}' khác MA_LK của XML1 '{key}'", row=row, expected=key, found=mine)
 
 
 @rule("copy-differs-from-xml1", "error", "Copied fields of XML13/XML14 equal XML1 when present (CTN4750)",
@@ -289,10 +298,12 @@ def _copies(r: Rule, ep: Episode) -> Iterator[Finding]:
         if doc is None:
             continue
         for name, source in copied_fields(kind, doc.standard):
-            mine, el = value(doc.fields, name)
-            theirs, _ = value(xml1, source)
-            if mine and mine != theirs:
-                yield r.finding(doc.where, el, name, f"'{mine}' differs from XML1 {source} '{theirs}'",
+            mine = value(doc.fields, name)
+            if not mine:
+                continue
+            theirs = value(xml1, source)
+            if mine != theirs:
+                yield r.finding(doc, name, f"'{mine}' differs from XML1 {source} '{theirs}'",
                                 f"'{mine}' khác XML1 {source} '{theirs}'", expected=theirs, found=mine,
                                 hint="copy the value from XML1, or leave it empty")
 
@@ -302,15 +313,12 @@ def _copies(r: Rule, ep: Episode) -> Iterator[Finding]:
 def _referral(r: Rule, ep: Episode) -> Iterator[Finding]:
     if "XML13" not in ep.docs or "XML1" not in ep.docs:
         return
-    loai, el = value(ep.docs["XML1"].fields, "MA_LOAI_RV")
+    loai = value(ep.docs["XML1"].fields, "MA_LOAI_RV")
     if loai and loai not in ("2", "5"):
-        yield r.finding(ep.docs["XML1"].where, el, "MA_LOAI_RV", f"is {loai}, but a referral slip XML13 is "
+        yield r.finding(ep.docs["XML1"], "MA_LOAI_RV", f"is {loai}, but a referral slip XML13 is "
                         "attached; XML13 goes only with 2 or 5 (referral)",
                         f"là {loai} nhưng có giấy chuyển tuyến XML13; chỉ gửi XML13 khi là 2 hoặc 5",
                         expected="2 or 5", found=loai)
-
-
-PL_FIELDS = re.compile(r".*_PL$")
 
 
 @rule("phan-loai-sk-better-than-organ", "error",
@@ -320,7 +328,7 @@ def _phan_loai(r: Rule, ep: Episode) -> Iterator[Finding]:
     ket_luan = ep.docs.get("KSK:XML12")
     if ket_luan is None:
         return
-    overall, el = value(ket_luan.fields, "PHAN_LOAI_SK")
+    overall = value(ket_luan.fields, "PHAN_LOAI_SK")
     if not overall.isdigit():
         return
     worst, worst_name = 0, ""
@@ -328,13 +336,13 @@ def _phan_loai(r: Rule, ep: Episode) -> Iterator[Finding]:
         doc = ep.docs.get(kind)
         if doc is None:
             continue
-        for child in doc.root:
-            if isinstance(child.tag, str) and PL_FIELDS.match(child.tag):
-                v = (child.text or "").strip()
+        for name in doc.fields:
+            if isinstance(name, str) and name.endswith("_PL"):
+                v = value(doc.fields, name)
                 if v.isdigit() and int(v) > worst:
-                    worst, worst_name = int(v), child.tag
+                    worst, worst_name = int(v), name
     if worst and int(overall) < worst:
-        yield r.finding(ket_luan.where, el, "PHAN_LOAI_SK", f"class {overall} is better than {worst_name} "
+        yield r.finding(ket_luan, "PHAN_LOAI_SK", f"class {overall} is better than {worst_name} "
                         f"class {worst}", f"loại {overall} tốt hơn {worst_name} loại {worst}",
                         expected=f">= {worst}", found=overall,
                         hint="the overall class is the worst of the organ classes")

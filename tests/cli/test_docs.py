@@ -41,3 +41,20 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         for param in cmd.params:
             if param.param_type_name == "option":
                 assert (param.help or "").strip(), f"{name} {param.opts[0]} has no help text"
+
+
+def test_a_command_line_registers_only_its_command_and_the_same_command() -> None:
+    """main() builds the app for the command it runs (start-up); each must be the full app's own."""
+    from sohs_cli.cli.app import COMMANDS, command_named
+
+    full = typer.main.get_group(build_app()).commands
+    assert set(full) == set(COMMANDS), "COMMANDS must name every top-level command and only those"
+    for name in COMMANDS:
+        for argv in ([name, "--help"], ["--debug", "--lang", "vi", name], ["--lang=en", name, "x"]):
+            assert command_named(argv) == name
+            lazy = typer.main.get_group(build_app(argv)).commands
+            module = COMMANDS[name]
+            assert set(lazy) == {n for n, m in COMMANDS.items() if m == module}
+            assert [p.opts for p in lazy[name].params] == [p.opts for p in full[name].params]
+    for unclear in ([], ["--help"], ["valdate"], ["--lang"], ["-h", "validate"]):
+        assert command_named(unclear) is None
