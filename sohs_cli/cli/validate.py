@@ -99,10 +99,10 @@ def _writer(fmt: Format, binary: BinaryIO, lang: str) -> Any:
 
 
 class _Text(io.TextIOWrapper):
-    """UTF-8 text over a binary sink that it does not close."""
+    """UTF-8 text over a binary sink that it does not close (flushed by ``close``)."""
 
     def __init__(self, binary: BinaryIO) -> None:
-        super().__init__(binary, encoding="utf-8", newline="\n", write_through=True)
+        super().__init__(binary, encoding="utf-8", newline="\n")
 
     def close(self) -> None:
         self.flush()
@@ -131,6 +131,17 @@ class _Closing:
         return int(self.writer.valid)
 
 
+def _jobs(value: str) -> int:
+    """``--jobs``: a number of processes, or 0 for auto."""
+    if value == "auto":
+        return 0
+    if value.isdigit() and 1 <= int(value) <= 64:
+        return int(value)
+    from sohs_cli.errors import UsageError
+
+    raise UsageError(f"--jobs {value}: give auto or a number from 1 to 64")
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def validate(
@@ -141,7 +152,8 @@ def register(app: typer.Typer) -> None:
         no_rules: bool = typer.Option(False, "--no-rules", help="XSD only; skip the business rules."),
         fmt: Format = typer.Option(Format.human, "--format", "-f", help="Output format."),
         out: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE, not stdout."),
-        jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Validate in N processes."),
+        jobs: str = typer.Option("auto", "--jobs", "-j", help="Validate in N processes (1-64); auto: one per "
+                                 "CPU from 256 files, one process below that."),
         max_size: int = typer.Option(50, "--max-size", min=1, help="Largest accepted file, in MB."),
         lang: str | None = typer.Option(None, "--lang", help="vi or en (default: SOHS_LANG, then the locale)."),
         list_rules: bool = typer.Option(False, "--list-rules", help="Print the business rules and exit."),
@@ -159,6 +171,7 @@ def register(app: typer.Typer) -> None:
             from sohs_cli.xmlsafe import ParseLimits
 
             language = resolve_lang(lang)
+            workers = _jobs(jobs)
             if list_rules:
                 from sohs_cli.validation.rules import RULES
 
@@ -170,6 +183,8 @@ def register(app: typer.Typer) -> None:
                 sources += read_list(from_list)
             if not sources:
                 raise UsageError("no file to validate", hint="give files, folders or patterns, or - for stdin")
+            if "-" in sources:
+                workers = 1  # standard input belongs to this process, not to the workers
             walk = expand(sources)  # lazy: 100,000 paths are never held at once
             first = next(walk, None)
             if out is None and fmt == Format.human and first is None:
@@ -177,7 +192,7 @@ def register(app: typer.Typer) -> None:
             files = itertools.chain([] if first is None else [first], walk)
             options = ValidateOptions(standard=standard.value, rules=not no_rules,
                                       limits=ParseLimits(max_bytes=max_size * 1024 * 1024))
-            reports = validate_many(files, options, jobs=jobs)
+            reports = validate_many(files, options, jobs=workers)
             valid = invalid = 0
             if fmt == Format.human and out is None:
                 for rep in reports:

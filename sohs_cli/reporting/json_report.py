@@ -7,6 +7,9 @@ from typing import Any, TextIO
 
 from sohs_cli.validation.report import FileReport
 
+# One encoder for the run: json.dumps(..., ensure_ascii=False) builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
 
 def file_dict(report: FileReport, lang: str = "en") -> dict[str, Any]:
     return {
@@ -28,9 +31,7 @@ class JsonWriter:
         out.write('{"files": [')
 
     def add(self, report: FileReport) -> None:
-        if self.count:
-            self.out.write(",")
-        self.out.write("\n  " + json.dumps(file_dict(report, self.lang), ensure_ascii=False))
+        self.out.write(("," if self.count else "") + "\n  " + _ENCODE(file_dict(report, self.lang)))
         self.count += 1
         self.valid += report.valid
 

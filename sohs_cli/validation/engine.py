@@ -9,8 +9,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import sys
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -32,8 +35,12 @@ from sohs_cli.validation.schemas import compiled
 from sohs_cli.validation.xsd import validate_xsd
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
 DEFAULT_STANDARD = "3176"
 WINDOW = 4096  # paths handed to the worker processes at a time
+AUTO_MIN_FILES = 256  # --jobs auto starts workers from this many files
 
 
 @dataclass(frozen=True)
@@ -235,8 +242,6 @@ def validate_path(path: str, options: ValidateOptions | None = None) -> FileRepo
     options = options or ValidateOptions()
     try:
         if path == "-":
-            import sys
-
             data = sys.stdin.buffer.read(options.limits.max_bytes + 1)
         else:
             data = read_file(path, options.limits.max_bytes)
@@ -247,22 +252,53 @@ def validate_path(path: str, options: ValidateOptions | None = None) -> FileRepo
     return validate_bytes(data, "<stdin>" if path == "-" else path, options)
 
 
-def _worker(args: tuple[str, ValidateOptions]) -> FileReport:
-    return validate_path(*args)
+_WORKER_OPTIONS: list[ValidateOptions] = []  # set once in each worker: tasks carry only the path
+
+
+def _start_worker(options: ValidateOptions) -> None:
+    _WORKER_OPTIONS[:] = [options]
+
+
+def _worker(path: str) -> FileReport:
+    return validate_path(path, _WORKER_OPTIONS[0])
+
+
+def auto_jobs() -> int:
+    """Worker processes for ``--jobs auto``: the CPUs this process may run on, at most 8."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def _context() -> BaseContext:
+    """fork where it is safe (Linux, one thread): workers start at once with the schemas compiled;
+    otherwise forkserver (spawn on Windows), whose workers import sohs afresh."""
+    import multiprocessing
+
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
 
 
 def validate_many(paths: Iterable[str], options: ValidateOptions, jobs: int = 1) -> Iterator[FileReport]:
     """Reports in input order. With ``jobs > 1`` files are spread over worker processes; results
-    stream back in order, so memory stays flat however many files there are."""
+    stream back in order, so memory stays flat however many files there are.
+
+    ``jobs=0`` is auto: one process per CPU (:func:`auto_jobs`) once there are at least
+    ``AUTO_MIN_FILES`` files, in this process below that (workers would cost more than they save).
+    """
+    pending = iter(paths)
+    if jobs == 0:
+        head = list(itertools.islice(pending, AUTO_MIN_FILES))
+        jobs = auto_jobs() if len(head) == AUTO_MIN_FILES else 1
+        pending = itertools.chain(head, pending)
     if jobs <= 1:
-        for p in paths:
+        for p in pending:
             yield validate_path(p, options)
         return
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
-    pending = iter(paths)
-    with ctx.Pool(processes=jobs) as pool:
+    with _context().Pool(processes=jobs, initializer=_start_worker, initargs=(options,)) as pool:
         # imap takes its whole input at once; windows of WINDOW paths keep memory flat
         while window := list(itertools.islice(pending, WINDOW)):
-            yield from pool.imap(_worker, ((p, options) for p in window), chunksize=32)
+            yield from pool.imap(_worker, window, chunksize=128)

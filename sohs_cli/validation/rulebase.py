@@ -129,17 +129,17 @@ def value(record: Record, name: str) -> str:
     return text.strip() if text else ""
 
 
-def _selected(key: str, wanted: Callable[[Rule], bool]) -> list[Rule]:
-    cache_key = (key, len(RULES))  # the registry only grows (at import), so its length versions it
-    found = _BY_KIND.get(cache_key)
+def document_rules(kind: str) -> list[Rule]:
+    key = (kind, len(RULES))  # the registry only grows (at import), so its length versions it
+    found = _BY_KIND.get(key)
     if found is None:
-        found = _BY_KIND[cache_key] = [r for r in RULES if wanted(r)]
+        found = _BY_KIND[key] = [r for r in RULES if r.scope == "document" and kind in r.kinds]
     return found
 
 
-def document_rules(kind: str) -> list[Rule]:
-    return _selected(kind, lambda r: r.scope == "document" and kind in r.kinds)
-
-
 def episode_rules() -> list[Rule]:
-    return _selected("<episode>", lambda r: r.scope == "episode")
+    key = ("<episode>", len(RULES))
+    found = _BY_KIND.get(key)
+    if found is None:
+        found = _BY_KIND[key] = [r for r in RULES if r.scope == "episode"]
+    return found

@@ -138,7 +138,7 @@ def _card_count(r: Rule, doc: Doc) -> Iterator[Finding]:
         return
     for name in ("GT_THE_TU", "GT_THE_DEN", "MA_DKBD"):
         text = value(fields, name)
-        if not text:
+        if not text or (len(cards) == 1 and ";" not in text):  # the usual one card, one value
             continue
         n = len([p for p in text.split(";") if p])
         if n != len(cards):
@@ -187,8 +187,8 @@ ICD_FIELDS = (*ICD_SINGLE, *ICD_LISTS)
 def _icd10(r: Rule, doc: Doc) -> Iterator[Finding]:
     for row, rec in enumerate(doc.rows):
         for name in ICD_FIELDS:
-            text = value(rec, name)
-            if not text:
+            text = rec.get(name)  # value() inlined, as in the date rule
+            if not text or not (text := text.strip()):
                 continue
             if "," in text:
                 yield r.finding(doc, name, f"'{text}' uses ',' between codes; use ';'",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -82,3 +83,27 @@ def test_schemas_ship_in_the_wheel(tmp_path: Path) -> None:
     assert "sohs_cli/xsd/bhxh/3176/XML13.xsd" in names
     assert "sohs_cli/xsd/ksk/2062/KHAMSUCKHOE.xsd" in names
     assert "sohs_cli/xsd/tables/xml13_3176.csv" in names
+
+
+@pytest.mark.parametrize("jobs", [[], ["--jobs", "2"]])
+def test_reports_from_worker_processes_are_whole_and_in_order(tmp_path: Path, jobs: list[str]) -> None:
+    """300 files: --jobs auto forks workers (from 256 files on a machine with 2 CPUs or more), --jobs 2
+    always does. The report must come out once, whole, in input order."""
+    slips = tmp_path / "slips"
+    slips.mkdir()
+    good = (ROOT / "examples/tables/XML13_referral_3176.xml").read_bytes()
+    bad = good.replace(b"<MA_THE_BHYT>", b"<MA_THE_BHYT>X", 1)
+    for i in range(300):
+        (slips / f"slip_{i:03d}.xml").write_bytes(bad if i % 50 == 7 else good)
+    proc = subprocess.run([*SOHS, "validate", "--format", "json", *jobs, str(slips)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    paths = [f["path"] for f in report["files"]]
+    assert paths == sorted(str(p) for p in slips.iterdir())
+    assert report["summary"] == {"files": 300, "valid": 294, "invalid": 6}
+    assert [f["valid"] for f in report["files"]] == [i % 50 != 7 for i in range(300)]
+    human = subprocess.run([*SOHS, "validate", *jobs, str(slips)], capture_output=True, text=True, timeout=300)
+    assert human.returncode == 1
+    assert human.stdout.count("300 file(s): 294 valid, 6 invalid") == 1
+    assert human.stdout.count("FAIL ") == 6 and human.stdout.count("PASS ") == 294

@@ -218,3 +218,28 @@ def test_parallel_validation_in_windows_keeps_every_file_in_order(examples: obje
     reports = list(engine.validate_many(iter(paths), engine.ValidateOptions(), jobs=2))
     assert [r.path for r in reports] == paths
     assert [r.valid for r in reports] == [engine.validate_path(p).valid for p in paths]
+
+
+def test_auto_jobs_stays_in_process_for_a_small_batch_and_forks_for_a_large_one(
+        examples: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from sohs_cli.validation import engine
+
+    paths = sorted(str(p) for p in Path(str(examples)).glob("*.xml"))
+    started: list[int] = []
+    real_context = engine._context
+
+    def spy() -> object:
+        started.append(1)
+        return real_context()
+
+    monkeypatch.setattr(engine, "_context", spy)
+    monkeypatch.setattr(engine, "auto_jobs", lambda: 2)
+    monkeypatch.setattr(engine, "AUTO_MIN_FILES", len(paths) + 1)
+    small = list(engine.validate_many(iter(paths), engine.ValidateOptions(), jobs=0))
+    assert started == [] and [r.path for r in small] == paths
+    monkeypatch.setattr(engine, "AUTO_MIN_FILES", 3)
+    large = list(engine.validate_many(iter(paths), engine.ValidateOptions(), jobs=0))
+    assert started == [1] and [r.path for r in large] == paths
+    assert [r.findings for r in large] == [r.findings for r in small]
