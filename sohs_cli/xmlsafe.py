@@ -80,7 +80,7 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
             hint="split the export, or raise the limit with --max-size if the file is genuine",
             code="file-too-large",
         )
-    if not data.strip():
+    if not data or data.isspace():
         raise InputError(f"{source}: the file is empty (tệp rỗng)", hint="re-export it from the HIS",
                          code="file-empty")
     try:

@@ -243,3 +243,19 @@ def test_auto_jobs_stays_in_process_for_a_small_batch_and_forks_for_a_large_one(
     large = list(engine.validate_many(iter(paths), engine.ValidateOptions(), jobs=0))
     assert started == [1] and [r.path for r in large] == paths
     assert [r.findings for r in large] == [r.findings for r in small]
+
+
+def test_the_json_of_a_clean_file_is_the_json_of_its_dict(examples: object) -> None:
+    import json
+    from pathlib import Path
+
+    from sohs_cli.reporting.json_report import file_dict, file_json
+    from sohs_cli.validation.engine import validate_path
+    from sohs_cli.validation.report import FileReport
+
+    reports = [validate_path(str(p)) for p in sorted(Path(str(examples)).glob("*.xml"))]
+    reports.append(FileReport(path='odd "name" \\ Nguyễn\n.xml', kind="XML13", standard="3176",
+                              standard_reason="--standard", documents=1))
+    assert any(not r.findings for r in reports) and any(r.findings for r in reports)
+    for r in reports:
+        assert file_json(r) == json.dumps(file_dict(r), ensure_ascii=False)
