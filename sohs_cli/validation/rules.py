@@ -38,8 +38,10 @@ from sohs_cli.validation.schemas import xsd_dir
 __all__ = ["RULES", "Doc", "Episode", "Rule", "document_rules", "episode_rules"]
 
 
-# A quick yes for almost every date: days 01-28 exist in every month (the rest go to _real_date).
-_SURELY_REAL = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|1\d|2[0-8])(?:(?:[01]\d|2[0-3])[0-5]\d)?")
+# A quick yes for almost every date: days 01-28 of any month, 29-30 of any month but February, 31 of
+# the long months (29 February and anything odd go to _real_date).
+_SURELY_REAL = re.compile(r"(?:19|20)\d\d(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)"
+                          r"|(?:0[13578]|1[02])31)(?:(?:[01]\d|2[0-3])[0-5]\d)?")
 _MONTH_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 

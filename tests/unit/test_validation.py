@@ -259,3 +259,18 @@ def test_the_json_of_a_clean_file_is_the_json_of_its_dict(examples: object) -> N
     assert any(not r.findings for r in reports) and any(r.findings for r in reports)
     for r in reports:
         assert file_json(r) == json.dumps(file_dict(r), ensure_ascii=False)
+
+
+def test_the_quick_date_check_never_accepts_a_date_the_full_check_refuses() -> None:
+    from sohs_cli.validation.rules import _SURELY_REAL, _real_date
+
+    accepted = 0
+    for year in (1899, 1900, 1999, 2000, 2023, 2024, 2100):
+        for month in range(14):
+            for day in range(33):
+                for hhmm in ("", "0000", "2359", "2400", "1260"):
+                    v = f"{year:04d}{month:02d}{day:02d}{hhmm}"
+                    if _SURELY_REAL.fullmatch(v):
+                        accepted += 1
+                        assert _real_date(v, allow_unknown=False), v
+    assert accepted > 4000  # the quick path takes almost every real date
