@@ -120,11 +120,16 @@ def test_kill_9_during_a_run(tmp_path: Path, pki: TestPki, examples: Path, clini
     with served(tmp_path, pki) as base:
         env = setup(tmp_path, pki, base)
         folder = tmp_path / "clinic"
+        # Kill moments are drawn within the time a whole run takes on this machine: calibrate first.
+        fill_outbox(folder / "outbox", examples, 80, "C")
+        started = time.perf_counter()
+        assert sohs(folder, env, "run").returncode == 0
+        duration = time.perf_counter() - started
         for trial in range(4):
             names = fill_outbox(folder / "outbox", examples, 80, f"T{trial}")
             proc = subprocess.Popen([sys.executable, "-m", "sohs_cli", "run"], cwd=folder, env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.5, 1.8))
+            time.sleep(rng.uniform(0.1, 0.9) * duration)
             killed += proc.poll() is None
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -135,9 +140,9 @@ def test_kill_9_during_a_run(tmp_path: Path, pki: TestPki, examples: Path, clini
         portal = httpx.get(f"{base}/_mock/submissions").json()
     signed = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (folder / "sent").glob("*.signed.xml")}
     on_portal = [s for s in portal if s["sha256"] in signed]
-    # 80 envelopes per trial, and the packed example tables: the same envelope every trial (same bytes,
-    # recognised by the ledger as delivered and only filed again)
-    assert len(on_portal) == len(signed) == 4 * 80 + 1
+    # 80 envelopes per run (the calibration and four trials), and the packed example tables: the same
+    # envelope every run (same bytes, recognised by the ledger as delivered and only filed again)
+    assert len(on_portal) == len(signed) == 5 * 80 + 1
     assert all(s["times_received"] == 1 for s in on_portal)  # each on the portal at most once
     assert killed >= 2, "the kills mostly missed the runs"
 
