@@ -45,6 +45,24 @@ def test_version_is_fast_path() -> None:
         assert f" {heavy}\n" not in imported and f" {heavy}." not in imported, heavy
 
 
+def test_validate_json_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """Start-up is most of a small run: `validate --format json` loads its own command only, and
+    neither rich nor the portal, signing or ledger code."""
+    listing = tmp_path / "modules.txt"
+    script = ("import atexit, sys\n"
+              f"atexit.register(lambda: open({str(listing)!r}, 'w').write('\\n'.join(sys.modules)))\n"
+              "sys.argv = ['sohs', 'validate', '--format', 'json', 'examples/referral_episode_3176.xml']\n"
+              "from sohs_cli.cli.app import main\n"
+              "main()\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = set(listing.read_text().split("\n"))
+    assert {"sohs_cli.cli.validate", "lxml.etree", "typer"} <= imported
+    for unwanted in ("rich", "pydantic", "httpx", "cryptography", "signxml", "sqlite3", "sohs_cli.cli.sign",
+                     "sohs_cli.cli.run", "sohs_cli.signing", "sohs_cli.ledger"):
+        assert unwanted not in imported, unwanted
+
+
 def inner_documents(envelope: Path) -> list[tuple[str, bytes]]:
     root = etree.parse(str(envelope)).getroot()
     return [(f.findtext("LOAIHOSO") or "", base64.b64decode(f.findtext("NOIDUNGFILE") or ""))
