@@ -66,7 +66,7 @@ def _run(root: str, lang: str | None) -> None:
     from sohs_cli.testpki import make_test_pki
     from sohs_cli.validation.engine import validate_bytes
 
-    language = resolve_lang(lang)
+    language = resolve_lang(lang or output.LANG["lang"] or None)  # the command's --lang, then sohs --lang
     work = Path(root)
     examples = examples_dir()
     output.stdout.print(pick(language, "sohs demo: a clinic's night, start to finish, against a SIMULATED portal",

@@ -6,7 +6,7 @@ import contextlib
 import io
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
@@ -32,23 +32,61 @@ class Format(StrEnum):
     sarif = "sarif"
 
 
-def _human_line(report: FileReport, lang: str) -> None:
-    from sohs_cli.i18n import pick
+class _Terminal:
+    """``--format human`` on stdout: one PASS/FAIL line per file, its findings, then a summary.
 
-    tag = "[green]PASS[/]" if report.valid else "[red]FAIL[/]"
-    std = f", {pick(lang, 'standard', 'chuẩn')} {report.standard}" if report.standard else ""
-    meta = f"[dim]({report.kind}{std})[/]"
-    extra = ""
-    if report.errors:
-        extra = f" {len(report.errors)} {pick(lang, 'error(s)', 'lỗi')}"
-    if report.warnings:
-        extra += f" {len(report.warnings)} {pick(lang, 'warning(s)', 'cảnh báo')}"
-    output.stdout.print(f"{tag} {escape(report.path)} {meta}{extra}")
-    for f in report.findings:
-        mark = "[red]✗[/]" if f.severity == "error" else "[yellow]![/]"
-        output.stdout.print(f"  {mark} [dim]{escape(f.code)}[/] {escape(f.message(lang))}")
-        if f.hint:
-            output.stdout.print(f"    [dim]{pick(lang, 'hint', 'gợi ý')}: {escape(f.hint)}[/]")
+    Lines are coloured by rendering rich ``Style``s to ANSI codes (about 1 µs a line) rather than by
+    ``Console.print`` (about 80 µs a line: 5,000 files took 1.2 s longer than as JSON). The console
+    still decides whether there is colour at all (a terminal, ``NO_COLOR``, ``FORCE_COLOR``); text is
+    never parsed as markup, so a path with ``[red]`` in it is printed as it is.
+    """
+
+    def __init__(self, lang: str) -> None:
+        from rich.console import COLOR_SYSTEMS
+        from rich.style import Style
+
+        console = output.stdout
+        system = None if console.legacy_windows else COLOR_SYSTEMS.get(console.color_system or "")
+        self.out, self.lang = console.file, lang
+        self.count = self.valid = 0
+
+        def paint(style: str) -> Callable[[str], str]:
+            parsed = Style.parse(style)
+            return (lambda text: parsed.render(text, color_system=system)) if system else (lambda text: text)
+
+        self.green, self.red, self.yellow, self.dim = (paint(s) for s in ("green", "red", "yellow", "dim"))
+
+    def add(self, report: FileReport) -> None:
+        from sohs_cli.i18n import pick
+
+        lang = self.lang
+        std = f", {pick(lang, 'standard', 'chuẩn')} {report.standard}" if report.standard else ""
+        line = [self.green("PASS") if report.valid else self.red("FAIL"), " ", report.path, " ",
+                self.dim(f"({report.kind}{std})")]
+        errors, warnings = len(report.errors), len(report.warnings)
+        if errors:
+            line.append(f" {errors} {pick(lang, 'error(s)', 'lỗi')}")
+        if warnings:
+            line.append(f" {warnings} {pick(lang, 'warning(s)', 'cảnh báo')}")
+        line.append("\n")
+        for f in report.findings:
+            mark = self.red("✗") if f.severity == "error" else self.yellow("!")
+            line += ["  ", mark, " ", self.dim(f.code), " ", f.message(lang), "\n"]
+            if f.hint:
+                line += ["    ", self.dim(f"{pick(lang, 'hint', 'gợi ý')}: {f.hint}"), "\n"]
+        self.out.write("".join(line))
+        self.count += 1
+        self.valid += report.valid
+
+    def close(self) -> None:
+        from sohs_cli.i18n import pick
+
+        lang, invalid = self.lang, self.count - self.valid
+        paint = self.red if invalid else self.green
+        summary = (f"{self.count} {pick(lang, 'file(s)', 'tệp')}: {self.valid} {pick(lang, 'valid', 'hợp lệ')}, "
+                   f"{invalid} {pick(lang, 'invalid', 'không hợp lệ')}")
+        self.out.write(paint(summary) + "\n")
+        self.out.flush()
 
 
 class _PlainText:
@@ -170,7 +208,7 @@ def register(app: typer.Typer) -> None:
             from sohs_cli.validation.engine import ValidateOptions, validate_many
             from sohs_cli.xmlsafe import ParseLimits
 
-            language = resolve_lang(lang)
+            language = resolve_lang(lang or output.LANG["lang"] or None)  # validate --lang, then sohs --lang
             workers = _jobs(jobs)
             if list_rules:
                 from sohs_cli.validation.rules import RULES
@@ -193,23 +231,19 @@ def register(app: typer.Typer) -> None:
             options = ValidateOptions(standard=standard.value, rules=not no_rules,
                                       limits=ParseLimits(max_bytes=max_size * 1024 * 1024))
             reports = validate_many(files, options, jobs=workers)
-            valid = invalid = 0
             if fmt == Format.human and out is None:
+                terminal = _Terminal(language)
                 for rep in reports:
-                    _human_line(rep, language)
-                    valid += rep.valid
-                    invalid += not rep.valid
-                colour = "green" if not invalid else "red"
-                output.stdout.print(
-                    f"[{colour}]{valid + invalid} {pick(language, 'file(s)', 'tệp')}: {valid} "
-                    f"{pick(language, 'valid', 'hợp lệ')}, {invalid} {pick(language, 'invalid', 'không hợp lệ')}[/]")
+                    terminal.add(rep)
+                terminal.close()
+                invalid = terminal.count - terminal.valid
             else:  # streamed, file by file, to stdout or atomically to --output: memory stays flat
                 with _sink(out) as binary:
                     writer = _writer(fmt, binary, language)
                     for rep in reports:
                         writer.add(rep)
                     writer.close()
-                valid, invalid = writer.valid, writer.count - writer.valid
+                invalid = writer.count - writer.valid
             if invalid:
                 raise SystemExit(int(ExitCode.FINDINGS))
 

@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
             from sohs_cli.verification import VerifyReport, verify_bytes
             from sohs_cli.xmlsafe import ParseLimits
 
-            language = resolve_lang(lang)
+            language = resolve_lang(lang or output.LANG["lang"] or None)  # verify --lang, then sohs --lang
             anchors = load_ca_bundle(ca_bundle) if ca_bundle else None
             limits = ParseLimits(max_bytes=max_size * 1024 * 1024)
             as_json: list[dict[str, object]] = []

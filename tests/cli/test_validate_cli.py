@@ -119,3 +119,17 @@ def test_version_and_help() -> None:
     assert code == 0 and out.startswith("sohs ")
     code, out, _ = run("validate", "--help")
     assert code == 0 and "--format" in out
+
+
+def test_the_root_lang_applies_to_validate(examples: Path) -> None:
+    code, out, _ = run("--lang", "vi", "validate", str(examples / "invalid_card_length_3176.xml"))
+    assert code == 1 and "mỗi thẻ cần 15" in out and "1 tệp: 0 hợp lệ, 1 không hợp lệ" in out
+    code, out, _ = run("--lang", "vi", "validate", "--lang", "en", str(examples / "invalid_card_length_3176.xml"))
+    assert "each card needs 15" in out  # the command's own --lang wins
+
+
+def test_paths_are_printed_as_they_are_not_as_markup(examples: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "[red]x [bold].xml"
+    odd.write_bytes((examples / "referral_episode_3176.xml").read_bytes())
+    code, out, _ = run("validate", str(odd))
+    assert code == 0 and f"PASS {odd} (GIAMDINHHS, standard 3176)" in out

@@ -125,3 +125,17 @@ def test_reports_from_worker_processes_are_whole_and_in_order(tmp_path: Path, jo
     assert human.returncode == 1
     assert human.stdout.count("300 file(s): 294 valid, 6 invalid") == 1
     assert human.stdout.count("FAIL ") == 6 and human.stdout.count("PASS ") == 294
+
+
+@pytest.mark.parametrize(("env", "coloured"), [({"FORCE_COLOR": "1"}, True), ({"NO_COLOR": "1"}, False)])
+def test_human_report_is_coloured_only_where_colour_is_wanted(env: dict[str, str], coloured: bool) -> None:
+    clean = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "TERM")}
+    proc = subprocess.run([*SOHS, "validate", "examples/referral_episode_3176.xml",
+                           "examples/invalid_card_length_3176.xml"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, env=clean | env)
+    assert proc.returncode == 1
+    assert ("\x1b[32mPASS\x1b[0m" in proc.stdout and "\x1b[31mFAIL\x1b[0m" in proc.stdout) is coloured
+    assert ("\x1b[" in proc.stdout) is coloured
+    plain = proc.stdout if not coloured else __import__("re").sub(r"\x1b\[[0-9;]*m", "", proc.stdout)
+    assert "PASS examples/referral_episode_3176.xml (GIAMDINHHS, standard 3176)" in plain
+    assert "2 file(s): 1 valid, 1 invalid" in plain
