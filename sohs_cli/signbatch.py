@@ -8,6 +8,7 @@ so the key is never serialised, written or sent anywhere.
 from __future__ import annotations
 
 import os
+import signal
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -100,6 +101,18 @@ def _worker(pair: tuple[str, str]) -> SignOutcome:
     return sign_one(pair[0], pair[1], signer, options)  # type: ignore[arg-type]
 
 
+def _start_worker() -> None:
+    """Ctrl-C reaches the whole process group: the parent answers it (exit 130), not the workers,
+    which would each print a traceback. The parent then ends the pool with SIGTERM: unwind, so that
+    a file being written leaves no temporary file behind."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _unwind)
+
+
+def _unwind(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 #: files in flight in one process: reading, fsync and rename wait on the disk while another file is
 #: signed (the disk flush of an atomic write costs as much as the RSA signature itself)
 IO_THREADS = 4
@@ -127,7 +140,7 @@ def sign_files(pairs: Sequence[tuple[str, str]], signer: Signer, options: SignOp
 
     _BATCH.update(signer=signer, options=options)
     try:
-        with multiprocessing.get_context("fork").Pool(processes=jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(processes=jobs, initializer=_start_worker) as pool:
             yield from pool.imap(_worker, pairs, chunksize=16)
     finally:
         _BATCH.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -256,6 +257,9 @@ _WORKER_OPTIONS: list[ValidateOptions] = []  # set once in each worker: tasks ca
 
 
 def _start_worker(options: ValidateOptions) -> None:
+    # Ctrl-C reaches the whole process group: the parent alone answers it (exit 130) and ends the
+    # pool; a worker would print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_OPTIONS[:] = [options]
 
 
