@@ -190,8 +190,9 @@ def register(app: typer.Typer) -> None:
         no_rules: bool = typer.Option(False, "--no-rules", help="XSD only; skip the business rules."),
         fmt: Format = typer.Option(Format.human, "--format", "-f", help="Output format."),
         out: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE, not stdout."),
-        jobs: str = typer.Option("auto", "--jobs", "-j", help="Validate in N processes (1-64); auto: one per "
-                                 "CPU from 256 files, one process below that."),
+        jobs: str = typer.Option("auto", "--jobs", "-j", metavar="N|auto",
+                                 help="Validate in N processes (1-64); auto: one per CPU from 256 files, one "
+                                 "process below that."),
         max_size: int = typer.Option(50, "--max-size", min=1, help="Largest accepted file, in MB."),
         lang: str | None = typer.Option(None, "--lang", help="vi or en (default: SOHS_LANG, then the locale)."),
         list_rules: bool = typer.Option(False, "--list-rules", help="Print the business rules and exit."),
