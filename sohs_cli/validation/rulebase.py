@@ -107,7 +107,7 @@ class Rule:
 
 
 RULES: list[Rule] = []
-_BY_KIND: dict[tuple[str, int], list[Rule]] = {}
+_BY_KIND: dict[tuple[str, str, int], list[Rule]] = {}
 
 
 def rule(rule_id: str, severity: Severity, title_en: str, title_vi: str, *,
@@ -129,17 +129,17 @@ def value(record: Record, name: str) -> str:
     return text.strip() if text else ""
 
 
-def document_rules(kind: str) -> list[Rule]:
-    key = (kind, len(RULES))  # the registry only grows (at import), so its length versions it
+def _selected(scope: Literal["document", "episode"], kind: str) -> list[Rule]:
+    key = (scope, kind, len(RULES))  # the registry only grows (at import), so its length versions it
     found = _BY_KIND.get(key)
     if found is None:
-        found = _BY_KIND[key] = [r for r in RULES if r.scope == "document" and kind in r.kinds]
+        found = _BY_KIND[key] = [r for r in RULES if r.scope == scope and (scope == "episode" or kind in r.kinds)]
     return found
+
+
+def document_rules(kind: str) -> list[Rule]:
+    return _selected("document", kind)
 
 
 def episode_rules() -> list[Rule]:
-    key = ("<episode>", len(RULES))
-    found = _BY_KIND.get(key)
-    if found is None:
-        found = _BY_KIND[key] = [r for r in RULES if r.scope == "episode"]
-    return found
+    return _selected("episode", "")
