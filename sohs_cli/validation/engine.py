@@ -268,12 +268,11 @@ def _worker(path: str) -> FileReport:
 
 
 def auto_jobs() -> int:
-    """Worker processes for ``--jobs auto``: the CPUs this process may run on, at most 8."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
+    """Worker processes for ``--jobs auto``: the CPUs this process may use (affinity, container
+    quota), at most 8."""
+    from sohs_cli import cpus
+
+    return min(cpus.usable(), 8)
 
 
 def _context() -> BaseContext:
