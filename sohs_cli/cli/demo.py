@@ -55,7 +55,7 @@ def _run(root: str, lang: str | None) -> None:
     from sohs_cli.cli.status import as_dict
     from sohs_cli.credentials import SecretSource
     from sohs_cli.documents import pack
-    from sohs_cli.i18n import pick, resolve_lang
+    from sohs_cli.i18n import pick
     from sohs_cli.ledger import Ledger
     from sohs_cli.mockportal.accounts import Account, md5_upper
     from sohs_cli.mockportal.app import Portal, PortalConfig
@@ -66,7 +66,7 @@ def _run(root: str, lang: str | None) -> None:
     from sohs_cli.testpki import make_test_pki
     from sohs_cli.validation.engine import validate_bytes
 
-    language = resolve_lang(lang or output.LANG["lang"] or None)  # the command's --lang, then sohs --lang
+    language = output.language(lang)
     work = Path(root)
     examples = examples_dir()
     output.stdout.print(pick(language, "sohs demo: a clinic's night, start to finish, against a SIMULATED portal",

@@ -45,11 +45,17 @@ DEBUG = {"on": False}
 LANG = {"lang": ""}  # set by the root --lang; empty: SOHS_LANG, then the locale
 
 
-def t(en: str, vi: str) -> str:
-    """The message in the language of this run (``sohs --lang vi …``, ``SOHS_LANG``, the locale)."""
+def language(flag: str | None = None) -> str:
+    """The language of this run: a command's own ``--lang``, then ``sohs --lang``, ``SOHS_LANG``,
+    the locale."""
     from sohs_cli.i18n import resolve_lang
 
-    return vi if (LANG["lang"] or resolve_lang(None)) == "vi" else en
+    return resolve_lang(flag or LANG["lang"] or None)
+
+
+def t(en: str, vi: str) -> str:
+    """The message in the language of this run (``sohs --lang vi …``, ``SOHS_LANG``, the locale)."""
+    return vi if language() == "vi" else en
 
 
 def fail(exc: SohsError) -> NoReturn:

@@ -14,6 +14,7 @@ import typer
 
 from sohs_cli.cli import output
 from sohs_cli.cli.output import escape
+from sohs_cli.i18n import pick
 
 if TYPE_CHECKING:
     from sohs_cli.validation.report import FileReport
@@ -57,13 +58,12 @@ class _Terminal:
         self.green, self.red, self.yellow, self.dim = (paint(s) for s in ("green", "red", "yellow", "dim"))
 
     def add(self, report: FileReport) -> None:
-        from sohs_cli.i18n import pick
-
         lang = self.lang
         std = f", {pick(lang, 'standard', 'chuẩn')} {report.standard}" if report.standard else ""
         line = [self.green("PASS") if report.valid else self.red("FAIL"), " ", report.path, " ",
                 self.dim(f"({report.kind}{std})")]
-        errors, warnings = len(report.errors), len(report.warnings)
+        errors = sum(f.severity == "error" for f in report.findings)
+        warnings = len(report.findings) - errors
         if errors:
             line.append(f" {errors} {pick(lang, 'error(s)', 'lỗi')}")
         if warnings:
@@ -79,8 +79,6 @@ class _Terminal:
         self.valid += report.valid
 
     def close(self) -> None:
-        from sohs_cli.i18n import pick
-
         lang, invalid = self.lang, self.count - self.valid
         paint = self.red if invalid else self.green
         summary = (f"{self.count} {pick(lang, 'file(s)', 'tệp')}: {self.valid} {pick(lang, 'valid', 'hợp lệ')}, "
@@ -204,12 +202,11 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             from sohs_cli.errors import ExitCode, UsageError
-            from sohs_cli.i18n import pick, resolve_lang
             from sohs_cli.inputs import expand, read_list
             from sohs_cli.validation.engine import ValidateOptions, validate_many
             from sohs_cli.xmlsafe import ParseLimits
 
-            language = resolve_lang(lang or output.LANG["lang"] or None)  # validate --lang, then sohs --lang
+            language = output.language(lang)
             workers = _jobs(jobs)
             if list_rules:
                 from sohs_cli.validation.rules import RULES

@@ -58,12 +58,12 @@ def register(app: typer.Typer) -> None:
             from sohs_cli.certs import load_ca_bundle
             from sohs_cli.errors import ExitCode, InputError
             from sohs_cli.fileio import read_file
-            from sohs_cli.i18n import pick, resolve_lang
+            from sohs_cli.i18n import pick
             from sohs_cli.inputs import expand
             from sohs_cli.verification import VerifyReport, verify_bytes
             from sohs_cli.xmlsafe import ParseLimits
 
-            language = resolve_lang(lang or output.LANG["lang"] or None)  # verify --lang, then sohs --lang
+            language = output.language(lang)
             anchors = load_ca_bundle(ca_bundle) if ca_bundle else None
             limits = ParseLimits(max_bytes=max_size * 1024 * 1024)
             as_json: list[dict[str, object]] = []
