@@ -102,10 +102,8 @@ def _worker(pair: tuple[str, str]) -> SignOutcome:
 
 
 def _start_worker() -> None:
-    """Ctrl-C reaches the whole process group: the parent answers it (exit 130), not the workers,
-    which would each print a traceback. The parent then ends the pool with SIGTERM: unwind, so that
-    a file being written leaves no temporary file behind."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Ctrl-C is the parent's (exit 130); it then ends the workers with SIGTERM: unwind, so that a
+    file being written leaves no temporary file behind."""
     signal.signal(signal.SIGTERM, _unwind)
 
 
@@ -138,9 +136,11 @@ def sign_files(pairs: Sequence[tuple[str, str]], signer: Signer, options: SignOp
         return
     import multiprocessing
 
+    from sohs_cli.procpool import ordered_map
+
     _BATCH.update(signer=signer, options=options)
     try:
-        with multiprocessing.get_context("fork").Pool(processes=jobs, initializer=_start_worker) as pool:
-            yield from pool.imap(_worker, pairs, chunksize=16)
+        yield from ordered_map(_worker, pairs, jobs=jobs, context=multiprocessing.get_context("fork"),
+                               setup=_start_worker, chunk=16)
     finally:
         _BATCH.clear()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
 DEFAULT_STANDARD = "3176"
-WINDOW = 4096  # paths handed to the worker processes at a time
 AUTO_MIN_FILES = 256  # --jobs auto starts workers from this many files
 
 
@@ -257,9 +255,6 @@ _WORKER_OPTIONS: list[ValidateOptions] = []  # set once in each worker: tasks ca
 
 
 def _start_worker(options: ValidateOptions) -> None:
-    # Ctrl-C reaches the whole process group: the parent alone answers it (exit 130) and ends the
-    # pool; a worker would print a traceback of its own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_OPTIONS[:] = [options]
 
 
@@ -286,8 +281,9 @@ def _context() -> BaseContext:
 
 
 def validate_many(paths: Iterable[str], options: ValidateOptions, jobs: int = 1) -> Iterator[FileReport]:
-    """Reports in input order. With ``jobs > 1`` files are spread over worker processes; results
-    stream back in order, so memory stays flat however many files there are.
+    """Reports in input order. With ``jobs > 1`` files are spread over worker processes
+    (:func:`sohs_cli.procpool.ordered_map`); results stream back in order, so memory stays flat
+    however many files there are.
 
     ``jobs=0`` is auto: one process per CPU (:func:`auto_jobs`) once there are at least
     ``AUTO_MIN_FILES`` files, in this process below that (workers would cost more than they save).
@@ -301,7 +297,7 @@ def validate_many(paths: Iterable[str], options: ValidateOptions, jobs: int = 1)
         for p in pending:
             yield validate_path(p, options)
         return
-    with _context().Pool(processes=jobs, initializer=_start_worker, initargs=(options,)) as pool:
-        # imap takes its whole input at once; windows of WINDOW paths keep memory flat
-        while window := list(itertools.islice(pending, WINDOW)):
-            yield from pool.imap(_worker, window, chunksize=128)
+    from sohs_cli.procpool import ordered_map
+
+    yield from ordered_map(_worker, pending, jobs=jobs, context=_context(), setup=_start_worker,
+                           setup_args=(options,))

@@ -208,12 +208,15 @@ def test_a_compiled_schema_is_never_shared_between_threads() -> None:
 
 def test_parallel_validation_in_windows_keeps_every_file_in_order(examples: object,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Paths reach the worker processes in windows (memory stays flat); none is dropped or reordered."""
+    """Paths reach the worker processes in small chunks, a few at a time (memory stays flat); none is
+    dropped or reordered."""
     from pathlib import Path
 
+    from sohs_cli import procpool
     from sohs_cli.validation import engine
 
-    monkeypatch.setattr(engine, "WINDOW", 3)
+    monkeypatch.setattr(procpool, "CHUNK", 2)
+    monkeypatch.setattr(procpool, "PENDING", 3)
     paths = sorted(str(p) for p in Path(str(examples)).glob("*.xml"))
     reports = list(engine.validate_many(iter(paths), engine.ValidateOptions(), jobs=2))
     assert [r.path for r in reports] == paths
