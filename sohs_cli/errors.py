@@ -76,5 +76,11 @@ class PortalRejected(SohsError):
     exit_code = ExitCode.FINDINGS
 
 
+class WorkerLost(SohsError):
+    """A worker process ended without answering (killed by the out-of-memory killer, crashed)."""
+
+    exit_code = ExitCode.INTERNAL
+
+
 class LockHeld(SohsError):
     exit_code = ExitCode.LOCKED

@@ -12,7 +12,8 @@ Here the parent alone talks to each worker over its own pipe, in chunks:
   so neither side ever blocks writing to the other, whatever the size of a task or a result;
 - results come back in any order and are handed out in input order, with at most ``pending``
   chunks sent or held at a time: memory stays flat on any number of items;
-- a worker that dies (killed, crashed) or raises is reported at once, as :class:`WorkerFailed`;
+- a worker that dies (killed, crashed) is reported at once as :class:`~sohs_cli.errors.WorkerLost`,
+  one that raises as :class:`WorkerFailed`;
 - Ctrl-C is the parent's: workers ignore SIGINT, and when the parent stops early (an exception,
   an interrupt, a consumer that stops reading) they are terminated with SIGTERM.
 """
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from sohs_cli.errors import WorkerLost
+
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
@@ -40,7 +43,7 @@ PENDING = 32  # chunks sent or finished but not yet handed out
 
 
 class WorkerFailed(RuntimeError):
-    """A worker process raised, or ended without answering."""
+    """A worker process raised: a bug, reported as one (exit 70, traceback with --debug)."""
 
 
 class _RemoteTraceback(Exception):
@@ -106,12 +109,12 @@ class _Worker:
         assert index is not None
         return index, reply
 
-    def _died(self) -> WorkerFailed:
+    def _died(self) -> WorkerLost:
         self.process.join(timeout=1)
         code = self.process.exitcode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        return WorkerFailed(f"worker process {self.process.pid} ended without answering ({how}); "
-                            "if the machine is short of memory, use fewer --jobs")
+        return WorkerLost(f"worker process {self.process.pid} ended without answering ({how})",
+                          hint="if the machine is short of memory, use fewer --jobs (--jobs 1: one process)")
 
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, jobs: int, context: BaseContext,

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from sohs_cli.errors import WorkerLost
 from sohs_cli.procpool import WorkerFailed, ordered_map
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked workers")
@@ -79,7 +80,7 @@ def test_an_exception_in_a_worker_is_raised_in_the_parent_with_its_traceback() -
 
 def test_a_killed_worker_is_reported_at_once_instead_of_waited_for_forever() -> None:
     start = time.monotonic()
-    with pytest.raises(WorkerFailed, match="killed by signal 9"):
+    with pytest.raises(WorkerLost, match="killed by signal 9"):
         list(ordered_map(_killed_on_13, range(100), jobs=2, context=FORK, chunk=4))
     assert time.monotonic() - start < 10
     assert _no_children_left()
