@@ -161,7 +161,7 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
                     hint="the portal answers 125 for base64 with line breaks: re-encode on one line"))
                 continue
             try:
-                inner_root = parse_bytes(inner.data, source=iwhere, limits=options.limits)
+                inner_root = parse_bytes(inner.data, source=iwhere, limits=options.limits, keep_blanks=False)
             except InputError as exc:
                 report.findings.append(dataclasses.replace(_input_finding(exc), location=iwhere))
                 continue
@@ -207,7 +207,7 @@ def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = Non
     options = options or ValidateOptions()
     report = FileReport(path=path)
     try:
-        root = parse_bytes(data, source=path, limits=options.limits)
+        root = parse_bytes(data, source=path, limits=options.limits, keep_blanks=False)
     except InputError as exc:
         report.findings.append(_input_finding(exc))
         return report

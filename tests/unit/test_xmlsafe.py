@@ -45,3 +45,13 @@ def test_plain_document_parses_with_lines() -> None:
     root = parse_bytes(b'<?xml version="1.0" encoding="utf-8"?>\n'
                        b"<TONG_HOP>\n<HO_TEN>Nguy\xe1\xbb\x85n</HO_TEN>\n</TONG_HOP>")
     assert root[0].text == "Nguyễn" and root[0].sourceline == 3
+
+
+def test_a_lean_parse_drops_indentation_but_keeps_a_text_that_is_all_an_element_holds() -> None:
+    data = b"<A>\n  <B> </B>\n  <C>x</C>\n</A>\n"
+    kept = parse_bytes(data)
+    lean = parse_bytes(data, keep_blanks=False)
+    assert kept.text == "\n  " and kept[0].tail == "\n  "
+    assert lean.text is None and lean[0].tail is None
+    assert lean[0].text == " " and lean[1].text == "x"
+    assert [e.sourceline for e in lean.iter()] == [e.sourceline for e in kept.iter()]
