@@ -95,8 +95,9 @@ def _located(findings: Iterable[Finding], where: str) -> list[Finding]:
 
 
 def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
-               options: ValidateOptions) -> tuple[rules_mod.Doc | None, list[Finding]]:
-    """XSD + document rules for one table; returns the Doc for episode rules."""
+               options: ValidateOptions, *, episode: bool) -> tuple[rules_mod.Doc | None, list[Finding]]:
+    """XSD + document rules for one table; returns the Doc for episode rules (``episode``: they
+    will run, and may read any field)."""
     family = kind.family
     std = KSK_STANDARD if family == "ksk" else standard
     name = kind.loaihoso if kind.loaihoso else kind.name
@@ -110,7 +111,8 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
         return None, [_plain("table-not-checked", "warning", where, f"no schema for {name}",
                              f"không có lược đồ cho {name}")]
     findings = validate_xsd(schema, root, family, std, name, where)
-    doc = rules_mod.Doc(kind.name, standard, root, where)
+    doc = rules_mod.Doc(kind.name, standard, root, where,
+                        None if episode else rules_mod.document_reads(kind.name))
     if options.rules:
         for r in rules_mod.document_rules(kind.name):
             findings.extend(r.check(r, doc))
@@ -118,8 +120,7 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
 
 
 def _episode_findings(ep: rules_mod.Episode, options: ValidateOptions) -> list[Finding]:
-    # Cross-document rules need two documents, or an envelope (where a lone XML13 lacks its XML1).
-    if not options.rules or (len(ep.docs) < 2 and not ep.in_envelope):
+    if not options.rules:
         return []
     out: list[Finding] = []
     for r in rules_mod.episode_rules():
@@ -193,7 +194,8 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
         episode = rules_mod.Episode(where=hwhere, in_envelope=True)
         for loai, inner_root in roots.items():
             inner_kind = kinds[loai]
-            doc, findings = _check_doc(inner_kind, standard, inner_root, f"{hwhere} › {loai}", options)
+            doc, findings = _check_doc(inner_kind, standard, inner_root, f"{hwhere} › {loai}", options,
+                                       episode=True)
             report.findings.extend(findings)
             report.documents += 1
             if doc is not None:
@@ -228,12 +230,10 @@ def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = Non
     else:
         standard, reason = choose_standard(options, {kind.loaihoso or "": root})
     report.standard, report.standard_reason = standard, reason
-    doc, findings = _check_doc(kind, standard, root, f"{path} › {kind.name}", options)
+    # a bare table has no HOSO to cross-check it against: the episode rules are for envelopes
+    _, findings = _check_doc(kind, standard, root, f"{path} › {kind.name}", options, episode=False)
     report.findings.extend(findings)
     report.documents = 1
-    if doc is not None:
-        report.findings.extend(_episode_findings(
-            rules_mod.Episode(docs={kind.name: doc}, where=f"{path} › {kind.name}"), options))
     return report
 
 

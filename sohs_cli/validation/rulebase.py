@@ -5,6 +5,11 @@ The rules themselves are in ``rules.py``; ``sohs validate --list-rules`` prints 
 Rules read field *texts*, not elements: each record is indexed once into ``{name: text}`` (one pass
 in which lxml makes each child's proxy once), and an element is looked up again only to give a
 finding its line. Rules run on every file of a batch, so this is the hot path of ``sohs validate``.
+
+A rule may declare the fields it ``reads``. When every rule that will see a table declares them, the
+index holds only those fields, picked out by libxml2 (an XML13 has 37 fields; its rules read 11):
+each field the index skips saves lxml a proxy and two strings. A rule that declares nothing sees
+every field; a test proves each declaration covers what its rule reads.
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ Record = dict[str, str | None]  # a record's fields: element name -> its text as
 RECORD_PATHS = {"XML0": "DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB", "KSK:XML11": "DANH_SACH_CLS/CHI_TIET_CLS"}
 
 
-def _index(rec: etree._Element) -> Record:
-    fields = {c.tag: c.text for c in rec}
-    if len(fields) != len(rec):  # a repeated element (or several comments): first one wins
+def _index(rec: etree._Element, wanted: frozenset[str] | None) -> Record:
+    children = list(rec) if wanted is None else list(rec.iterchildren(*wanted))
+    fields = {c.tag: c.text for c in children}
+    if len(fields) != len(children):  # a repeated element (or several comments): first one wins
         fields = {}
-        for c in rec:
+        for c in children:
             fields.setdefault(c.tag, c.text)
     return fields
 
@@ -36,13 +42,15 @@ def _index(rec: etree._Element) -> Record:
 class Doc:
     """One table as the rules see it."""
 
-    __slots__ = ("_records", "_rows", "kind", "root", "standard", "where")
+    __slots__ = ("_records", "_rows", "kind", "root", "standard", "wanted", "where")
 
-    def __init__(self, kind: str, standard: str, root: etree._Element, where: str) -> None:
+    def __init__(self, kind: str, standard: str, root: etree._Element, where: str,
+                 wanted: frozenset[str] | None = None) -> None:
         self.kind = kind  # "XML1", "XML13", "XML14", "XML0", "KSK:XML10", …
         self.standard = standard
         self.root = root
         self.where = where  # "hoso_0001.xml › HOSO 1 › XML13"
+        self.wanted = wanted  # the fields the rules read (None: every field)
         self._records: list[etree._Element] | None = None
         self._rows: list[Record] | None = None
 
@@ -59,7 +67,7 @@ class Doc:
         XSD error already) keeps its first value, as ``find`` does. Comments and PIs are keyed by
         a function, which no rule asks for."""
         if self._rows is None:
-            self._rows = [_index(rec) for rec in self.records]
+            self._rows = [_index(rec, self.wanted) for rec in self.records]
         return self._rows
 
     @property
@@ -93,6 +101,7 @@ class Rule:
     scope: Literal["document", "episode"]
     kinds: frozenset[str]
     check: Callable[..., Iterable[Finding]]
+    reads: frozenset[str] | None = None  # the fields ``check`` reads; None: it may read any
 
     def finding(self, doc: Doc, element: str, en: str, vi: str, *, row: int = 0, expected: str = "",
                 found: str = "", hint: str = "") -> Finding:
@@ -112,9 +121,11 @@ _BY_KIND: dict[tuple[str, str, int], list[Rule]] = {}
 
 def rule(rule_id: str, severity: Severity, title_en: str, title_vi: str, *,
          kinds: Iterable[str] = (), scope: Literal["document", "episode"] = "document",
+         reads: Iterable[str] | None = None,
          ) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
     def register(fn: Callable[..., Iterable[Finding]]) -> Callable[..., Iterable[Finding]]:
-        RULES.append(Rule(rule_id, severity, title_en, title_vi, scope, frozenset(kinds), fn))
+        RULES.append(Rule(rule_id, severity, title_en, title_vi, scope, frozenset(kinds), fn,
+                          None if reads is None else frozenset(reads)))
         return fn
     return register
 
@@ -139,6 +150,24 @@ def _selected(scope: Literal["document", "episode"], kind: str) -> list[Rule]:
 
 def document_rules(kind: str) -> list[Rule]:
     return _selected("document", kind)
+
+
+_READS: dict[tuple[str, int], frozenset[str] | None] = {}
+
+
+def document_reads(kind: str) -> frozenset[str] | None:
+    """The fields the document rules of ``kind`` read; None when one of them may read any."""
+    key = (kind, len(RULES))
+    if key not in _READS:
+        wanted: set[str] = set()
+        for r in document_rules(kind):
+            if r.reads is None:
+                _READS[key] = None
+                break
+            wanted |= r.reads
+        else:
+            _READS[key] = frozenset(wanted)
+    return _READS[key]
 
 
 def episode_rules() -> list[Rule]:

@@ -26,6 +26,7 @@ from sohs_cli.validation.rulebase import (
     Doc,
     Episode,
     Rule,
+    document_reads,
     document_rules,
     episode_rules,
     rule,
@@ -35,7 +36,7 @@ from sohs_cli.validation.schemas import xsd_dir
 
 # The engine, the CLI and the SARIF renderer import the registry from here, so that importing it
 # also registers every rule below.
-__all__ = ["RULES", "Doc", "Episode", "Rule", "document_rules", "episode_rules"]
+__all__ = ["RULES", "Doc", "Episode", "Rule", "document_reads", "document_rules", "episode_rules"]
 
 
 # A quick yes for almost every date: days 01-28 of any month, 29-30 of any month but February, 31 of
@@ -68,7 +69,7 @@ DATE_FIELDS = (
 # ------------------------------------------------------------------ document rules
 
 @rule("date-not-real", "error", "Dates are real calendar dates", "Ngày tháng phải là ngày có thật",
-      kinds=BHXH + KSK_ALL)
+      kinds=BHXH + KSK_ALL, reads=DATE_FIELDS)
 def _dates_real(r: Rule, doc: Doc) -> Iterator[Finding]:
     for row, rec in enumerate(doc.rows):
         for name in DATE_FIELDS:
@@ -84,7 +85,7 @@ def _dates_real(r: Rule, doc: Doc) -> Iterator[Finding]:
 
 def _order_rule(rule_id: str, later: str, earlier: str, kinds: tuple[str, ...], source: str) -> None:
     @rule(rule_id, "error", f"{later} is not before {earlier} ({source})",
-          f"{later} không được trước {earlier} ({source})", kinds=kinds)
+          f"{later} không được trước {earlier} ({source})", kinds=kinds, reads=(later, earlier))
     def check(r: Rule, doc: Doc) -> Iterator[Finding]:
         for row, rec in enumerate(doc.rows):
             a = value(rec, later)
@@ -107,7 +108,7 @@ CARD_RE = re.compile(r"[A-Z]{2}[1-5][0-9]{2}[0-9]{10}")
 
 
 @rule("card-length", "error", "Each MA_THE_BHYT card has 15 characters (QĐ 4750 Bảng 1 #16)",
-      "Mỗi mã thẻ BHYT gồm 15 ký tự", kinds=BHXH)
+      "Mỗi mã thẻ BHYT gồm 15 ký tự", kinds=BHXH, reads=("MA_THE_BHYT",))
 def _card_length(r: Rule, doc: Doc) -> Iterator[Finding]:
     for row, rec in enumerate(doc.rows):
         for card in filter(None, value(rec, "MA_THE_BHYT").split(";")):
@@ -119,7 +120,7 @@ def _card_length(r: Rule, doc: Doc) -> Iterator[Finding]:
 
 
 @rule("card-shape", "warning", "A card code reads: 2 letters, benefit level 1-5, province, BHXH number",
-      "Mã thẻ gồm 2 chữ cái, mức hưởng 1-5, mã tỉnh, mã số BHXH", kinds=BHXH)
+      "Mã thẻ gồm 2 chữ cái, mức hưởng 1-5, mã tỉnh, mã số BHXH", kinds=BHXH, reads=("MA_THE_BHYT",))
 def _card_shape(r: Rule, doc: Doc) -> Iterator[Finding]:
     for row, rec in enumerate(doc.rows):
         for card in filter(None, value(rec, "MA_THE_BHYT").split(";")):
@@ -131,7 +132,8 @@ def _card_shape(r: Rule, doc: Doc) -> Iterator[Finding]:
 
 
 @rule("card-count", "error", "One GT_THE_TU/GT_THE_DEN/MA_DKBD value per card",
-      "Mỗi thẻ có một giá trị GT_THE_TU/GT_THE_DEN/MA_DKBD", kinds=("XML1", "XML13", "XML14"))
+      "Mỗi thẻ có một giá trị GT_THE_TU/GT_THE_DEN/MA_DKBD", kinds=("XML1", "XML13", "XML14"),
+      reads=("MA_THE_BHYT", "GT_THE_TU", "GT_THE_DEN", "MA_DKBD"))
 def _card_count(r: Rule, doc: Doc) -> Iterator[Finding]:
     fields = doc.fields
     cards_text = value(fields, "MA_THE_BHYT")
@@ -154,7 +156,8 @@ CCCD_12 = re.compile(r"\d{12}")
 
 
 @rule("cccd-shape", "error", "SO_CCCD is 9 or 12 digits, or a letter and 7 digits (CTN4750)",
-      "SO_CCCD gồm 9 hoặc 12 chữ số, hoặc 1 chữ cái và 7 chữ số", kinds=(*BHXH, "KSK:XML1"))
+      "SO_CCCD gồm 9 hoặc 12 chữ số, hoặc 1 chữ cái và 7 chữ số", kinds=(*BHXH, "KSK:XML1"),
+      reads=("SO_CCCD",))
 def _cccd(r: Rule, doc: Doc) -> Iterator[Finding]:
     for row, rec in enumerate(doc.rows):
         text = value(rec, "SO_CCCD")
@@ -185,7 +188,7 @@ ICD_FIELDS = (*ICD_SINGLE, *ICD_LISTS)
 
 
 @rule("icd10-shape", "error", "ICD-10 codes are well formed (letter, 2 digits, optional subcode)",
-      "Mã ICD-10 đúng cấu trúc", kinds=BHXH + KSK_ALL)
+      "Mã ICD-10 đúng cấu trúc", kinds=BHXH + KSK_ALL, reads=ICD_FIELDS)
 def _icd10(r: Rule, doc: Doc) -> Iterator[Finding]:
     for row, rec in enumerate(doc.rows):
         for name in ICD_FIELDS:
@@ -215,7 +218,8 @@ def _icd10(r: Rule, doc: Doc) -> Iterator[Finding]:
 
 
 @rule("ma-ttdv-4750", "error", "MA_TTDV is the 10-digit BHXH number under QĐ 4750 (CTN4750)",
-      "MA_TTDV là mã số BHXH 10 chữ số theo QĐ 4750", kinds=("XML1", "XML13", "XML14"))
+      "MA_TTDV là mã số BHXH 10 chữ số theo QĐ 4750", kinds=("XML1", "XML13", "XML14"),
+      reads=("MA_TTDV",))
 def _ma_ttdv(r: Rule, doc: Doc) -> Iterator[Finding]:
     if doc.standard != "4750":
         return
@@ -226,7 +230,8 @@ def _ma_ttdv(r: Rule, doc: Doc) -> Iterator[Finding]:
 
 
 @rule("bmi-mismatch", "error", "CHI_SO_BMI agrees with CAN_NANG / (CHIEU_CAO in m)²",
-      "CHI_SO_BMI khớp với cân nặng và chiều cao", kinds=("KSK:XML10",))
+      "CHI_SO_BMI khớp với cân nặng và chiều cao", kinds=("KSK:XML10",),
+      reads=("CHIEU_CAO", "CAN_NANG", "CHI_SO_BMI"))
 def _bmi(r: Rule, doc: Doc) -> Iterator[Finding]:
     try:
         h = float(value(doc.fields, "CHIEU_CAO")) / 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import ClassVar
 
 import pytest
 
@@ -277,3 +278,63 @@ def test_the_quick_date_check_never_accepts_a_date_the_full_check_refuses() -> N
                         accepted += 1
                         assert _real_date(v, allow_unknown=False), v
     assert accepted > 4000  # the quick path takes almost every real date
+
+
+class _Recording(dict):  # type: ignore[type-arg]
+    """A record that remembers which fields were asked for."""
+
+    asked: ClassVar[set[str]] = set()
+
+    def get(self, key: object, default: object = None) -> object:
+        assert isinstance(key, str)
+        _Recording.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> object:
+        _Recording.asked.add(key)
+        return super().__getitem__(key)
+
+
+def test_each_rule_reads_only_the_fields_it_declares() -> None:
+    """Rules that declare ``reads`` see an index of those fields only; a field read but not declared
+    would silently look empty. Every field of every kind gets values that drive each branch."""
+    from sohs_cli.validation import rules
+    from sohs_cli.xmlsafe import parse_bytes
+
+    tables = [samples.xml1(s, "LK1") for s in ("4750", "3176")]
+    tables += [samples.xml13(s, "LK1") for s in ("4750", "3176")]
+    tables += [samples.xml14(s, "LK1") for s in ("4750", "3176")]
+    tables += [samples.checkin(s, "LK1") for s in ("4750", "3176")]
+    tables += samples.adult_checkup("LK1")
+    values = ["", "20250230", "GD4797920000001;GD47979200000", "A00,B1", "A00;B1;X", "1;2", "12", "abc",
+              "170", "65", "40.1", "202501011200"]
+    declared = [r for r in rules.RULES if r.reads is not None]
+    assert len(declared) >= 10
+    for data in tables:
+        root = parse_bytes(data)
+        from sohs_cli.documents import detect_kind
+
+        kind = detect_kind(root)
+        assert kind is not None
+        for standard in ("4750", "3176"):
+            doc = rules.Doc(kind.name, standard, root, "x.xml")
+            for v in values:
+                doc._rows = [_Recording({name: v for name in row}) for row in doc.rows]
+                for r in declared:
+                    if kind.name not in r.kinds:
+                        continue
+                    _Recording.asked = set()
+                    list(r.check(r, doc))
+                    assert r.reads is not None and _Recording.asked <= r.reads, (r.id, _Recording.asked - r.reads)
+
+
+def test_a_bare_table_indexes_only_the_fields_its_rules_read() -> None:
+    from sohs_cli.validation import rules
+    from sohs_cli.xmlsafe import parse_bytes
+
+    root = parse_bytes(samples.xml13("3176", "LK1"))
+    wanted = rules.document_reads("XML13")
+    assert wanted is not None and "MA_THE_BHYT" in wanted and "HO_TEN" not in wanted
+    doc = rules.Doc("XML13", "3176", root, "x.xml", wanted)
+    assert set(doc.fields) == {c.tag for c in root if c.tag in wanted}
+    assert rules.Doc("XML13", "3176", root, "x.xml").fields.keys() == {c.tag for c in root}
