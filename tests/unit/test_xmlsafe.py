@@ -55,3 +55,30 @@ def test_a_lean_parse_drops_indentation_but_keeps_a_text_that_is_all_an_element_
     assert lean.text is None and lean[0].tail is None
     assert lean[0].text == " " and lean[1].text == "x"
     assert [e.sourceline for e in lean.iter()] == [e.sourceline for e in kept.iter()]
+
+
+@pytest.mark.parametrize(
+    ("data", "byte"),
+    [
+        (b'<?xml version="1.0" encoding="utf-8"?><A>x\xc3\x28y</A>', 42),
+        (b'<A B="\xff"/>', 6),
+        (b"<A><!-- \xfe --></A>", 8),
+        (b"<A>\xed\xa0\x80</A>", 3),  # a surrogate
+        (b"<A>\xc0\x80</A>", 3),  # an overlong NUL
+        (b"<A>x</A>\n\xe1\x88", 9),  # after the root, cut short
+        (b"\xef\xbb\xbf<A>\xff</A>", 6),
+        (b'<?xml version="1.0" encoding="ISO-8859-1"?><A>\xe9</A>', 46),  # well-formed Latin-1
+        ("<A>é</A>".encode("utf-16"), 0),
+    ],
+    ids=["text", "attribute", "comment", "surrogate", "overlong", "trailing", "bom", "latin-1", "utf-16"],
+)
+def test_every_file_that_is_not_utf8_is_refused_naming_the_first_bad_byte(data: bytes, byte: int) -> None:
+    with pytest.raises(InputError) as err:
+        parse_bytes(data, source="x.xml", keep_blanks=False)
+    assert err.value.code == "not-utf8"
+    assert f"(byte {byte})" in err.value.message
+
+
+def test_utf8_however_declared_is_read() -> None:
+    for head in (b"", b'<?xml version="1.0"?>', b"<?xml version='1.0' encoding='UTF8' ?>", b"\xef\xbb\xbf"):
+        assert parse_bytes(head + "<A>Nguyễn</A>".encode()).text == "Nguyễn"
