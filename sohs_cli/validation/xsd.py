@@ -71,6 +71,12 @@ def record_models(family: str, standard: str, name: str) -> dict[str, RecordMode
     return models
 
 
+@functools.cache
+def schema_fields(family: str, standard: str, name: str) -> frozenset[str]:
+    """The name of every field of every record in the schema."""
+    return frozenset(f for model in record_models(family, standard, name).values() for f in model.fields)
+
+
 def _finding(code: str, element: str, line: int, en: str, vi: str, *, where: str,
              expected: str = "", found: str = "", hint: str = "") -> Finding:
     prefix = f"{where} {named(element)}, line {line}: " if element else f"{where} line {line}: "

@@ -338,3 +338,21 @@ def test_a_bare_table_indexes_only_the_fields_its_rules_read() -> None:
     doc = rules.Doc("XML13", "3176", root, "x.xml", wanted)
     assert set(doc.fields) == {c.tag for c in root if c.tag in wanted}
     assert rules.Doc("XML13", "3176", root, "x.xml").fields.keys() == {c.tag for c in root}
+
+
+def test_indexing_fewer_fields_changes_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The narrowed index (fields the rules read; of those, the schema's when the XSD passed) finds
+    exactly what a full index finds, also for a table holding an element its schema lacks."""
+    from sohs_cli.validation import rules
+
+    base = samples.xml13("3176", "LK1").decode()
+    docs = [base.encode(), base.replace("<NGAY_RA>", "<NGAY_YL>20250231</NGAY_YL><NGAY_RA>").encode()]
+    docs += [re.sub(rf"<{tag}>[^<]*</{tag}>", f"<{tag}>{value}</{tag}>", base, count=1).encode()
+             for tag, value in [("NGAY_RA", "20250230"), ("MA_THE_BHYT", "GD47979200"), ("SO_CCCD", "12"),
+                                ("MA_BENH_KT", "I10,E11"), ("NGAY_VAO", "209901010000"), ("HO_TEN", "")]]
+    narrowed = [validate_bytes(d, "x.xml") for d in docs]
+    monkeypatch.setattr(rules, "document_reads", lambda kind: None)
+    full = [validate_bytes(d, "x.xml") for d in docs]
+    assert [r.findings for r in narrowed] == [r.findings for r in full]
+    assert sum(len(r.findings) for r in full) >= len(docs) - 1
+    assert any(f.code == "date-not-real" and f.element == "NGAY_YL" for f in full[1].findings)
