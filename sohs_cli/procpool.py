@@ -81,7 +81,10 @@ def _serve(conn: Connection, fn: Callable[[Any], Any], setup: Callable[..., None
             reply: Any = [fn(item) for item in chunk]
         except Exception as exc:  # a bug in fn: the parent reports it with this traceback
             reply = _Failure(type(exc).__name__, str(exc), traceback.format_exc())
-        conn.send(reply)
+        try:
+            conn.send(reply)
+        except OSError:  # the parent is gone
+            return
 
 
 @dataclass

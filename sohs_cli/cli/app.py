@@ -6,10 +6,12 @@ its command registers that command's module only; ``sohs --help`` and anything u
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 # The module that registers each top-level command, in the order ``sohs --help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -26,7 +28,38 @@ def main() -> None:
         print(f"sohs {__version__}")
         return
     app = build_app(sys.argv[1:])
-    app()
+    if command_named(sys.argv[1:]) not in QUICK_EXIT:
+        app()
+        return
+    try:
+        app()
+    except SystemExit as exc:
+        _exit_now(exc.code)
+    _exit_now(0)
+
+
+# Commands whose process ends without tearing the interpreter down. Unloading ~200 modules, lxml's
+# documents and the heap takes 15-25 ms, a twentieth of validating 5,000 slips, and buys nothing once
+# the report is written and flushed: these commands hold no thread, log handler, temporary file or
+# database connection at their end. Only the console script does this (``main``); the CLI tests
+# invoke the app in-process and end normally.
+QUICK_EXIT = frozenset({"validate"})
+
+
+def _exit_now(code: object) -> NoReturn:
+    """``sys.exit(code)`` without the interpreter's teardown: flush what was written, then leave."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # what SystemExit does with a message: print it, exit 1
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        # a closed pipe (| head) or stream: nothing more can be said
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 def command_named(argv: Sequence[str]) -> str | None:

@@ -228,20 +228,22 @@ def register(app: typer.Typer) -> None:
             files = itertools.chain([] if first is None else [first], walk)
             options = ValidateOptions(standard=standard.value, rules=not no_rules,
                                       limits=ParseLimits(max_bytes=max_size * 1024 * 1024))
-            reports = validate_many(files, options, jobs=workers)
-            if fmt == Format.human and out is None:
-                terminal = _Terminal(language)
-                for rep in reports:
-                    terminal.add(rep)
-                terminal.close()
-                invalid = terminal.count - terminal.valid
-            else:  # streamed, file by file, to stdout or atomically to --output: memory stays flat
-                with _sink(out) as binary:
-                    writer = _writer(fmt, binary, language)
+            # closed on the way out, whatever happens (Ctrl-C while a report is written): its worker
+            # processes end with it
+            with contextlib.closing(validate_many(files, options, jobs=workers)) as reports:
+                if fmt == Format.human and out is None:
+                    terminal = _Terminal(language)
                     for rep in reports:
-                        writer.add(rep)
-                    writer.close()
-                invalid = writer.count - writer.valid
+                        terminal.add(rep)
+                    terminal.close()
+                    invalid = terminal.count - terminal.valid
+                else:  # streamed, file by file, to stdout or atomically to --output: memory stays flat
+                    with _sink(out) as binary:
+                        writer = _writer(fmt, binary, language)
+                        for rep in reports:
+                            writer.add(rep)
+                        writer.close()
+                    invalid = writer.count - writer.valid
             if invalid:
                 raise SystemExit(int(ExitCode.FINDINGS))
 

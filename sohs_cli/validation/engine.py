@@ -12,7 +12,7 @@ import itertools
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -290,7 +290,8 @@ def _context() -> BaseContext:
     return multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
 
 
-def validate_many(paths: Iterable[str], options: ValidateOptions, jobs: int = 1) -> Iterator[FileReport]:
+def validate_many(paths: Iterable[str], options: ValidateOptions,
+                  jobs: int = 1) -> Generator[FileReport, None, None]:
     """Reports in input order. With ``jobs > 1`` files are spread over worker processes
     (:func:`sohs_cli.procpool.ordered_map`); results stream back in order, so memory stays flat
     however many files there are.

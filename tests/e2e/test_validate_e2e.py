@@ -50,8 +50,10 @@ def test_validate_json_imports_only_what_it_needs(tmp_path: Path) -> None:
     """Start-up is most of a small run: `validate --format json` loads its own command only, and
     neither rich nor the portal, signing or ledger code."""
     listing = tmp_path / "modules.txt"
-    script = ("import atexit, sys\n"
-              f"atexit.register(lambda: open({str(listing)!r}, 'w').write('\\n'.join(sys.modules)))\n"
+    # validate leaves through os._exit (no interpreter teardown, so no atexit): list the modules there
+    script = ("import os, sys\n"
+              "leave = os._exit\n"
+              f"os._exit = lambda code: (open({str(listing)!r}, 'w').write('\\n'.join(sys.modules)), leave(code))\n"
               "sys.argv = ['sohs', 'validate', '--format', 'json', 'examples/referral_episode_3176.xml']\n"
               "from sohs_cli.cli.app import main\n"
               "main()\n")
@@ -140,3 +142,31 @@ def test_human_report_is_coloured_only_where_colour_is_wanted(env: dict[str, str
     plain = proc.stdout if not coloured else re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout)
     assert "PASS examples/referral_episode_3176.xml (GIAMDINHHS, standard 3176)" in plain
     assert "2 file(s): 1 valid, 1 invalid" in plain
+
+
+def test_a_real_process_leaves_every_report_whole(tmp_path: Path) -> None:
+    """validate ends with os._exit (no interpreter teardown): each format, written to a file or to a
+    pipe, arrives whole, and the exit code is the contract's."""
+    files = ["examples/referral_episode_3176.xml", "examples/invalid_card_length_3176.xml"]
+    for fmt in ("json", "sarif", "junit", "human"):
+        target = tmp_path / f"report.{fmt}"
+        to_file = subprocess.run([*SOHS, "validate", "--format", fmt, "-o", str(target), *files], cwd=ROOT,
+                                 capture_output=True, text=True, timeout=120)
+        piped = subprocess.run([*SOHS, "validate", "--format", fmt, *files], cwd=ROOT, capture_output=True,
+                               text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+        assert to_file.returncode == piped.returncode == 1, (fmt, to_file.stderr, piped.stderr)
+        written = target.read_text(encoding="utf-8")
+        if fmt in ("json", "sarif"):
+            assert json.loads(written) and json.loads(piped.stdout)
+        elif fmt == "junit":
+            assert etree.fromstring(written.encode()).get("failures") == "1"
+            assert etree.fromstring(piped.stdout.encode()).get("failures") == "1"
+        else:
+            assert written.endswith("2 file(s): 1 valid, 1 invalid\n")
+            assert piped.stdout.endswith("2 file(s): 1 valid, 1 invalid\n")
+    stdin = subprocess.run([*SOHS, "validate", "--format", "json", "-"], cwd=ROOT, capture_output=True,
+                           timeout=120, input=(ROOT / files[0]).read_bytes())
+    assert stdin.returncode == 0 and json.loads(stdin.stdout)["summary"]["valid"] == 1
+    usage = subprocess.run([*SOHS, "validate", "--jobs", "lots", files[0]], cwd=ROOT, capture_output=True,
+                           text=True, timeout=120)
+    assert usage.returncode == 2 and "--jobs lots" in usage.stderr
