@@ -103,7 +103,7 @@ def _located(findings: Iterable[Finding], where: str) -> list[Finding]:
 def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
                options: ValidateOptions, *, episode: bool) -> tuple[rules_mod.Doc | None, list[Finding]]:
     """XSD + document rules for one table; returns the Doc for episode rules (``episode``: they
-    will run, and may read any field)."""
+    will run, and may read any field), None when rules are off."""
     family = kind.family
     std = KSK_STANDARD if family == "ksk" else standard
     name = kind.loaihoso if kind.loaihoso else kind.name
@@ -117,15 +117,16 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
         return None, [_plain("table-not-checked", "warning", where, f"no schema for {name}",
                              f"không có lược đồ cho {name}")]
     findings = validate_xsd(schema, root, family, std, name, where)
+    if not options.rules:
+        return None, _located(findings, where)
     wanted = None if episode else rules_mod.document_reads(kind.name)
     if wanted is not None and not findings:
         # a valid table holds only its schema's fields: look for those the rules read and it has
         # (libxml2 tests every child against each name asked for)
         wanted = _in_schema(wanted, family, std, name)
     doc = rules_mod.Doc(kind.name, standard, root, where, wanted)
-    if options.rules:
-        for r in rules_mod.document_rules(kind.name):
-            findings.extend(r.check(r, doc))
+    for r in rules_mod.document_rules(kind.name):
+        findings.extend(r.check(r, doc))
     return doc, _located(findings, where)
 
 

@@ -41,9 +41,10 @@ def _index(rec: etree._Element, wanted: frozenset[str] | None) -> Record:
 
 
 class Doc:
-    """One table as the rules see it."""
+    """One table as the rules see it, indexed when it is made (rules read ``rows`` and ``fields``
+    many times per table: plain attributes, not properties)."""
 
-    __slots__ = ("_records", "_rows", "kind", "root", "standard", "wanted", "where")
+    __slots__ = ("fields", "kind", "records", "root", "rows", "standard", "where")
 
     def __init__(self, kind: str, standard: str, root: etree._Element, where: str,
                  wanted: frozenset[str] | None = None) -> None:
@@ -51,30 +52,13 @@ class Doc:
         self.standard = standard
         self.root = root
         self.where = where  # "hoso_0001.xml › HOSO 1 › XML13"
-        self.wanted = wanted  # the fields the rules read (None: every field)
-        self._records: list[etree._Element] | None = None
-        self._rows: list[Record] | None = None
-
-    @property
-    def records(self) -> list[etree._Element]:
-        if self._records is None:
-            path = RECORD_PATHS.get(self.kind)
-            self._records = [self.root] if path is None else list(self.root.iterfind(path))
-        return self._records
-
-    @property
-    def rows(self) -> list[Record]:
-        """Each record's fields by name, indexed once, in document order. A repeated element (an
-        XSD error already) keeps its first value, as ``find`` does. Comments and PIs are keyed by
-        a function, which no rule asks for."""
-        if self._rows is None:
-            self._rows = [_index(rec, self.wanted) for rec in self.records]
-        return self._rows
-
-    @property
-    def fields(self) -> Record:
-        rows = self.rows
-        return rows[0] if rows else {}
+        path = RECORD_PATHS.get(kind)
+        self.records: list[etree._Element] = [root] if path is None else list(root.iterfind(path))
+        # Each record's fields by name (only those in ``wanted``, when given), in document order. A
+        # repeated element (an XSD error already) keeps its first value, as ``find`` does. Comments
+        # and PIs are keyed by a function, which no rule asks for.
+        self.rows: list[Record] = [_index(rec, wanted) for rec in self.records]
+        self.fields: Record = self.rows[0] if self.rows else {}  # the first (usually only) record
 
     def line(self, element: str, row: int = 0) -> int:
         """The line of ``element`` in record ``row`` (of the record itself when it is absent)."""
