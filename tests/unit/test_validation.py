@@ -358,3 +358,15 @@ def test_indexing_fewer_fields_changes_no_finding(monkeypatch: pytest.MonkeyPatc
     assert [r.findings for r in narrowed] == [r.findings for r in full]
     assert sum(len(r.findings) for r in full) >= len(docs) - 1
     assert any(f.code == "date-not-real" and f.element == "NGAY_YL" for f in full[1].findings)
+
+
+def test_a_report_survives_the_trip_from_a_worker_whole() -> None:
+    import dataclasses
+    import pickle
+
+    from sohs_cli.validation.report import FileReport, Finding
+
+    finding = Finding("card-length", "error", "en", "vi", element="MA_THE_BHYT", line=7, hint="h")
+    report = FileReport("a.xml", "XML13", "3176", "--standard", [finding], 1)
+    assert all(getattr(report, f.name) != f.default for f in dataclasses.fields(report) if f.name != "findings")
+    assert pickle.loads(pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)) == report
