@@ -65,9 +65,11 @@ class _Failure:
 
 
 def _serve(conn: Connection, fn: Callable[[Any], Any], setup: Callable[..., None] | None,
-           setup_args: tuple[Any, ...]) -> None:
+           setup_args: tuple[Any, ...], inherited: list[Connection]) -> None:
     """A worker: answer each chunk with its results, in order, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C and ends the workers
+    for other in inherited:  # a forked worker's copies of the parent's pipes to the workers before it
+        other.close()  # (kept, they would hold those pipes open after the parent is gone)
     if setup is not None:
         setup(*setup_args)
     while True:
@@ -135,10 +137,12 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, jobs: int, context:
     workers: list[_Worker] = []
     finished = False
     start = cast(Any, context).Process  # every concrete context has one; typeshed's BaseContext does not
+    forked = context.get_start_method() == "fork"
     try:
         for _ in range(jobs):
             mine, theirs = context.Pipe()
-            process = start(target=_serve, args=(theirs, fn, setup, setup_args), daemon=True)
+            inherited = [w.conn for w in workers] if forked else []
+            process = start(target=_serve, args=(theirs, fn, setup, setup_args, inherited), daemon=True)
             process.start()
             theirs.close()
             workers.append(_Worker(process, mine))

@@ -91,3 +91,16 @@ def test_a_consumer_that_stops_early_leaves_no_worker_behind() -> None:
     assert [next(results) for _ in range(3)] == [0, 1, 4]
     results.close()
     assert _no_children_left()
+
+
+def _sockets_open(n: int) -> int:
+    fds = os.listdir("/proc/self/fd")
+    return sum(1 for fd in fds if os.path.exists(f"/proc/self/fd/{fd}")
+               and os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"))
+
+
+def test_a_forked_worker_holds_only_its_own_pipe() -> None:
+    """Each worker closes the copies it inherited of the parent's pipes to the workers before it: when
+    the parent is gone, every worker sees the end of its pipe at once."""
+    counts = set(ordered_map(_sockets_open, range(60), jobs=3, context=FORK, chunk=1))
+    assert len(counts) == 1, counts
