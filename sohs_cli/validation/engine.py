@@ -202,7 +202,7 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
         standard, reason = choose_standard(options, roots) if family == "bhxh" else (KSK_STANDARD, "QĐ 2062")
         standards.add(standard)
         reasons.add(reason)
-        episode = rules_mod.Episode(where=hwhere, in_envelope=True)
+        episode = rules_mod.Episode(where=hwhere)
         for loai, inner_root in roots.items():
             inner_kind = kinds[loai]
             doc, findings = _check_doc(inner_kind, standard, inner_root, f"{hwhere} › {loai}", options,

@@ -72,9 +72,11 @@ class Doc:
 
 @dataclass
 class Episode:
+    """The tables of one HOSO of an envelope, as the episode rules see them (a bare table file has no
+    HOSO to cross-check against, so it has no episode)."""
+
     docs: dict[str, Doc] = field(default_factory=dict)
     where: str = ""
-    in_envelope: bool = False  # a bare table file has no HOSO to cross-check against
 
 
 @dataclass(frozen=True)

@@ -268,7 +268,7 @@ def copied_fields(table: str, standard: str) -> tuple[tuple[str, str], ...]:
 @rule("xml1-missing", "error", "XML13/XML14 travel with the XML1 of their episode",
       "XML13/XML14 phải đi kèm XML1 của cùng đợt điều trị", scope="episode")
 def _xml1_missing(r: Rule, ep: Episode) -> Iterator[Finding]:
-    if "XML1" in ep.docs or not ep.in_envelope:
+    if "XML1" in ep.docs:
         return
     for kind in ("XML13", "XML14"):
         if kind in ep.docs:

@@ -370,3 +370,14 @@ def test_a_report_survives_the_trip_from_a_worker_whole() -> None:
     report = FileReport("a.xml", "XML13", "3176", "--standard", [finding], 1)
     assert all(getattr(report, f.name) != f.default for f in dataclasses.fields(report) if f.name != "findings")
     assert pickle.loads(pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)) == report
+
+
+def test_an_xml13_travels_with_its_xml1_in_an_envelope_but_a_bare_slip_stands_alone() -> None:
+    lone = pack([("a", samples.xml13("3176", "LK1"))], facility="79001")
+    in_envelope = validate_bytes(lone.data, "lone.xml")
+    assert [f.code for f in in_envelope.findings if f.code == "xml1-missing"] == ["xml1-missing"]
+    bare = validate_bytes(samples.xml13("3176", "LK1"), "slip.xml")
+    assert "xml1-missing" not in [f.code for f in bare.findings]
+    paired = pack([("a", samples.xml1("3176", "LK1", ma_loai_rv="2")), ("b", samples.xml13("3176", "LK1"))],
+                  facility="79001")
+    assert "xml1-missing" not in [f.code for f in validate_bytes(paired.data, "paired.xml").findings]
