@@ -1,5 +1,6 @@
-"""The nightly run (``sohs run``): take the lock, pick up the outbox, validate, pack, sign, submit,
-file every document where it belongs, refresh results. Composed from the pieces; no new rules.
+"""The nightly run (``sohs run``, under the data folder's lock, :mod:`sohs_cli.datalock`): pick up the
+outbox, validate, pack, sign, submit, file every document where it belongs, refresh results. Composed
+from the pieces; no new rules.
 
 Crash safety. Every step either leaves the outbox file where it was or moves it with one rename.
 Packing bare tables is staged: the envelope is written into the outbox first, and only then are its
@@ -17,7 +18,6 @@ a file that could not be delivered because the portal was down stays in the outb
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
 import time
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sohs_cli.documents import ENVELOPES, detect_kind, pack
-from sohs_cli.errors import ExitCode, InputError, LockHeld, PortalUnavailable, SohsError
+from sohs_cli.errors import ExitCode, InputError, PortalUnavailable, SohsError
 from sohs_cli.fileio import atomic_write, read_file
 from sohs_cli.ledger import Ledger
 from sohs_cli.portal.client import PortalClient
@@ -41,39 +41,6 @@ from sohs_cli.xmlsafe import parse_bytes
 SIGNED_ROOTS = (*ENVELOPES, "CHI_TIEU_TRANG_THAI_KCB")
 SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".errors.json")
 Event = Callable[[str, dict[str, Any]], None]
-
-
-class RunLock:
-    """An exclusive ``flock`` on ``run.lock`` in the data folder. The kernel releases it when its
-    process dies, however it dies, so a stale lock from a dead run is simply taken over."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd: int | None = None
-        self.previous = ""
-
-    def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 64).decode(errors="replace").strip()
-            os.close(fd)
-            raise LockHeld(f"another sohs run holds the lock (pid {holder or '?'}) (đang có lượt chạy khác)",
-                           hint="wait for it to finish; the lock is released when that process ends") from None
-        self.previous = os.read(fd, 64).decode(errors="replace").strip()
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, str(os.getpid()).encode())
-        self.fd = fd
-
-    def release(self) -> None:
-        if self.fd is not None:
-            os.ftruncate(self.fd, 0)
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
 
 
 @dataclass(frozen=True)

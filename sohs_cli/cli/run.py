@@ -65,12 +65,13 @@ def register(app: typer.Typer) -> None:
             import time
 
             from sohs_cli.config import resolve
+            from sohs_cli.datalock import DataLock
             from sohs_cli.ledger import Ledger
-            from sohs_cli.pipeline import Folders, Run, RunLock, run_once
+            from sohs_cli.pipeline import Folders, Run, run_once
             from sohs_cli.submission import SubmitOptions
 
             s = resolve({"home": home}, config)
-            lock = RunLock(s.home / "run.lock")
+            lock = DataLock(s.home, "run")
             lock.acquire()  # before anything else: a second run exits 5 at once
             try:
                 log = _logger(Path(log_file or s["run.log_file"] or s.home / "sohs.log"))

@@ -45,17 +45,15 @@ def register(app: typer.Typer) -> None:
         p12: str | None = typer.Option(None, "--p12", help="Facility key for the checkup hub's message signature "
                                                            "(or signing.p12; needs hub.gln)."),
     ) -> None:
-        """Submit signed files (exit 0 delivered or skipped, 1 rejected, 3 credentials/config, 4 portal down).
+        """Submit signed files (exit 0 delivered or skipped, 1 rejected, 3 setup, 4 portal down, 5 locked).
 
         Gửi hồ sơ đã ký lên cổng tiếp nhận; mọi biên nhận được lưu vào sổ ghi (ledger).
         """
 
         def body() -> None:
-            import asyncio
-
+            from sohs_cli.datalock import DataLock
             from sohs_cli.inputs import expand
-            from sohs_cli.ledger import Ledger
-            from sohs_cli.submission import SubmitOptions, submit_files
+            from sohs_cli.submission import SubmitOptions
 
             s = portalopts.settings(config, portal__url=portal, portal__username=username,
                                     portal__password_env=password_env, portal__password_file=password_file,
@@ -64,25 +62,13 @@ def register(app: typer.Typer) -> None:
             files = list(expand(paths))
             options = SubmitOptions(facility=s["facility"], standard=s["standard"],
                                     concurrency=s["portal.concurrency"], force=force, dry_run=dry_run)
-            ledger = Ledger(s.home)
-            progress, show = _progress(len(files))
-
-            async def go() -> Any:
-                client = portalopts.make_client(s)
-                hub = portalopts.make_hub(s, p12)
-                try:
-                    return await submit_files(files, client, ledger, options, show, hub=hub, keep_items=False)
-                finally:
-                    await client.close()
-                    if hub is not None:
-                        await hub.close()
-
+            # one sender per data folder (sohs run too): a dry run sends nothing and needs no lock
+            lock = None if dry_run else DataLock(s.home, "submit").acquire()
             try:
-                summary = asyncio.run(go())
+                summary = _send(s, files, options, p12)
             finally:
-                if progress is not None:
-                    progress.stop()
-                ledger.close()
+                if lock is not None:
+                    lock.release()
             t = output.t
             if summary.reconciled:
                 output.stdout.print(t(f"reconciled {summary.reconciled} interrupted send(s) with the portal",
@@ -93,6 +79,33 @@ def register(app: typer.Typer) -> None:
                 raise SystemExit(int(summary.exit_code))
 
         output.guarded(body)
+
+
+def _send(s: Any, files: list[str], options: Any, p12: str | None) -> Any:
+    import asyncio
+
+    from sohs_cli.ledger import Ledger
+    from sohs_cli.submission import submit_files
+
+    ledger = Ledger(s.home)
+    progress, show = _progress(len(files))
+
+    async def go() -> Any:
+        client = portalopts.make_client(s)
+        hub = portalopts.make_hub(s, p12)
+        try:
+            return await submit_files(files, client, ledger, options, show, hub=hub, keep_items=False)
+        finally:
+            await client.close()
+            if hub is not None:
+                await hub.close()
+
+    try:
+        return asyncio.run(go())
+    finally:
+        if progress is not None:
+            progress.stop()
+        ledger.close()
 
 
 def _progress(total: int) -> tuple[Any, Any]:

@@ -68,13 +68,15 @@ def test_run_files_every_document_and_a_second_run_exits_5(tmp_path: Path, pki: 
         (clinic / "outbox" / "broken.xml").write_text("not xml at all")
         (clinic / "outbox" / "still-writing.xml.part").write_text("<GIAMDINHHS>")
         holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                                   "from sohs_cli.pipeline import RunLock; RunLock(Path(sys.argv[1])).acquire(); "
-                                   "print('held', flush=True); time.sleep(60)", str(tmp_path / "home" / "run.lock")],
+                                   "from sohs_cli.datalock import DataLock; "
+                                   "lock = DataLock(Path(sys.argv[1]), 'run').acquire(); "
+                                   "print('held', flush=True); time.sleep(60)", str(tmp_path / "home")],
                                   stdout=subprocess.PIPE, text=True)
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         before = sorted(p.name for p in (clinic / "outbox").iterdir())
         second = sohs(clinic, env, "run")
-        assert second.returncode == 5 and "another sohs run holds the lock" in second.stderr
+        assert second.returncode == 5 and "another sohs command holds the lock" in second.stderr
+        assert "sohs run since" in second.stderr  # who holds it
         assert sorted(p.name for p in (clinic / "outbox").iterdir()) == before  # nothing changed
         holder.send_signal(signal.SIGKILL)  # the holder dies: its lock goes with it
         holder.wait()
