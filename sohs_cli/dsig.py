@@ -136,7 +136,8 @@ def c14n(el: etree._Element) -> bytes:
     whole-document C14N is not affected. Copying the element into a new tree is no cure either: it
     drops namespace declarations that no element name uses.
     """
-    apex = parse_bytes(etree.tostring(el), source="SignedInfo")
+    # with_tail=False: the text after </SignedInfo> is no part of it (and would not parse on its own)
+    apex = parse_bytes(etree.tostring(el, with_tail=False), source="SignedInfo")
     for ancestor in el.iterancestors():
         for name in _XML_ATTRS:
             value = ancestor.get(name)

@@ -145,6 +145,14 @@ def _verify_one(data: bytes, slot: dsig.Slot, sig: etree._Element,
     if names not in ([_DS + "SignedInfo", _DS + "SignatureValue", _DS + "KeyInfo"],):
         raise _Fail("profile", "Signature must hold SignedInfo, SignatureValue and KeyInfo, in that order, "
                     "and nothing else", "Signature phải gồm SignedInfo, SignatureValue, KeyInfo")
+    # The XML-DSig schema gives Signature element-only content: text beside its parts is covered by
+    # no digest (the enveloped transform removes the whole Signature) and is refused, as the portal
+    # refuses a signature it cannot read (125).
+    stray = next((t for t in [sig.text, *(c.tail for c in sig)] if t and not t.isspace()), None)
+    if stray is not None:
+        raise _Fail("bad-signature", f"text {stray.strip()[:20]!r} between the parts of Signature; it may hold only "
+                    "SignedInfo, SignatureValue and KeyInfo (the portal answers 125)",
+                    "có văn bản lạ giữa các thành phần của Signature (cổng trả mã 125)")
     info = sig[names.index(_DS + "SignedInfo")]
     _algorithm(info, "CanonicalizationMethod", dsig.C14N)
     _algorithm(info, "SignatureMethod", dsig.RSA_SHA256)
@@ -204,6 +212,11 @@ def verify_slot(data: bytes, slot: dsig.Slot, *, source: str = "<input>", at: dt
         signer, others = _verify_one(data, slot, sigs[0], limits)
     except _Fail as fail:
         result.code, result.message_en, result.message_vi = fail.code, fail.en, fail.vi
+        return result
+    except InputError as exc:  # a part of the signature that does not parse on its own: unreadable, 125
+        result.code = "bad-signature"
+        result.message_en = f"the signature cannot be read: {exc.message} (the portal answers 125)"
+        result.message_vi = f"không đọc được chữ ký: {exc.message} (cổng trả mã 125)"
         return result
     at = at or now()
     result.signer = describe(signer, at)

@@ -4,6 +4,13 @@ Input XML is hostile until proven otherwise: no DTD is loaded or honoured, no en
 nothing is fetched from the network, and sizes and depths are bounded. A document that declares a
 DOCTYPE is refused outright: the standards (QĐ 4750/3176, QĐ 2062) never use one, so its only use
 in a health-record file is an attack (XXE, billion laughs) or a mistake.
+
+What is read is what is signed (issue 15): the signature covers the document through C14N 1.0
+without comments, so comments are dropped here, while parsing. ``<MACSKCB>79<!---->001</MACSKCB>``
+reads ``79001`` in every module, exactly the value the digest covers; nobody downstream can read a
+half of it. Processing instructions are not dropped, because C14N keeps them and the digest would
+change: one inside the document element (where it could split a value) is refused instead. Before
+or after the document element one splits nothing and is kept.
 """
 
 from __future__ import annotations
@@ -33,8 +40,8 @@ def _make_parser(keep_blanks: bool) -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,
         remove_blank_text=not keep_blanks,
-        remove_comments=False,
-        remove_pis=False,
+        remove_comments=True,  # C14N without comments: the signed content has none (see above)
+        remove_pis=False,  # C14N keeps them: dropping them would change the digest
         collect_ids=False,
     )
 
@@ -70,6 +77,10 @@ def _depth_exceeds(root: etree._Element, limit: int) -> bool:
 def _declares_doctype(root: etree._Element) -> bool:
     docinfo = root.getroottree().docinfo
     return bool(docinfo.doctype) or docinfo.internalDTD is not None
+
+
+def _first_pi_inside(root: etree._Element) -> etree._Element | None:
+    return next(root.iter(etree.PI), None)
 
 
 def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | None = None,
@@ -121,6 +132,18 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
             hint="remove the DOCTYPE; the file may be hostile (XXE, entity expansion)",
             code="doctype-forbidden",
         )
+    # the XML declaration is no PI: look at the tree only when the bytes hold another "<?"
+    after_declaration = data.find(b"?>") + 2 if data[:12].lstrip(b"\xef\xbb\xbf")[:6] == b"<?xml " else 0
+    if data.find(b"<?", after_declaration) != -1:
+        pi = _first_pi_inside(root)
+        if pi is not None:
+            raise InputError(
+                f"{source}: a processing instruction <?{pi.target}?> at line {pi.sourceline} inside the "
+                "document; health-record XML never uses one, and it would split the value it sits in "
+                "(tệp chứa chỉ thị xử lý <?…?> không được phép)",
+                hint="remove it and export again; the file may be hostile",
+                code="pi-forbidden",
+            )
     # Every ancestor of the deepest element has an end tag, so depth <= count("</") + 1: most
     # documents are proved shallow without walking the tree.
     if data.count(b"</") >= limits.max_depth and _depth_exceeds(root, limits.max_depth):
