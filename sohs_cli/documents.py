@@ -37,6 +37,7 @@ BHXH_ROOTS: dict[str, str] = {
     "CHI_TIEU_DU_LIEU_GIAY_CHUNG_SINH": "XML9",
     "CHI_TIEU_DU_LIEU_GIAY_NGHI_DUONG_THAI": "XML10",
     "CHI_TIEU_DU_LIEU_GIAY_CHUNG_NHAN_NGHI_VIEC_HUONG_BAO_HIEM_XA_HOI": "XML11",
+    "CHI_TIEU_GIAM_DINH_YKHOA": "XML12",  # sent by its own service, not inside GIAMDINHHS (CV 3190 §4.4)
     "CHI_TIEU_GIAYCHUYENTUYEN": "XML13",
     "CHI_TIEU_GIAYHEN_KHAMLAI": "XML14",
     "CHI_TIEU_DIEUTRI_BENHLAO": "XML15",
@@ -63,8 +64,20 @@ BHXH_LOAIHOSO_ROOT = {v: k for k, v in BHXH_ROOTS.items()}
 STANDARDS = ("4750", "3176")
 STANDARD_3176_FROM = dt.date(2025, 1, 1)
 KSK_STANDARD = "2062"
-#: BHXH kinds for which xsd/ ships a schema; other tables are reported as "not checked"
-SCHEMA_KINDS = ("XML0", "XML1", "XML13", "XML14")
+#: BHXH kinds for which xsd/ ships a schema: every table of QĐ 4750 and QĐ 3176
+SCHEMA_KINDS = tuple(f"XML{i}" for i in range(16))
+#: where the records of a table are, below its root (every other table is one record, its root)
+BHXH_RECORD_PATHS: dict[str, str] = {
+    "XML0": "DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB",
+    "XML2": "DSACH_CHI_TIET_THUOC/CHI_TIET_THUOC",
+    "XML3": "DSACH_CHI_TIET_DVKT/CHI_TIET_DVKT",
+    "XML4": "DSACH_CHI_TIET_CLS/CHI_TIET_CLS",
+    "XML5": "DSACH_CHI_TIET_DIEN_BIEN_BENH/CHI_TIET_DIEN_BIEN_BENH",
+    "XML6": "DSACH_HO_SO_BENH_AN_CHAM_SOC_VA_DIEU_TRI_HIV_AIDS/HO_SO_BENH_AN_CHAM_SOC_VA_DIEU_TRI_HIV_AIDS",
+    "XML9": "DSACH_GIAYCHUNGSINH/DU_LIEU_GIAY_CHUNG_SINH",
+    "XML12": "DSACH_GIAM_DINH_YKHOA/GIAM_DINH_YKHOA",
+    "XML15": "DSACH_CHITIET_DIEUTRI_BENHLAO/CHITIET_DIEUTRI_BENHLAO",
+}
 
 BASE64_RE = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 

@@ -7,6 +7,7 @@ the way hospital software does (``<NHOM_MAU></NHOM_MAU>``).
 from __future__ import annotations
 
 import csv
+import re
 from functools import cache
 from pathlib import Path
 
@@ -109,6 +110,84 @@ def xml14(standard: str, ma_lk: str, base: dict[str, str] | None = None, **overr
     })
     values.update(overrides)
     return render("CHI_TIEU_GIAYHEN_KHAMLAI", f"xml14_{standard}", values)
+
+
+@cache
+def table_rows(table: str) -> tuple[dict[str, str], ...]:
+    with open(xsd_dir() / "tables" / f"{table}.csv", encoding="utf-8", newline="") as fh:
+        return tuple(sorted(csv.DictReader(fh), key=lambda r: int(r["order"])))
+
+
+#: root / list / row of every BHYT table (CV 1245 §3.5; XML12 from CV 3190 §4.4)
+TABLE_PATHS = {
+    "XML2": "CHITIEU_CHITIET_THUOC/DSACH_CHI_TIET_THUOC/CHI_TIET_THUOC",
+    "XML3": "CHITIEU_CHITIET_DVKT_VTYT/DSACH_CHI_TIET_DVKT/CHI_TIET_DVKT",
+    "XML4": "CHITIEU_CHITIET_DICHVUCANLAMSANG/DSACH_CHI_TIET_CLS/CHI_TIET_CLS",
+    "XML5": "CHITIEU_CHITIET_DIENBIENLAMSANG/DSACH_CHI_TIET_DIEN_BIEN_BENH/CHI_TIET_DIEN_BIEN_BENH",
+    "XML6": "CHI_TIEU_HO_SO_BENH_AN_CHAM_SOC_VA_DIEU_TRI_HIV_AIDS/DSACH_HO_SO_BENH_AN_CHAM_SOC_VA_DIEU_TRI_HIV_AIDS/"
+            "HO_SO_BENH_AN_CHAM_SOC_VA_DIEU_TRI_HIV_AIDS",
+    "XML7": "CHI_TIEU_DU_LIEU_GIAY_RA_VIEN",
+    "XML8": "CHI_TIEU_DU_LIEU_TOM_TAT_HO_SO_BENH_AN",
+    "XML9": "CHI_TIEU_DU_LIEU_GIAY_CHUNG_SINH/DSACH_GIAYCHUNGSINH/DU_LIEU_GIAY_CHUNG_SINH",
+    "XML10": "CHI_TIEU_DU_LIEU_GIAY_NGHI_DUONG_THAI",
+    "XML11": "CHI_TIEU_DU_LIEU_GIAY_CHUNG_NHAN_NGHI_VIEC_HUONG_BAO_HIEM_XA_HOI",
+    "XML12": "CHI_TIEU_GIAM_DINH_YKHOA/DSACH_GIAM_DINH_YKHOA/GIAM_DINH_YKHOA",
+    "XML15": "CHI_TIEU_DIEUTRI_BENHLAO/DSACH_CHITIET_DIEUTRI_BENHLAO/CHITIET_DIEUTRI_BENHLAO",
+}
+
+
+def sample_value(row: dict[str, str], day: str) -> str:
+    """A value the schema accepts for a required field (optional ones stay empty, as HIS write them)."""
+    fmt, typ = row["format"], row["type"]
+    codes = re.search(r"code-list:\w+\(([^)+]*)\)", fmt)
+    if "yyyymmddHHMM" in fmt and "or" not in fmt:
+        return day + "0900"
+    if "yyyymmdd" in fmt:
+        return day
+    if "MA_CSKCB_THUOC_TIENTO" in fmt:
+        return "C.79001"
+    if "MA_GIUONG_LOAI" in fmt:
+        return "H001"
+    if codes and re.fullmatch(r"[0-9A-Z]+", codes.group(1).split(",")[0].split("-")[0]):
+        return codes.group(1).split(",")[0].split("-")[0]
+    if "5-char facility" in fmt:
+        return "79001"
+    if "15-char card" in fmt:
+        return "GD4797920000001"
+    if "ICD10" in fmt:
+        return "I25.9"
+    if fmt == "yyyy":
+        return day[:4]
+    if "integer 1-12" in fmt:
+        return str(int(day[4:6]))
+    if "regex:^G" in fmt:
+        return "G1"
+    if "SO_CCCD" in row["element"] or "regex:" in fmt:
+        return "079190001234"
+    if typ == "number" or fmt.startswith(("decimal", "integer")):
+        return "1"
+    return "A"
+
+
+def table(loai: str, standard: str, ma_lk: str, *rows: dict[str, str], day: str = "20251103") -> bytes:
+    """Any BHYT table with one record per ``rows`` item: every required field filled with a value its
+    schema accepts (``sample_value``), the fields given in the row as given, MA_LK and STT set."""
+    path = TABLE_PATHS[loai].split("/")
+    spec = table_rows(f"{loai.lower()}_{standard}")
+    records = []
+    for i, given in enumerate(rows or ({},), start=1):
+        values = {r["element"]: sample_value(r, day) if r["required"] == "yes" else "" for r in spec}
+        values.update({"MA_LK": ma_lk, "STT": str(i)} if "STT" in values else {"MA_LK": ma_lk})
+        values.update(given)
+        body = "".join(f"      <{r['element']}>{_esc(values.get(r['element'], ''))}</{r['element']}>\r\n"
+                       for r in spec if r["element"] in values)
+        records.append(body)
+    if len(path) == 1:
+        return f"{DECL}<{path[0]}>\r\n{records[0]}</{path[0]}>\r\n".encode()
+    root, lst, row = path
+    items = "".join(f"    <{row}>\r\n{b}    </{row}>\r\n" for b in records)
+    tail = "  <CHUKYDONVI></CHUKYDONVI>\r\n" if loai == "XML12" else ""
+    return f"{DECL}<{root}>\r\n  <{lst}>\r\n{items}  </{lst}>\r\n{tail}</{root}>\r\n".encode()
 
 
 @cache

@@ -39,7 +39,7 @@ def read_csv(name: str) -> list[dict[str, str]]:
 
 LABELS = {r["element"]: r["label_vi"] for r in read_csv("labels_vi.csv")}
 CODE_LISTS: dict[str, list[str]] = {}
-for _row in read_csv("code_lists.csv"):
+for _row in read_csv("code_lists.csv") + read_csv("code_lists_more.csv"):
     CODE_LISTS.setdefault(_row["list"], []).append(_row["code"])
 
 
@@ -48,7 +48,10 @@ def semi(pattern: str) -> str:
 
 
 def codes_for(fmt: str) -> list[str] | None:
-    """Closed code list of a ``code-list:`` format token, or None for national catalogues."""
+    """Closed code list of a ``code-list:`` format token, or None for national catalogues and for
+    lists of prefixes (``MA_CSKCB_THUOC_TIENTO(C,K,M,HC) + 5-char facility code``)."""
+    if re.search(r"code-list:\S+ \+ (5-char|3-digit)", fmt):
+        return None
     m = re.search(r"code-list:([A-Z_0-9]*)\s*\(([^)]*)\)", fmt)
     if m:
         name, inner = m.group(1), m.group(2)
@@ -66,6 +69,11 @@ def codes_for(fmt: str) -> list[str] | None:
 
 def pattern_for(fmt: str, typ: str) -> str | None:
     multi = ";-separated" in fmt
+    prefixed = re.search(r"code-list:[A-Z_0-9]+\(([A-Z,]+)\) \+ (5-char facility code|3-digit number)", fmt)
+    if prefixed:  # XML2 MA_CSKCB_THUOC "C.01001", XML3 MA_GIUONG "H001" (PL4750 Bảng 2 #5, Bảng 3 #32)
+        heads = "|".join(prefixed.group(1).split(","))
+        one = f"({heads})\\.{FACILITY}" if prefixed.group(2).startswith("5") else f"({heads})[0-9]{{3}}"
+        return semi(one) if multi else one
     if "yyyymmdd or yyyymmddHHMM" in fmt:
         return f"({DATE})|({DATE_TIME})"
     if "yyyymmddHHMM" in fmt:
@@ -108,13 +116,29 @@ def doc(name: str, description_vi: str = "", description_en: str = "", source: s
     return "<xs:annotation>" + "".join(out) + "</xs:annotation>"
 
 
-def field(row: dict[str, str], source: str, indent: str) -> str:
+PORTAL_LENGTH = re.compile(r"portal sheet lists max length (\d+)")
+
+
+def portal_length(row: dict[str, str]) -> int | None:
+    """The looser length of the portal rules sheet (CTN4750), when the table notes one."""
+    m = PORTAL_LENGTH.search(row.get("rules", ""))
+    return int(m.group(1)) if m else None
+
+
+def field(row: dict[str, str], source: str, indent: str, portal: int | None = None) -> str:
+    """One element. ``portal``: the portal sheet's length for it. Where the sheet is looser than the
+    decision, the schema's maxLength is the sheet's (past it the portal refuses the file: an error)
+    and the decision's length is kept in ``xs:appinfo`` for the warning rule ``length-over-decision``
+    (the portal takes such a value; the decision does not)."""
     name, typ, fmt = row["element"], row.get("type") or "string", row.get("format", "")
     max_len = (row.get("max_length") or "n").strip() or "n"
+    decision: int | None = None
+    if max_len != "n" and portal is not None and portal > int(max_len):
+        decision, max_len = int(max_len), str(portal)
     required = row.get("required") == "yes"
     facets: list[str] = []
     codes = codes_for(fmt)
-    if codes is not None and ";-separated" not in fmt and "DOI_TUONG" not in fmt:
+    if codes is not None and ";-separated" not in fmt and not fmt.startswith("code-list:DOI_TUONG"):
         values = list(codes) + ([] if required else [""])
         facets += [f'<xs:enumeration value="{escape(v)}"/>' for v in values]
     else:
@@ -131,6 +155,9 @@ def field(row: dict[str, str], source: str, indent: str) -> str:
         facets.append(f'<xs:maxLength value="{int(max_len)}"/>')
     occurs = "" if required else ' minOccurs="0"'
     annotation = doc(name, row.get("description_vi", ""), row.get("description_en", ""), source)
+    if decision is not None:
+        annotation = annotation.replace(
+            "</xs:annotation>", f'<xs:appinfo source="decision-max-length">{decision}</xs:appinfo></xs:annotation>')
     body = "".join(facets)
     return (
         f'{indent}<xs:element name="{name}"{occurs}>{annotation}'
@@ -167,39 +194,81 @@ def flat_table(table: str, root: str, title: str, source: str) -> str:
     return schema(table, title, body)
 
 
+# BHYT tables: LOAIHOSO -> (root/list/row path, title, signed alone). CV 1245 §2.4 and §3.5.1-§3.5.15;
+# XML12 from CV 3190 §4.4 (it is sent by its own service, signed like the check-in table).
+BHYT_TABLES: dict[str, tuple[str, str, bool]] = {
+    "XML0": ("CHI_TIEU_TRANG_THAI_KCB/DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB", "check-in", True),
+    "XML1": ("TONG_HOP", "Bảng 1 tổng hợp", False),
+    "XML2": ("CHITIEU_CHITIET_THUOC/DSACH_CHI_TIET_THUOC/CHI_TIET_THUOC", "Bảng 2 chi tiết thuốc", False),
+    "XML3": ("CHITIEU_CHITIET_DVKT_VTYT/DSACH_CHI_TIET_DVKT/CHI_TIET_DVKT", "Bảng 3 chi tiết DVKT và VTYT", False),
+    "XML4": ("CHITIEU_CHITIET_DICHVUCANLAMSANG/DSACH_CHI_TIET_CLS/CHI_TIET_CLS", "Bảng 4 dịch vụ cận lâm sàng",
+             False),
+    "XML5": ("CHITIEU_CHITIET_DIENBIENLAMSANG/DSACH_CHI_TIET_DIEN_BIEN_BENH/CHI_TIET_DIEN_BIEN_BENH",
+             "Bảng 5 diễn biến lâm sàng", False),
+    "XML6": ("CHI_TIEU_HO_SO_BENH_AN_CHAM_SOC_VA_DIEU_TRI_HIV_AIDS/DSACH_HO_SO_BENH_AN_CHAM_SOC_VA_DIEU_TRI_HIV_AIDS/"
+             "HO_SO_BENH_AN_CHAM_SOC_VA_DIEU_TRI_HIV_AIDS", "Bảng 6 HIV/AIDS", False),
+    "XML7": ("CHI_TIEU_DU_LIEU_GIAY_RA_VIEN", "Bảng 7 giấy ra viện", False),
+    "XML8": ("CHI_TIEU_DU_LIEU_TOM_TAT_HO_SO_BENH_AN", "Bảng 8 tóm tắt hồ sơ bệnh án", False),
+    "XML9": ("CHI_TIEU_DU_LIEU_GIAY_CHUNG_SINH/DSACH_GIAYCHUNGSINH/DU_LIEU_GIAY_CHUNG_SINH", "Bảng 9 giấy chứng sinh",
+             False),
+    "XML10": ("CHI_TIEU_DU_LIEU_GIAY_NGHI_DUONG_THAI", "Bảng 10 giấy nghỉ dưỡng thai", False),
+    "XML11": ("CHI_TIEU_DU_LIEU_GIAY_CHUNG_NHAN_NGHI_VIEC_HUONG_BAO_HIEM_XA_HOI",
+              "Bảng 11 giấy chứng nhận nghỉ việc hưởng BHXH", False),
+    "XML12": ("CHI_TIEU_GIAM_DINH_YKHOA/DSACH_GIAM_DINH_YKHOA/GIAM_DINH_YKHOA", "Bảng 12 giám định y khoa", True),
+    "XML13": ("CHI_TIEU_GIAYCHUYENTUYEN", "Bảng 13 giấy chuyển tuyến", False),
+    "XML14": ("CHI_TIEU_GIAYHEN_KHAMLAI", "Bảng 14 giấy hẹn khám lại", False),
+    "XML15": ("CHI_TIEU_DIEUTRI_BENHLAO/DSACH_CHITIET_DIEUTRI_BENHLAO/CHITIET_DIEUTRI_BENHLAO",
+              "Bảng 15 điều trị bệnh lao", False),
+}
+
+
+def portal_lengths(loai: str) -> dict[str, tuple[int, int]]:
+    """element -> (decision length in 4750, portal sheet length), from the 4750 table's notes: the
+    portal sheet (CTN4750) was written against QĐ 4750, so it applies to a 3176 element only where
+    QĐ 3176 kept the 4750 length."""
+    out = {}
+    for row in read_csv(f"{loai.lower()}_4750.csv"):
+        portal = portal_length(row)
+        if portal is not None and row["max_length"] != "n":
+            out[row["element"]] = (int(row["max_length"]), portal)
+    return out
+
+
+def bhyt_table(loai: str, std: str, src: str) -> str:
+    path, title, signed = BHYT_TABLES[loai]
+    # QĐ 3176 did not amend the check-in table (PL3176 has no check-in sheet): same table.
+    table = "xml0_4750.csv" if loai == "XML0" else f"{loai.lower()}_{std}.csv"
+    rows = sorted(read_csv(table), key=lambda r: int(r["order"]))
+    sheet = portal_lengths(loai)
+
+    def portal_for(row: dict[str, str]) -> int | None:
+        known = sheet.get(row["element"])
+        return known[1] if known and str(known[0]) == row["max_length"] else None
+
+    parts = path.split("/")
+    depth = len(parts)
+    fields = "\n".join(field(r, "QĐ 4750/QĐ-BYT" if loai == "XML0" else src, "  " * (depth * 3 + 1),
+                             portal_for(r)) for r in rows)
+    inner = f"{'  ' * (depth * 3)}<xs:sequence>\n{fields}\n{'  ' * (depth * 3)}</xs:sequence>"
+    for level in range(depth - 1, -1, -1):
+        name = parts[level]
+        pad = "  " * (level * 3 + 1)
+        occurs = ' maxOccurs="unbounded"' if level == 2 else ""
+        after = f"\n{pad}    {signature_slot('CHUKYDONVI')}" if signed and level == 0 else ""
+        if level < depth - 1:
+            inner = f"{pad}  <xs:sequence>\n{inner}{after}\n{pad}  </xs:sequence>"
+        inner = (f'{pad}<xs:element name="{name}"{occurs}>{doc(name)}\n{pad} <xs:complexType>\n{inner}\n'
+                 f"{pad} </xs:complexType>\n{pad}</xs:element>")
+    return schema(table, f"{src} {title} ({loai})", inner + "\n",
+                  dsig_path="../../w3c/xmldsig-signature.xsd" if signed else None)
+
+
 def signature_slot(name: str) -> str:
     """A container that is empty before signing and holds exactly one XML-DSig Signature after."""
     return (
         f'<xs:element name="{name}">{doc(name)}<xs:complexType><xs:sequence>'
         '<xs:element ref="ds:Signature" minOccurs="0"/></xs:sequence></xs:complexType></xs:element>'
     )
-
-
-def checkin_table(table: str, title: str, source: str) -> str:
-    rows = sorted(read_csv(table), key=lambda r: int(r["order"]))
-    fields = "\n".join(field(r, source, "              ") for r in rows)
-    body = f"""  <xs:element name="CHI_TIEU_TRANG_THAI_KCB">{doc("CHI_TIEU_TRANG_THAI_KCB")}
-    <xs:complexType>
-      <xs:sequence>
-        <xs:element name="DSACH_TRANG_THAI_KCB">{doc("DSACH_TRANG_THAI_KCB")}
-          <xs:complexType>
-            <xs:sequence>
-            <xs:element name="TRANG_THAI_KCB" maxOccurs="unbounded">{doc("TRANG_THAI_KCB")}
-            <xs:complexType>
-              <xs:sequence>
-{fields}
-              </xs:sequence>
-            </xs:complexType>
-            </xs:element>
-            </xs:sequence>
-          </xs:complexType>
-        </xs:element>
-        {signature_slot("CHUKYDONVI")}
-      </xs:sequence>
-    </xs:complexType>
-  </xs:element>
-"""
-    return schema(table, title, body, dsig_path="../../w3c/xmldsig-signature.xsd")
 
 
 def simple(name: str, facets: str, occurs: str = "") -> str:
@@ -299,13 +368,8 @@ def main() -> None:
     bhxh_types = [f"XML{i}" for i in range(1, 12)] + ["XML13", "XML14", "XML15"]
     for std, src in (("4750", "QĐ 4750/QĐ-BYT"), ("3176", "QĐ 3176/QĐ-BYT")):
         out = HERE / "bhxh" / std
-        write(out / "XML1.xsd", flat_table(f"xml1_{std}.csv", "TONG_HOP", f"{src} Bảng 1 (XML1)", src))
-        write(out / "XML13.xsd", flat_table(
-            f"xml13_{std}.csv", "CHI_TIEU_GIAYCHUYENTUYEN", f"{src} Bảng 13 (XML13) giấy chuyển tuyến", src))
-        write(out / "XML14.xsd", flat_table(
-            f"xml14_{std}.csv", "CHI_TIEU_GIAYHEN_KHAMLAI", f"{src} Bảng 14 (XML14) giấy hẹn khám lại", src))
-        # QĐ 3176 did not amend the check-in table (PL3176 has no check-in sheet): same table.
-        write(out / "XML0.xsd", checkin_table("xml0_4750.csv", f"{src} check-in (XML0)", "QĐ 4750/QĐ-BYT"))
+        for loai in BHYT_TABLES:
+            write(out / f"{loai}.xsd", bhyt_table(loai, std, src))
         write(out / "GIAMDINHHS.xsd", envelope(
             "GIAMDINHHS", bhxh_types, FACILITY, signature_slot("CHUKYDONVI"),
             f"{src}: envelope GIAMDINHHS (CV 1245/BHXH-CNTT §I.3.4)"))

@@ -211,7 +211,11 @@ def register(app: typer.Typer) -> None:
             if list_rules:
                 from sohs_cli.validation.rules import RULES
 
+                listed: set[str] = set()
                 for r in RULES:
+                    if r.id in listed:  # one rule registered per table it reads (length-over-decision)
+                        continue
+                    listed.add(r.id)
                     output.stdout.print(f"{r.id:34} {r.severity:8} {escape(pick(language, r.title_en, r.title_vi))}")
                 return
             sources = list(paths or [])

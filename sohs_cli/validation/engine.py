@@ -107,15 +107,12 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
     family = kind.family
     std = KSK_STANDARD if family == "ksk" else standard
     name = kind.loaihoso if kind.loaihoso else kind.name
-    if family == "bhxh" and name not in SCHEMA_KINDS:
-        return None, [_plain("table-not-checked", "warning", where,
-                             f"{name} is not checked: sohs ships schemas for XML0, XML1, XML13 and XML14",
-                             f"{name} chưa được kiểm tra: sohs có lược đồ cho XML0, XML1, XML13, XML14",
-                             line=root.sourceline or 0)]
-    schema = compiled(family, std, name)
-    if schema is None:
-        return None, [_plain("table-not-checked", "warning", where, f"no schema for {name}",
-                             f"không có lược đồ cho {name}")]
+    schema = compiled(family, std, name) if family != "bhxh" or name in SCHEMA_KINDS else None
+    if schema is None:  # a table sohs does not know is not silently passed
+        return None, [_plain("table-unknown", "error", where,
+                             f"{name} <{root.tag}> is not a table of QĐ {std}: sohs has no schema for it",
+                             f"{name} <{root.tag}> không phải bảng của QĐ {std}: sohs không có lược đồ cho bảng này",
+                             line=root.sourceline or 0, hint="check LOAIHOSO and the root element of the table")]
     findings = validate_xsd(schema, root, family, std, name, where)
     if not options.rules:
         return None, _located(findings, where)

@@ -21,13 +21,14 @@ from typing import Literal
 
 from lxml import etree
 
+from sohs_cli.documents import BHXH_RECORD_PATHS
 from sohs_cli.validation.report import Finding, Severity
 from sohs_cli.validation.schemas import label, named
 
 Record = dict[str, str | None]  # a record's fields: element name -> its text as written (None if empty)
 
 # Where the records of a table are (every other table is one record, its root).
-RECORD_PATHS = {"XML0": "DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB", "KSK:XML11": "DANH_SACH_CLS/CHI_TIET_CLS"}
+RECORD_PATHS = {**BHXH_RECORD_PATHS, "KSK:XML11": "DANH_SACH_CLS/CHI_TIET_CLS"}
 
 
 def _index(rec: etree._Element, wanted: frozenset[str] | None) -> Record:
@@ -118,6 +119,7 @@ def rule(rule_id: str, severity: Severity, title_en: str, title_vi: str, *,
 
 
 BHXH = ("XML0", "XML1", "XML13", "XML14")
+BHYT_ALL = tuple(f"XML{i}" for i in range(16))  # every table of QĐ 4750 / QĐ 3176
 KSK_ALL = tuple(f"KSK:XML{i}" for i in range(1, 13))
 
 

@@ -32,7 +32,8 @@ from sohs_cli.validation.rulebase import (
     rule,
     value,
 )
-from sohs_cli.validation.schemas import xsd_dir
+from sohs_cli.validation.schemas import decision_lengths, xsd_dir
+from sohs_cli.validation.xsd import portal_length
 
 # The engine, the CLI and the SARIF renderer import the registry from here, so that importing it
 # also registers every rule below.
@@ -227,6 +228,41 @@ def _ma_ttdv(r: Rule, doc: Doc) -> Iterator[Finding]:
     if text and not (len(text) == 10 and text.isascii() and text.isdigit()):
         yield r.finding(doc, "MA_TTDV", f"'{text}' is not 10 digits", f"'{text}' không phải 10 chữ số",
                         expected="10 digits", found=text)
+
+
+# Fields whose decision length is stricter than the portal sheet (CTN4750), by table: the schema
+# holds the sheet's length (an error past it) and the decision's in xs:appinfo. A test proves this
+# list is what the schemas say; it is written out so that each table's index reads only its own.
+DECISION_STRICTER: dict[str, tuple[str, ...]] = {
+    "XML0": ("MA_DOITUONG_KCB", "MA_LY_DO_VNT", "TEN_THUOC", "TEN_VAT_TU"),
+    "XML1": ("NHOM_MAU", "MA_TAI_NAN", "MA_DOITUONG_KCB"),
+    "XML3": ("GOI_VTYT", "TT_THAU"),
+    "XML4": ("MA_DICH_VU",),
+    "XML13": ("MA_LK", "SO_HOSO", "SO_CHUYENTUYEN", "GIAY_CHUYEN_TUYEN", "MA_BENH_CHINH", "MA_BENH_KT"),
+    "XML14": ("MA_LK", "SO_GIAYHEN_KL", "MA_BENH_CHINH", "MA_BENH_KT", "MA_DOITUONG_KCB"),
+    "XML15": ("MA_LK", "MA_BN"),
+}
+
+
+def _decision_length_rule(kind: str, names: tuple[str, ...]) -> None:
+    @rule("length-over-decision", "warning", "Longer than the decision allows, within the portal sheet's length",
+          "Dài hơn độ dài quyết định cho phép, trong giới hạn của bảng kiểm tra cổng", kinds=(kind,), reads=names)
+    def check(r: Rule, doc: Doc) -> Iterator[Finding]:
+        limits = decision_lengths("bhxh", doc.standard, doc.kind)
+        for row, rec in enumerate(doc.rows):
+            for name in names:
+                text, (limit, sheet) = rec.get(name), limits.get(name, (0, 0))
+                # past the sheet's length it is the schema's error (xsd:maxLength), not a warning too
+                if text and limit and limit < (n := portal_length(text)) <= sheet:
+                    std = "QĐ 3176" if doc.standard == "3176" else "QĐ 4750"
+                    yield r.finding(doc, name, f"{n} characters; {std} allows {limit} (the portal sheet takes it)",
+                                    f"{n} ký tự; {std} cho phép {limit} (cổng vẫn tiếp nhận)", row=row,
+                                    expected=f"≤ {limit} characters", found=f"{n} characters",
+                                    hint=f"shorten it to {limit} characters: the portal may enforce the decision")
+
+
+for _kind, _names in DECISION_STRICTER.items():
+    _decision_length_rule(_kind, _names)
 
 
 @rule("bmi-mismatch", "error", "CHI_SO_BMI agrees with CAN_NANG / (CHIEU_CAO in m)²",

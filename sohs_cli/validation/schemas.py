@@ -87,3 +87,22 @@ def named(element: str) -> str:
     """``MA_THE_BHYT (Mã thẻ BHYT)``: how every message names an element."""
     lab = label(element)
     return f"{element} ({lab})" if lab else element
+
+
+@functools.cache
+def decision_lengths(family: str, standard: str, name: str) -> dict[str, tuple[int, int]]:
+    """Fields whose decision length is stricter than the portal sheet's (``xs:appinfo
+    source="decision-max-length"``, written by ``xsd/_build.py``): element -> (the decision's length,
+    the sheet's, which is the schema's maxLength)."""
+    path = schema_path(family, standard, name)
+    if not path.is_file():
+        return {}
+    out: dict[str, tuple[int, int]] = {}
+    for info in etree.parse(str(path)).iter(f"{XS}appinfo"):
+        if info.get("source") == "decision-max-length":
+            annotation = info.getparent()
+            el = annotation.getparent() if annotation is not None else None  # appinfo < annotation < element
+            sheet = el.find(f".//{XS}maxLength") if el is not None else None
+            if el is not None and sheet is not None:
+                out[el.get("name", "")] = (int(info.text or "0"), int(sheet.get("value", "0")))
+    return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
@@ -34,6 +35,21 @@ _PATTERNS: list[tuple[str, str, str]] = [
     ("[0-9]+", "a whole number", "số nguyên"),
     (r"[\s\S]*\S[\s\S]*", "a non-empty value", "giá trị không rỗng"),
 ]
+
+
+_LAYOUT = " \t\r\n"
+_CDATA_OPEN, _CDATA_CLOSE = "<![CDATA[", "]]>"
+
+
+def portal_length(text: str) -> int:
+    """A value's length as the portal counts it: without the layout whitespace before and after it,
+    and without a CDATA wrapper written as text (an exporter that escaped its own ``<![CDATA[…]]>``).
+    A CDATA section itself is already unwrapped by the parser; the indentation around it is not:
+    ``<CHAN_DOAN_VAO>⏎····<![CDATA[Viêm phổi]]>⏎</CHAN_DOAN_VAO>`` is 9 characters, not 15."""
+    text = text.strip(_LAYOUT)
+    if text.startswith(_CDATA_OPEN) and text.endswith(_CDATA_CLOSE):
+        text = text[len(_CDATA_OPEN):-len(_CDATA_CLOSE)].strip(_LAYOUT)
+    return len(text)
 
 
 def _describe_pattern(pattern: str) -> tuple[str, str]:
@@ -144,7 +160,20 @@ def _repair(root: etree._Element, models: dict[str, RecordModel]) -> tuple[etree
     return fixed, placeholders
 
 
-def _translate(entry: etree._LogEntry, where: str) -> Finding | None:
+def _texts(root: etree._Element) -> Callable[[str, int], str | None]:
+    """The text of element ``name`` at ``line`` in ``root`` (looked up only for a length error)."""
+    def text_at(name: str, line: int) -> str | None:
+        if not name or not line:
+            return None
+        for el in root.iter(name):
+            if el.sourceline == line:
+                return el.text or ""
+        return None
+    return text_at
+
+
+def _translate(entry: etree._LogEntry, where: str,
+               text_at: Callable[[str, int], str | None] = lambda name, line: None) -> Finding | None:
     m = _MSG_RE.match(entry.message)
     element = m.group(1) if m else ""
     text = m.group(3) if m else entry.message
@@ -157,6 +186,11 @@ def _translate(entry: etree._LogEntry, where: str) -> Finding | None:
         if kind == "maxLength":
             n = re.search(r"length of '(\d+)'; this exceeds the allowed maximum length of '(\d+)'", text)
             have, limit = (n.group(1), n.group(2)) if n else ("?", "?")
+            value_text = text_at(element, line) if n else None
+            if value_text is not None:  # libxml2 counts every character; the portal trims first
+                have = str(portal_length(value_text))
+                if int(have) <= int(limit):
+                    return None  # long only by its layout whitespace or CDATA wrapper: the portal takes it
             return _finding("xsd:maxLength", element, line,
                             f"{have} characters, at most {limit} allowed",
                             f"{have} ký tự, tối đa {limit}", where=where, expected=f"≤ {limit} characters",
@@ -214,6 +248,7 @@ def validate_xsd(schema: etree.XMLSchema, root: etree._Element, family: str, sta
     if schema.validate(root):
         return []
     entries = list(schema.error_log)
+    text_at = _texts(root)
     structural = any(e.type_name == "SCHEMAV_ELEMENT_CONTENT" for e in entries)
     findings: list[Finding] = []
     if structural:
@@ -225,11 +260,12 @@ def validate_xsd(schema: etree.XMLSchema, root: etree._Element, family: str, sta
                    if e.type_name == "SCHEMAV_ELEMENT_CONTENT" and not _about_record(e, models)]
         fixed, placeholders = _repair(root, models)
         schema.validate(fixed)
+        text_at = _texts(fixed)
         entries = outside + [e for e in schema.error_log if e.type_name != "SCHEMAV_ELEMENT_CONTENT"
                              and not (e.line == 0 and _element_of(e) in placeholders)]
     seen: set[tuple[str, int]] = set()
     for entry in entries:
-        f = _translate(entry, where)
+        f = _translate(entry, where, text_at)
         if f is None:
             continue
         key = (f.element, f.line)

@@ -153,11 +153,81 @@ def test_hostile_inner_document_is_one_finding() -> None:
     assert codes(env) == ["doctype-forbidden"]
 
 
-def test_unknown_table_is_a_warning_not_a_pass() -> None:
+def test_every_table_is_checked_not_passed_with_a_warning() -> None:
+    """Regression (issue 14): XML2-XML12 and XML15 were "table not checked" warnings."""
     xml2 = (b'<?xml version="1.0" encoding="utf-8"?>'
             b"<CHITIEU_CHITIET_THUOC><DSACH_CHI_TIET_THUOC/></CHITIEU_CHITIET_THUOC>")
     rep = validate_bytes(xml2, "x2.xml")
-    assert rep.valid and [f.code for f in rep.warnings] == ["table-not-checked"]
+    assert not rep.valid and [f.code for f in rep.errors] == ["xsd:missing-element"]
+    assert "CHI_TIET_THUOC" in rep.errors[0].message_en
+
+
+@pytest.mark.parametrize("std", ["4750", "3176"])
+@pytest.mark.parametrize("loai", sorted(samples.TABLE_PATHS, key=lambda k: int(k[3:])))
+def test_each_table_is_checked_against_its_schema(std: str, loai: str) -> None:
+    good = samples.table(loai, std, "LK000000000077", {}, {})
+    rep = validate_bytes(good, "t.xml", ValidateOptions(standard=std))
+    assert rep.valid and rep.kind == loai, rep.findings
+    # the first required field of the last record, emptied: an error with its Vietnamese label
+    first = next(r["element"] for r in samples.table_rows(f"{loai.lower()}_{std}")
+                 if r["required"] == "yes" and r["element"] not in ("MA_LK", "STT"))
+    bad = re.sub(rb"(.*<%s>)[^<]*(</%s>)" % (first.encode(), first.encode()), rb"\1\2", good, count=1, flags=re.S)
+    assert bad != good
+    rep = validate_bytes(bad, "t.xml", ValidateOptions(standard=std))
+    assert [(f.code, f.element) for f in rep.errors] == [("xsd:required-empty", first)]
+    assert rep.errors[0].label
+
+
+def test_an_unknown_table_in_an_envelope_is_an_error() -> None:
+    x1 = samples.xml1("3176", "LK000000000078")
+    inner = base64.b64encode(b"<BANG_MOI><A>1</A></BANG_MOI>")
+    env = envelope(x1).replace(b"</HOSO>", b"<FILEHOSO><LOAIHOSO>XML16</LOAIHOSO><NOIDUNGFILE>"
+                               + inner + b"</NOIDUNGFILE></FILEHOSO></HOSO>")
+    rep = validate_bytes(env, "e.xml")
+    assert not rep.valid and {"loaihoso-mismatch", "xsd:enumeration"} <= {f.code for f in rep.errors}
+
+
+@pytest.mark.parametrize("std", ["4750", "3176"])
+def test_a_length_the_portal_sheet_allows_is_a_warning_past_it_an_error(std: str) -> None:
+    """Regression (issue 14): SO_CHUYENTUYEN is 50 in the decision, 100 on the portal sheet."""
+    lk = "LK000000000079"
+    base = samples.xml1_values(std, lk, ma_loai_rv="2")
+    for value, want in (("1" * 50, []), ("1" * 60, ["length-over-decision"]), ("1" * 101, ["xsd:maxLength"])):
+        env = envelope(samples.xml1(std, lk, ma_loai_rv="2"), samples.xml13(std, lk, base, SO_CHUYENTUYEN=value))
+        rep = validate_bytes(env, "e.xml")
+        assert [f.code for f in rep.findings] == want, value
+        assert rep.valid == (want != ["xsd:maxLength"])
+        if want == ["length-over-decision"]:
+            f = rep.findings[0]
+            assert f.severity == "warning" and f.element == "SO_CHUYENTUYEN" and f.found == "60 characters"
+            assert "Số chuyển tuyến" in f.message_vi or f.label
+
+
+def test_the_decision_stricter_fields_are_what_the_schemas_say() -> None:
+    from sohs_cli.validation.rules import DECISION_STRICTER
+    from sohs_cli.validation.schemas import decision_lengths
+
+    found: dict[str, set[str]] = {}
+    for std in ("4750", "3176"):  # 3176 changed some of those lengths (XML4 MA_DICH_VU 15 -> 50)
+        for i in range(16):
+            found.setdefault(f"XML{i}", set()).update(decision_lengths("bhxh", std, f"XML{i}"))
+    assert {k: v for k, v in found.items() if v} == {k: set(v) for k, v in DECISION_STRICTER.items()}
+
+
+def test_lengths_are_counted_without_layout_whitespace_or_a_cdata_wrapper() -> None:
+    """Regression (issue 14): an indented CDATA section was counted with its indentation."""
+    lk = "LK000000000080"
+    name = "Nguyễn" * 41 + "ABCDEFGHI"  # 255 characters: HO_TEN's limit
+    assert len(name) == 255
+    x1 = samples.xml1("3176", lk)
+    old = "<HO_TEN>Nguyễn Thị Hồng Nhung</HO_TEN>".encode()
+    for inner in (f"\r\n      <![CDATA[{name}]]>\r\n    ", f"\n\t{name}\n", f"&lt;![CDATA[{name}]]&gt;"):
+        doc = x1.replace(old, f"<HO_TEN>{inner}</HO_TEN>".encode())
+        assert doc != x1
+        assert "xsd:maxLength" not in codes(doc), inner
+    too_long = x1.replace(old, f"<HO_TEN>\r\n  <![CDATA[{name}x]]>\r\n</HO_TEN>".encode())
+    f = next(f for f in validate_bytes(too_long, "x.xml").findings if f.code == "xsd:maxLength")
+    assert f.found == "256 characters"
 
 
 THREADED = """
