@@ -222,18 +222,31 @@ def check_certificate(cert: x509.Certificate, at: dt.datetime | None = None) -> 
         raise CertificateError(f"{who} expired on {info.not_after:%Y-%m-%d} (chứng thư số đã hết hạn)",
                                hint="renew it with the CA and register the new one on the portal "
                                     "(Danh mục chứng thư số)")
+    problem = signer_problem(cert, who)
+    if problem is not None:
+        raise CertificateError(problem[0], hint=problem[1])
+    return info
+
+
+def signer_problem(cert: x509.Certificate, who: str | None = None) -> tuple[str, str] | None:
+    """Why ``cert`` may not sign a health record, with a hint, or None: the one signer policy of
+    ``sign``, ``verify`` and the simulated portal (issue 15). RSA (the portal profile is
+    RSA-SHA256) of at least ``MIN_RSA_BITS``, and a key usage naming digitalSignature or
+    nonRepudiation (contentCommitment) when the certificate has one."""
+    who = who or f"certificate '{cert.subject.rfc4514_string()}'"
     pub = cert.public_key()
     if not isinstance(pub, rsa.RSAPublicKey):
-        raise CertificateError(f"{who} has no RSA key; the portal profile is RSA-SHA256")
+        return (f"{who} has no RSA key; the portal profile is RSA-SHA256 (khóa không phải RSA)",
+                "ask the CA for an RSA signing certificate")
     if pub.key_size < MIN_RSA_BITS:
-        raise CertificateError(f"{who} has a {pub.key_size}-bit RSA key; at least {MIN_RSA_BITS} bits are needed "
-                               "(khóa quá ngắn)", hint="ask the CA for a 2048-bit (or longer) certificate")
+        return (f"{who} has a {pub.key_size}-bit RSA key; at least {MIN_RSA_BITS} bits are needed "
+                "(khóa quá ngắn)", "ask the CA for a 2048-bit (or longer) certificate")
     usages = key_usage(cert)
     if usages is not None and not {"digital_signature", "content_commitment"} & set(usages):
-        raise CertificateError(f"{who} may not sign documents: key usage is {', '.join(usages) or 'empty'} "
-                               "(chứng thư số không có quyền ký)",
-                               hint="use a signing certificate (digitalSignature or nonRepudiation)")
-    return info
+        return (f"{who} may not sign documents: key usage is {', '.join(usages) or 'empty'} "
+                "(chứng thư số không có quyền ký)",
+                "use a signing certificate (digitalSignature or nonRepudiation)")
+    return None
 
 
 def rsa_sign(key: rsa.RSAPrivateKey, data: bytes) -> bytes:
@@ -252,37 +265,6 @@ def rsa_verify(cert: x509.Certificate, signature: bytes, data: bytes) -> bool:
 
 
 # ---------------------------------------------------------------- trust
-
-
-def build_chain(leaf: x509.Certificate, intermediates: list[x509.Certificate],
-                anchors: list[x509.Certificate], at: dt.datetime | None = None) -> tuple[bool, str]:
-    """Whether ``leaf`` chains to one of ``anchors`` (explicit trust only), and why not if it does not."""
-    at = at or now()
-    anchor_der = {a.public_bytes(serialization.Encoding.DER) for a in anchors}
-    pool = anchors + intermediates
-    current = leaf
-    for _ in range(8):
-        if current.public_bytes(serialization.Encoding.DER) in anchor_der:
-            return True, "chains to the CA bundle"
-        issuers = [c for c in pool if c.subject == current.issuer and c is not current]
-        found = None
-        for cand in issuers:
-            try:
-                current.verify_directly_issued_by(cand)
-            except Exception:  # wrong key, unsupported algorithm: not this issuer
-                continue
-            found = cand
-            break
-        if found is None:
-            if current.issuer == current.subject:
-                return False, f"self-signed '{current.subject.rfc4514_string()}' is not in the CA bundle"
-            return False, f"issuer '{current.issuer.rfc4514_string()}' is not in the CA bundle"
-        if not is_ca(found):
-            return False, f"'{found.subject.rfc4514_string()}' is not a CA certificate"
-        if not found.not_valid_before_utc <= at <= found.not_valid_after_utc:
-            return False, f"CA certificate '{found.subject.rfc4514_string()}' is not valid now"
-        current = found
-    return False, "the chain is too long"
 
 
 def load_ca_bundle(path: str) -> list[x509.Certificate]:

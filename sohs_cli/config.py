@@ -52,6 +52,8 @@ KEYS: dict[str, tuple[Any, type, str]] = {
     "signing.key_label": ("", str, "label of the private key on the token"),
     "signing.key_id": ("", str, "CKA_ID of the private key on the token (hex)"),
     "signing.pin_env": ("SOHS_PKCS11_PIN", str, "variable holding the token PIN"),
+    "verify.ca_bundle": ("", str, "PEM file of the CAs trusted for signers (submit, run, verify; README Trust)"),
+    "verify.certificates": ("", str, "PEM file of the signer certificates registered on the portal (pinned)"),
     "folders.outbox": ("outbox", str, "where the HIS drops files to send"),
     "folders.sent": ("sent", str, "delivered files"),
     "folders.rejected": ("rejected", str, "refused files, each with FILE.errors.json beside it"),

@@ -202,7 +202,7 @@ class Run:
                 self.event("setup", {"file": path.name, "message": "checkup envelopes go to the Ministry hub: "
                                                                    "configure hub.gln (left in the outbox)"})
                 continue
-            check = verify_bytes(data, path.name)
+            check = verify_bytes(data, path.name, trust=self.options.trust)
             unsigned = [s for s in check.signatures if s.code == "not-signed"]
             broken = check.error or next((s.message_en for s in check.signatures if s.code not in ("ok", "not-signed")),
                                          "")

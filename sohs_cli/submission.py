@@ -32,6 +32,7 @@ from sohs_cli.ledger import DocumentInfo, Ledger
 from sohs_cli.portal.client import PortalClient, endpoint_for
 from sohs_cli.portal.hub import PUSH as HUB_PUSH
 from sohs_cli.portal.hub import HubClient
+from sohs_cli.trust import Trust
 from sohs_cli.verification import verify_bytes
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
@@ -44,6 +45,8 @@ class SubmitOptions:
     force: bool = False
     dry_run: bool = False
     limits: ParseLimits = field(default_factory=ParseLimits)
+    #: who may have signed what is sent (trust.from_settings); none: every document is refused
+    trust: Trust = field(default_factory=Trust.none)
 
 
 @dataclass
@@ -107,7 +110,7 @@ def prepare(path: str, options: SubmitOptions, hub: bool = False) -> DocumentInf
     except InputError as exc:
         return Item(path, "refused", exc.message)
     sha = hashlib.sha256(data).hexdigest()
-    report = verify_bytes(data, path, limits=options.limits)
+    report = verify_bytes(data, path, trust=options.trust, limits=options.limits)
     if report.error:
         return Item(path, "refused", report.error, sha)
     unsigned = [s.slot for s in report.signatures if s.code == "not-signed"]

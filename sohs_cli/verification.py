@@ -5,8 +5,13 @@ document), the exact transforms of the slot, C14N 1.0, RSA-SHA256, SHA-256. Each
 in its slot (``CHUKYDONVI`` or the checkup ``CKS_*``), one per slot, and no ``Signature`` may appear
 anywhere else. What is verified is the parsed document itself, never a node the signature points at,
 so signature wrapping (moving the signed content aside and adding new content) cannot pass: the
-digest covers the very tree a reader acts on. Certificates are trusted only through an explicit
-``--ca-bundle``; without one the chain is reported as not checked.
+digest covers the very tree a reader acts on.
+
+A verdict is valid only when the signer is trusted (issue 15): every verification takes a
+:class:`sohs_cli.trust.Trust` (a CA bundle, pinned certificates, or none) and every result names it.
+With none the result is "integrity only", which is valid only if the caller asked for integrity
+only. The signer's certificate is held to the signer policy of ``sign``
+(:func:`sohs_cli.certs.signer_problem`) whatever the trust source.
 
 Portal codes (DOMAIN.md §5.4): no signature -> 123; digest or signature does not verify -> 125.
 """
@@ -24,8 +29,9 @@ from cryptography import x509
 from lxml import etree
 
 from sohs_cli import dsig
-from sohs_cli.certs import CertInfo, build_chain, describe, now, rsa_verify
+from sohs_cli.certs import CertInfo, describe, now, rsa_verify, signer_problem
 from sohs_cli.errors import InputError
+from sohs_cli.trust import Trust
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
 _DS = f"{{{dsig.DS_NS}}}"
@@ -37,16 +43,19 @@ class SlotResult:
     role: str
     ok: bool
     code: str  # ok | not-signed | changed | bad-signature | profile | reference | duplicate | cert-* | untrusted
+    #            | integrity-only
     message_en: str
     message_vi: str
     signer: CertInfo | None = None
     chain: str = "not checked"
+    trust: str = ""  # the trust source, in words; "integrity only" when there is none
     certificate: x509.Certificate | None = field(default=None, repr=False)  # the signer's, once verified
 
     def as_dict(self) -> dict[str, Any]:
         return {"slot": self.slot, "role": self.role, "valid": self.ok, "code": self.code,
                 "message_en": self.message_en, "message_vi": self.message_vi,
-                "signer": self.signer.as_dict() if self.signer else None, "chain": self.chain}
+                "signer": self.signer.as_dict() if self.signer else None, "chain": self.chain,
+                "trust": self.trust}
 
 
 @dataclass
@@ -184,14 +193,14 @@ def _verify_one(data: bytes, slot: dsig.Slot, sig: etree._Element,
     return signer, [c for c in certs if c is not signer]
 
 
-def verify_slot(data: bytes, slot: dsig.Slot, *, source: str = "<input>", at: dt.datetime | None = None,
-                anchors: list[x509.Certificate] | None = None, limits: ParseLimits | None = None,
+def verify_slot(data: bytes, slot: dsig.Slot, *, trust: Trust, source: str = "<input>",
+                at: dt.datetime | None = None, limits: ParseLimits | None = None,
                 root: etree._Element | None = None) -> SlotResult:
     """Verify the signature in one slot of ``data`` (parsed again unless ``root`` is given)."""
     root = parse_bytes(data, source=source, limits=limits) if root is None else root
     containers = root.findall(slot.path)
     sigs = dsig.slot_signatures(root, slot)
-    result = SlotResult(slot.label, slot.role, False, "", "", "")
+    result = SlotResult(slot.label, slot.role, False, "", "", "", trust=trust.source or "integrity only")
     if len(containers) > 1:
         result.code = "duplicate"
         result.message_en = (f"{len(containers)} {slot.name} elements where one is expected "
@@ -231,23 +240,41 @@ def verify_slot(data: bytes, slot: dsig.Slot, *, source: str = "<input>", at: dt
         result.message_en = f"the certificate is not valid until {signer.not_valid_before_utc:%Y-%m-%d}"
         result.message_vi = f"chứng thư số chưa có hiệu lực đến ngày {signer.not_valid_before_utc:%Y-%m-%d}"
         return result
-    if anchors is not None:
-        trusted, why = build_chain(signer, others, anchors, at)
-        result.chain = "trusted" if trusted else f"untrusted: {why}"
-        if not trusted:
-            result.code = "untrusted"
-            result.message_en = f"the signer is not trusted: {why}"
-            result.message_vi = f"chứng thư số không được tin cậy: {why}"
-            return result
+    problem = signer_problem(signer)
+    if problem is not None:  # what sign refuses, verify and the portal refuse too
+        result.code = "cert-policy"
+        result.message_en = f"the signer's certificate may not sign: {problem[0]} (the portal answers 125)"
+        result.message_vi = f"chứng thư số của người ký không được phép ký: {problem[0]} (cổng trả mã 125)"
+        return result
+    if trust.kind == "none":
+        result.chain = "integrity only"
+        result.code = "integrity-only"
+        result.ok = trust.integrity_only
+        if trust.integrity_only:
+            result.message_en = "signature intact; the signer was not checked (integrity only, as asked)"
+            result.message_vi = "chữ ký còn nguyên vẹn; chưa kiểm tra người ký (chỉ kiểm tra toàn vẹn, theo yêu cầu)"
+        else:
+            result.message_en = ("signature intact, but the signer was checked against no trust source (integrity "
+                                 "only): give --ca-bundle FILE or --cert FILE")
+            result.message_vi = ("chữ ký còn nguyên vẹn nhưng người ký chưa được đối chiếu với nguồn tin cậy nào "
+                                 "(chỉ kiểm tra toàn vẹn): dùng --ca-bundle FILE hoặc --cert FILE")
+        return result
+    trusted, why = trust.check(signer, others, at)
+    result.chain = f"trusted ({trust.source})" if trusted else f"untrusted: {why}"
+    if not trusted:
+        result.code = "untrusted"
+        result.message_en = f"the signer is not trusted: {why}"
+        result.message_vi = f"chứng thư số không được tin cậy ({trust.source}): {why}"
+        return result
     result.ok, result.code = True, "ok"
-    result.message_en = "signature valid"
-    result.message_vi = "chữ ký hợp lệ"
+    result.message_en = f"signature valid, signer trusted by the {trust.source}"
+    result.message_vi = f"chữ ký hợp lệ, người ký được tin cậy theo {trust.source}"
     return result
 
 
-def verify_bytes(data: bytes, path: str, *, at: dt.datetime | None = None,
-                 anchors: list[x509.Certificate] | None = None, limits: ParseLimits | None = None) -> VerifyReport:
-    """Verify every signature slot of one document; never raises for a bad document."""
+def verify_bytes(data: bytes, path: str, *, trust: Trust, at: dt.datetime | None = None,
+                 limits: ParseLimits | None = None) -> VerifyReport:
+    """Verify every signature slot of one document against ``trust``; never raises for a bad document."""
     report = VerifyReport(path=path)
     try:
         root = parse_bytes(data, source=path, limits=limits)
@@ -275,6 +302,6 @@ def verify_bytes(data: bytes, path: str, *, at: dt.datetime | None = None,
         report.error = "CHUKYDONVI (Chữ ký đơn vị) must be the last element of the document"
         return report
     for slot in slots:
-        report.signatures.append(verify_slot(data, slot, source=path, at=at, anchors=anchors,
+        report.signatures.append(verify_slot(data, slot, trust=trust, source=path, at=at,
                                              limits=limits, root=root))
     return report

@@ -69,6 +69,7 @@ def register(app: typer.Typer) -> None:
             from sohs_cli.ledger import Ledger
             from sohs_cli.pipeline import Folders, Run, run_once
             from sohs_cli.submission import SubmitOptions
+            from sohs_cli.trust import from_settings
 
             s = resolve({"home": home}, config)
             lock = DataLock(s.home, "run")
@@ -92,13 +93,15 @@ def register(app: typer.Typer) -> None:
                 if s["signing.p12"] or s["signing.key"] or s["signing.pkcs11_module"]:
                     signer = portalopts.make_signer(s)
                     _warn_expiry(signer, s["signing.expiry_warning_days"], event)
+                trust = from_settings(s, signer.certificate if signer else None, signer.chain if signer else None)
                 client = portalopts.make_client(s)
                 hub = portalopts.make_hub(s)
                 ledger = Ledger(s.home)
                 try:
                     work = Run(folders, ledger, client, signer, hub,
                                SubmitOptions(facility=s["facility"], standard=s["standard"],
-                                             concurrency=s["portal.concurrency"]), event, s.home / "work")
+                                             concurrency=s["portal.concurrency"], trust=trust), event,
+                               s.home / "work")
                     report = run_once(work, s["run.settle_seconds"])
                 finally:
                     ledger.close()

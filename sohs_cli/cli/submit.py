@@ -61,7 +61,8 @@ def register(app: typer.Typer) -> None:
                                     portal__concurrency=concurrency)
             files = list(expand(paths))
             options = SubmitOptions(facility=s["facility"], standard=s["standard"],
-                                    concurrency=s["portal.concurrency"], force=force, dry_run=dry_run)
+                                    concurrency=s["portal.concurrency"], force=force, dry_run=dry_run,
+                                    trust=_trust(s))
             # one sender per data folder (sohs run too): a dry run sends nothing and needs no lock
             lock = None if dry_run else DataLock(s.home, "submit").acquire()
             try:
@@ -79,6 +80,16 @@ def register(app: typer.Typer) -> None:
                 raise SystemExit(int(summary.exit_code))
 
         output.guarded(body)
+
+
+def _trust(s: Any) -> Any:
+    """verify.ca_bundle, verify.certificates, signing.cert, else the certificate of signing.p12 (README Trust)."""
+    from sohs_cli.trust import from_settings
+
+    if s["verify.ca_bundle"] or s["verify.certificates"] or s["signing.cert"] or not s["signing.p12"]:
+        return from_settings(s)
+    signer = portalopts.make_signer(s)
+    return from_settings(s, signer.certificate, signer.chain)
 
 
 def _send(s: Any, files: list[str], options: Any, p12: str | None) -> Any:

@@ -12,6 +12,7 @@ from sohs_cli.cli import output
 from sohs_cli.cli.output import escape
 
 if TYPE_CHECKING:
+    from sohs_cli.trust import Trust
     from sohs_cli.verification import VerifyReport
 
 
@@ -39,24 +40,50 @@ def _print_report(report: VerifyReport, lang: str) -> None:
                 f"({i.days_left} {pick(lang, 'days left', 'ngày còn lại')}); chain {escape(s.chain)}[/]")
 
 
+def _trust(ca_bundle: str | None, certs: list[str], integrity_only: bool) -> Trust:
+    """Flags first, then the settings submit and run use (README "Trust"), else none."""
+    from sohs_cli.trust import Trust
+
+    if ca_bundle:
+        return Trust.of_ca_bundle(ca_bundle)
+    if certs:
+        return Trust.of_files(certs)
+    if not integrity_only:
+        from sohs_cli.config import resolve
+
+        s = resolve()
+        if s["verify.ca_bundle"]:
+            return Trust.of_ca_bundle(s["verify.ca_bundle"])
+        if s["verify.certificates"]:
+            return Trust.of_files([s["verify.certificates"]], "registered certificates in")
+    return Trust.none(integrity_only=integrity_only)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def verify(
         paths: list[str] = typer.Argument(..., help="Signed files, folders or glob patterns."),
         ca_bundle: str | None = typer.Option(None, "--ca-bundle", metavar="FILE",
-                                             help="PEM file of trusted CA certificates; no other trust is implied."),
+                                             help="PEM file of trusted CA certificates; no other trust is implied "
+                                                  "(default: setting verify.ca_bundle)."),
+        certs: list[str] = typer.Option([], "--cert", metavar="FILE",
+                                        help="Trust exactly this signer certificate (PEM/DER; repeatable), e.g. "
+                                             "those registered on the portal (default: verify.certificates)."),
+        integrity_only: bool = typer.Option(False, "--integrity-only",
+                                            help="Accept an intact signature by anyone's key (no trust source)."),
         fmt: Format = typer.Option(Format.human, "--format", "-f", help="Output format."),
         max_size: int = typer.Option(50, "--max-size", min=1, help="Largest accepted file, in MB."),
         lang: str | None = typer.Option(None, "--lang", help="vi or en (default: SOHS_LANG, then the locale)."),
     ) -> None:
-        """Verify digest, signature, signer certificate and its chain (exit 0 good, 1 bad, 3 bad CA bundle).
+        """Verify digest, signature, signer and its trust (exit 0 good, 1 bad or untrusted, 3 bad CA bundle).
 
+        Every verdict names its trust source (--ca-bundle, --cert, or the settings verify.ca_bundle /
+        verify.certificates); with none it is "integrity only" and exits 1 unless --integrity-only.
         Kiểm tra chữ ký số: 123 = chưa ký, 125 = tệp bị sửa sau khi ký.
         """
 
         def body() -> None:
-            from sohs_cli.certs import load_ca_bundle
-            from sohs_cli.errors import ExitCode, InputError
+            from sohs_cli.errors import ExitCode, InputError, UsageError
             from sohs_cli.fileio import read_file
             from sohs_cli.i18n import pick
             from sohs_cli.inputs import expand
@@ -64,13 +91,16 @@ def register(app: typer.Typer) -> None:
             from sohs_cli.xmlsafe import ParseLimits
 
             language = output.language(lang)
-            anchors = load_ca_bundle(ca_bundle) if ca_bundle else None
+            if integrity_only and (ca_bundle or certs):
+                raise UsageError("--integrity-only cannot be combined with --ca-bundle or --cert",
+                                 hint="drop --integrity-only to check the signer, or the trust options")
+            trust = _trust(ca_bundle, certs, integrity_only)
             limits = ParseLimits(max_bytes=max_size * 1024 * 1024)
             as_json: list[dict[str, object]] = []
             good = bad = 0
             for path in expand(paths):
                 try:
-                    report = verify_bytes(read_file(path, limits.max_bytes), path, anchors=anchors, limits=limits)
+                    report = verify_bytes(read_file(path, limits.max_bytes), path, trust=trust, limits=limits)
                 except InputError as exc:
                     report = VerifyReport(path=path, error_code=exc.code, error=exc.message)
                 good += report.valid

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from sohs_cli.certs import load_certificates
 from sohs_cli.errors import ConfigError, SohsError
 from sohs_cli.fileio import read_file
+from sohs_cli.trust import Trust
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class Account:
     def registered(self, cert: x509.Certificate) -> bool:
         der = cert.public_bytes(serialization.Encoding.DER)
         return any(c.public_bytes(serialization.Encoding.DER) == der for c in self.certificates)
+
+    def trust(self) -> Trust:
+        """The portal trusts exactly the certificates registered for the account (Danh mục chứng thư số)."""
+        return Trust.of_certificates(self.certificates, f"certificates registered for {self.username}")
 
     def password_ok(self, plain: str) -> bool:
         """For the checkup hub, which takes the password itself (QĐ 1551 PL02)."""

@@ -128,14 +128,14 @@ def submit(portal: Portal, req: Request) -> Response:
         root = parse_bytes(data, source="fileHSBase64", limits=limits)
     except InputError as exc:
         return answer("205", f"Lỗi nội dung file XML: {exc.message}")
-    report = verify_bytes(data, "fileHSBase64", limits=limits)
+    report = verify_bytes(data, "fileHSBase64", trust=account.trust(), limits=limits)
     slot = report.signatures[0] if report.signatures else None
     if slot is None or slot.code == "not-signed":
         return answer("123", "File chưa được ký số")
+    if slot.code == "untrusted":
+        return answer("125", "Chứng thư số chưa được đăng ký cho cơ sở KCB (Danh mục chứng thư số)")
     if not report.valid or slot.signer is None:
         return answer("125", f"Ký sai, file gốc có thể đã bị chỉnh sửa ({slot.message_vi})")
-    if slot.certificate is None or not account.registered(slot.certificate):
-        return answer("125", "Chứng thư số chưa được đăng ký cho cơ sở KCB (Danh mục chứng thư số)")
     inner = hoso_roots(root, limits) if root.tag in ("GIAMDINHHS", "KHAMSUCKHOE") else {}
     ma_lks = episode_keys(root, inner)
     problem = _endpoint_mismatch(root, standard, expected_root, account.facility, inner)

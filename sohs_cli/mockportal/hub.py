@@ -116,7 +116,10 @@ def _check_envelope(xml: bytes, account: Account) -> tuple[str, str] | None:
         return "CM_INVALID_REQUEST", exc.message
     if root.tag != "KHAMSUCKHOE":
         return "CM_INVALID_REQUEST", f"data phải là KHAMSUCKHOE, không phải {root.tag}"
-    report = verify_bytes(xml, "data")
+    report = verify_bytes(xml, "data", trust=account.trust())
+    untrusted = next((s for s in report.signatures if s.code == "untrusted"), None)
+    if untrusted is not None:
+        return "PS_DS_CA_SIGNATURE_INVALID", f"{untrusted.slot}: chứng thư số chưa được đăng ký"
     if not report.valid:
         first = report.error or next((f"{s.slot}: {s.message_vi}" for s in report.signatures if not s.ok), "")
         return "PS_DS_CA_SIGNATURE_INVALID", f"chữ ký số trong KHAMSUCKHOE không hợp lệ: {first}"

@@ -109,7 +109,7 @@ def test_checkup_needs_both_signatures(examples: Path, pki: TestPki, tmp_path: P
     shutil.copy(examples / "checkup_adult_2062.xml", ksk)
     r = runner.invoke(build_app(), ["sign", str(ksk), "--in-place", "--as", "doctor", "--p12", pki.doctor_p12])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(build_app(), ["verify", str(ksk), "--format", "json"])
+    r = runner.invoke(build_app(), ["verify", str(ksk), "--format", "json", "--ca-bundle", pki.ca_cert])
     assert r.exit_code == 1
     report = json.loads(r.output)["files"][0]
     assert [(s["slot"].split()[0], s["code"]) for s in report["signatures"]] == [

@@ -14,11 +14,19 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sohs_cli.ledger import Ledger
 from sohs_cli.signing import FileSigner
 from sohs_cli.testpki import TestPki
 from tests.portal_helpers import PASSWORD, USER, served, signed
+
+_CA = [""]  # submit trusts signers through the session's TEST CA (issue 15: no trust source is exit 3)
+
+
+@pytest.fixture(autouse=True)
+def _trust_the_test_ca(pki: TestPki) -> None:
+    _CA[0] = pki.ca_cert
 
 
 def write_batch(folder: Path, signer: FileSigner, count: int, prefix: str) -> dict[str, str]:
@@ -35,7 +43,8 @@ def write_batch(folder: Path, signer: FileSigner, count: int, prefix: str) -> di
 
 def sohs_env(home: Path, base: str, **extra: str) -> dict[str, str]:
     return os.environ | {"SOHS_HOME": str(home), "SOHS_PORTAL_URL": base, "SOHS_PORTAL_USERNAME": USER,
-                         "SOHS_PORTAL_PASSWORD": PASSWORD, "SOHS_LANG": "en"} | extra
+                         "SOHS_PORTAL_PASSWORD": PASSWORD, "SOHS_LANG": "en",
+                         "SOHS_VERIFY_CA_BUNDLE": _CA[0]} | extra
 
 
 def sohs(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:

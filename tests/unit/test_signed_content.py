@@ -16,10 +16,13 @@ from sohs_cli.mockportal.app import Portal, PortalConfig
 from sohs_cli.signing import FileSigner, sign_document
 from sohs_cli.submission import DocumentInfo, SubmitOptions, prepare
 from sohs_cli.testpki import TestPki
+from sohs_cli.trust import Trust
 from sohs_cli.validation.engine import validate_bytes
 from sohs_cli.verification import verify_bytes
 from sohs_cli.xmlsafe import parse_bytes
 from tests.portal_helpers import FACILITY, InProcess, accounts, envelope
+
+INTEGRITY = Trust.none(integrity_only=True)
 
 
 def test_a_comment_inside_a_value_is_read_as_the_signature_sees_it() -> None:
@@ -43,12 +46,12 @@ def _commented_envelope(ma_lk: str) -> bytes:
     return data.replace(b"<MACSKCB>79001</MACSKCB>", b"<MACSKCB>79<!---->001</MACSKCB>")
 
 
-def test_the_facility_submit_acts_on_is_the_signed_one(tmp_path: Path, clinic: FileSigner) -> None:
+def test_the_facility_submit_acts_on_is_the_signed_one(tmp_path: Path, pki: TestPki, clinic: FileSigner) -> None:
     signed = sign_document(_commented_envelope("LK202511009001"), clinic)
-    assert verify_bytes(signed, "f.xml").valid  # the comment is not covered: the signature holds
+    assert verify_bytes(signed, "f.xml", trust=INTEGRITY).valid  # the comment is not covered: the signature holds
     path = tmp_path / "f.xml"
     path.write_bytes(signed)
-    info = prepare(str(path), SubmitOptions(facility=FACILITY))
+    info = prepare(str(path), SubmitOptions(facility=FACILITY, trust=Trust.of_files([pki.clinic_cert])))
     assert isinstance(info, DocumentInfo), info
     assert info.facility == FACILITY
 
@@ -99,7 +102,7 @@ def test_text_between_signature_parts_is_a_bad_signature_not_a_crash(
         tmp_path: Path, pki: TestPki, clinic: FileSigner, where: bytes) -> None:
     signed = sign_document(envelope("LK202511009005"), clinic)
     hostile = signed.replace(where, where + b"junk", 1)
-    report = verify_bytes(hostile, "f.xml")  # raised InputError out of the verifier before issue 15
+    report = verify_bytes(hostile, "f.xml", trust=INTEGRITY)  # raised InputError out of the verifier before issue 15
     assert not report.valid and [s.code for s in report.signatures] == ["bad-signature"]
     assert "125" in report.signatures[0].message_en
     (tmp_path / "a.xml").write_bytes(hostile)

@@ -15,22 +15,34 @@ from cryptography.x509.oid import NameOID
 from sohs_cli import dsig
 from sohs_cli.certs import (
     KeyMaterial,
-    build_chain,
     check_signing_certificate,
-    load_ca_bundle,
     load_key_material,
 )
 from sohs_cli.credentials import SecretSource
 from sohs_cli.errors import CertificateError, CredentialError, SigningError, UsageError
 from sohs_cli.signing import FileSigner, sign_document
 from sohs_cli.testpki import TestPki, make_certificate, new_key
+from sohs_cli.trust import Trust, chain_to
 from sohs_cli.verification import verify_bytes
 
 REFERRAL = "referral_episode_3176.xml"
 CHECKUP = "checkup_adult_2062.xml"
 
 
+INTEGRITY = Trust.none(integrity_only=True)
+
+
+@pytest.fixture(autouse=True)
+def _trust(pki: TestPki) -> None:
+    global TEST_CA
+    TEST_CA = Trust.of_ca_bundle(pki.ca_cert)
+
+
+TEST_CA = INTEGRITY  # set for each test from the session's TEST PKI
+
+
 def codes(data: bytes, **kw: object) -> list[str]:
+    kw.setdefault("trust", TEST_CA)
     report = verify_bytes(data, "f.xml", **kw)  # type: ignore[arg-type]
     return [report.error_code] if report.error else [s.code for s in report.signatures]
 
@@ -75,7 +87,7 @@ def test_checkup_signatures_verify_in_either_order(examples: Path, clinic: FileS
     assert codes(once) == expected_once
     twice = sign_document(once, signers[second], role=second)
     assert codes(twice) == ["ok", "ok"]
-    report = verify_bytes(twice, "k.xml")
+    report = verify_bytes(twice, "k.xml", trust=TEST_CA)
     assert "Nguyễn Văn An" in (report.signatures[0].signer.subject if report.signatures[0].signer else "")
     assert b'Filter="subtract">/KHAMSUCKHOE/CHUKYDONVI/*/dsig:Signature</XPath>' in twice
 
@@ -95,7 +107,7 @@ def test_one_changed_byte_is_caught(examples: Path, clinic: FileSigner) -> None:
 
 
 def test_unsigned_says_123(examples: Path) -> None:
-    report = verify_bytes((examples / REFERRAL).read_bytes(), "f.xml")
+    report = verify_bytes((examples / REFERRAL).read_bytes(), "f.xml", trust=TEST_CA)
     assert [s.code for s in report.signatures] == ["not-signed"]
     assert "123" in report.signatures[0].message_en and not report.valid
 
@@ -119,7 +131,7 @@ def test_wrapped_signature_is_refused(examples: Path, clinic: FileSigner) -> Non
 
 def test_reference_to_an_id_elsewhere_is_refused(examples: Path, clinic: FileSigner) -> None:
     signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
-    report = verify_bytes(signed.replace(b'<Reference URI="">', b'<Reference URI="#HOSO1">'), "f.xml")
+    report = verify_bytes(signed.replace(b'<Reference URI="">', b'<Reference URI="#HOSO1">'), "f.xml", trust=TEST_CA)
     assert report.signatures[0].code == "reference"
     assert 'URI=""' in report.signatures[0].message_en
 
@@ -142,18 +154,18 @@ def test_expired_and_future_certificates(examples: Path, clinic: FileSigner, pki
 
 def test_chain_to_the_ca_bundle_only(examples: Path, clinic: FileSigner, pki: TestPki) -> None:
     signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
-    anchors = load_ca_bundle(pki.ca_cert)
-    report = verify_bytes(signed, "f.xml", anchors=anchors)
-    assert report.valid and report.signatures[0].chain == "trusted"
+    trust = Trust.of_ca_bundle(pki.ca_cert)
+    report = verify_bytes(signed, "f.xml", trust=trust)
+    assert report.valid and report.signatures[0].chain == f"trusted (CA bundle {pki.ca_cert})"
     key = new_key()
     name = clinic.certificate.subject  # same subject, but self-signed: an impostor
     selfsigned = FileSigner(KeyMaterial(key, make_certificate(name, key)))
     forged = sign_document((examples / REFERRAL).read_bytes(), selfsigned)
-    assert codes(forged) == ["ok"]  # without a bundle only the signature is checked …
-    report = verify_bytes(forged, "f.xml", anchors=anchors)
+    assert codes(forged, trust=INTEGRITY) == ["integrity-only"]  # without a trust source: integrity only …
+    report = verify_bytes(forged, "f.xml", trust=trust)
     assert report.signatures[0].code == "untrusted"  # … with one, the impostor is caught
     assert "self-signed" in report.signatures[0].message_en
-    assert build_chain(clinic.certificate, [], [clinic.certificate])[0]  # a pinned leaf is trusted
+    assert chain_to(clinic.certificate, [], [clinic.certificate])[0]  # a leaf in the bundle is pinned by it
 
 
 def _material(**kw: object) -> KeyMaterial:
@@ -198,7 +210,7 @@ def test_pem_key_and_certificate(pki: TestPki, examples: Path) -> None:
                            password=SecretSource("p", "UNSET"))
     signed = sign_document((examples / REFERRAL).read_bytes(), FileSigner(km))
     assert signed.count(b"<X509Certificate>") == 2
-    assert verify_bytes(signed, "f.xml", anchors=load_ca_bundle(pki.ca_cert)).valid
+    assert verify_bytes(signed, "f.xml", trust=Trust.of_ca_bundle(pki.ca_cert)).valid
 
 
 def test_documents_that_cannot_be_signed(examples: Path, clinic: FileSigner) -> None:

@@ -21,7 +21,20 @@ from sohs_cli.portal.client import PortalClient, RetryPolicy
 from sohs_cli.signing import FileSigner
 from sohs_cli.submission import SubmitOptions, reconcile, refresh, submit_files
 from sohs_cli.testpki import TestPki
+from sohs_cli.trust import Trust
 from tests.portal_helpers import PASSWORD, USER, accounts, envelope, signed
+
+TRUST = Trust.none()  # set for each test from the session's TEST PKI (issue 15: submit verifies trust)
+
+
+@pytest.fixture(autouse=True)
+def _trust(pki: TestPki) -> None:
+    global TRUST
+    TRUST = Trust.of_ca_bundle(pki.ca_cert)
+
+
+def options(**kw: Any) -> SubmitOptions:
+    return SubmitOptions(trust=TRUST, **kw)
 
 
 async def no_sleep(seconds: float) -> None:
@@ -74,10 +87,10 @@ def test_submit_skip_refresh(tmp_path: Path, pki: TestPki, clinic: FileSigner) -
 
     async def body(portal: Portal, ledger: Ledger) -> None:
         client = client_for(portal)
-        first = await submit_files([*paths, str(bad), str(unsigned)], client, ledger, SubmitOptions())
+        first = await submit_files([*paths, str(bad), str(unsigned)], client, ledger, options())
         assert [i.status for i in first.items] == ["delivered"] * 4 + ["refused"]
         assert "123" in first.items[-1].message and int(first.exit_code) == 1
-        again = await submit_files(paths, client, ledger, SubmitOptions())
+        again = await submit_files(paths, client, ledger, options())
         assert [i.status for i in again.items] == ["skipped"] * 3 and int(again.exit_code) == 0
         updated, supported = await refresh(ledger, client)
         assert supported and updated == 4
@@ -85,7 +98,7 @@ def test_submit_skip_refresh(tmp_path: Path, pki: TestPki, clinic: FileSigner) -
         assert states[str(bad)] == "rejected" and [states[p] for p in paths] == ["accepted"] * 3
         errors = ledger.select(states=["rejected"])[0]["errors"]
         assert "MA_THE_BHYT" in errors and "Mã thẻ BHYT" in errors
-        forced = await submit_files(paths[:1], client, ledger, SubmitOptions(force=True))
+        forced = await submit_files(paths[:1], client, ledger, options(force=True))
         assert forced.items[0].status == "delivered"  # the portal answers identical bytes with the first receipt
         assert forced.items[0].transaction_id == first.items[0].transaction_id
         await client.close()
@@ -97,7 +110,7 @@ def test_dry_run_sends_nothing(tmp_path: Path, pki: TestPki, clinic: FileSigner)
     paths = write_docs(tmp_path / "out", clinic, 2)
 
     async def body(portal: Portal, ledger: Ledger) -> None:
-        result = await submit_files(paths, client_for(portal), ledger, SubmitOptions(dry_run=True))
+        result = await submit_files(paths, client_for(portal), ledger, options(dry_run=True))
         assert [i.status for i in result.items] == ["would-send"] * 2
         assert "guiHoSoXmlQD3176" in result.items[0].message
         assert portal.store.all_submissions() == [] and ledger.select() == []
@@ -110,7 +123,7 @@ def test_retries_only_what_is_safe(tmp_path: Path, pki: TestPki, clinic: FileSig
 
     async def always_down(portal: Portal, ledger: Ledger) -> None:
         log: list[str] = []
-        result = await submit_files(paths, client_for(portal, log=log), ledger, SubmitOptions())
+        result = await submit_files(paths, client_for(portal, log=log), ledger, options())
         assert [i.status for i in result.items] == ["failed"] and int(result.exit_code) == 4
         assert len(log) == 3 and all("HTTP 503" in m for m in log)  # 4 attempts, 3 logged retries
         assert ledger.select()[0]["state"] == "failed"
@@ -119,7 +132,7 @@ def test_retries_only_what_is_safe(tmp_path: Path, pki: TestPki, clinic: FileSig
 
     async def wrong_password(portal: Portal, ledger: Ledger) -> None:
         with pytest.raises(CredentialError, match="refused the login"):
-            await submit_files(paths, client_for(portal, password="sai"), ledger, SubmitOptions())
+            await submit_files(paths, client_for(portal, password="sai"), ledger, options())
         assert portal.store.all_submissions() == []
 
     scenario(tmp_path / "b", pki, wrong_password)
@@ -127,7 +140,7 @@ def test_retries_only_what_is_safe(tmp_path: Path, pki: TestPki, clinic: FileSig
     async def other_facility(portal: Portal, ledger: Ledger) -> None:
         client = client_for(portal, user="01001_BV", password="other")
         with pytest.raises(ConfigError, match="not allowed"):
-            await submit_files(paths, client, ledger, SubmitOptions())
+            await submit_files(paths, client, ledger, options())
 
     scenario(tmp_path / "c", pki, other_facility)
 
@@ -137,10 +150,10 @@ def test_token_expiry_logs_in_again(tmp_path: Path, pki: TestPki, clinic: FileSi
 
     async def body(portal: Portal, ledger: Ledger) -> None:
         client = client_for(portal)
-        result = await submit_files(paths[:1], client, ledger, SubmitOptions())
+        result = await submit_files(paths[:1], client, ledger, options())
         assert result.items[0].status == "delivered"
         portal.store.db.execute("UPDATE tokens SET expires_ts = 0")  # the portal forgets the token early
-        result = await submit_files(paths[1:], client, ledger, SubmitOptions())
+        result = await submit_files(paths[1:], client, ledger, options())
         assert [i.status for i in result.items] == ["delivered", "delivered"]
 
     scenario(tmp_path, pki, body)
@@ -154,7 +167,7 @@ def test_reconcile_adopts_what_the_portal_has(tmp_path: Path, pki: TestPki, clin
         from sohs_cli.submission import prepare
 
         client = client_for(portal)
-        infos = [prepare(p, SubmitOptions()) for p in paths]
+        infos = [prepare(p, options()) for p in paths]
         # a crashed run: both attempts committed; only the first request reached the portal
         for info in infos:
             assert isinstance(info, DocumentInfo)
@@ -167,7 +180,7 @@ def test_reconcile_adopts_what_the_portal_has(tmp_path: Path, pki: TestPki, clin
         rows = {r["path"]: r for r in ledger.select()}
         assert rows[paths[0]]["state"] == "sent" and rows[paths[0]]["transaction_id"]
         assert rows[paths[1]]["state"] == "failed"
-        result = await submit_files(paths, client, ledger, SubmitOptions())
+        result = await submit_files(paths, client, ledger, options())
         assert [i.status for i in result.items] == ["skipped", "delivered"]
         assert [s.times_received for s in portal.store.all_submissions()] == [1, 1]  # nothing sent twice
         assert ledger.check() == []
@@ -220,13 +233,13 @@ def test_checkup_envelopes_go_to_the_hub(tmp_path: Path, pki: TestPki, clinic: F
         hub = HubClient("http://portal.test", USER, SecretSource("hub password", "TEST_HUB_PW"),
                         transport=httpx.ASGITransport(app=portal), sleep=no_sleep, gln=GLN, signer=clinic)
         client = client_for(portal)
-        without = await submit_files([str(both)], client, ledger, SubmitOptions())
+        without = await submit_files([str(both)], client, ledger, options())
         assert without.items[0].status == "refused" and "hub.gln" in without.items[0].message
-        result = await submit_files([str(both), str(half)], client, ledger, SubmitOptions(), hub=hub)
+        result = await submit_files([str(both), str(half)], client, ledger, options(), hub=hub)
         assert [i.status for i in result.items] == ["delivered", "refused"], result.items
         assert result.items[0].transaction_id.startswith("TXN")
         assert "CKS_BENH_VIEN" in result.items[1].message
-        again = await submit_files([str(both)], client, ledger, SubmitOptions(force=True), hub=hub)
+        again = await submit_files([str(both)], client, ledger, options(force=True), hub=hub)
         assert again.items[0].transaction_id == result.items[0].transaction_id  # same msg_id, first answer
         assert len([s for s in portal.store.all_submissions() if s.service == "ksk"]) == 1
         with pytest.raises(ConfigError, match="13-digit"):

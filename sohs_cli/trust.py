@@ -1,0 +1,154 @@
+"""Who may have signed: the trust source of a verdict, and the chain to it.
+
+A signature that verifies proves only that the bytes are as some key signed them; anyone can make a
+key. A "valid" verdict therefore always names where the trust in the signer came from (issue 15):
+
+* ``ca_bundle`` — the signer's certificate chains to a CA in an explicit PEM file (``--ca-bundle``,
+  setting ``verify.ca_bundle``). No system or browser store is ever implied.
+* ``pinned`` — the signer's certificate is one of the certificates given (``--cert``, setting
+  ``verify.certificates``: the certificates registered for the facility on the portal, "Danh mục
+  chứng thư số"). This is how the portal itself decides (DOMAIN.md §5.7), and how the simulated
+  portal does (its accounts' registered certificates).
+* none — "integrity only": the signature is intact but nobody vouched for the signer. Such a verdict
+  is not valid unless the caller asked for integrity only (``sohs verify --integrity-only``).
+
+Chain policy (``cryptography.x509.verification``, so the rules are RFC 5280's, not ours): the CA
+certificates must meet cryptography's web-PKI CA profile — ``basicConstraints cA=TRUE`` (critical),
+``keyUsage keyCertSign``, path-length and name constraints honoured, no critical extension it does not
+know, RSA ≥ 2048 or ECDSA P-256/P-384 keys, SHA-256 or stronger signatures — and be valid at the time
+of verification. The signer's own certificate is not held to the web-PKI leaf profile (Vietnamese
+signing certificates from VNPT-CA, Viettel-CA, FPT-CA, BKAV-CA … carry ``clientAuth``,
+``emailProtection`` or no extended key usage at all, and no ``subjectAltName``): it is held to the
+signer policy of :func:`sohs_cli.certs.signer_problem`, the same in ``sign``, ``verify`` and the
+simulated portal (``digitalSignature`` or ``nonRepudiation``, RSA ≥ 2048, valid now). At most
+``MAX_INTERMEDIATES`` CA certificates between the signer and the trusted CA: the national root
+(Root CA, Bộ TT&TT) → a licensed CA → the signer is two. Revocation (CRL, OCSP) is not checked: the
+portal's registered-certificate list is where a revoked certificate is removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
+
+from sohs_cli.certs import load_ca_bundle, load_certificates, now
+from sohs_cli.config import Settings
+from sohs_cli.errors import CertificateError, ConfigError, InputError
+from sohs_cli.fileio import read_file
+
+MAX_INTERMEDIATES = 4
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+@dataclass(frozen=True)
+class Trust:
+    """Where trust in a signer comes from; ``source`` names it in words in every verdict."""
+
+    kind: str  # ca_bundle | pinned | signer | none
+    source: str  # "CA bundle vnpt-ca.pem", "pinned certificate clinic.pem", "" for none
+    anchors: tuple[x509.Certificate, ...] = ()
+    pinned: tuple[x509.Certificate, ...] = ()
+    integrity_only: bool = False  # kind none: accept an intact signature as valid all the same
+
+    @classmethod
+    def none(cls, *, integrity_only: bool = False) -> Trust:
+        return cls("none", "", integrity_only=integrity_only)
+
+    @classmethod
+    def of_ca_bundle(cls, path: str) -> Trust:
+        return cls("ca_bundle", f"CA bundle {path}", anchors=tuple(load_ca_bundle(path)))
+
+    @classmethod
+    def of_certificates(cls, certs: list[x509.Certificate] | tuple[x509.Certificate, ...], source: str) -> Trust:
+        return cls("pinned", source, pinned=tuple(certs))
+
+    @classmethod
+    def of_files(cls, paths: list[str], what: str = "pinned certificate") -> Trust:
+        certs: list[x509.Certificate] = []
+        for path in paths:
+            try:
+                certs += load_certificates(read_file(path), path)
+            except InputError as exc:
+                raise CertificateError(exc.message, hint="give a readable PEM or DER certificate") from None
+        return cls.of_certificates(certs, f"{what} {', '.join(paths)}")
+
+    def check(self, signer: x509.Certificate, intermediates: list[x509.Certificate],
+              at: dt.datetime | None = None) -> tuple[bool, str]:
+        """Whether ``signer`` is trusted by this source, and, if not, why in words. A pinned
+        certificate is trusted as it is; otherwise the signer must chain to an anchor."""
+        if self.kind == "none":
+            return False, "no trust source"
+        if _der(signer) in {_der(c) for c in self.pinned}:
+            return True, ""
+        if self.anchors:
+            return chain_to(signer, intermediates, list(self.anchors), at)
+        return False, (f"'{signer.subject.rfc4514_string()}' (serial {signer.serial_number:X}) is not "
+                       f"among the {self.source}")
+
+
+def from_settings(s: Settings, signer: x509.Certificate | None = None,
+                  signer_chain: list[x509.Certificate] | None = None) -> Trust:
+    """The trust source of ``submit`` and ``run`` (README "Trust"), first that is set:
+
+    1. ``verify.ca_bundle`` — the CAs that issue the facility's and doctors' certificates;
+    2. ``verify.certificates`` — a PEM file of the certificates registered on the portal;
+    3. the facility's own signing certificate (``run``, which signs: ``signing.p12`` / PKCS#11),
+       pinned, with the CA certificates that travel with it (a doctor's certificate from the same CA
+       then chains); ``signing.cert`` (a PEM, readable without the key's password) for ``submit``.
+
+    None of these: exit 3, for a verdict that trusts nobody would send anything anyone signed.
+    """
+    if s["verify.ca_bundle"]:
+        return Trust.of_ca_bundle(s["verify.ca_bundle"])
+    if s["verify.certificates"]:
+        return Trust.of_files([s["verify.certificates"]], "registered certificates in")
+    if signer is None and s["signing.cert"]:
+        return Trust.of_files([s["signing.cert"]], "facility certificate (signing.cert)")
+    if signer is not None:
+        anchors = tuple(c for c in signer_chain or [] if c.subject != signer.subject)
+        what = "facility's signing certificate" + (" and the CAs of its chain" if anchors else "")
+        return Trust("signer", what, anchors=anchors, pinned=(signer,))
+    raise ConfigError(
+        "no trust source for signatures: a signature by anyone's key would pass "
+        "(chưa cấu hình nguồn tin cậy cho chữ ký số)",
+        hint="set verify.ca_bundle (the CA that issues your certificates) or verify.certificates (the "
+             "certificates registered on the portal) in sohs.toml, or SOHS_VERIFY_CA_BUNDLE")
+
+
+def chain_to(leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate],
+             at: dt.datetime | None = None) -> tuple[bool, str]:
+    """Whether ``leaf`` chains to one of ``anchors`` under the policy above, and why not in words."""
+    if not anchors:
+        return False, "the CA bundle holds no certificate"
+    if _der(leaf) in {_der(a) for a in anchors}:
+        return True, ""  # the signer's own certificate is in the bundle: pinned by it
+    builder = (PolicyBuilder().store(Store(anchors)).time(at or now()).max_chain_depth(MAX_INTERMEDIATES)
+               .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(),
+                                   ee_policy=ExtensionPolicy.permit_all()))
+    try:
+        builder.build_client_verifier().verify(leaf, intermediates)
+    except VerificationError as exc:
+        return False, _why(leaf, intermediates, anchors, str(exc))
+    return True, ""
+
+
+def _why(leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate],
+         detail: str) -> str:
+    names = {c.subject for c in [*anchors, *intermediates]}
+    if leaf.issuer == leaf.subject and leaf.subject not in names:
+        return f"self-signed '{leaf.subject.rfc4514_string()}' is not in the CA bundle"
+    if leaf.issuer not in names:
+        return f"issuer '{leaf.issuer.rfc4514_string()}' is not in the CA bundle"
+    for prefix in ("validation failed: ", "candidates exhausted: "):
+        detail = detail.removeprefix(prefix)
+    detail = detail.split(" (encountered processing", 1)[0]
+    if "all candidates exhausted with no interior errors" in detail:
+        detail = "no certificate in the bundle signed it"
+    return f"the chain to the CA bundle fails: {detail}"
