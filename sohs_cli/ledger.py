@@ -48,6 +48,15 @@ MIGRATIONS: tuple[str, ...] = (
         received_at TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '');
     CREATE INDEX attempts_document ON attempts(document_id);
     """,
+    # 2: what `sohs dashboard` sorts and filters by stays fast on a million documents (keyset pages,
+    # nights by first_seen); documents_state is a prefix of documents_state_seen
+    """
+    CREATE INDEX documents_seen ON documents(first_seen);
+    CREATE INDEX documents_updated ON documents(updated_at);
+    CREATE INDEX documents_state_seen ON documents(state, first_seen);
+    CREATE INDEX documents_facility_seen ON documents(facility, first_seen);
+    DROP INDEX documents_state;
+    """,
 )
 
 

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 COMMANDS: dict[str, str] = {
     "demo": "demo", "validate": "validate", "pack": "pack", "unpack": "pack", "sign": "sign",
     "verify": "verify", "cert": "cert", "submit": "submit", "status": "status", "portal": "portal",
-    "config": "config_cmd", "init": "config_cmd", "run": "run", "doctor": "doctor_cmd",
+    "config": "config_cmd", "init": "config_cmd", "run": "run", "doctor": "doctor_cmd", "dashboard": "dashboard",
 }
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from sohs_cli.credentials import SecretSource
 from sohs_cli.errors import ConfigError, CredentialError, PortalUnavailable
-from sohs_cli.ledger import Ledger
+from sohs_cli.ledger import MIGRATIONS, Ledger
 from sohs_cli.mockportal.app import Portal, PortalConfig
 from sohs_cli.mockportal.faults import Faults
 from sohs_cli.portal.client import PortalClient, RetryPolicy
@@ -204,7 +204,7 @@ def test_unavailable_client_error_is_one_line(tmp_path: Path) -> None:
 def test_ledger_file_is_private_and_migrated(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "home")
     assert stat.S_IMODE(os.stat(tmp_path / "home" / "ledger.sqlite3").st_mode) == 0o600
-    assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     ledger.close()
     Ledger(tmp_path / "home").close()  # reopening migrates nothing twice

@@ -1,0 +1,258 @@
+"""The ledger, opened read-only (SQLite ``mode=ro``): the questions the page asks of it.
+
+Every query is bounded and served by an index of the ledger (migration 2 of ``sohs_cli.ledger``):
+the nights chart scans one range of ``first_seen``; the documents table pages by keyset (the last
+row's sort key, never an OFFSET), so page 1,000 costs what page 1 costs; a count stops at
+:data:`COUNT_CAP`. See ``bench/dashboard_bench.py`` for a ledger of a million documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sohs_cli.errors import ConfigError
+from sohs_cli.ledger import MIGRATIONS, STATES
+
+VN = dt.timezone(dt.timedelta(hours=7), "ICT")
+NIGHT_STARTS = dt.time(12, 0)  # a night runs from noon to noon, Vietnam time (see the package docstring)
+_NIGHT_SHIFT = "-5 hours"  # UTC -> Vietnam (+7) -> the night's date (-12): SQLite date(first_seen, '-5 hours')
+COUNT_CAP = 10_000
+# the file name of ``path`` in SQL (what follows the last / or \\): rtrim strips the name's letters
+# from the end, leaving the folder, which replace() then removes
+_BASENAME = ("replace(replace(path, '\\', '/'), rtrim(replace(path, '\\', '/'), "
+             "replace(replace(path, '\\', '/'), '/', '')), '')")
+PAGE_SIZES = (25, 50, 100, 200)
+#: sort name -> the ledger columns it orders by (each pair or triple served by an index)
+SORTS: dict[str, tuple[str, ...]] = {"seen": ("first_seen", "id"), "updated": ("updated_at", "id"),
+                                     "state": ("state", "first_seen", "id")}
+
+
+def night_of(stamp: str) -> dt.date:
+    """The night a UTC ledger stamp (``2026-12-01T17:30:00Z``) belongs to."""
+    at = dt.datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
+    return (at.astimezone(VN) - dt.timedelta(hours=NIGHT_STARTS.hour)).date()
+
+
+def night_start(night: dt.date) -> str:
+    """The UTC stamp at which ``night`` begins (12:00 Vietnam time), comparable with ``first_seen``."""
+    start = dt.datetime.combine(night, NIGHT_STARTS, VN).astimezone(dt.UTC)
+    return start.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def tonight(now: dt.datetime | None = None) -> dt.date:
+    at = (now or dt.datetime.now(dt.UTC)).astimezone(VN)
+    return (at - dt.timedelta(hours=NIGHT_STARTS.hour)).date()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the documents table shows; empty fields do not filter. Nights are inclusive."""
+
+    states: tuple[str, ...] = ()
+    night_from: dt.date | None = None
+    night_to: dt.date | None = None
+    facility: str = ""
+    kind: str = ""
+    standard: str = ""
+    ma_lk: str = ""
+    name: str = ""  # part of the file's name (not of its folders)
+    field: str = ""  # a field error on this element (truong), from the "what keeps failing" page
+    rule: str = ""  # a field error with this code (maLoi), or this portal result code
+
+    def where(self) -> tuple[str, list[Any]]:
+        sql: list[str] = []
+        args: list[Any] = []
+        if self.states:
+            sql.append(f"state IN ({','.join('?' * len(self.states))})")
+            args += self.states
+        if self.night_from:
+            sql.append("first_seen >= ?")
+            args.append(night_start(self.night_from))
+        if self.night_to:
+            sql.append("first_seen < ?")
+            args.append(night_start(self.night_to + dt.timedelta(days=1)))
+        for column in ("facility", "kind", "standard"):
+            if getattr(self, column):
+                sql.append(f"{column} = ?")
+                args.append(getattr(self, column))
+        if self.ma_lk:
+            sql.append("id IN (SELECT document_id FROM document_lks WHERE ma_lk = ?)")
+            args.append(self.ma_lk)
+        if self.name:
+            sql.append(f"{_BASENAME} LIKE ? ESCAPE '\\'")
+            args.append("%" + self.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        if self.field:
+            sql.append("EXISTS (SELECT 1 FROM json_each(documents.errors)"
+                       " WHERE json_extract(value, '$.truong') = ?)")
+            args.append(self.field)
+        if self.rule:
+            sql.append("(portal_code = ? OR EXISTS (SELECT 1 FROM json_each(documents.errors)"
+                       " WHERE json_extract(value, '$.maLoi') = ?))")
+            args += [self.rule, self.rule]
+        return (" AND ".join(sql) or "1=1"), args
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the documents table. ``after`` is the id of the previous page's last row."""
+
+    sort: str = "seen"
+    descending: bool = True
+    size: int = 50
+    after: int | None = None
+
+
+@dataclass
+class PageResult:
+    rows: list[sqlite3.Row]
+    total: int  # capped at COUNT_CAP + 1 ("more than 10,000")
+    next_after: int | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def ledger_uri(path: Path) -> str:
+    """A read-only SQLite URI: the connection cannot write, whatever a query says."""
+    return path.resolve().as_uri().replace("file://", "file:", 1) + "?mode=ro"
+
+
+class LedgerView:
+    """A read-only connection to ``HOME/ledger.sqlite3``; one per server thread."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = home / "ledger.sqlite3"
+        if not self.path.is_file():
+            raise ConfigError(f"no ledger in {home} (chưa có sổ ghi)",
+                              hint="sohs run, sohs submit or sohs demo --dir DIR create it; --home / SOHS_HOME "
+                                   "names the data folder")
+        try:
+            self.db = sqlite3.connect(ledger_uri(self.path), uri=True, check_same_thread=False, timeout=5)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA query_only = ON")  # a second lock on the same door
+            version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot read the ledger {self.path}: {exc} (không đọc được sổ ghi)",
+                              hint="is it a sohs ledger? sohs doctor checks it") from None
+        if version > len(MIGRATIONS):
+            raise ConfigError(f"the ledger {self.path} was written by a newer sohs (schema {version})",
+                              hint="upgrade sohs")
+        #: an older ledger is read as it is; its missing indexes come with the next sohs run or status
+        self.schema = version
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -------------------------------------------------------------- nights
+
+    def nights(self, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+        """Per night from ``first`` to ``last`` (inclusive, every night even when empty): counts by state."""
+        rows = self.db.execute(
+            f"SELECT date(first_seen, '{_NIGHT_SHIFT}') AS night, state, count(*) AS n FROM documents"
+            " WHERE first_seen >= ? AND first_seen < ? GROUP BY night, state",
+            (night_start(first), night_start(last + dt.timedelta(days=1)))).fetchall()
+        counts: dict[str, dict[str, int]] = {}
+        for r in rows:
+            counts.setdefault(r["night"], {})[r["state"]] = r["n"]
+        out = []
+        day = first
+        while day <= last:
+            by_state = {s: counts.get(day.isoformat(), {}).get(s, 0) for s in STATES}
+            out.append({"night": day.isoformat(), "total": sum(by_state.values()), **by_state})
+            day += dt.timedelta(days=1)
+        return out
+
+    # -------------------------------------------------------------- documents
+
+    def documents(self, filters: Filters, page: Page) -> PageResult:
+        columns = SORTS[page.sort]
+        where, args = filters.where()
+        order = " DESC" if page.descending else ""
+        sql = f"SELECT * FROM documents WHERE {where}"
+        page_args = list(args)
+        if page.after is not None:
+            mark = self.db.execute(f"SELECT {', '.join(columns)} FROM documents WHERE id = ?",
+                                   (page.after,)).fetchone()
+            if mark is not None:
+                sign = "<" if page.descending else ">"
+                sql += f" AND ({', '.join(columns)}) {sign} ({', '.join('?' * len(columns))})"
+                page_args += list(mark)
+        sql += " ORDER BY " + ", ".join(c + order for c in columns) + " LIMIT ?"
+        rows = self.db.execute(sql, [*page_args, page.size + 1]).fetchall()
+        more = len(rows) > page.size
+        rows = rows[:page.size]
+        total = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM documents WHERE {where} LIMIT ?)",
+                                [*args, COUNT_CAP + 1]).fetchone()[0]
+        return PageResult(rows, int(total), int(rows[-1]["id"]) if more and rows else None)
+
+    def each_document(self, filters: Filters, page: Page) -> Iterator[sqlite3.Row]:
+        """Every document of the view, in the view's order, a page at a time (exports)."""
+        current = replace(page, size=500, after=None)
+        while True:
+            result = self.documents(filters, current)
+            yield from result.rows
+            if result.next_after is None:
+                return
+            current = replace(current, after=result.next_after)
+
+    def facilities(self) -> list[str]:
+        """The facilities of the ledger (a handful), read by skipping through the index."""
+        out: list[str] = []
+        row = self.db.execute("SELECT min(facility) FROM documents").fetchone()
+        while row is not None and row[0] is not None and len(out) < 100:
+            out.append(row[0])
+            row = self.db.execute("SELECT min(facility) FROM documents WHERE facility > ?", (row[0],)).fetchone()
+        return out
+
+    def document(self, doc_id: int) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return row
+
+    def attempts(self, doc_id: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM attempts WHERE document_id = ? ORDER BY id", (doc_id,)).fetchall()
+
+    def in_flight(self) -> int:
+        """Attempts begun and not finished: a run is sending now, or one died while sending."""
+        return int(self.db.execute("SELECT count(*) FROM attempts WHERE outcome = 'sending'").fetchone()[0])
+
+    # -------------------------------------------------------------- what keeps failing
+
+    def failing(self, first: dt.date, last: dt.date, limit: int = 20) -> dict[str, list[dict[str, Any]]]:
+        """The portal's field errors and refusal codes behind the rejections of nights ``first``..``last``."""
+        span = (night_start(first), night_start(last + dt.timedelta(days=1)))
+        fields = self.db.execute(
+            "SELECT json_extract(e.value, '$.truong') AS field, json_extract(e.value, '$.maLoi') AS rule,"
+            " max(json_extract(e.value, '$.nhan')) AS label, count(*) AS errors, count(DISTINCT d.id) AS documents,"
+            " max(json_extract(e.value, '$.moTa')) AS example_vi, max(json_extract(e.value, '$.moTaEn')) AS example_en"
+            " FROM documents d, json_each(d.errors) e WHERE d.state = 'rejected' AND d.first_seen >= ?"
+            " AND d.first_seen < ? GROUP BY field, rule ORDER BY documents DESC, errors DESC, field LIMIT ?",
+            (*span, limit)).fetchall()
+        codes = self.db.execute(
+            "SELECT portal_code AS code, count(*) AS documents, max(message) AS example FROM documents"
+            " WHERE state = 'rejected' AND errors = '[]' AND first_seen >= ? AND first_seen < ?"
+            " GROUP BY portal_code ORDER BY documents DESC LIMIT ?", (*span, limit)).fetchall()
+        return {"fields": [dict(r) for r in fields], "codes": [dict(r) for r in codes]}
+
+
+def document_dict(row: sqlite3.Row | Any) -> dict[str, Any]:
+    """A ledger row as ``sohs status --json`` shows it (same keys, same order)."""
+    return {"path": row["path"], "sha256": row["sha256"], "ma_lk": json.loads(row["ma_lks"]), "kind": row["kind"],
+            "standard": row["standard"], "facility": row["facility"], "state": row["state"],
+            "portal_code": row["portal_code"], "transaction_id": row["transaction_id"],
+            "received_at": row["received_at"], "processed_at": row["processed_at"], "message": row["message"],
+            "errors": json.loads(row["errors"]), "updated_at": row["updated_at"]}
+
+
+def parse_night(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+
+
+def known_states(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(v for v in values if v in STATES)

@@ -1,0 +1,179 @@
+"""The dashboard's views as plain data: each ``/api/NAME`` answer is one of these dicts, and each page
+is the template rendering of the same dict (so the page shows exactly what its API says)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sohs_cli.dashboard import health as health_mod
+from sohs_cli.dashboard.store import (
+    PAGE_SIZES,
+    SORTS,
+    Filters,
+    LedgerView,
+    Page,
+    document_dict,
+    known_states,
+    night_of,
+    parse_night,
+    tonight,
+)
+
+Query = Mapping[str, Sequence[str]]
+DEFAULT_NIGHTS = 30
+MAX_NIGHTS = 3 * 366 + 1  # three years of bars at most
+LOCAL_FILES = 2000  # newest errors.json files read for local findings
+ERRORS_JSON_MAX = 1024 * 1024
+
+
+def one(query: Query, name: str) -> str:
+    values = query.get(name) or [""]
+    return values[-1].strip()[:200]
+
+
+def night_range(query: Query, today: dt.date) -> tuple[dt.date, dt.date, bool]:
+    """``from``/``to`` nights (inclusive), default the last 30 nights; clamped to three years."""
+    last = parse_night(one(query, "to")) or today
+    first = parse_night(one(query, "from")) or last - dt.timedelta(days=DEFAULT_NIGHTS - 1)
+    if first > last:
+        first, last = last, first
+    clamped = (last - first).days + 1 > MAX_NIGHTS
+    if clamped:
+        first = last - dt.timedelta(days=MAX_NIGHTS - 1)
+    return first, last, clamped
+
+
+def filters_of(query: Query) -> Filters:
+    return Filters(states=known_states([s for v in query.get("state", []) for s in v.split(",")]),
+                   night_from=parse_night(one(query, "from")), night_to=parse_night(one(query, "to")),
+                   facility=one(query, "facility"), kind=one(query, "kind"), standard=one(query, "standard"),
+                   ma_lk=one(query, "ma_lk"), name=one(query, "name"), field=one(query, "field"),
+                   rule=one(query, "rule"))
+
+
+def page_of(query: Query) -> Page:
+    sort = one(query, "sort")
+    size = one(query, "size")
+    after = one(query, "after")
+    return Page(sort=sort if sort in SORTS else "seen", descending=one(query, "order") != "asc",
+                size=int(size) if size.isdigit() and int(size) in PAGE_SIZES else 50,
+                after=int(after) if after.isdigit() else None)
+
+
+def filters_dict(f: Filters) -> dict[str, Any]:
+    d = asdict(f)
+    d["states"] = list(f.states)
+    d["night_from"] = f.night_from.isoformat() if f.night_from else ""
+    d["night_to"] = f.night_to.isoformat() if f.night_to else ""
+    return d
+
+
+class Views:
+    def __init__(self, ledger: LedgerView, places: health_mod.Places,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.ledger, self.places = ledger, places
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    def nights(self, query: Query) -> dict[str, Any]:
+        first, last, clamped = night_range(query, tonight(self.clock()))
+        nights = self.ledger.nights(first, last)
+        return {"from": first.isoformat(), "to": last.isoformat(), "clamped": clamped, "nights": nights,
+                "total": sum(n["total"] for n in nights)}
+
+    def documents(self, query: Query) -> dict[str, Any]:
+        filters, page = filters_of(query), page_of(query)
+        result = self.ledger.documents(filters, page)
+        return {"filters": filters_dict(filters),
+                "page": {"sort": page.sort, "order": "desc" if page.descending else "asc", "size": page.size,
+                         "after": page.after, "next_after": result.next_after},
+                "total": result.total, "total_capped": result.total > 10_000,
+                "documents": [self._row(r) for r in result.rows],
+                "facilities": self.ledger.facilities()}
+
+    @staticmethod
+    def _row(row: Any) -> dict[str, Any]:
+        return {"id": row["id"], "night": night_of(row["first_seen"]).isoformat(), "first_seen": row["first_seen"],
+                **document_dict(row)}
+
+    def document(self, doc_id: int) -> dict[str, Any] | None:
+        row = self.ledger.document(doc_id)
+        if row is None:
+            return None
+        attempts = [dict(a) for a in self.ledger.attempts(doc_id)]
+        path = Path(row["path"])
+        return {**self._row(row), "endpoint": row["endpoint"], "file_exists": path.is_file(),
+                "attempts": attempts, "errors_json": errors_json(path)}
+
+    def failing(self, query: Query) -> dict[str, Any]:
+        first, last, clamped = night_range(query, tonight(self.clock()))
+        portal = self.ledger.failing(first, last)
+        return {"from": first.isoformat(), "to": last.isoformat(), "clamped": clamped, **portal,
+                "local": local_findings(self.places.rejected, first, last)}
+
+    def health(self) -> dict[str, Any]:
+        return health_mod.health(self.places, self.ledger.in_flight())
+
+
+def errors_json(path: Path) -> dict[str, Any] | None:
+    """The ``FILE.errors.json`` that ``sohs run`` wrote beside a refused file (for a signed copy,
+    ``NAME.signed.xml``, beside its original ``NAME.xml``), parsed; None when there is none."""
+    candidates = [Path(str(path) + ".errors.json")]
+    if path.name.endswith(".signed.xml"):
+        candidates.append(path.with_name(path.name.removesuffix(".signed.xml") + ".xml.errors.json"))
+    for candidate in candidates:
+        try:
+            with open(candidate, "rb") as fh:
+                data = fh.read(ERRORS_JSON_MAX + 1)
+        except OSError:
+            continue
+        if len(data) > ERRORS_JSON_MAX:
+            return {"path": str(candidate), "content": None, "too_large": True}
+        try:
+            content = json.loads(data.decode("utf-8"))
+        except ValueError:
+            content = None
+        return {"path": str(candidate), "content": content, "too_large": False}
+    return None
+
+
+def local_findings(rejected: Path, first: dt.date, last: dt.date) -> dict[str, Any]:
+    """Findings of local validation, from the errors.json files of ``rejected/`` written in the nights."""
+    from sohs_cli.dashboard.store import night_start
+
+    start = dt.datetime.strptime(night_start(first), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
+    end = dt.datetime.strptime(night_start(last + dt.timedelta(days=1)), "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=dt.UTC).timestamp()
+    try:
+        files = [(p.stat().st_mtime, p) for p in rejected.glob("*.errors.json")]
+    except OSError:
+        files = []
+    files = sorted(((m, p) for m, p in files if start <= m < end), reverse=True)[:LOCAL_FILES]
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for _, p in files:
+        found = errors_json(Path(str(p).removesuffix(".errors.json")))
+        content = found["content"] if found else None
+        if not isinstance(content, dict) or content.get("outcome") != "invalid":
+            continue
+        seen: set[tuple[str, str]] = set()
+        for e in content.get("errors") or []:
+            if not isinstance(e, dict):
+                continue
+            key = (str(e.get("element", "")), str(e.get("code", "")))
+            g = groups.setdefault(key, {"field": key[0], "label": str(e.get("label", "")), "rule": key[1],
+                                        "errors": 0, "files": 0, "example_vi": str(e.get("message_vi", "")),
+                                        "example_en": str(e.get("message_en", e.get("message", ""))),
+                                        "names": []})
+            g["errors"] += 1
+            if key not in seen:
+                seen.add(key)
+                g["files"] += 1
+                if len(g["names"]) < 5:
+                    g["names"].append(str(content.get("file", p.name)))
+    top = sorted(groups.values(), key=lambda g: (-g["files"], -g["errors"], g["field"]))[:20]
+    return {"folder": str(rejected), "files_read": len(files), "findings": top, "at": time.time()}

@@ -1,0 +1,411 @@
+"""The dashboard's API and pages, in-process: every filter, nights in Vietnam time, keyset paging, the
+token rule, read-only access, headers, escaping, and exports shaped like `sohs status`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sohs_cli.cli.app import build_app
+from sohs_cli.dashboard.store import LedgerView, night_of, night_start
+from sohs_cli.errors import ConfigError, UsageError
+from tests.dashboard_helpers import CARD_ERROR, DATE_ERROR, Doc, api, app, call, fill, get
+
+NIGHT1, NIGHT2 = "2026-11-30", "2026-12-01"
+DOCS = [
+    # night of 30 Nov: from 30 Nov 05:00Z (12:00 Vietnam time) to 1 Dec 05:00Z
+    Doc("a1.signed.xml", "accepted", "2026-11-30T05:00:00Z", ma_lks=("LK1",)),
+    Doc("a2.signed.xml", "rejected", "2026-11-30T16:00:00Z", ma_lks=("LK2",), errors=[CARD_ERROR]),
+    Doc("a3.signed.xml", "rejected", "2026-12-01T04:59:59Z", facility="01001", ma_lks=("LK3",),
+        errors=[CARD_ERROR, DATE_ERROR]),
+    # night of 1 Dec
+    Doc("b1.signed.xml", "accepted", "2026-12-01T05:00:00Z", kind="CHECKIN", standard="4750", ma_lks=("LK4",)),
+    Doc("b2_50%.signed.xml", "sent", "2026-12-01T15:00:00Z", ma_lks=("LK5", "LK6")),
+    Doc("b3.signed.xml", "failed", "2026-12-01T15:30:00Z", ma_lks=("LK7",)),
+    Doc("b4.signed.xml", "pending", "2026-12-01T16:00:00Z", ma_lks=("LK8",)),
+    Doc("b5.signed.xml", "rejected", "2026-12-01T16:30:00Z", ma_lks=("LK9",), code="125",
+        message="Chữ ký số không hợp lệ"),
+    # the night before: 30 Nov 04:59Z is 11:59 Vietnam time on 30 Nov
+    Doc("z0.signed.xml", "accepted", "2026-11-30T04:59:59Z", ma_lks=("LK0",)),
+]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    fill(tmp_path / "home", DOCS, tmp_path / "clinic" / "sent")
+    return tmp_path / "home"
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same ledger for the tests that only read it."""
+    base = tmp_path_factory.mktemp("dashboard")
+    fill(base / "home", DOCS, base / "clinic" / "sent")
+    return base / "home"
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    states = ("accepted", "rejected", "sent", "failed", "pending")
+    docs = [Doc(f"d{i:03d}.xml", states[i % 5], f"2026-12-01T{10 + i // 60:02d}:{i % 60:02d}:00Z",
+                ma_lks=(f"LK{i}",)) for i in range(130)]
+    docs += [Doc(f"tie{i}.xml", "accepted", "2026-12-01T09:00:00Z") for i in range(30)]  # equal keys
+    home = tmp_path_factory.mktemp("many") / "home"
+    fill(home, docs)
+    return home
+
+
+def names(answer: dict[str, object]) -> set[str]:
+    return {Path(str(d["path"])).name for d in answer["documents"]}  # type: ignore[attr-defined]
+
+
+def test_a_night_runs_from_noon_to_noon_vietnam_time() -> None:
+    assert night_of("2026-11-30T04:59:59Z") == dt.date(2026, 11, 29)
+    assert night_of("2026-11-30T05:00:00Z") == dt.date(2026, 11, 30)  # 12:00 in Hanoi
+    assert night_of("2026-11-30T16:30:00Z") == dt.date(2026, 11, 30)  # 23:30 in Hanoi
+    assert night_of("2026-11-30T21:00:00Z") == dt.date(2026, 11, 30)  # 04:00 on 1 Dec in Hanoi
+    assert night_start(dt.date(2026, 12, 1)) == "2026-12-01T05:00:00Z"
+
+
+def test_nights_count_each_state_per_night(home: Path) -> None:
+    data = api(app(home), f"/api/nights?from=2026-11-29&to={NIGHT2}")
+    by_night = {n["night"]: n for n in data["nights"]}
+    assert list(by_night) == ["2026-11-29", NIGHT1, NIGHT2]  # every night, even an empty one
+    assert {k: by_night[NIGHT1][k] for k in ("accepted", "rejected", "total")} == {"accepted": 1, "rejected": 2,
+                                                                                 "total": 3}
+    assert {k: by_night[NIGHT2][k] for k in ("accepted", "sent", "failed", "pending", "rejected", "total")} == \
+        {"accepted": 1, "sent": 1, "failed": 1, "pending": 1, "rejected": 1, "total": 5}
+    assert by_night["2026-11-29"]["total"] == 1 and data["total"] == 9
+    default = api(app(home), "/api/nights")  # the last 30 nights, ending tonight
+    assert len(default["nights"]) == 30
+    assert default["to"] == (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7 - 12)).date().isoformat()
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("state=rejected", {"a2.signed.xml", "a3.signed.xml", "b5.signed.xml"}),
+    ("state=sent&state=failed", {"b2_50%.signed.xml", "b3.signed.xml"}),
+    ("state=pending,accepted", {"a1.signed.xml", "b1.signed.xml", "b4.signed.xml", "z0.signed.xml"}),
+    (f"from={NIGHT1}&to={NIGHT1}", {"a1.signed.xml", "a2.signed.xml", "a3.signed.xml"}),
+    (f"from={NIGHT2}", {"b1.signed.xml", "b2_50%.signed.xml", "b3.signed.xml", "b4.signed.xml", "b5.signed.xml"}),
+    ("to=2026-11-29", {"z0.signed.xml"}),
+    ("facility=01001", {"a3.signed.xml"}),
+    ("kind=CHECKIN", {"b1.signed.xml"}),
+    ("standard=4750", {"b1.signed.xml"}),
+    ("ma_lk=LK6", {"b2_50%.signed.xml"}),
+    ("name=b2", {"b2_50%.signed.xml"}),
+    ("name=50%25", {"b2_50%.signed.xml"}),  # % is a letter here, not a wildcard
+    ("name=_", {"b2_50%.signed.xml"}),
+    ("field=NGAY_RA", {"a3.signed.xml"}),
+    ("field=MA_THE_BHYT&facility=79001", {"a2.signed.xml"}),
+    ("rule=card-length", {"a2.signed.xml", "a3.signed.xml"}),
+    ("rule=125", {"b5.signed.xml"}),
+    ("state=rejected&from=2026-12-01&ma_lk=LK9", {"b5.signed.xml"}),
+    ("state=nonsense", {d.name for d in DOCS}),  # an unknown state filters nothing out
+    ("ma_lk=NOPE", set()),
+])
+def test_every_filter_narrows_the_documents(shared: Path, query: str, expected: set[str]) -> None:
+    answer = api(app(shared), f"/api/documents?{query}")
+    assert names(answer) == expected
+    assert answer["total"] == len(expected)
+
+
+@pytest.mark.parametrize("sort", ["seen", "updated", "state"])
+@pytest.mark.parametrize("order", ["desc", "asc"])
+def test_keyset_pages_walk_every_document_once_in_order(many: Path, sort: str, order: str) -> None:
+    dashboard = app(many)
+    seen: list[int] = []
+    after = ""
+    while True:
+        page = api(dashboard, f"/api/documents?sort={sort}&order={order}&size=25{after}")
+        seen += [d["id"] for d in page["documents"]]
+        if page["page"]["next_after"] is None:
+            break
+        after = f"&after={page['page']['next_after']}"
+    db = sqlite3.connect(many / "ledger.sqlite3")
+    columns = {"seen": "first_seen, id", "updated": "updated_at, id", "state": "state, first_seen, id"}[sort]
+    direction = " DESC" if order == "desc" else ""
+    expected = [r[0] for r in db.execute(
+        f"SELECT id FROM documents ORDER BY {', '.join(c + direction for c in columns.split(', '))}")]
+    assert seen == expected and len(set(seen)) == 160
+
+
+def test_the_ledger_indexes_serve_the_dashboards_queries(home: Path) -> None:
+    db = sqlite3.connect(home / "ledger.sqlite3")
+    assert db.execute("PRAGMA user_version").fetchone()[0] >= 2
+
+    def plan(sql: str, *args: object) -> str:
+        return " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, args))
+
+    assert "documents_seen" in plan("SELECT * FROM documents WHERE 1=1 ORDER BY first_seen DESC, id DESC LIMIT 51")
+    assert "documents_state_seen" in plan("SELECT * FROM documents WHERE state IN (?) ORDER BY state DESC, "
+                                          "first_seen DESC, id DESC LIMIT 51", "rejected")
+    assert "documents_facility_seen" in plan("SELECT * FROM documents WHERE facility = ? AND first_seen >= ? "
+                                             "ORDER BY first_seen DESC, id DESC LIMIT 51", "79001", "2026")
+    assert "documents_seen" in plan("SELECT date(first_seen, '-5 hours') AS night, state, count(*) FROM documents "
+                                    "WHERE first_seen >= ? AND first_seen < ? GROUP BY night, state", "a", "b")
+
+
+def test_the_ledger_is_opened_read_only_and_a_write_is_refused(home: Path) -> None:
+    before = hashlib.sha256((home / "ledger.sqlite3").read_bytes()).hexdigest()
+    view = LedgerView(home)
+    with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
+        view.db.execute("UPDATE documents SET state = 'accepted'")
+    with pytest.raises(sqlite3.OperationalError):
+        view.db.execute("CREATE TABLE x(y)")
+    view.db.execute("PRAGMA query_only = OFF")  # even without the pragma, mode=ro refuses
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        view.db.execute("DELETE FROM documents")
+    view.close()
+    dashboard = app(home)
+    for path in ("/", "/documents", "/documents/2", "/failing", "/health", "/api/nights", "/export.csv"):
+        assert get(dashboard, path).status_code == 200, path
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        assert call(dashboard, method, "/api/documents/1").status_code == 405
+    dashboard.views.ledger.close()
+    assert hashlib.sha256((home / "ledger.sqlite3").read_bytes()).hexdigest() == before
+    assert LedgerView(home).db.execute("SELECT count(*) FROM documents WHERE state = 'accepted'").fetchone()[0] == 3
+
+
+def test_no_ledger_yet_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no ledger in"):
+        app(tmp_path / "empty")
+    assert not (tmp_path / "empty" / "ledger.sqlite3").exists()  # and none is created
+
+
+PATHS = ("/", "/nights?from=2026-11-01", "/documents?state=rejected", "/documents/2", "/documents/999", "/failing",
+         "/health", "/api/nights", "/api/documents", "/api/documents/2", "/api/documents/999", "/api/failing",
+         "/api/health", "/export.csv", "/export.json", "/static/dashboard.css", "/static/dashboard.js", "/nope",
+         "/login", "/lang?to=en&next=/documents")
+
+
+def assert_not_cacheable(r: object) -> None:
+    headers = r.headers  # type: ignore[attr-defined]
+    assert headers["cache-control"] == "no-store"
+    csp = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "http" not in csp
+    assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+
+
+def test_every_answer_is_no_store_with_security_headers(home: Path, tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("s3cret-token-for-the-dashboard\n")
+    for dashboard, headers in ((app(home), {}),
+                               (app(home, token_file=str(token)), {}),  # 401s and redirects too
+                               (app(home, token_file=str(token)),
+                                {"authorization": "Bearer s3cret-token-for-the-dashboard"})):
+        for path in PATHS:
+            assert_not_cacheable(get(dashboard, path, headers=headers))
+        assert_not_cacheable(call(dashboard, "POST", "/login", data={"token": "wrong-token-0000000"}))
+
+
+def test_the_token_rule(home: Path, tmp_path: Path) -> None:
+    secret = "s3cret-token-for-the-dashboard"
+    (tmp_path / "token").write_text(secret + "\nsecond line ignored\n")
+    dashboard = app(home, token_file=str(tmp_path / "token"), host="0.0.0.0")
+    assert get(dashboard, "/api/documents").status_code == 401
+    assert get(dashboard, "/export.csv").status_code in (303, 401)
+    assert get(dashboard, "/api/documents", headers={"authorization": "Bearer wrong"}).status_code == 401
+    assert get(dashboard, "/api/documents", headers={"authorization": f"Bearer {secret}x"}).status_code == 401
+    assert get(dashboard, "/api/documents", headers={"authorization": f"Bearer {secret}"}).status_code == 200
+    page = get(dashboard, "/documents?state=rejected")
+    assert page.status_code == 303 and page.headers["location"].startswith("/login?next=")
+    form = get(dashboard, page.headers["location"])
+    assert form.status_code == 200 and 'name="token"' in form.text
+    wrong = call(dashboard, "POST", "/login?next=/documents", data={"token": "not-it"})
+    assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
+    right = call(dashboard, "POST", "/login?next=/documents%3Fstate%3Drejected", data={"token": secret})
+    assert right.status_code == 303 and right.headers["location"] == "/documents?state=rejected"
+    cookie = right.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and secret not in cookie
+    session = cookie.split(";")[0]
+    assert get(dashboard, "/documents", headers={"cookie": session}).status_code == 200
+    assert get(dashboard, "/api/health", headers={"cookie": session}).status_code == 200
+    assert get(dashboard, "/documents", headers={"cookie": session + "0"}).status_code == 303
+    assert get(dashboard, "/documents", headers={"cookie": f"sohs_session={secret}"}).status_code == 303
+    # a redirect after login stays on this server
+    away = call(dashboard, "POST", "/login?next=//evil.example/", data={"token": secret})
+    assert away.headers["location"] == "/"
+    # any Host is fine with a token (it guards every request); none of the answers holds it
+    answers = [get(dashboard, p, headers={"authorization": f"Bearer {secret}", "host": "clinic.lan"}) for p in PATHS]
+    assert all(secret not in r.text and secret not in str(r.headers) for r in answers)
+
+
+def test_without_a_token_only_loopback_is_served(home: Path, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"--host 0\.0\.0\.0"):
+        app(home, host="0.0.0.0")
+    with pytest.raises(UsageError):
+        app(home, host="192.168.1.20")
+    for loop in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
+        app(home, host=loop).views.ledger.close()
+    dashboard = app(home)
+    for host in ("127.0.0.1:8765", "localhost:8765", "[::1]:8765", "localhost"):
+        assert get(dashboard, "/api/health", headers={"host": host}).status_code == 200, host
+    for host in ("evil.example", "evil.example:8765", "127.0.0.1.evil.example"):  # DNS rebinding
+        assert get(dashboard, "/api/health", headers={"host": host}).status_code == 421, host
+    (tmp_path / "short").write_text("tooshort\n")
+    with pytest.raises(ConfigError, match="at least 16 characters"):
+        app(home, token_file=str(tmp_path / "short"))
+    with pytest.raises(ConfigError, match="cannot be read"):
+        app(home, token_file=str(tmp_path / "missing"))
+
+
+def test_the_cli_refuses_another_address_without_a_token(home: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(build_app(["dashboard"]), ["dashboard", "--home", str(home), "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "--token-file" in result.output
+    (tmp_path / "weak").write_text("abc\n")
+    result = runner.invoke(build_app(["dashboard"]), ["dashboard", "--home", str(home), "--host", "0.0.0.0"],
+                           env={"SOHS_DASHBOARD_TOKEN_FILE": str(tmp_path / "weak")})
+    assert result.exit_code == 3 and "abc" not in result.output
+    result = runner.invoke(build_app(["dashboard"]), ["dashboard", "--home", str(tmp_path / "nothing")])
+    assert result.exit_code == 3 and "no ledger" in result.output
+
+
+def test_nothing_secret_leaves(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    portal_password, key_password = "portal-Pa55word-xyz", "p12-Pa55word-abc"
+    (tmp_path / "p12pass").write_text(key_password + "\n")
+    os.chmod(tmp_path / "p12pass", 0o600)
+    (tmp_path / "sohs.toml").write_text(
+        f'[portal]\nurl = "http://127.0.0.1:9"\n[signing]\np12 = "clinic.p12"\npassword_file = '
+        f'"{tmp_path / "p12pass"}"\n', encoding="utf-8")
+    monkeypatch.setenv("SOHS_PORTAL_PASSWORD", portal_password)
+    dashboard = app(home, config=str(tmp_path / "sohs.toml"))
+    for path in PATHS:
+        r = get(dashboard, path)
+        assert portal_password not in r.text and key_password not in r.text, path
+        assert "p12pass" not in r.text, path  # not even where a secret lives
+
+
+def test_data_is_escaped_everywhere(tmp_path: Path) -> None:
+    evil = "<script>alert(1)</script>"
+    fill(tmp_path / "home", [Doc(f"x{evil}.xml", "rejected", "2026-12-01T16:00:00Z", ma_lks=(f"LK{evil}",),
+                                 errors=[{"truong": evil, "nhan": "<img src=x onerror=alert(2)>", "moTa": evil,
+                                          "maLoi": evil}])])
+    dashboard = app(tmp_path / "home")
+    for path in ("/documents", "/documents/1", "/failing?from=2026-11-01&to=2026-12-02", "/?from=2026-12-01"):
+        html = get(dashboard, path).text
+        assert "<script>alert" not in html and "<img src=x" not in html, path
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in get(dashboard, "/documents/1").text
+
+
+def test_a_document_page_shows_receipt_attempts_errors_and_errors_json(home: Path, tmp_path: Path) -> None:
+    sent = tmp_path / "clinic" / "sent"
+    sent.mkdir(parents=True)
+    (sent / "a2.signed.xml").write_bytes(b"<GIAMDINHHS/>")
+    (sent / "a2.xml.errors.json").write_text(json.dumps({"file": "a2.xml", "outcome": "rejected", "errors": [
+        CARD_ERROR]}, ensure_ascii=False), encoding="utf-8")
+    dashboard = app(home)
+    doc = api(dashboard, "/api/documents/2")
+    assert doc["state"] == "rejected" and doc["transaction_id"] == "7900120261201000000001"
+    assert doc["file_exists"] and doc["errors_json"]["content"]["errors"][0]["nhan"] == "Mã thẻ BHYT"
+    assert [a["outcome"] for a in doc["attempts"]] == ["accepted"]
+    html = get(dashboard, "/documents/2").text
+    assert "Mã thẻ BHYT" in html and "MA_THE_BHYT" in html and "mỗi thẻ cần 15" in html
+    assert "7900120261201000000001" in html
+    assert "01/12/2026 22:30:00" in html and "giờ Việt Nam (UTC+7)" in html  # the portal's stamp, Vietnam time
+    english = get(dashboard, "/documents/2", headers={"cookie": "sohs_lang=en"}).text
+    assert "Vietnam time (UTC+7)" in english and "Mã thẻ BHYT" in english and "each card needs 15" in english
+    assert get(dashboard, "/documents/999").status_code == 404
+
+
+def test_what_keeps_failing(home: Path, tmp_path: Path) -> None:
+    rejected = tmp_path / "clinic" / "rejected"
+    rejected.mkdir(parents=True)
+    finding = {"code": "xsd:length", "element": "MA_THE_BHYT", "label": "Mã thẻ BHYT", "message_en": "14 characters",
+               "message_vi": "14 ký tự", "message": "14 characters"}
+    for name in ("l1.xml", "l2.xml"):
+        (rejected / f"{name}.errors.json").write_text(json.dumps(
+            {"file": name, "outcome": "invalid", "message": "1 validation error(s)", "errors": [finding, finding]}))
+    (rejected / "r.xml.errors.json").write_text(json.dumps({"file": "r.xml", "outcome": "rejected", "errors": []}))
+    (tmp_path / "clinic" / "sohs.toml").write_text("")
+    dashboard = app(home, config=str(tmp_path / "clinic" / "sohs.toml"))
+    today = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)).date().isoformat()
+    data = api(dashboard, f"/api/failing?from={NIGHT1}&to={today}")
+    top = data["fields"][0]
+    assert (top["field"], top["label"], top["rule"], top["documents"], top["errors"]) == \
+        ("MA_THE_BHYT", "Mã thẻ BHYT", "card-length", 2, 2)
+    assert [(c["code"], c["documents"]) for c in data["codes"]] == [("125", 1)]
+    local = data["local"]["findings"]
+    assert [(f["field"], f["label"], f["files"], f["errors"]) for f in local] == [("MA_THE_BHYT", "Mã thẻ BHYT", 2, 4)]
+    only_first = api(dashboard, f"/api/failing?from={NIGHT1}&to={NIGHT1}")
+    assert [(f["field"], f["documents"]) for f in only_first["fields"]] == [("MA_THE_BHYT", 2), ("NGAY_RA", 1)]
+    html = get(dashboard, f"/failing?from={NIGHT1}&to={NIGHT1}").text
+    link = f"/documents?state=rejected&amp;field=NGAY_RA&amp;rule=ngay-ra-before-ngay-vao&amp;from={NIGHT1}"
+    assert link in html and "Ngày ra viện" in html
+
+
+def test_health_reads_the_log_outbox_and_lock_without_locking(home: Path, tmp_path: Path) -> None:
+    clinic = tmp_path / "clinic"
+    (clinic / "outbox").mkdir(parents=True)
+    (clinic / "sohs.toml").write_text("")
+    log = [{"time": "2026-12-01T22:00:00+0700", "level": "info", "event": "start", "pid": 1},
+           {"time": "2026-12-01T22:00:01+0700", "level": "info", "event": "waiting", "file": "w.xml",
+            "message": "portal unavailable: HTTP 503"},
+           {"time": "2026-12-01T22:00:02+0700", "level": "info", "event": "end", "picked": 3, "exit_code": 4}]
+    (home / "sohs.log").write_text("garbage line\n" + "\n".join(json.dumps(e) for e in log) + "\n")
+    (clinic / "outbox" / "w.xml").write_text("<x/>")
+    (clinic / "outbox" / "new.xml").write_text("<x/>")
+    (clinic / "outbox" / "half.xml.part").write_text("<x")
+    os.utime(clinic / "outbox" / "w.xml", (1764600000, 1764600000))  # before the run started
+    (home / "run.lock").write_text(str(os.getpid()))
+    dashboard = app(home, config=str(clinic / "sohs.toml"))
+    data = api(dashboard, "/api/health")
+    assert data["last_run"]["exit_code"] == 4 and data["last_run"]["end"]["picked"] == 3
+    assert data["running"]["pid"] == os.getpid()
+    reasons = {f["file"]: (f["reason"], f["message"]) for f in data["outbox"]["files"]}
+    assert reasons == {"w.xml": ("waiting", "portal unavailable: HTTP 503"), "new.xml": ("new", "")}
+    html = get(dashboard, "/health").text
+    assert "cổng không phản hồi" in html and f"tiến trình {os.getpid()}" in html
+    (home / "run.lock").write_text("")  # the run ended
+    assert api(dashboard, "/api/health")["running"] is None
+
+
+def test_exports_match_sohs_status(home: Path) -> None:
+    dashboard = app(home)
+    runner = CliRunner()
+    status_json = json.loads(runner.invoke(build_app(["status"]), ["status", "--home", str(home), "--json"]).stdout)
+    export = json.loads(get(dashboard, "/export.json?sort=seen&order=asc").text)
+    assert export["documents"] == status_json["documents"]
+    assert export["summary"] == status_json["summary"]
+    status_csv = runner.invoke(build_app(["status"]), ["status", "--home", str(home), "--csv"]).stdout
+    raw = get(dashboard, "/export.csv?sort=seen&order=asc")
+    assert raw.content.startswith("\ufeff".encode()) and raw.headers["content-type"].startswith("text/csv")
+    ours = list(csv.reader(io.StringIO(raw.content.decode("utf-8").removeprefix("\ufeff"))))
+    theirs = list(csv.reader(io.StringIO(status_csv.removeprefix("\ufeff"))))
+    assert ours == theirs and len(ours) == len(DOCS) + 1
+    # the export is the current view: the same filters
+    rejected = json.loads(get(dashboard, "/export.json?state=rejected&facility=79001").text)
+    assert [Path(d["path"]).name for d in rejected["documents"]] == ["b5.signed.xml", "a2.signed.xml"]
+    assert rejected["summary"] == {"rejected": 2}
+
+
+def test_pages_speak_vietnamese_by_default_and_english_by_choice(home: Path) -> None:
+    dashboard = app(home)
+    page = get(dashboard, f"/?from={NIGHT1}&to={NIGHT2}").text
+    assert 'lang="vi"' in page and "Hồ sơ theo đêm" in page and 'data-night="2026-12-01" data-total="5"' in page
+    switch = get(dashboard, "/lang?to=en&next=/documents")
+    assert switch.status_code == 303 and switch.headers["location"] == "/documents"
+    assert "sohs_lang=en" in switch.headers["set-cookie"]
+    english = get(dashboard, "/documents", headers={"cookie": "sohs_lang=en"}).text
+    assert 'lang="en"' in english and "Export CSV" in english
+    assert 'lang="en"' in get(app(home, lang="en"), "/").text
+
+
+def test_other_commands_do_not_load_the_dashboard() -> None:
+    """Start-up: the dashboard's modules (and jinja2) load only when its command runs."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from sohs_cli.cli.app import build_app; build_app(['--help']); build_app(['validate']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('jinja2', 'sohs_cli.dashboard', 'uvicorn'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
