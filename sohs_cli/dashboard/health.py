@@ -7,8 +7,8 @@
   written by ``sohs run``; its last ``start`` and ``end`` events. Only the log's tail is read.
 - **Outbox**: the files waiting there, each with the reason the last run gave (``waiting``: the portal
   was unavailable; ``setup``: sohs is not set up for it) or, failing that, why a run did not take it.
-- **Lock**: ``run.lock`` holds the pid of the run holding it (emptied when the run ends); the page
-  only reads it, never locks, so it cannot make a starting run exit 5.
+- **Lock**: ``run.lock.owner`` names the command holding the data folder's lock (emptied when it
+  ends); the page only reads it, never locks, so it cannot make a starting run exit 5.
 """
 
 from __future__ import annotations
@@ -87,24 +87,27 @@ def last_run(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {"start": run[0], "end": end, "left": left, "certificate": expiring}
 
 
-def lock_holder(lock: Path) -> dict[str, Any] | None:
-    """The run holding the lock now (its pid, and since when), or None."""
+def lock_holder(owner: Path) -> dict[str, Any] | None:
+    """The command holding the data folder's lock now, from ``run.lock.owner`` (``pid N, sohs run since
+    STAMP``, emptied on release; see :mod:`sohs_cli.datalock`), or None. Reading never locks."""
+    import re
+
     try:
-        text = lock.read_text(encoding="utf-8", errors="replace").strip()[:32]
-        since = dt.datetime.fromtimestamp(lock.stat().st_mtime, dt.UTC)
+        text = owner.read_text(encoding="utf-8", errors="replace").strip()[:200]
     except OSError:
         return None
-    if not text.isdigit():
+    found = re.match(r"pid (\d+), sohs (\w+) since (\S+)", text)
+    if found is None:
         return None
-    pid = int(text)
+    pid = int(found.group(1))
     if sys.platform != "win32":
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return None  # a run that died without emptying the file: the kernel released its lock
+            return None  # it died holding the lock: the operating system released it
         except PermissionError:
             pass  # alive, another user's
-    return {"pid": pid, "since": since.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {"pid": pid, "command": found.group(2), "since": found.group(3)}
 
 
 def certificate(places: Places) -> dict[str, Any] | None:
@@ -189,7 +192,7 @@ def _epoch(stamp: str) -> float | None:
 def health(places: Places, in_flight: int) -> dict[str, Any]:
     events = read_log_tail(places.log_file)
     run = last_run(events)
-    holder = lock_holder(places.home / "run.lock")
+    holder = lock_holder(places.home / "run.lock.owner")
     end = run["end"]
     return {
         "certificate": certificate(places),

@@ -356,16 +356,16 @@ def test_health_reads_the_log_outbox_and_lock_without_locking(home: Path, tmp_pa
     (clinic / "outbox" / "new.xml").write_text("<x/>")
     (clinic / "outbox" / "half.xml.part").write_text("<x")
     os.utime(clinic / "outbox" / "w.xml", (1764600000, 1764600000))  # before the run started
-    (home / "run.lock").write_text(str(os.getpid()))
+    (home / "run.lock.owner").write_text(f"pid {os.getpid()}, sohs run since 2026-12-01T15:00:00Z")
     dashboard = app(home, config=str(clinic / "sohs.toml"))
     data = api(dashboard, "/api/health")
     assert data["last_run"]["exit_code"] == 4 and data["last_run"]["end"]["picked"] == 3
-    assert data["running"]["pid"] == os.getpid()
+    assert data["running"] == {"pid": os.getpid(), "command": "run", "since": "2026-12-01T15:00:00Z"}
     reasons = {f["file"]: (f["reason"], f["message"]) for f in data["outbox"]["files"]}
     assert reasons == {"w.xml": ("waiting", "portal unavailable: HTTP 503"), "new.xml": ("new", "")}
     html = get(dashboard, "/health").text
-    assert "cổng không phản hồi" in html and f"tiến trình {os.getpid()}" in html
-    (home / "run.lock").write_text("")  # the run ended
+    assert "cổng không phản hồi" in html and f"sohs run (tiến trình {os.getpid()})" in html
+    (home / "run.lock.owner").write_text("")  # the run ended
     assert api(dashboard, "/api/health")["running"] is None
 
 
