@@ -290,6 +290,9 @@ def unpack(data: bytes, source: str) -> list[tuple[str, bytes]]:
     root = parse_bytes(data, source=source)
     if root.tag not in ENVELOPES:
         raise InputError(f"{source}: root <{root.tag}> is not an envelope (GIAMDINHHS or KHAMSUCKHOE)")
+    from sohs_cli.filenames import NameBook, safe_stem
+
+    names = NameBook()  # LOAIHOSO is content: made safe, and two XML1 of one HOSO never share a name
     out: list[tuple[str, bytes]] = []
     for hoso in iter_hoso(root):
         for inner in hoso.files:
@@ -297,5 +300,5 @@ def unpack(data: bytes, source: str) -> list[tuple[str, bytes]]:
                 raise InputError(
                     f"{source} › HOSO {hoso.index} › {inner.loaihoso} line {inner.line}: {inner.error}"
                 )
-            out.append((f"HOSO{hoso.index}_{inner.loaihoso or 'UNKNOWN'}.xml", inner.data))
+            out.append((names.claim(f"HOSO{hoso.index}_{safe_stem(inner.loaihoso, 'UNKNOWN')}").name, inner.data))
     return out

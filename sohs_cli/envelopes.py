@@ -8,6 +8,7 @@ from collections import defaultdict
 from sohs_cli.documents import GIAMDINHHS, KHAMSUCKHOE, pack
 from sohs_cli.errors import ExitCode, InputError, SohsError
 from sohs_cli.fileio import atomic_write, read_file
+from sohs_cli.filenames import NameBook, safe_stem
 from sohs_cli.xmlsafe import parse_bytes
 
 
@@ -44,10 +45,10 @@ def pack_files(paths: list[str], *, facility: str, output: str | None, out_dir: 
         groups[ma_lk].append((path, data))
     os.makedirs(out_dir, exist_ok=True)
     written = []
+    names = NameBook()  # unique in this batch; a name from an earlier pack is replaced, as -o does
     for ma_lk in sorted(groups):
         env = pack(groups[ma_lk], facility=facility, envelope=kind)
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in ma_lk)
-        target = os.path.join(out_dir, f"{safe}.xml")
+        target = os.path.join(out_dir, names.claim(safe_stem(ma_lk)).name)
         atomic_write(target, env.data)
         written.append((target, ma_lk))
     return written

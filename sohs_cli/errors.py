@@ -52,6 +52,11 @@ class ConfigError(SohsError):
     exit_code = ExitCode.CONFIG
 
 
+class MachineError(ConfigError):
+    """The machine, not the data: a full disk, a read-only or unreachable folder, a file size limit
+    (``ulimit -f``), a corrupt or foreign ledger. Exit 3, naming the path and what to do."""
+
+
 class CredentialError(ConfigError):
     """Wrong password, unreadable key store, missing secret."""
 

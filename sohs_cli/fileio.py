@@ -1,16 +1,19 @@
 """Reading input files fast and safely; atomic writes (a temporary file in the target folder, fsync,
-then rename: never a partial file)."""
+then rename: never a partial file); moves that work across filesystems; what a sick machine's
+``OSError`` means for the user (:func:`machine_error`)."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import secrets
+import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from sohs_cli.errors import InputError
+from sohs_cli.errors import InputError, MachineError
 
 _CHUNK = 1 << 20
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -44,32 +47,104 @@ def read_file(path: str, limit: int | None = None) -> bytes:
         raise InputError(f"{path}: cannot read: {exc.strerror} (không đọc được tệp)", code="unreadable") from None
 
 
+_EDQUOT = getattr(errno, "EDQUOT", -1)  # not on every platform
+#: errors of the machine, not of the data, wherever they happen: exit 3 with what to do (``_ADVICE``)
+_MACHINE = {errno.ENOSPC, _EDQUOT, errno.EROFS, errno.EFBIG, errno.EXDEV, errno.EIO}
+#: also the machine's when the path is one of sohs's own folders (data folder, outbox …): ``setup``
+_SETUP = {errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR, errno.ENOENT}
+_ADVICE = {
+    errno.ENOSPC: ("the disk is full", "ổ đĩa đầy", "free space on that disk, then run again (nothing was lost)"),
+    _EDQUOT: ("the disk quota is used up", "hết hạn mức đĩa", "free space or raise the quota, then run again"),
+    errno.EROFS: ("the filesystem is read-only", "hệ thống tệp chỉ đọc",
+                  "mount it read-write or choose another folder"),
+    errno.EFBIG: ("the file size limit is reached (ulimit -f)", "vượt giới hạn kích thước tệp",
+                  "raise the limit for the user running sohs (ulimit -f unlimited)"),
+    errno.EACCES: ("permission denied", "không có quyền", "give the user running sohs write access to it"),
+    errno.EPERM: ("operation not permitted", "không được phép", "give the user running sohs write access to it"),
+    errno.EIO: ("an input/output error of the disk", "lỗi đọc ghi đĩa", "check the disk"),
+}
+
+
+def machine_error(exc: OSError, path: str, doing: str = "write", setup: bool = False) -> MachineError | InputError:
+    """The one-line error for an ``OSError`` met while doing something to ``path``: a machine
+    problem (exit 3, what to do) when its errno is one (with ``setup``, the path is one of sohs's own
+    folders: a missing or forbidden one is a setup problem too), else a plain input error."""
+    code = exc.errno or 0
+    what, vi, todo = _ADVICE.get(code, (exc.strerror or str(exc), "lỗi hệ thống tệp", "check that path"))
+    message = f"cannot {doing} {path}: {what} ({vi})"
+    if code in _MACHINE or (setup and code in _SETUP):
+        return MachineError(message, hint=todo)
+    return InputError(message, hint=todo, code="unwritable")
+
+
 @contextlib.contextmanager
-def atomic_writer(path: str, mode: int | None = None) -> Iterator[BinaryIO]:
+def atomic_writer(path: str, mode: int | None = None, setup: bool = False) -> Iterator[BinaryIO]:
     """A file to write bit by bit that appears at ``path`` whole (fsync, rename) or not at all.
 
-    The temporary file is created in the target folder (so the rename is atomic) with mode 0600 by
-    ``mkstemp``; ``mode`` sets the final mode before the rename.
+    The temporary file ``.sohs-<random>.tmp`` is created in the target folder (so the rename is
+    atomic) with mode 0600; ``mode`` sets the final mode before the rename. Its name is chosen
+    *before* the ``try`` that removes it: an interrupt (Ctrl-C, a worker's SIGTERM) arriving between
+    the file's creation and the ``try`` left an empty temporary file behind (issue 16). ``setup``:
+    ``path`` is in one of sohs's own folders (see :func:`machine_error`).
     """
     directory = os.path.dirname(os.path.abspath(path))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(directory, f".sohs-{secrets.token_hex(8)}.tmp")
+        try:
+            try:
+                fd = os.open(tmp, flags, 0o600)
+            except FileExistsError:
+                continue  # another writer's name (1 in 2**64): not ours to remove
+            except OSError as exc:
+                raise machine_error(exc, directory, "write into", setup) from None
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    yield fh
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                if mode is not None:
+                    os.chmod(tmp, mode)
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise machine_error(exc, path, "write", setup) from None
+            return
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def move(src: str, dst: str) -> None:
+    """Within sohs's own folders: rename ``src`` (a file or a folder) to ``dst``, also across
+    filesystems. Where a rename cannot cross (``EXDEV``: ``SOHS_HOME`` on another disk than the
+    folders), the bytes are copied beside ``dst``, flushed, renamed into place, and only then is
+    ``src`` removed. A crash leaves at worst both copies, never neither."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".sohs-", suffix=".tmp", dir=directory)
+        os.replace(src, dst)
+        return
     except OSError as exc:
-        raise InputError(f"{path}: cannot write into {directory}: {exc.strerror}", code="unwritable") from None
+        if exc.errno != errno.EXDEV:
+            raise machine_error(exc, dst, "move a file to", setup=True) from None
+    tmp = os.path.join(os.path.dirname(os.path.abspath(dst)), f".sohs-{secrets.token_hex(8)}.tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
+        if os.path.isdir(src):
+            shutil.copytree(src, tmp)
+        else:
+            shutil.copyfile(src, tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, dst)
+    except OSError as exc:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+            shutil.rmtree(tmp) if os.path.isdir(tmp) else os.unlink(tmp)
+        raise machine_error(exc, dst, "copy a file to", setup=True) from None
+    try:
+        shutil.rmtree(src) if os.path.isdir(src) else os.unlink(src)
+    except OSError as exc:
+        raise machine_error(exc, src, "remove the moved file", setup=True) from None
 
 
-def atomic_write(path: str, data: bytes, mode: int | None = None) -> None:
-    with atomic_writer(path, mode) as fh:
+def atomic_write(path: str, data: bytes, mode: int | None = None, setup: bool = False) -> None:
+    with atomic_writer(path, mode, setup) as fh:
         fh.write(data)

@@ -18,22 +18,25 @@ a file that could not be delivered because the portal was down stays in the outb
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import glob
+import hashlib
 import json
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sohs_cli.documents import ENVELOPES, detect_kind, pack
-from sohs_cli.errors import ExitCode, InputError, PortalUnavailable, SohsError
-from sohs_cli.fileio import atomic_write, read_file
+from sohs_cli.errors import ConfigError, ExitCode, PortalUnavailable, SohsError
+from sohs_cli.fileio import atomic_write, machine_error, move, read_file
+from sohs_cli.filenames import NameBook, safe_stem
 from sohs_cli.ledger import Ledger
 from sohs_cli.portal.client import PortalClient
 from sohs_cli.portal.hub import HubClient
 from sohs_cli.signing import Signer, sign_document
-from sohs_cli.submission import SubmitOptions, refresh, submit_files
+from sohs_cli.submission import Item, SubmitOptions, refresh, submit_files
 from sohs_cli.validation.engine import validate_bytes
 from sohs_cli.verification import verify_bytes
 from sohs_cli.xmlsafe import parse_bytes
@@ -67,10 +70,13 @@ class RunReport:
     waiting: int = 0  # left in the outbox: portal unavailable
     setup: int = 0  # left in the outbox: sohs is not set up for them (hub, signing key)
     processed: int = 0  # results refreshed from the portal
+    internal: int = 0  # documents left in the outbox by a bug in sohs (exit 70 once the rest is done)
     files: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> ExitCode:
+        if self.internal:
+            return ExitCode.INTERNAL
         if self.setup:
             return ExitCode.CONFIG
         if self.waiting:
@@ -81,7 +87,7 @@ class RunReport:
 
     def as_dict(self) -> dict[str, Any]:
         keys = ("picked", "packed", "signed", "delivered", "skipped", "rejected", "failed", "waiting", "setup",
-                "processed")
+                "processed", "internal")
         return {k: getattr(self, k) for k in keys} | {"exit_code": int(self.exit_code), "files": self.files}
 
 
@@ -101,15 +107,20 @@ def complete_files(outbox: Path, settle: float, now: float | None = None) -> lis
 
 
 def _place(src: Path, folder: Path) -> Path:
-    """Move ``src`` into ``folder`` with one rename, never over another file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / src.name
-    n = 1
-    while target.exists():
-        target = folder / f"{src.stem}-{n}{src.suffix}"
-        n += 1
-    os.replace(src, target)
+    """Move ``src`` into ``folder`` with one rename (a copy across filesystems), never over another
+    file, nor where one of its companions (signed copy, tables, errors) would land on another's."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise machine_error(exc, str(folder), "create the folder", setup=True) from None
+    suffix = src.suffix
+    target = NameBook(folder).claim(src.stem, suffix, also=(".signed.xml", ".tables", f"{suffix}.errors.json"))
+    move(str(src), str(target))
     return target
+
+
+STASH = ".packed"
+MANIFEST = ".envelope.json"  # in a stash: which envelope its tables went into
 
 
 class Run:
@@ -119,6 +130,10 @@ class Run:
         self.hub, self.options, self.event, self.work = hub, options, event, work
         self.report = RunReport()
 
+    @property
+    def stash_root(self) -> Path:
+        return self.folders.outbox / STASH
+
     def _file(self, src: Path, folder: Path, outcome: str, message: str, errors: list[Any] | None = None,
               signed: Path | None = None, tables: Path | None = None) -> Path:
         """File one document (and what travels with it) in its final folder; returns where the bytes
@@ -127,17 +142,39 @@ class Run:
         if errors is not None or folder == self.folders.rejected:
             atomic_write(str(target) + ".errors.json", json.dumps(
                 {"file": src.name, "outcome": outcome, "message": message, "errors": errors or []},
-                ensure_ascii=False, indent=1).encode("utf-8"))
+                ensure_ascii=False, indent=1).encode("utf-8"), setup=True)
         sent = target
         if signed is not None and signed.exists() and folder in (self.folders.sent, self.folders.rejected):
             sent = target.with_name(target.stem + ".signed.xml")
-            os.replace(signed, sent)
-        packed = tables or self.folders.outbox / ".packed" / src.stem
+            move(str(signed), str(sent))
+        packed = tables or self.stash_root / src.stem
         if packed.is_dir():
-            os.replace(packed, target.with_name(target.stem + ".tables"))
+            move(str(packed), str(target.with_name(target.stem + ".tables")))
         self.report.files.append({"file": src.name, "outcome": outcome, "folder": folder.name, "message": message})
         self.event(outcome, {"file": src.name, "folder": folder.name, "message": message})
         return sent
+
+    @contextlib.contextmanager
+    def _each(self, paths: list[Path], folder: Path, outcome: str) -> Iterator[None]:
+        """One document's (or one group's) step: a failure of the document files it in ``folder``
+        with its reason and the run goes on; a setup or machine problem (every document would meet
+        it) stops the run; a bug leaves the document where it is, and the run ends with exit 70
+        once every other document is done."""
+        try:
+            yield
+        except ConfigError:
+            raise
+        except SohsError as exc:
+            for path in paths:
+                if path.exists():
+                    self._file(path, folder, outcome, exc.message, [])
+            if not paths:
+                self.event("error", {"message": exc.message})
+        except Exception as exc:  # a bug: the others still go; the document stays for a fixed sohs
+            self.report.internal += 1
+            for path in paths:
+                self.event("internal-error", {"file": path.name, "message": f"{type(exc).__name__}: {exc} "
+                                              "(left in the outbox; this is a bug in sohs, please report it)"})
 
     # -------------------------------------------------------------- stages
 
@@ -146,91 +183,114 @@ class Run:
         documents: list[Path] = []
         groups: dict[str, list[tuple[Path, bytes]]] = {}
         for path in files:
-            try:
+            with self._each([path], self.folders.failed, "unreadable"):
                 data = read_file(str(path), self.options.limits.max_bytes)
                 root = parse_bytes(data, source=path.name, limits=self.options.limits)
-            except InputError as exc:
-                self._file(path, self.folders.failed, "unreadable", exc.message, [])
-                continue
-            kind = detect_kind(root)
-            if kind is None:
-                self._file(path, self.folders.failed, "unknown", f"<{root.tag}> is not a document sohs knows", [])
-            elif root.tag in SIGNED_ROOTS:
-                documents.append(path)
-            elif kind.family == "ksk":
-                self._file(path, self.folders.failed, "unpacked-checkup",
-                           "checkup blocks are packed with sohs pack --checkup and signed by the doctor first", [])
-            else:
-                groups.setdefault((root.findtext("MA_LK") or "").strip(), []).append((path, data))
+                kind = detect_kind(root)
+                if kind is None:
+                    self._file(path, self.folders.failed, "unknown", f"<{root.tag}> is not a document sohs knows", [])
+                elif root.tag in SIGNED_ROOTS:
+                    documents.append(path)
+                elif kind.family == "ksk":
+                    self._file(path, self.folders.failed, "unpacked-checkup",
+                               "checkup blocks are packed with sohs pack --checkup and signed by the doctor first", [])
+                else:
+                    groups.setdefault((root.findtext("MA_LK") or "").strip(), []).append((path, data))
         for ma_lk, tables in sorted(groups.items()):
-            bad = [(p, r) for p, r in ((p, validate_bytes(d, p.name)) for p, d in tables) if not r.valid]
-            if bad or not ma_lk:
-                for p, _ in tables:
-                    report = next((r for q, r in bad if q == p), None)
-                    errors = [f.to_dict() for f in report.errors] if report else []
-                    why = "invalid table" if report else ("no MA_LK" if not ma_lk else "another table of the episode "
-                                                          "is invalid")
-                    self._file(p, self.folders.rejected, "invalid", why, errors)
-                continue
-            envelope = pack([(p.name, d) for p, d in tables], facility=self.options.facility)
-            name = self.folders.outbox / f"{ma_lk}.xml"
-            if name.exists() and name not in [p for p, _ in tables]:
-                name = self.folders.outbox / f"{ma_lk}.packed.xml"
-            atomic_write(str(name), envelope.data)  # 1: the envelope exists …
-            stash = self.folders.outbox / ".packed" / name.stem
-            stash.mkdir(parents=True, exist_ok=True)
-            for p, _ in tables:  # 2: … then its tables step aside
-                os.replace(p, stash / p.name)
-            documents.append(name)
-            self.report.packed += 1
-            self.event("packed", {"file": name.name, "tables": len(tables), "ma_lk": ma_lk})
+            with self._each([p for p, _ in tables], self.folders.rejected, "invalid"):
+                packed = self._pack_group(ma_lk, tables)
+                if packed is not None:
+                    documents.append(packed)
         return documents
+
+    def _pack_group(self, ma_lk: str, tables: list[tuple[Path, bytes]]) -> Path | None:
+        """One episode's tables as an envelope in the outbox (staged: envelope first, then the tables
+        step aside into the stash), or None when the group was rejected."""
+        bad = [(p, r) for p, r in ((p, validate_bytes(d, p.name)) for p, d in tables) if not r.valid]
+        if bad or not ma_lk:
+            for p, _ in tables:
+                report = next((r for q, r in bad if q == p), None)
+                errors = [f.to_dict() for f in report.errors] if report else []
+                why = "invalid table" if report else ("no MA_LK" if not ma_lk else "another table of the episode "
+                                                      "is invalid")
+                self._file(p, self.folders.rejected, "invalid", why, errors)
+            return None
+        # a re-export with two XML1 of one episode cannot be packed: InputError, the group is rejected
+        envelope = pack([(p.name, d) for p, d in tables], facility=self.options.facility)
+        stem = safe_stem(ma_lk)  # MA_LK is content: ../x, /abs, sub/dir/X, 300 bytes (filenames.py)
+        names = NameBook(self.folders.outbox)
+        name = names.claim(stem)
+        while (self.stash_root / name.stem).exists():  # a stash of that name waits for its envelope
+            name = names.claim(stem)
+        atomic_write(str(name), envelope.data, setup=True)  # 1: the envelope exists …
+        stash = self.stash_root / name.stem
+        try:
+            stash.mkdir(parents=True, exist_ok=True)
+            atomic_write(str(stash / MANIFEST), json.dumps(
+                {"envelope": name.name, "sha256": hashlib.sha256(envelope.data).hexdigest(), "ma_lk": ma_lk},
+                ensure_ascii=False).encode("utf-8"), setup=True)
+        except OSError as exc:
+            raise machine_error(exc, str(stash), "create the folder", setup=True) from None
+        for p, _ in tables:  # 2: … then its tables step aside
+            move(str(p), str(stash / p.name))
+        self.report.packed += 1
+        self.event("packed", {"file": name.name, "tables": len(tables), "ma_lk": ma_lk})
+        return name
 
     def prepare(self, documents: list[Path]) -> dict[str, Path]:
         """Validate and sign; returns ``{path to submit: outbox file}``."""
         ready: dict[str, Path] = {}
-        self.work.mkdir(parents=True, exist_ok=True)
+        try:
+            self.work.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise machine_error(exc, str(self.work), "create the folder", setup=True) from None
         for path in documents:
-            data = read_file(str(path), self.options.limits.max_bytes)
-            report = validate_bytes(data, path.name)
-            if not report.valid:
-                self._file(path, self.folders.rejected, "invalid", f"{len(report.errors)} validation error(s)",
-                           [f.to_dict() for f in report.errors])
-                continue
-            if report.kind == "KHAMSUCKHOE" and self.hub is None:
-                self.report.setup += 1
-                self.event("setup", {"file": path.name, "message": "checkup envelopes go to the Ministry hub: "
-                                                                   "configure hub.gln (left in the outbox)"})
-                continue
-            check = verify_bytes(data, path.name, trust=self.options.trust)
-            unsigned = [s for s in check.signatures if s.code == "not-signed"]
-            broken = check.error or next((s.message_en for s in check.signatures if s.code not in ("ok", "not-signed")),
-                                         "")
-            if broken:
-                self._file(path, self.folders.rejected, "bad-signature", broken)
-                continue
-            if not unsigned:
-                ready[str(path)] = path
-                continue
-            if any(s.role == "doctor" for s in unsigned):
-                self._file(path, self.folders.rejected, "needs-doctor",
-                           "the concluding doctor signs CKS_NGUOI_KET_LUAN first (sohs sign --as doctor)")
-                continue
-            if self.signer is None:
-                self.report.setup += 1
-                self.event("setup", {"file": path.name, "message": "not signed, and no signing key is configured "
-                                                                   "(signing.p12): left in the outbox"})
-                continue
-            try:
-                signed = sign_document(data, self.signer, source=path.name)
-            except SohsError as exc:
-                self._file(path, self.folders.rejected, "sign-failed", exc.message)
-                continue
-            copy = self.work / path.name
-            atomic_write(str(copy), signed)
-            ready[str(copy)] = path
-            self.report.signed += 1
+            with self._each([path], self.folders.rejected, "invalid"):
+                self._prepare_one(path, ready)
         return ready
+
+    def _prepare_one(self, path: Path, ready: dict[str, Path]) -> None:
+        data = read_file(str(path), self.options.limits.max_bytes)
+        report = validate_bytes(data, path.name)
+        if not report.valid:
+            self._file(path, self.folders.rejected, "invalid", f"{len(report.errors)} validation error(s)",
+                       [f.to_dict() for f in report.errors])
+            return
+        if report.kind == "KHAMSUCKHOE" and self.hub is None:
+            self.report.setup += 1
+            self.event("setup", {"file": path.name, "message": "checkup envelopes go to the Ministry hub: "
+                                                               "configure hub.gln (left in the outbox)"})
+            return
+        check = verify_bytes(data, path.name, trust=self.options.trust)
+        unsigned = [s for s in check.signatures if s.code == "not-signed"]
+        broken = check.error or next((s.message_en for s in check.signatures if s.code not in ("ok", "not-signed")),
+                                     "")
+        if broken:
+            self._file(path, self.folders.rejected, "bad-signature", broken)
+            return
+        if not unsigned:
+            ready[str(path)] = path
+            return
+        if any(s.role == "doctor" for s in unsigned):
+            self._file(path, self.folders.rejected, "needs-doctor",
+                       "the concluding doctor signs CKS_NGUOI_KET_LUAN first (sohs sign --as doctor)")
+            return
+        if self.signer is None:
+            self.report.setup += 1
+            self.event("setup", {"file": path.name, "message": "not signed, and no signing key is configured "
+                                                               "(signing.p12): left in the outbox"})
+            return
+        try:
+            signed = sign_document(data, self.signer, source=path.name)
+        except ConfigError:
+            raise
+        except SohsError as exc:
+            self._file(path, self.folders.rejected, "sign-failed", exc.message)
+            return
+        copy = self.work / path.name
+        atomic_write(str(copy), signed, setup=True)
+        ready[str(copy)] = path
+        self.report.signed += 1
 
     async def deliver(self, ready: dict[str, Path]) -> None:
         """Submit what is ready, file each document, then refresh results, even with nothing to send:
@@ -238,18 +298,8 @@ class Run:
         summary = await submit_files(list(ready), self.client, self.ledger, self.options, hub=self.hub)
         for item in summary.items:
             original = ready[item.path]
-            signed = Path(item.path) if Path(item.path) != original else None
-            if item.status in ("delivered", "skipped"):
-                where = self._file(original, self.folders.sent, item.status, item.message, signed=signed)
-                self.ledger.relocate(item.sha256, str(where))  # the ledger follows the file
-            elif item.status in ("rejected", "refused"):
-                where = self._file(original, self.folders.rejected, "rejected", item.message,
-                                   [{"maKetQua": item.code, "thongDiep": item.message}], signed=signed)
-                if item.sha256:
-                    self.ledger.relocate(item.sha256, str(where))
-            else:
-                self.report.waiting += 1
-                self.event("waiting", {"file": original.name, "message": item.message})
+            with self._each([], self.folders.failed, "unreadable"):
+                self._file_item(item, original)
         try:
             updated, _ = await refresh(self.ledger, self.client)
             self.report.processed = updated
@@ -258,6 +308,20 @@ class Run:
                 raise
             self.event("refresh-failed", {"message": exc.message})  # nothing was to send: a warning only
         self.file_processing_rejections()
+
+    def _file_item(self, item: Item, original: Path) -> None:
+        signed = Path(item.path) if Path(item.path) != original else None
+        if item.status in ("delivered", "skipped"):
+            where = self._file(original, self.folders.sent, item.status, item.message, signed=signed)
+            self.ledger.relocate(item.sha256, str(where))  # the ledger follows the file
+        elif item.status in ("rejected", "refused"):
+            where = self._file(original, self.folders.rejected, "rejected", item.message,
+                               [{"maKetQua": item.code, "thongDiep": item.message}], signed=signed)
+            if item.sha256:
+                self.ledger.relocate(item.sha256, str(where))
+        else:
+            self.report.waiting += 1
+            self.event("waiting", {"file": original.name, "message": item.message})
 
     def file_processing_rejections(self) -> None:
         """Documents the portal refused while processing them leave ``sent/`` for ``rejected/``, with
@@ -275,22 +339,63 @@ class Run:
             errors = json.loads(row["errors"])
             message = f"rejected by the portal after processing: {len(errors)} field error(s) (maGiaoDich " \
                       f"{row['transaction_id']})"
-            where = self._file(original, self.folders.rejected, "rejected", message, errors,
-                               signed=path if path != original else None, tables=tables)
-            self.ledger.relocate(row["sha256"], str(where))
+            with self._each([], self.folders.failed, "unreadable"):
+                where = self._file(original, self.folders.rejected, "rejected", message, errors,
+                                   signed=path if path != original else None, tables=tables)
+                self.ledger.relocate(row["sha256"], str(where))
 
     def recover(self) -> None:
-        """Tables staged by a run that died before their envelope was filed follow it now."""
-        stash_root = self.folders.outbox / ".packed"
-        if not stash_root.is_dir():
+        """Tables a run that died left in the stash follow their envelope now: into the folder the
+        envelope was filed in (found by the SHA-256 the stash's manifest records, whatever name it
+        got there), or back into the outbox when the envelope is nowhere (they are packed again)."""
+        if not self.stash_root.is_dir():
             return
-        for stash in stash_root.iterdir():
-            if (self.folders.outbox / f"{stash.name}.xml").exists():
-                continue  # the envelope is still to be sent
-            for folder in (self.folders.sent, self.folders.rejected, self.folders.failed):
-                if (folder / f"{stash.name}.xml").exists():
-                    os.replace(stash, folder / f"{stash.name}.tables")
-                    break
+        for stash in sorted(self.stash_root.iterdir()):
+            with self._each([], self.folders.failed, "unreadable"):
+                self._recover_one(stash)
+
+    def _recover_one(self, stash: Path) -> None:
+        if not stash.is_dir():
+            return
+        manifest = _manifest(stash)
+        envelope = str(manifest.get("envelope") or f"{stash.name}.xml")
+        if (self.folders.outbox / envelope).exists():
+            return  # the envelope is still to be sent; its tables wait for it
+        found = self._filed_envelope(Path(envelope).stem, str(manifest.get("sha256", "")))
+        if found is not None:
+            target = NameBook(found.parent).claim(found.stem, ".tables")
+            move(str(stash), str(target))
+            self.event("recovered", {"file": found.name, "folder": found.parent.name, "tables": str(target.name)})
+            return
+        back = NameBook(self.folders.outbox)
+        for table in sorted(stash.iterdir()):
+            if table.name != MANIFEST:
+                move(str(table), str(back.claim(table.stem, table.suffix)))
+        with contextlib.suppress(OSError):
+            (stash / MANIFEST).unlink(missing_ok=True)
+            stash.rmdir()
+        self.event("recovered", {"file": stash.name, "folder": self.folders.outbox.name,
+                                 "message": "its envelope is nowhere: the tables are back in the outbox"})
+
+    def _filed_envelope(self, stem: str, sha256: str) -> Path | None:
+        for folder in (self.folders.sent, self.folders.rejected, self.folders.failed):
+            if not folder.is_dir():
+                continue
+            for candidate in folder.glob(f"{glob.escape(stem)}*.xml"):
+                if candidate.name.endswith(".signed.xml") or not (
+                        candidate.stem == stem or candidate.stem.removeprefix(stem + "-").isdigit()):
+                    continue
+                if not sha256 or hashlib.sha256(candidate.read_bytes()).hexdigest() == sha256:
+                    return candidate
+        return None
+
+
+def _manifest(stash: Path) -> dict[str, Any]:
+    try:
+        value = json.loads((stash / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # a stash from an older sohs: found by its name only
+    return value if isinstance(value, dict) else {}
 
 
 def run_once(run: Run, settle: float) -> RunReport:

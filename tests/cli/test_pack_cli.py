@@ -66,3 +66,40 @@ def test_checkup_envelope(tmp_path: Path) -> None:
     rep = validate_path(str(out))
     assert rep.valid and rep.kind == "KHAMSUCKHOE" and rep.documents == 9
     assert b"<CKS_NGUOI_KET_LUAN></CKS_NGUOI_KET_LUAN><CKS_BENH_VIEN></CKS_BENH_VIEN>" in out.read_bytes()
+
+
+def test_pack_out_dir_names_from_ma_lk_stay_inside_bounded_and_unique(tmp_path: Path) -> None:
+    """Issue 16: MA_LK `../x` wrote outside --out-dir, `a/b` failed, 100 Vietnamese letters (300 bytes)
+    crashed with exit 70, and `a/b` and `a_b` would overwrite each other."""
+    outside = tmp_path / "escaped"
+    lks = [f"../{outside.name}", "a/b", "a_b", "ạ" * 100, "..", "/abs"]
+    files = []
+    for i, lk in enumerate(lks):
+        f = tmp_path / f"t{i}.xml"
+        f.write_bytes(samples.xml1("3176", lk))
+        files.append(str(f))
+    out = tmp_path / "env"
+    r = runner.invoke(build_app(), ["pack", *files, "--facility", "79001", "--out-dir", str(out), "--no-validate"])
+    assert r.exit_code == 0, r.output
+    written = list(out.iterdir())
+    assert len(written) == len(lks) and not list(tmp_path.glob("escaped*"))
+    assert all(p.parent == out and len(p.name.encode()) < 255 for p in written)
+
+
+def test_unpack_names_from_loaihoso_stay_inside_and_never_overwrite(tmp_path: Path) -> None:
+    x1 = samples.xml1("3176", "LK1")
+    import base64
+
+    b64 = base64.b64encode(x1).decode()
+    files = "".join(f"<FILEHOSO><LOAIHOSO>{loai}</LOAIHOSO><NOIDUNGFILE>{b64}</NOIDUNGFILE></FILEHOSO>"
+                    for loai in ("../../escaped", "XML1", "XML1", "/abs", "x" * 300))
+    env = tmp_path / "env.xml"
+    env.write_text(f"<GIAMDINHHS><THONGTINDONVI><MACSKCB>79001</MACSKCB></THONGTINDONVI><THONGTINHOSO>"
+                   f"<NGAYLAP>20251101</NGAYLAP><SOLUONGHOSO>1</SOLUONGHOSO><DANHSACHHOSO><HOSO>{files}</HOSO>"
+                   f"</DANHSACHHOSO></THONGTINHOSO><CHUKYDONVI/></GIAMDINHHS>", encoding="utf-8")
+    out = tmp_path / "out" / "deeper"
+    r = runner.invoke(build_app(), ["unpack", str(env), "-d", str(out)])
+    assert r.exit_code == 0, r.output
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 5 and "HOSO1_XML1.xml" in written and "HOSO1_XML1-1.xml" in written
+    assert not list(tmp_path.rglob("escaped*")) or all(p.parent == out for p in tmp_path.rglob("escaped*"))
