@@ -186,6 +186,9 @@ def register(app: typer.Typer) -> None:
         standard: Standard = typer.Option(Standard.auto, "--standard",
                                           help="Table version; auto: by the episode's NGAY_RA (3176 from 2025-01-01)."),
         no_rules: bool = typer.Option(False, "--no-rules", help="XSD only; skip the business rules."),
+        strict: bool = typer.Option(False, "--strict",
+                                    help="Warnings count as errors (exit 1): departures from the decision the "
+                                    "portal tolerates."),
         fmt: Format = typer.Option(Format.human, "--format", "-f", help="Output format."),
         out: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE, not stdout."),
         jobs: str = typer.Option("auto", "--jobs", "-j", metavar="N|auto",
@@ -230,7 +233,7 @@ def register(app: typer.Typer) -> None:
             if out is None and fmt == Format.human and first is None:
                 raise UsageError("the folders hold no .xml file")
             files = itertools.chain([] if first is None else [first], walk)
-            options = ValidateOptions(standard=standard.value, rules=not no_rules,
+            options = ValidateOptions(standard=standard.value, rules=not no_rules, strict=strict,
                                       limits=ParseLimits(max_bytes=max_size * 1024 * 1024))
             # closed on the way out, whatever happens (Ctrl-C while a report is written): its worker
             # processes end with it

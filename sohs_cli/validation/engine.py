@@ -48,6 +48,7 @@ class ValidateOptions:
     standard: str = "auto"  # auto | 4750 | 3176
     rules: bool = True
     limits: ParseLimits = field(default_factory=ParseLimits)
+    strict: bool = False  # warnings count as errors (--strict): a vendor's CI holding to the decision
 
 
 def _plain(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0,
@@ -215,6 +216,14 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
 
 def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = None) -> FileReport:
     options = options or ValidateOptions()
+    report = _validate_bytes(data, path, options)
+    if options.strict and report.findings:
+        report.findings = [f if f.severity == "error" else dataclasses.replace(f, severity="error")
+                           for f in report.findings]
+    return report
+
+
+def _validate_bytes(data: bytes, path: str, options: ValidateOptions) -> FileReport:
     report = FileReport(path=path)
     try:
         root = parse_bytes(data, source=path, limits=options.limits, keep_blanks=False)

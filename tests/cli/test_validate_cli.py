@@ -133,3 +133,37 @@ def test_paths_are_printed_as_they_are_not_as_markup(examples: Path, tmp_path: P
     odd.write_bytes((examples / "referral_episode_3176.xml").read_bytes())
     code, out, _ = run("validate", str(odd))
     assert code == 0 and f"PASS {odd} (GIAMDINHHS, standard 3176)" in out
+
+
+def _warning_only(tmp_path: Path) -> Path:
+    """An envelope whose one finding is a warning: SO_CHUYENTUYEN of 60 characters (decision 50,
+    portal sheet 100)."""
+    from sohs_cli import samples
+    from sohs_cli.documents import pack
+
+    lk = "LK000000000090"
+    base = samples.xml1_values("3176", lk, ma_loai_rv="2")
+    tables = [samples.xml1("3176", lk, ma_loai_rv="2"), samples.xml13("3176", lk, base, SO_CHUYENTUYEN="1" * 60)]
+    path = tmp_path / "warn.xml"
+    path.write_bytes(pack([(f"t{i}", t) for i, t in enumerate(tables)], facility="79001").data)
+    return path
+
+
+def test_warnings_exit_0_and_strict_makes_them_errors(tmp_path: Path) -> None:
+    path = _warning_only(tmp_path)
+    code, out, _ = run("validate", str(path))
+    assert code == 0 and "PASS" in out and "length-over-decision" in out
+    code, out, _ = run("validate", "--strict", str(path))
+    assert code == 1 and "FAIL" in out and "length-over-decision" in out
+    for strict, severity in ((False, "warning"), (True, "error")):
+        code, out, _ = run("validate", "-f", "json", *(["--strict"] if strict else []), str(path))
+        rep = json.loads(out)["files"][0]
+        found = rep["errors"] + rep["warnings"]
+        assert [f["severity"] for f in found] == [severity] and rep[f"{severity}s"] == found
+        code, out, _ = run("validate", "-f", "sarif", *(["--strict"] if strict else []), str(path))
+        assert [r["level"] for r in json.loads(out)["runs"][0]["results"]] == [severity]
+        code, out, _ = run("validate", "-f", "junit", *(["--strict"] if strict else []), str(path))
+        case = etree.fromstring(out.encode()).find(".//testcase")
+        assert case is not None
+        assert (case.find("failure") is not None) == strict
+        assert ("warning length-over-decision" in (case.findtext("system-out") or "")) == (not strict)
