@@ -53,7 +53,7 @@ def xml1_values(standard: str, ma_lk: str, *, ma_loai_rv: str = "1", ngay_vao: s
         "MA_THE_BHYT": card, "MA_DKBD": "79001", "GT_THE_TU": "20250101", "GT_THE_DEN": "20261231",
         "LY_DO_VV": "Đau ngực, khó thở", "CHAN_DOAN_VAO": "Theo dõi bệnh tim thiếu máu cục bộ",
         "CHAN_DOAN_RV": "Bệnh tim thiếu máu cục bộ mạn", "MA_BENH_CHINH": "I25.9", "MA_BENH_KT": "I10;E11.9",
-        "MA_DOITUONG_KCB": "1", "NGAY_VAO": ngay_vao, "NGAY_RA": ngay_ra, "SO_NGAY_DTRI": "1",
+        "MA_DOITUONG_KCB": "1", "NGAY_VAO": ngay_vao, "NGAY_RA": ngay_ra, "SO_NGAY_DTRI": "0",  # 0 for MA_LOAI_KCB 01
         "PP_DIEU_TRI": "Điều trị nội khoa", "KET_QUA_DTRI": "2", "MA_LOAI_RV": ma_loai_rv,
         "MA_NOI_DEN": "79010" if ma_loai_rv in ("2", "5") else "",
         "T_THUOC": "125000", "T_VTYT": "0", "T_TONGCHI_BV": "325000", "T_TONGCHI_BH": "325000",
@@ -120,6 +120,8 @@ def table_rows(table: str) -> tuple[dict[str, str], ...]:
 
 #: root / list / row of every BHYT table (CV 1245 §3.5; XML12 from CV 3190 §4.4)
 TABLE_PATHS = {
+    "XML0": "CHI_TIEU_TRANG_THAI_KCB/DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB",
+    "XML1": "TONG_HOP",
     "XML2": "CHITIEU_CHITIET_THUOC/DSACH_CHI_TIET_THUOC/CHI_TIET_THUOC",
     "XML3": "CHITIEU_CHITIET_DVKT_VTYT/DSACH_CHI_TIET_DVKT/CHI_TIET_DVKT",
     "XML4": "CHITIEU_CHITIET_DICHVUCANLAMSANG/DSACH_CHI_TIET_CLS/CHI_TIET_CLS",
@@ -132,7 +134,19 @@ TABLE_PATHS = {
     "XML10": "CHI_TIEU_DU_LIEU_GIAY_NGHI_DUONG_THAI",
     "XML11": "CHI_TIEU_DU_LIEU_GIAY_CHUNG_NHAN_NGHI_VIEC_HUONG_BAO_HIEM_XA_HOI",
     "XML12": "CHI_TIEU_GIAM_DINH_YKHOA/DSACH_GIAM_DINH_YKHOA/GIAM_DINH_YKHOA",
+    "XML13": "CHI_TIEU_GIAYCHUYENTUYEN",
+    "XML14": "CHI_TIEU_GIAYHEN_KHAMLAI",
     "XML15": "CHI_TIEU_DIEUTRI_BENHLAO/DSACH_CHITIET_DIEUTRI_BENHLAO/CHITIET_DIEUTRI_BENHLAO",
+}
+
+
+# Values that keep the portal sheet's rules (CTN4750) where the first code of a list would not.
+KEEPING = {
+    "XML2": {"TT_THAU": "G1;N1;2025;01/QĐ-BV;20250101"},
+    "XML3": {"MA_KHOA": "K01", "NGUOI_THUC_HIEN": "003456/HCM-GPHN", "NGAY_TH_YL": "{day}0930"},
+    "XML6": {"MA_TINH_TRANG_DK": "2", "MA_XU_TRI": "2"},
+    "XML11": {"MA_BHXH": "7912345678"},
+    "XML12": {"MA_BHXH": "7912345678"},
 }
 
 
@@ -173,11 +187,19 @@ def table(loai: str, standard: str, ma_lk: str, *rows: dict[str, str], day: str 
     """Any BHYT table with one record per ``rows`` item: every required field filled with a value its
     schema accepts (``sample_value``), the fields given in the row as given, MA_LK and STT set."""
     path = TABLE_PATHS[loai].split("/")
-    spec = table_rows(f"{loai.lower()}_{standard}")
+    spec = table_rows("xml0_4750" if loai == "XML0" else f"{loai.lower()}_{standard}")
     records = []
     for i, given in enumerate(rows or ({},), start=1):
         values = {r["element"]: sample_value(r, day) if r["required"] == "yes" else "" for r in spec}
+        if loai in ("XML0", "XML1", "XML13", "XML14"):  # the patient of xml1_values (their copies)
+            base = xml1_values(standard, ma_lk, ngay_vao=day + "0800", ma_loai_rv="2" if loai == "XML13" else "1")
+            values.update({k: v for k, v in base.items() if k in values})
+            if loai == "XML14":  # the appointment is after the discharge (portal)
+                values["NGAY_HEN_KL"] = str(int(day) + 1) + ("" if standard == "3176" else "0800")
+            if loai == "XML0":
+                values.update({"MA_DICH_VU": "02.1896", "TEN_DICH_VU": "Khám Nội", "NGAY_YL": base["NGAY_VAO"]})
         values.update({"MA_LK": ma_lk, "STT": str(i)} if "STT" in values else {"MA_LK": ma_lk})
+        values.update({k: v.format(day=day) for k, v in KEEPING.get(loai, {}).items() if k in values})
         values.update(given)
         body = "".join(f"      <{r['element']}>{_esc(values.get(r['element'], ''))}</{r['element']}>\r\n"
                        for r in spec if r["element"] in values)
@@ -186,7 +208,7 @@ def table(loai: str, standard: str, ma_lk: str, *rows: dict[str, str], day: str 
         return f"{DECL}<{path[0]}>\r\n{records[0]}</{path[0]}>\r\n".encode()
     root, lst, row = path
     items = "".join(f"    <{row}>\r\n{b}    </{row}>\r\n" for b in records)
-    tail = "  <CHUKYDONVI></CHUKYDONVI>\r\n" if loai == "XML12" else ""
+    tail = "  <CHUKYDONVI></CHUKYDONVI>\r\n" if loai in ("XML0", "XML12") else ""
     return f"{DECL}<{root}>\r\n  <{lst}>\r\n{items}  </{lst}>\r\n{tail}</{root}>\r\n".encode()
 
 
@@ -244,7 +266,8 @@ def checkin(standard: str, ma_lk: str, facility: str = "79001") -> bytes:
     """A check-in file (XML0, ``CHI_TIEU_TRANG_THAI_KCB``) with one row and an empty ``CHUKYDONVI``."""
     base = xml1_values(standard, ma_lk)
     values = {k: base.get(k, "") for k in table_order("xml0_4750")}
-    values.update({"MA_CSKCB": facility, "MA_LOAI_KCB": "01", "NGAY_YL": base["NGAY_VAO"]})
+    values.update({"MA_CSKCB": facility, "MA_LOAI_KCB": "01", "NGAY_YL": base["NGAY_VAO"],
+                   "MA_DICH_VU": "02.1896", "TEN_DICH_VU": "Khám Nội"})  # one of service/drug/supply (portal)
     row = "".join(f"<{name}>{_esc(values.get(name, ''))}</{name}>" for name in table_order("xml0_4750"))
     return (f"{DECL}<CHI_TIEU_TRANG_THAI_KCB><DSACH_TRANG_THAI_KCB><TRANG_THAI_KCB>{row}</TRANG_THAI_KCB>"
             "</DSACH_TRANG_THAI_KCB><CHUKYDONVI></CHUKYDONVI></CHI_TIEU_TRANG_THAI_KCB>\r\n").encode()

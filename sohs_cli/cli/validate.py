@@ -167,6 +167,20 @@ class _Closing:
         return int(self.writer.valid)
 
 
+def _status_text(rule: Any, lang: str) -> str:
+    """How sohs checks one rule of the portal sheet, in words."""
+    if rule.status == "catalogue":
+        return pick(lang, "catalogue: not checked offline (form only; --catalogue DIR checks it)",
+                    "danh mục: chưa đối chiếu khi không có danh mục (chỉ kiểm tra dạng; dùng --catalogue DIR)")
+    if rule.status == "schema":
+        return pick(lang, "checked by the schema", "kiểm tra bằng lược đồ XSD")
+    if rule.status == "not published":
+        return pick(lang, "not published by the sheet: not checked", "bảng kiểm tra không công bố: chưa kiểm tra")
+    if rule.implemented_by != rule.id:
+        return pick(lang, f"checked as {rule.implemented_by}", f"kiểm tra bởi {rule.implemented_by}")
+    return pick(lang, "checked", "có kiểm tra")
+
+
 def _jobs(value: str) -> int:
     """``--jobs``: a number of processes, or 0 for auto."""
     if value == "auto":
@@ -196,7 +210,12 @@ def register(app: typer.Typer) -> None:
                                  "process below that."),
         max_size: int = typer.Option(50, "--max-size", min=1, help="Largest accepted file, in MB."),
         lang: str | None = typer.Option(None, "--lang", help="vi or en (default: SOHS_LANG, then the locale)."),
-        list_rules: bool = typer.Option(False, "--list-rules", help="Print the business rules and exit."),
+        list_rules: bool = typer.Option(False, "--list-rules",
+                                        help="Print the business rules and the portal sheet's rules, and exit."),
+        catalogue: str | None = typer.Option(None, "--catalogue", metavar="DIR",
+                                             help="National catalogues, one CSV per catalogue (MA_KHOA.csv, "
+                                             "MA_DOITUONG_KCB.csv; a 'code' column): check codes, not only "
+                                             "their form."),
     ) -> None:
         """Validate XML against the official schemas and business rules (exit 0 valid, 1 invalid).
 
@@ -212,14 +231,21 @@ def register(app: typer.Typer) -> None:
             language = output.language(lang)
             workers = _jobs(jobs)
             if list_rules:
+                from sohs_cli.validation.portal_rules import portal_rules
                 from sohs_cli.validation.rules import RULES
 
+                sheet = {p.id for p in portal_rules()}
                 listed: set[str] = set()
                 for r in RULES:
-                    if r.id in listed:  # one rule registered per table it reads (length-over-decision)
+                    if r.id in listed or r.id in sheet:  # one rule per table (length-over-decision); sheet below
                         continue
                     listed.add(r.id)
                     output.stdout.print(f"{r.id:34} {r.severity:8} {escape(pick(language, r.title_en, r.title_vi))}")
+                output.stdout.print(pick(language, "\nThe portal's rules sheet (portal_rules.csv):",
+                                         "\nQuy tắc của bảng kiểm tra cổng tiếp nhận (portal_rules.csv):"))
+                for p in portal_rules():
+                    output.stdout.print(f"{p.id:50} {escape(_status_text(p, language))} · "
+                                        f"{escape(p.rule_en if language == 'en' else p.rule_vi)} · {escape(p.source)}")
                 return
             sources = list(paths or [])
             if from_list:
@@ -233,7 +259,12 @@ def register(app: typer.Typer) -> None:
             if out is None and fmt == Format.human and first is None:
                 raise UsageError("the folders hold no .xml file")
             files = itertools.chain([] if first is None else [first], walk)
-            options = ValidateOptions(standard=standard.value, rules=not no_rules, strict=strict,
+            catalogues = None
+            if catalogue is not None:
+                from sohs_cli.validation.catalogues import load
+
+                catalogues = load(catalogue)
+            options = ValidateOptions(standard=standard.value, rules=not no_rules, strict=strict, catalogues=catalogues,
                                       limits=ParseLimits(max_bytes=max_size * 1024 * 1024))
             # closed on the way out, whatever happens (Ctrl-C while a report is written): its worker
             # processes end with it

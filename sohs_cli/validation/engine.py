@@ -12,7 +12,7 @@ import itertools
 import os
 import sys
 import threading
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,7 @@ class ValidateOptions:
     rules: bool = True
     limits: ParseLimits = field(default_factory=ParseLimits)
     strict: bool = False  # warnings count as errors (--strict): a vendor's CI holding to the decision
+    catalogues: Mapping[str, frozenset[str]] | None = None  # --catalogue DIR, loaded (catalogues.load)
 
 
 def _plain(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0,
@@ -122,7 +123,7 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
         # a valid table holds only its schema's fields: look for those the rules read and it has
         # (libxml2 tests every child against each name asked for)
         wanted = _in_schema(wanted, family, std, name)
-    doc = rules_mod.Doc(kind.name, standard, root, where, wanted)
+    doc = rules_mod.Doc(kind.name, standard, root, where, wanted, options.catalogues)
     for r in rules_mod.document_rules(kind.name):
         findings.extend(r.check(r, doc))
     return doc, _located(findings, where)

@@ -15,7 +15,7 @@ field; tests prove each declaration covers what its rule reads, and that narrowi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -45,11 +45,13 @@ class Doc:
     """One table as the rules see it, indexed when it is made (rules read ``rows`` and ``fields``
     many times per table: plain attributes, not properties)."""
 
-    __slots__ = ("fields", "kind", "records", "root", "rows", "standard", "where")
+    __slots__ = ("catalogues", "fields", "kind", "records", "root", "rows", "standard", "where")
 
     def __init__(self, kind: str, standard: str, root: etree._Element, where: str,
-                 wanted: frozenset[str] | None = None) -> None:
+                 wanted: frozenset[str] | None = None, catalogues: Mapping[str, frozenset[str]] | None = None,
+                 ) -> None:
         self.kind = kind  # "XML1", "XML13", "XML14", "XML0", "KSK:XML10", …
+        self.catalogues = catalogues  # national catalogues given with --catalogue (None: form checks only)
         self.standard = standard
         self.root = root
         self.where = where  # "hoso_0001.xml › HOSO 1 › XML13"

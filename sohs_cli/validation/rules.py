@@ -18,6 +18,7 @@ import functools
 import re
 from collections.abc import Iterator
 
+from sohs_cli.validation import portal_rules as _portal_rules  # noqa: F401 - registers the sheet's rules
 from sohs_cli.validation.report import Finding
 from sohs_cli.validation.rulebase import (
     BHXH,
@@ -36,7 +37,7 @@ from sohs_cli.validation.schemas import decision_lengths, xsd_dir
 from sohs_cli.validation.xsd import portal_length
 
 # The engine, the CLI and the SARIF renderer import the registry from here, so that importing it
-# also registers every rule below.
+# also registers every rule below, and the portal sheet's rules (portal_rules).
 __all__ = ["RULES", "Doc", "Episode", "Rule", "document_reads", "document_rules", "episode_rules"]
 
 

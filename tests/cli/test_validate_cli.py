@@ -167,3 +167,22 @@ def test_warnings_exit_0_and_strict_makes_them_errors(tmp_path: Path) -> None:
         assert case is not None
         assert (case.find("failure") is not None) == strict
         assert ("warning length-over-decision" in (case.findtext("system-out") or "")) == (not strict)
+
+
+def test_list_rules_shows_the_portal_sheet_with_sources() -> None:
+    code, out, _ = run("validate", "--list-rules")
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.startswith("XML3.MA_KHOA.catalogue"))
+    assert "catalogue: not checked offline" in line and "'Bang 3_DVKT, VTYT'" in line
+    assert "XML2.T_BNTT.formula" in out and "not published by the sheet" in out
+    assert sum(1 for x in out.splitlines() if x.startswith("XML")) == 184
+
+
+def test_catalogue_folder(tmp_path: Path, examples: Path) -> None:
+    env = examples / "referral_episode_3176.xml"
+    (tmp_path / "MA_KHOA.csv").write_text("code,name\nK01,Khoa Khám bệnh\n", encoding="utf-8")
+    assert run("validate", "--catalogue", str(tmp_path), str(env))[0] == 0
+    (tmp_path / "MA_KHOA.csv").write_text("K01\n", encoding="utf-8")
+    code, _, err = run("validate", "--catalogue", str(tmp_path), str(env))
+    assert code == 3 and "MA_KHOA.csv: no 'code' column" in err and "Traceback" not in err
+    assert len([x for x in err.splitlines() if x.startswith("error")]) == 1
