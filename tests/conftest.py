@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from hatch_build import compile_catalogs
+from sohs_cli import i18n
 from sohs_cli.certs import load_key_material
 from sohs_cli.credentials import SecretSource
 from sohs_cli.signing import FileSigner
@@ -16,11 +18,16 @@ from sohs_cli.testpki import TestPki, make_test_pki
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
+# The catalogs the tests see are the .po files of this checkout (and what `sohs` run by an e2e test
+# reads): compiled now when a .po changed since the last compile.
+compile_catalogs()
+
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SOHS_HOME", str(tmp_path / "sohs-home"))
     monkeypatch.setenv("SOHS_LANG", "en")
+    monkeypatch.setitem(i18n._state, "lang", "")  # each test decides its run's language afresh
     for var in ("SOHS_P12_PASSWORD", "SOHS_PORTAL_PASSWORD", "SOHS_PKCS11_PIN"):
         monkeypatch.delenv(var, raising=False)
 

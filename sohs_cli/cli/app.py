@@ -76,6 +76,25 @@ def command_named(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _language_of(argv: Sequence[str] | None) -> None:
+    """Set the run's language from ``--lang`` anywhere on the command line, else ``SOHS_LANG``/the
+    locale. A value that is no language is left for the option itself to refuse (exit 2)."""
+    from sohs_cli import i18n
+    from sohs_cli.errors import UsageError
+
+    words = list(argv or [])
+    flag = None
+    for i, word in enumerate(words):
+        if word == "--":
+            break
+        if word == "--lang" and i + 1 < len(words):
+            flag = words[i + 1]
+        elif word.startswith("--lang="):
+            flag = word.split("=", 1)[1]
+    with contextlib.suppress(UsageError):
+        i18n.set_language(i18n.resolve_lang(flag))
+
+
 def build_app(argv: Sequence[str] | None = None) -> Any:
     """The typer app; with ``argv``, only the modules its command needs."""
     import typer
@@ -107,10 +126,12 @@ def build_app(argv: Sequence[str] | None = None) -> Any:
                                                              "then the locale). / Ngôn ngữ: vi hoặc en."),
     ) -> None:
         output.DEBUG["on"] = debug
-        from sohs_cli.i18n import resolve_lang
+        from sohs_cli import i18n
 
-        output.LANG["lang"] = resolve_lang(lang)
+        # every run decides afresh (tests invoke one app many times); --lang fr: a usage error (exit 2)
+        output.guarded(lambda: i18n.set_language(i18n.resolve_lang(lang)))
 
+    _language_of(argv)  # before the commands register: their --help is in the run's language
     name = command_named(argv) if argv is not None else None
     modules = [COMMANDS[name]] if name else list(dict.fromkeys(COMMANDS.values()))
     for module in modules:

@@ -30,7 +30,9 @@ def _console(name: str) -> Console:
     if console is None:
         from rich.console import Console
 
-        console = _CONSOLES[name] = Console(stderr=name == "stderr", highlight=False, soft_wrap=True)
+        # emoji=False: rich would read ":ab:" in a certificate fingerprint as an emoji code, and no
+        # markup escape prevents it (issue 17); sohs never prints emoji codes on purpose
+        console = _CONSOLES[name] = Console(stderr=name == "stderr", highlight=False, soft_wrap=True, emoji=False)
     return console
 
 
@@ -42,26 +44,37 @@ def escape(text: str) -> str:
 
 
 DEBUG = {"on": False}
-LANG = {"lang": ""}  # set by the root --lang; empty: SOHS_LANG, then the locale
 
 
 def language(flag: str | None = None) -> str:
-    """The language of this run: a command's own ``--lang``, then ``sohs --lang``, ``SOHS_LANG``,
-    the locale."""
-    from sohs_cli.i18n import resolve_lang
+    """The language of this run; a command's own ``--lang`` sets it (a usage error unless vi or en)."""
+    from sohs_cli import i18n
 
-    return resolve_lang(flag or LANG["lang"] or None)
+    if flag:
+        i18n.set_language(i18n.resolve_lang(flag))
+    return i18n.language()
 
 
 def t(en: str, vi: str) -> str:
-    """The message in the language of this run (``sohs --lang vi …``, ``SOHS_LANG``, the locale)."""
+    """Deprecated inline pair (issue 17): use ``sohs_cli.i18n._`` with the English text and the catalog."""
     return vi if language() == "vi" else en
 
 
+def say(message: str, /, **fields: object) -> str:
+    """``message`` from the catalog, in this run's language, escaped for rich: the text and its fields
+    (data such as ``:ab:`` in a fingerprint or ``[red]`` in a path) are shown as they are. Style it
+    around the result: ``f"[green]{say('signed {path}', path=p)}[/]"``; never markup inside a message."""
+    from sohs_cli.i18n import _
+
+    return escape(_(message, **fields))
+
+
 def fail(exc: SohsError) -> NoReturn:
-    _console("stderr").print(f"[bold red]error:[/] {escape(exc.message)}")
+    from sohs_cli.i18n import _
+
+    _console("stderr").print(f"[bold red]{escape(_('error:'))}[/] {escape(exc.message)}")
     if exc.hint:
-        _console("stderr").print(f"[dim]hint: {escape(exc.hint)}[/]")
+        _console("stderr").print(f"[dim]{escape(_('hint:'))} {escape(exc.hint)}[/]")
     raise SystemExit(int(exc.exit_code))
 
 
@@ -72,15 +85,21 @@ def guarded(fn: Callable[[], T]) -> T:
     except SohsError as exc:
         fail(exc)
     except KeyboardInterrupt:
-        _console("stderr").print("interrupted (đã dừng)")
+        from sohs_cli.i18n import _
+
+        _console("stderr").print(escape(_("interrupted")))
         raise SystemExit(int(ExitCode.INTERRUPTED)) from None
     except (SystemExit, BrokenPipeError):
         raise
     except Exception as exc:  # a bug: say so, never a bare traceback unless asked
         if DEBUG["on"]:
             traceback.print_exc()
-        _console("stderr").print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}")
-        _console("stderr").print("[dim]this is a bug in sohs; please report it with the output of --debug[/]")
+        from sohs_cli.i18n import _
+
+        _console("stderr").print(f"[bold red]{escape(_('internal error:'))}[/] {escape(type(exc).__name__)}: "
+                                 f"{escape(str(exc))}")
+        report = _("this is a bug in sohs; please report it with the output of --debug")
+        _console("stderr").print(f"[dim]{escape(report)}[/]")
         raise SystemExit(int(ExitCode.INTERNAL)) from None
 
 

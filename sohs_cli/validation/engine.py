@@ -30,8 +30,9 @@ from sohs_cli.documents import (
 )
 from sohs_cli.errors import InputError
 from sohs_cli.fileio import read_file
+from sohs_cli.i18n import N_
 from sohs_cli.validation import rules as rules_mod
-from sohs_cli.validation.report import FileReport, Finding, Severity
+from sohs_cli.validation.report import FileReport, Finding, Severity, hints
 from sohs_cli.validation.schemas import compiled
 from sohs_cli.validation.xsd import schema_fields, validate_xsd
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
@@ -56,12 +57,12 @@ def _plain(code: str, severity: Severity, where: str, en: str, vi: str, *, line:
            element: str = "", hint: str = "", expected: str = "", found: str = "") -> Finding:
     at = f"{where} line {line}" if line else where
     return Finding(code=code, severity=severity, message_en=f"{at}: {en}", message_vi=f"{at}: {vi}",
-                   element=element, line=line, location=at, hint=hint, expected=expected, found=found)
+                   element=element, line=line, location=at, expected=expected, found=found, **hints(hint))
 
 
 def _input_finding(exc: InputError) -> Finding:
     return Finding(code=exc.code, severity="error", message_en=exc.message, message_vi=exc.message,
-                   hint=exc.hint)
+                   hint=exc.hint)  # TODO(issue 17): InputError carries one language
 
 
 def choose_standard(options: ValidateOptions, roots: dict[str, etree._Element]) -> tuple[str, str]:
@@ -169,7 +170,7 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
                     "envelope-base64", "error", hwhere, f"NOIDUNGFILE (Nội dung tệp) of {inner.loaihoso}: "
                     f"{inner.error}", f"NOIDUNGFILE của {inner.loaihoso}: base64 không hợp lệ ({inner.error})",
                     line=inner.line, element="NOIDUNGFILE",
-                    hint="the portal answers 125 for base64 with line breaks: re-encode on one line"))
+                    hint=N_("the portal answers 125 for base64 with line breaks: re-encode on one line")))
                 continue
             try:
                 inner_root = parse_bytes(inner.data, source=iwhere, limits=options.limits, keep_blanks=False)
@@ -236,8 +237,8 @@ def _validate_bytes(data: bytes, path: str, options: ValidateOptions) -> FileRep
         report.findings.append(_plain(
             "unknown-document", "error", path, f"root <{root.tag}> is not a document sohs knows",
             f"phần tử gốc <{root.tag}> không phải loại hồ sơ được hỗ trợ", line=root.sourceline or 0,
-            hint="expected GIAMDINHHS, KHAMSUCKHOE, TONG_HOP, CHI_TIEU_GIAYCHUYENTUYEN, "
-                 "CHI_TIEU_GIAYHEN_KHAMLAI, CHI_TIEU_TRANG_THAI_KCB or a KSK block"))
+            hint=N_("expected GIAMDINHHS, KHAMSUCKHOE, TONG_HOP, CHI_TIEU_GIAYCHUYENTUYEN, "
+                    "CHI_TIEU_GIAYHEN_KHAMLAI, CHI_TIEU_TRANG_THAI_KCB or a KSK block")))
         return report
     report.kind = kind.name
     if kind.name in ENVELOPES:

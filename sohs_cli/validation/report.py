@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from sohs_cli.i18n import both
 
 Severity = Literal["error", "warning"]
 
@@ -22,15 +25,29 @@ class Finding:
     location: str = ""  # "hoso_0001.xml › HOSO 1 › XML13 line 17"
     expected: str = ""
     found: str = ""
-    hint: str = ""
+    hint: str = ""  # English
+    hint_vi: str = ""  # Vietnamese (from the catalog: sohs_cli.i18n.both)
 
     def message(self, lang: str = "en") -> str:
         return self.message_vi if lang == "vi" else self.message_en
 
+    def hint_in(self, lang: str = "en") -> str:
+        return self.hint_vi or self.hint if lang == "vi" else self.hint
+
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         data = asdict(self)
         data["message"] = self.message(lang)
+        data["hint_en"] = self.hint
+        data["hint"] = self.hint_in(lang)
         return data
+
+
+def hints(hint: str, fields: Mapping[str, object] | None = None) -> dict[str, str]:
+    """A finding's ``hint`` and ``hint_vi`` from a catalog message (``N_("…")``) and its fields."""
+    if not hint:
+        return {}
+    en, vi = both(hint, **(fields or {}))
+    return {"hint": en, "hint_vi": vi}
 
 
 @dataclass

@@ -22,7 +22,7 @@ from typing import Literal
 from lxml import etree
 
 from sohs_cli.documents import BHXH_RECORD_PATHS
-from sohs_cli.validation.report import Finding, Severity
+from sohs_cli.validation.report import Finding, Severity, hints
 from sohs_cli.validation.schemas import label, named
 
 Record = dict[str, str | None]  # a record's fields: element name -> its text as written (None if empty)
@@ -94,15 +94,16 @@ class Rule:
     reads: frozenset[str] | None = None  # the fields ``check`` reads; None: it may read any
 
     def finding(self, doc: Doc, element: str, en: str, vi: str, *, row: int = 0, expected: str = "",
-                found: str = "", hint: str = "") -> Finding:
-        """A finding about ``element`` of record ``row`` in ``doc``, located by its line."""
+                found: str = "", hint: str = "", hint_fields: Mapping[str, object] | None = None) -> Finding:
+        """A finding about ``element`` of record ``row`` in ``doc``, located by its line; ``hint`` is a
+        catalog message (``N_("…")``), filled with ``hint_fields``."""
         line = doc.line(element, row)
         at_en = f"{doc.where} {named(element)}" + (f", line {line}" if line else "")
         at_vi = f"{doc.where} {named(element)}" + (f", dòng {line}" if line else "")
         return Finding(code=self.id, severity=self.severity, message_en=f"{at_en}: {en}",
                        message_vi=f"{at_vi}: {vi}", element=element, label=label(element), line=line,
                        location=f"{doc.where} line {line}" if line else doc.where,
-                       expected=expected, found=found, hint=hint)
+                       expected=expected, found=found, **hints(hint, hint_fields))
 
 
 RULES: list[Rule] = []

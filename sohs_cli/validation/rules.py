@@ -18,6 +18,7 @@ import functools
 import re
 from collections.abc import Iterator
 
+from sohs_cli.i18n import N_
 from sohs_cli.validation import portal_rules as _portal_rules  # noqa: F401 - registers the sheet's rules
 from sohs_cli.validation.report import Finding
 from sohs_cli.validation.rulebase import (
@@ -98,7 +99,8 @@ def _order_rule(rule_id: str, later: str, earlier: str, kinds: tuple[str, ...], 
             if a[:n] < b[:n]:
                 yield r.finding(doc, later, f"{a} is before {earlier} {b}",
                                 f"{a} sớm hơn {earlier} {b}", row=row, expected=f">= {b}", found=a,
-                                hint=f"{later} must be on or after {earlier}")
+                                hint=N_("{later} must be on or after {earlier}"),
+                                hint_fields={"later": later, "earlier": earlier})
 
 
 _order_rule("ngay-hen-kl-before-ngay-ra", "NGAY_HEN_KL", "NGAY_RA", ("XML14",), "CTN4750 Bảng 14")
@@ -118,7 +120,7 @@ def _card_length(r: Rule, doc: Doc) -> Iterator[Finding]:
                 yield r.finding(doc, "MA_THE_BHYT", f"card '{card}' has {len(card)} characters, "
                                 "each card needs 15", f"thẻ '{card}' có {len(card)} ký tự, mỗi thẻ cần 15",
                                 row=row, expected="15 characters", found=f"{len(card)} characters",
-                                hint="several cards are separated by ';' with no spaces")
+                                hint=N_("several cards are separated by ';' with no spaces"))
 
 
 @rule("card-shape", "warning", "A card code reads: 2 letters, benefit level 1-5, province, BHXH number",
@@ -150,7 +152,7 @@ def _card_count(r: Rule, doc: Doc) -> Iterator[Finding]:
         if n != len(cards):
             yield r.finding(doc, name, f"{n} value(s) for {len(cards)} card(s)",
                             f"{n} giá trị cho {len(cards)} thẻ", expected=str(len(cards)), found=str(n),
-                            hint="write one value per card, ';'-separated, in the order of MA_THE_BHYT")
+                            hint=N_("write one value per card, ';'-separated, in the order of MA_THE_BHYT"))
 
 
 CCCD_4750 = re.compile(r"\d{9}|\d{12}|[A-Z]\d{7}")
@@ -205,7 +207,7 @@ def _icd10(r: Rule, doc: Doc) -> Iterator[Finding]:
             if name in ICD_SINGLE and len(codes) > 1:
                 yield r.finding(doc, name, f"holds {len(codes)} codes; exactly one is allowed",
                                 f"có {len(codes)} mã; chỉ được một mã", row=row, expected="1 code", found=text,
-                                hint="put the other codes in MA_BENH_KT")
+                                hint=N_("put the other codes in MA_BENH_KT"))
                 continue
             limit = ICD_LISTS.get(name, 0)
             if limit and len(codes) > limit:
@@ -283,7 +285,8 @@ def _bmi(r: Rule, doc: Doc) -> Iterator[Finding]:
     if abs(expected - bmi) > 0.5:
         yield r.finding(doc, "CHI_SO_BMI", f"{bmi_text} but {w:g} kg / ({h:.2f} m)² = {expected:.1f}",
                         f"{bmi_text} nhưng {w:g} kg / ({h:.2f} m)² = {expected:.1f}",
-                        expected=f"{expected:.1f}", found=bmi_text, hint="recompute BMI, or check the units (cm, kg)")
+                        expected=f"{expected:.1f}", found=bmi_text,
+                        hint=N_("recompute BMI, or check the units (cm, kg)"))
 
 
 # ------------------------------------------------------------------ episode rules (one HOSO)
@@ -312,7 +315,7 @@ def _xml1_missing(r: Rule, ep: Episode) -> Iterator[Finding]:
             doc = ep.docs[kind]
             yield r.finding(doc, doc.root.tag, "no XML1 (TONG_HOP) in the same HOSO: the "
                             "portal cross-checks this table against Bảng 1",
-                            "không có XML1 (TONG_HOP) trong cùng HOSO để đối chiếu", hint="pack XML1 with it")
+                            "không có XML1 (TONG_HOP) trong cùng HOSO để đối chiếu", hint=N_("pack XML1 with it"))
 
 
 @rule("ma-lk-mismatch", "error", "All tables of a HOSO share XML1's MA_LK", "Các bảng cùng MA_LK với XML1",
@@ -349,7 +352,7 @@ def _copies(r: Rule, ep: Episode) -> Iterator[Finding]:
             if mine != theirs:
                 yield r.finding(doc, name, f"'{mine}' differs from XML1 {source} '{theirs}'",
                                 f"'{mine}' khác XML1 {source} '{theirs}'", expected=theirs, found=mine,
-                                hint="copy the value from XML1, or leave it empty")
+                                hint=N_("copy the value from XML1, or leave it empty"))
 
 
 @rule("xml13-without-referral", "error", "XML13 is sent only when MA_LOAI_RV is 2 or 5 (PL4750 ghi chú)",
@@ -389,5 +392,5 @@ def _phan_loai(r: Rule, ep: Episode) -> Iterator[Finding]:
         yield r.finding(ket_luan, "PHAN_LOAI_SK", f"class {overall} is better than {worst_name} "
                         f"class {worst}", f"loại {overall} tốt hơn {worst_name} loại {worst}",
                         expected=f">= {worst}", found=overall,
-                        hint="the overall class is the worst of the organ classes")
+                        hint=N_("the overall class is the worst of the organ classes"))
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from sohs_cli.validation.report import Finding
+from sohs_cli.i18n import N_
+from sohs_cli.validation.report import Finding, hints
 from sohs_cli.validation.schemas import XS, label, named, schema_path
 
 _MSG_RE = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)
@@ -99,7 +100,7 @@ def _finding(code: str, element: str, line: int, en: str, vi: str, *, where: str
     prefix_vi = f"{where} {named(element)}, dòng {line}: " if element else f"{where} dòng {line}: "
     return Finding(code=code, severity="error", message_en=prefix + en, message_vi=prefix_vi + vi,
                    element=element, label=label(element), line=line, expected=expected, found=found,
-                   hint=hint)
+                   **hints(hint))
 
 
 def _structure(record: etree._Element, model: RecordModel, where: str) -> list[Finding]:
@@ -116,7 +117,7 @@ def _structure(record: etree._Element, model: RecordModel, where: str) -> list[F
             out.append(_finding("xsd:unexpected-element", tag, line,
                                 f"<{tag}> is not an element of {record.tag}",
                                 f"<{tag}> không thuộc {record.tag}", where=where,
-                                found=tag, hint="check the spelling and the standard (4750 or 3176)"))
+                                found=tag, hint=N_("check the spelling and the standard (4750 or 3176)")))
             continue
         if tag in seen:
             out.append(_finding("xsd:repeated-element", tag, line, f"{tag} appears more than once",
@@ -135,7 +136,7 @@ def _structure(record: etree._Element, model: RecordModel, where: str) -> list[F
             out.append(_finding("xsd:missing-element", name, record.sourceline or 0,
                                 f"required element {name} is missing from {record.tag}",
                                 f"thiếu phần tử bắt buộc {name} trong {record.tag}", where=where,
-                                expected=name, hint="the HIS must emit it with a value"))
+                                expected=name, hint=N_("the HIS must emit it with a value")))
     return out
 
 

@@ -1,0 +1,134 @@
+"""The message catalogs: every message of the code exists in both languages (issue 17).
+
+English is the message id, so "both languages" means: every literal message handed to the catalog
+API (``_``, ``_n``, ``N_``, ``both``, ``say``, ``translate``, ``ntranslate``) has a reviewed (not fuzzy)
+Vietnamese translation, with the same ``{fields}``. A missing one fails with the ``.po`` entry to add.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from sohs_cli import i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+PO = ROOT / "sohs_cli" / "locale" / "vi" / "LC_MESSAGES" / "sohs.po"
+FIRST_ARG = {"_", "_n", "N_", "both", "say"}  # the message is the first argument (_n: and the second)
+SECOND_ARG = {"translate", "ntranslate"}  # the language comes first
+
+
+def _name(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def messages_in_code(root: Path = ROOT) -> dict[str, str]:
+    """Every literal message id in sohs_cli -> where it is (file:line)."""
+    found: dict[str, str] = {}
+    for path in sorted((root / "sohs_cli").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = _name(node.func)
+            args = node.args[1:] if name in SECOND_ARG else node.args if name in FIRST_ARG else []
+            if name in ("_n", "ntranslate"):
+                args = args[:2]
+            elif args:
+                args = args[:1]
+            for arg in args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    found.setdefault(arg.value, f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+def catalog() -> dict[str, tuple[str, bool]]:
+    """msgid -> (Vietnamese text, fuzzy); a plural entry under its singular."""
+    with open(PO, "rb") as fh:
+        cat = read_po(fh, locale="vi")
+    out: dict[str, tuple[str, bool]] = {}
+    for m in cat:
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        text = m.string if isinstance(m.string, str) else m.string[0]
+        for msgid in ids:
+            out[msgid] = (text, m.fuzzy)
+    return out
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_every_message_of_the_code_has_a_vietnamese_translation() -> None:
+    code, vi = messages_in_code(), catalog()
+    assert code, "the scan found no message: the scanner is broken"
+    missing = [(m, where) for m, where in code.items() if not vi.get(m, ("", False))[0] or vi[m][1]]
+    entries = "\n".join(f'#: {where}\nmsgid "{m}"\nmsgstr ""\n' for m, where in missing)
+    assert not missing, f"{len(missing)} message(s) without a (reviewed) Vietnamese text; add to {PO}:\n{entries}"
+
+
+def test_translations_keep_every_field() -> None:
+    wrong = [(m, text) for m, (text, _) in catalog().items() if text and fields(m) != fields(text)]
+    assert not wrong, "\n".join(f"{m!r} -> {text!r}" for m, text in wrong)
+
+
+def test_the_catalog_holds_no_message_the_code_dropped() -> None:
+    stale = sorted(set(catalog()) - set(messages_in_code()))
+    assert not stale, "remove from sohs.po (no code uses them):\n" + "\n".join(stale)
+
+
+def test_no_markup_inside_messages() -> None:
+    """Rich markup stays in the code around a message: a translator cannot break it, and say()
+    escapes the whole text."""
+    marked = [m for m in messages_in_code() if re.search(r"\[/?(bold|red|green|yellow|dim|cyan)", m)]
+    assert not marked, marked
+
+
+def test_the_scanner_sees_a_missing_translation(tmp_path: Path) -> None:
+    """The main test can fail: a message added to the code without a catalog entry is reported."""
+    pkg = tmp_path / "sohs_cli"
+    pkg.mkdir()
+    (pkg / "x.py").write_text('from sohs_cli.i18n import _, translate\n_("untranslated {n}", n=1)\n'
+                              'translate("vi", "also untranslated")\nprint("not a message")\n')
+    found = messages_in_code(tmp_path)
+    assert set(found) == {"untranslated {n}", "also untranslated"}
+    assert not set(found) & set(catalog())
+
+
+def test_vietnamese_run_reads_the_compiled_catalog() -> None:
+    assert i18n.translate("vi", "error:") == "lỗi:"
+    assert i18n.translate("en", "error:") == "error:"
+    assert i18n.translate("vi", "{n} error(s)", n=2) == "2 lỗi"
+
+
+@pytest.mark.parametrize("value", ["fr", "de_DE", "x"])
+def test_a_language_other_than_vi_or_en_is_a_usage_error(value: str) -> None:
+    from sohs_cli.errors import ExitCode, UsageError
+
+    with pytest.raises(UsageError) as exc:
+        i18n.resolve_lang(value)
+    assert exc.value.exit_code == ExitCode.USAGE
+
+
+@pytest.mark.parametrize(("value", "lang"), [("vi", "vi"), ("VI", "vi"), ("vi_VN.UTF-8", "vi"), ("en-US", "en")])
+def test_language_values(value: str, lang: str) -> None:
+    assert i18n.resolve_lang(value) == lang
+
+
+def test_a_locale_that_is_neither_gives_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOHS_LANG")
+    monkeypatch.setenv("LC_ALL", "fr_FR.UTF-8")
+    assert i18n.resolve_lang() == "en"
+    monkeypatch.setenv("LC_ALL", "vi_VN.UTF-8")
+    assert i18n.resolve_lang() == "vi"
