@@ -285,6 +285,39 @@ def pack(
     return PackedEnvelope(ma_lk=next(iter(ma_lks), ""), data=xml.encode("utf-8"), hoso_count=1)
 
 
+_NOIDUNGFILE = re.compile(rb"(<NOIDUNGFILE(?:\s[^<>]*)?>)([^<]*)(</NOIDUNGFILE\s*>)")
+_B64_SPACE = re.compile(rb"[ \t\r\n]+")
+
+
+def repack(data: bytes, source: str) -> tuple[bytes, int]:
+    """``data`` with every ``NOIDUNGFILE`` base64 on one line (line-wrapped base64 is what the portal
+    refuses with 125, DOMAIN.md §1.2), and how many were rewritten. Only the whitespace inside the
+    payloads is removed: every other byte stays as it was. A signed envelope is refused (the
+    rewrite would break its signature), and so is a payload that is not base64 once unwrapped."""
+    root = parse_bytes(data, source=source)
+    if root.tag not in ENVELOPES:
+        raise InputError(f"{source}: root <{root.tag}> is not an envelope (GIAMDINHHS or KHAMSUCKHOE)")
+    if any(el.tag == "{http://www.w3.org/2000/09/xmldsig#}Signature" for el in root.iter()):
+        raise InputError(f"{source}: the envelope is signed; repacking it would break the signature "
+                         "(hồ sơ đã ký, không đóng gói lại được)", hint="repack the unsigned export, then sign it")
+    changed = 0
+
+    def one_line(m: re.Match[bytes]) -> bytes:
+        nonlocal changed
+        payload = _B64_SPACE.sub(b"", m.group(2))
+        if payload != m.group(2):
+            changed += 1
+        return m.group(1) + payload + m.group(3)
+
+    out = _NOIDUNGFILE.sub(one_line, data)
+    for hoso in iter_hoso(parse_bytes(out, source=source)):
+        for inner in hoso.files:
+            if inner.data is None:
+                raise InputError(f"{source} › HOSO {hoso.index} › {inner.loaihoso} line {inner.line}: {inner.error}",
+                                 hint="the payload is not base64 even on one line: export it again")
+    return out, changed
+
+
 def unpack(data: bytes, source: str) -> list[tuple[str, bytes]]:
     """The inner documents of an envelope as ``(file name, bytes)``: ``HOSO1_XML13.xml`` …"""
     root = parse_bytes(data, source=source)

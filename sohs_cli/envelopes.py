@@ -52,3 +52,23 @@ def pack_files(paths: list[str], *, facility: str, output: str | None, out_dir: 
         atomic_write(target, env.data)
         written.append((target, ma_lk))
     return written
+
+
+def repack_files(paths: list[str], *, output: str | None, out_dir: str | None) -> list[tuple[str, int]]:
+    """Rewrite envelopes with every payload on one line (:func:`sohs_cli.documents.repack`); returns
+    ``(written path, payloads rewritten)``. Each file is read and checked before any is written."""
+    from sohs_cli.documents import repack
+
+    if output is not None and len(paths) != 1:
+        from sohs_cli.errors import UsageError
+
+        raise UsageError(f"--output takes one envelope, {len(paths)} were given", hint="use --out-dir DIR")
+    done = [(p, *repack(read_file(p), p)) for p in paths]
+    written = []
+    for path, data, changed in done:
+        target = output if output is not None else os.path.join(out_dir or ".", os.path.basename(path))
+        if out_dir is not None:
+            os.makedirs(out_dir, exist_ok=True)
+        atomic_write(target, data)
+        written.append((target, changed))
+    return written

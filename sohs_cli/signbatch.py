@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sohs_cli.errors import ExitCode, SohsError, UsageError
 from sohs_cli.fileio import atomic_write, read_file
-from sohs_cli.signing import Signer, sign_document
+from sohs_cli.signing import Signer, sign
 from sohs_cli.xmlsafe import ParseLimits
 
 
@@ -34,6 +34,7 @@ class SignOutcome:
     exit_code: ExitCode  # OK when signed and written
     message: str = ""
     hint: str = ""
+    note: str = ""  # what signing changed besides the signature (an added CHUKYDONVI)
 
     @property
     def ok(self) -> bool:
@@ -82,13 +83,15 @@ def sign_one(source: str, target: str, signer: Signer, options: SignOptions) -> 
                     f"not signed: {len(report.errors)} validation error(s), first: {first.message_en} "
                     "(hồ sơ không hợp lệ, không ký)",
                     "fix the data (sohs validate shows every error), or --no-validate to sign anyway")
-        signed = sign_document(data, signer, role=options.role, source=source, limits=options.limits)
+        signed = sign(data, signer, role=options.role, source=source, limits=options.limits)
         if os.path.dirname(target):
             os.makedirs(os.path.dirname(target), exist_ok=True)
-        atomic_write(target, signed)
+        atomic_write(target, signed.data)
     except SohsError as exc:
         return SignOutcome(source, target, exc.exit_code, exc.message, exc.hint)
-    return SignOutcome(source, target, ExitCode.OK)
+    note = ("added the missing <CHUKYDONVI> at the end of the file before signing "
+            "(đã thêm thẻ CHUKYDONVI còn thiếu vào cuối tệp trước khi ký)") if signed.slot_added else ""
+    return SignOutcome(source, target, ExitCode.OK, note=note)
 
 
 _BATCH: dict[str, object] = {}

@@ -18,6 +18,7 @@ import base64
 import functools
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Protocol
 from xml.sax.saxutils import escape
 
@@ -157,13 +158,49 @@ def _slot_bounds(data: bytes, tag: str) -> tuple[bytes, bytes]:
 _VALUE_PLACEHOLDER = "SOHS-SIGNATURE-VALUE"
 
 
+def insert_slot(data: bytes, root: etree._Element, source: str) -> bytes | None:
+    """``data`` with an empty ``<CHUKYDONVI></CHUKYDONVI>`` added as the last child of the root, for a
+    BHXH document that lacks it; None when it has one (or is not a BHXH document).
+
+    Where the guide puts it: the last element of the file, after THONGTINHOSO (CV 1245 §I.3.4, the
+    QĐ 3176 signing guide: "thẻ <CHUKYDONVI> nằm ở cuối file"). Every vendor signing tool adds it
+    the same way. Only the element is inserted, just before the closing root tag: every byte
+    before and after it stays as it was.
+    """
+    tag = root.tag if isinstance(root.tag, str) else ""
+    if tag not in dsig.SINGLE_SIGNATURE_ROOTS or root.find("CHUKYDONVI") is not None:
+        return None
+    closing = list(re.finditer(rb"</" + tag.encode() + rb"\s*>", data))
+    if not closing:
+        raise SigningError(f"{source}: the closing </{tag}> could not be found to add CHUKYDONVI before it")
+    at = closing[-1].start()
+    return data[:at] + b"<CHUKYDONVI></CHUKYDONVI>" + data[at:]
+
+
+@dataclass(frozen=True)
+class Signed:
+    data: bytes
+    slot_added: bool = False  # CHUKYDONVI was missing and was added before signing
+
+
 def sign_document(data: bytes, signer: Signer, *, role: str = "facility", source: str = "<input>",
                   limits: ParseLimits | None = None) -> bytes:
-    """Return ``data`` with one enveloped signature added in the slot for ``role``.
+    """Return ``data`` with one enveloped signature added in the slot for ``role`` (adding an empty
+    ``CHUKYDONVI`` first where a BHXH document lacks it: :func:`insert_slot`).
 
     Raises :class:`SigningError` (exit 1) for a document that cannot be signed; never writes.
     """
+    return sign(data, signer, role=role, source=source, limits=limits).data
+
+
+def sign(data: bytes, signer: Signer, *, role: str = "facility", source: str = "<input>",
+         limits: ParseLimits | None = None) -> Signed:
+    """:func:`sign_document`, saying whether the signature slot had to be added."""
     root = parse_bytes(data, source=source, limits=limits)
+    with_slot = insert_slot(data, root, source)
+    if with_slot is not None:
+        data = with_slot
+        root = parse_bytes(data, source=source, limits=limits)
     slot = choose_slot(root, role, source)
     _check_slot(root, slot, source)
     digest = dsig.document_digest(root, slot)
@@ -187,4 +224,4 @@ def sign_document(data: bytes, signer: Signer, *, role: str = "facility", source
     if dsig.document_digest(placed, slot, own[0]) != digest:
         raise SigningError(f"{source}: placing the signature changed the signed content of {slot.label}",
                            hint="report it with --debug")
-    return head + signature(base64.b64encode(value).decode("ascii")) + tail
+    return Signed(head + signature(base64.b64encode(value).decode("ascii")) + tail, with_slot is not None)

@@ -297,7 +297,8 @@ def verify_bytes(data: bytes, path: str, *, trust: Trust, at: dt.datetime | None
                         "(possible signature wrapping; chữ ký nằm ngoài CHUKYDONVI)")
         return report
     elements = [c for c in root if isinstance(c.tag, str)]
-    if not elements or elements[-1].tag != "CHUKYDONVI":
+    # an export without CHUKYDONVI at all is simply not signed yet (sohs sign adds the slot, issue 14)
+    if (not elements or elements[-1].tag != "CHUKYDONVI") and root.find("CHUKYDONVI") is not None:
         report.error_code = "signature-misplaced"
         report.error = "CHUKYDONVI (Chữ ký đơn vị) must be the last element of the document"
         return report

@@ -254,7 +254,7 @@ def bhyt_table(loai: str, std: str, src: str) -> str:
         name = parts[level]
         pad = "  " * (level * 3 + 1)
         occurs = ' maxOccurs="unbounded"' if level == 2 else ""
-        after = f"\n{pad}    {signature_slot('CHUKYDONVI')}" if signed and level == 0 else ""
+        after = f"\n{pad}    {signature_slot('CHUKYDONVI', optional=True)}" if signed and level == 0 else ""
         if level < depth - 1:
             inner = f"{pad}  <xs:sequence>\n{inner}{after}\n{pad}  </xs:sequence>"
         inner = (f'{pad}<xs:element name="{name}"{occurs}>{doc(name)}\n{pad} <xs:complexType>\n{inner}\n'
@@ -263,10 +263,13 @@ def bhyt_table(loai: str, std: str, src: str) -> str:
                   dsig_path="../../w3c/xmldsig-signature.xsd" if signed else None)
 
 
-def signature_slot(name: str) -> str:
-    """A container that is empty before signing and holds exactly one XML-DSig Signature after."""
+def signature_slot(name: str, optional: bool = False) -> str:
+    """A container that is empty before signing and holds exactly one XML-DSig Signature after.
+    ``optional``: a BHYT export may lack it before signing (``sohs sign`` adds it where the guide
+    puts it; an unsigned file is refused by the portal either way)."""
+    occurs = ' minOccurs="0"' if optional else ""
     return (
-        f'<xs:element name="{name}">{doc(name)}<xs:complexType><xs:sequence>'
+        f'<xs:element name="{name}"{occurs}>{doc(name)}<xs:complexType><xs:sequence>'
         '<xs:element ref="ds:Signature" minOccurs="0"/></xs:sequence></xs:complexType></xs:element>'
     )
 
@@ -371,7 +374,7 @@ def main() -> None:
         for loai in BHYT_TABLES:
             write(out / f"{loai}.xsd", bhyt_table(loai, std, src))
         write(out / "GIAMDINHHS.xsd", envelope(
-            "GIAMDINHHS", bhxh_types, FACILITY, signature_slot("CHUKYDONVI"),
+            "GIAMDINHHS", bhxh_types, FACILITY, signature_slot("CHUKYDONVI", optional=True),
             f"{src}: envelope GIAMDINHHS (CV 1245/BHXH-CNTT §I.3.4)"))
     rows = read_csv("ksk_2062_blocks.csv")
     out = HERE / "ksk" / "2062"

@@ -79,6 +79,8 @@ def register(app: typer.Typer) -> None:
                     signed += 1
                     output.stdout.print(f"{output.t('signed', 'đã ký')} {escape(outcome.source)} -> "
                                         f"{escape(outcome.target)}")
+                    if outcome.note:
+                        output.stdout.print(f"  [dim]{escape(outcome.note)}[/]")
                     continue
                 failed += 1
                 worst = max(worst, outcome.exit_code)

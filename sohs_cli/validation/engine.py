@@ -139,6 +139,18 @@ def _episode_findings(ep: rules_mod.Episode, options: ValidateOptions) -> list[F
     return _located(out, ep.where)
 
 
+def _slot_missing(root: etree._Element, where: str) -> list[Finding]:
+    """A BHXH document without its signature slot: a warning, since ``sohs sign`` adds it (issue 14)."""
+    if root.tag not in ("GIAMDINHHS", "CHI_TIEU_TRANG_THAI_KCB", "CHI_TIEU_GIAM_DINH_YKHOA") or \
+            root.find("CHUKYDONVI") is not None:
+        return []
+    return [_plain("chukydonvi-missing", "warning", where,
+                   f"no CHUKYDONVI (Chữ ký đơn vị) at the end of <{root.tag}>: the portal needs the signature there",
+                   f"không có thẻ CHUKYDONVI ở cuối <{root.tag}>: cổng cần chữ ký số tại đó",
+                   line=root.sourceline or 0, element="CHUKYDONVI",
+                   hint="sohs sign adds it before signing; or export it empty: <CHUKYDONVI></CHUKYDONVI>")]
+
+
 def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, options: ValidateOptions) -> None:
     where = report.path
     family = kind.family
@@ -148,6 +160,7 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
     report.findings.extend(_located(
         validate_xsd(schema, root, family, KSK_STANDARD if family == "ksk" else envelope_std, kind.name, where),
         where))
+    report.findings.extend(_slot_missing(root, where))
     hosos = list(iter_hoso(root))
     declared = text_of(root, "THONGTINHOSO/SOLUONGHOSO")
     if declared.isdigit() and int(declared) != len(hosos):
@@ -252,6 +265,7 @@ def _validate_bytes(data: bytes, path: str, options: ValidateOptions) -> FileRep
     # a bare table has no HOSO to cross-check it against: the episode rules are for envelopes
     _, findings = _check_doc(kind, standard, root, f"{path} › {kind.name}", options, episode=False)
     report.findings.extend(findings)
+    report.findings.extend(_slot_missing(root, path))
     report.documents = 1
     return report
 

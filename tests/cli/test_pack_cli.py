@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -103,3 +104,27 @@ def test_unpack_names_from_loaihoso_stay_inside_and_never_overwrite(tmp_path: Pa
     written = sorted(p.name for p in out.iterdir())
     assert len(written) == 5 and "HOSO1_XML1.xml" in written and "HOSO1_XML1-1.xml" in written
     assert not list(tmp_path.rglob("escaped*")) or all(p.parent == out for p in tmp_path.rglob("escaped*"))
+
+
+def test_repack_puts_every_payload_on_one_line_and_changes_nothing_else(examples: Path, tmp_path: Path) -> None:
+    """Issue 14: line-wrapped base64 stays a validate error; `sohs pack --repack` rewrites it."""
+    from sohs_cli.validation.engine import validate_bytes
+
+    wrapped = (examples / "invalid_base64_line_breaks.xml").read_bytes()
+    assert "envelope-base64" in {f.code for f in validate_bytes(wrapped, "w.xml").findings}
+    src = tmp_path / "wrapped.xml"
+    src.write_bytes(wrapped)
+    out = tmp_path / "fixed.xml"
+    r = runner.invoke(build_app(), ["pack", "--repack", str(src), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "repacked" in r.stdout and "1 NOIDUNGFILE" in r.stdout
+    fixed = out.read_bytes()
+    assert validate_bytes(fixed, "f.xml").valid
+    head = wrapped[:wrapped.index(b"<NOIDUNGFILE>")]
+    assert fixed.startswith(head) and fixed.endswith(wrapped[wrapped.rindex(b"</NOIDUNGFILE>"):])
+    assert re.sub(rb"\s", b"", fixed) == re.sub(rb"\s", b"", wrapped)  # only whitespace went
+    assert src.read_bytes() == wrapped  # the original is untouched
+    garbage = tmp_path / "garbage.xml"
+    garbage.write_bytes(re.sub(rb"<NOIDUNGFILE>[^<]*", b"<NOIDUNGFILE>@@ not base64 @@", wrapped, count=1))
+    r = runner.invoke(build_app(), ["pack", "--repack", str(garbage), "-o", str(tmp_path / "g.xml")])
+    assert r.exit_code == 1 and "not valid base64" in r.stderr and not (tmp_path / "g.xml").exists()

@@ -122,3 +122,18 @@ def test_certificates_made_by_openssl_work(examples: Path, tmp_path: Path) -> No
     assert xmlsec_verify(signed, str(tmp_path / "ca.pem")).returncode == 0
     r = runner.invoke(build_app(), ["verify", str(signed), "--ca-bundle", str(tmp_path / "ca.pem")])
     assert r.exit_code == 0, r.output
+
+
+def test_xmlsec1_verifies_an_export_signed_without_chukydonvi(examples: Path, pki: TestPki, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: an export without <CHUKYDONVI/> is signed (the slot added, and said so) and xmlsec1
+    verifies the result."""
+    export = tmp_path / "export.xml"
+    export.write_bytes((examples / REFERRAL).read_bytes().replace(b"<CHUKYDONVI></CHUKYDONVI>", b""))
+    monkeypatch.setenv("SOHS_P12_PASSWORD", Path(pki.password_file).read_text().strip())
+    out = tmp_path / "signed.xml"
+    r = runner.invoke(build_app(), ["sign", str(export), "-o", str(out), "--p12", pki.clinic_p12])
+    assert r.exit_code == 0, r.output
+    assert "added the missing <CHUKYDONVI>" in r.output
+    ok = xmlsec_verify(out, pki.ca_cert)
+    assert ok.returncode == 0, ok.stderr

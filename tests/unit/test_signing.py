@@ -222,9 +222,10 @@ def test_documents_that_cannot_be_signed(examples: Path, clinic: FileSigner) -> 
         sign_document(signed, clinic)
     with pytest.raises(UsageError, match="--as doctor"):
         sign_document((examples / REFERRAL).read_bytes(), clinic, role="doctor")
-    no_slot = (examples / REFERRAL).read_bytes().replace(b"<CHUKYDONVI></CHUKYDONVI>", b"")
-    with pytest.raises(SigningError, match="no CHUKYDONVI"):
-        sign_document(no_slot, clinic)
+    two_slots = (examples / REFERRAL).read_bytes().replace(b"<CHUKYDONVI></CHUKYDONVI>",
+                                                           b"<CHUKYDONVI></CHUKYDONVI>" * 2)
+    with pytest.raises(SigningError, match="2 CHUKYDONVI"):
+        sign_document(two_slots, clinic)
 
 
 def test_key_info_carries_the_signer_certificate(examples: Path, clinic: FileSigner) -> None:
@@ -233,3 +234,34 @@ def test_key_info_carries_the_signer_certificate(examples: Path, clinic: FileSig
     assert m is not None
     der = clinic.certificate.public_bytes(serialization.Encoding.DER)
     assert base64.b64decode(m.group(1)) == der
+
+
+def test_an_export_without_chukydonvi_is_signed_with_the_slot_added(examples: Path, clinic: FileSigner) -> None:
+    """Regression (issue 14): an export lacking <CHUKYDONVI/> could not be signed; every vendor tool
+    adds the element before signing. Only the element (and the signature in it) is added."""
+    from sohs_cli.signing import sign
+    from sohs_cli.validation.engine import validate_bytes
+
+    original = (examples / "referral_episode_3176.xml").read_bytes()
+    export = original.replace(b"<CHUKYDONVI></CHUKYDONVI>", b"").replace(b"</GIAMDINHHS>", b"\r\n</GIAMDINHHS>\r\n")
+    assert b"CHUKYDONVI" not in export
+    rep = validate_bytes(export, "e.xml")
+    assert rep.valid and [f.code for f in rep.findings] == ["chukydonvi-missing"]
+    signed = sign(export, clinic, source="e.xml")
+    assert signed.slot_added
+    at = export.rindex(b"</GIAMDINHHS>")
+    assert signed.data.startswith(export[:at] + b"<CHUKYDONVI><Signature")
+    assert signed.data.endswith(b"</Signature></CHUKYDONVI>" + export[at:])
+    assert codes(signed.data) == ["ok"]
+    assert validate_bytes(signed.data, "s.xml").findings == []
+    again = sign(original, clinic, source="o.xml")  # a file that has the slot keeps it as it is
+    assert not again.slot_added and b"<CHUKYDONVI><Signature" in again.data
+
+
+def test_an_export_without_chukydonvi_is_not_signed_yet_rather_than_misplaced(examples: Path) -> None:
+    """So that `sohs run` signs it (adding the slot) instead of filing it as rejected (issue 14)."""
+    export = (examples / REFERRAL).read_bytes().replace(b"<CHUKYDONVI></CHUKYDONVI>", b"")
+    assert codes(export) == ["not-signed"]
+    misplaced = (examples / REFERRAL).read_bytes().replace(b"<CHUKYDONVI></CHUKYDONVI>", b"").replace(
+        b"<THONGTINHOSO>", b"<CHUKYDONVI></CHUKYDONVI><THONGTINHOSO>")
+    assert codes(misplaced) == ["signature-misplaced"]
