@@ -77,6 +77,8 @@ class _Terminal:
             line += ["  ", mark, " ", self.dim(f.code), " ", f.message(lang), "\n"]
             if f.hint:
                 line += ["    ", self.dim(f"{self.hint_word} {f.hint_in(lang)}"), "\n"]
+        if report.cap_note():
+            line += ["  ", self.yellow(report.cap_note(lang)), "\n"]
         self.out.write("".join(line))
         self.count += 1
         self.valid += report.valid
@@ -106,6 +108,8 @@ class _PlainText:
             self.out.write(f"  {translate(lang, SEVERITY[f.severity])} {f.code} {f.message(lang)}\n")
             if f.hint:
                 self.out.write(f"    {translate(lang, 'hint:')} {f.hint_in(lang)}\n")
+        if rep.cap_note():
+            self.out.write(f"  {rep.cap_note(lang)}\n")
         self.count += 1
         self.valid += rep.valid
 
@@ -220,6 +224,9 @@ def register(app: typer.Typer) -> None:
                                  help="Validate in N processes (1-64); auto: one per CPU from 256 files, one "
                                  "process below that."),
         max_size: int = typer.Option(50, "--max-size", min=1, help="Largest accepted file, in MB."),
+        max_findings: int = typer.Option(1000, "--max-findings", min=0, metavar="N",
+                                         help="List at most N findings per file, count the rest, stop checking "
+                                              "there (0: no cap)."),
         lang: str | None = typer.Option(None, "--lang", help="vi or en (default: SOHS_LANG, then the locale)."),
         list_rules: bool = typer.Option(False, "--list-rules",
                                         help="Print the business rules and the portal sheet's rules, and exit."),
@@ -278,7 +285,7 @@ def register(app: typer.Typer) -> None:
 
                 catalogues = load(catalogue)
             options = ValidateOptions(standard=standard.value, rules=not no_rules, strict=strict, catalogues=catalogues,
-                                      limits=ParseLimits(max_bytes=max_size * 1024 * 1024))
+                                      limits=ParseLimits(max_bytes=max_size * 1024 * 1024), max_findings=max_findings)
             # closed on the way out, whatever happens (Ctrl-C while a report is written): its worker
             # processes end with it
             with contextlib.closing(validate_many(files, options, jobs=workers)) as reports:

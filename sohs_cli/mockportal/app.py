@@ -59,6 +59,7 @@ class Portal:
         self.faults = FaultPlan(config.faults)
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._worker: asyncio.Task[None] | None = None
+        self._processing: asyncio.Lock | None = None
         self.routes: dict[tuple[str, str], Callable[[Portal, Request], Response]] = {
             ("POST", "/api/token/take"): gateway.token_take,
             ("POST", gateway.LOOKUP): gateway.lookup,
@@ -78,18 +79,36 @@ class Portal:
     # -------------------------------------------------------------- processing
 
     def process_due(self) -> int:
+        """Process what is due, here and now (tests and in-process callers; the server itself uses
+        :meth:`process_due_async`, which keeps the validation off its event loop)."""
         done = 0
         for sub, body in self.store.due(self.now().timestamp()):
             lks = [row["ma_lk"] for row in self.store.hosos(sub.ma_giao_dich)]
-            results = process(sub.endpoint, body, lks, sub.ma_giao_dich)
-            self.store.record_result(sub.ma_giao_dich, sub.facility, results, gateway.stamp(self.now()))
+            self._record(sub, _safely(sub.endpoint, body, lks, sub.ma_giao_dich))
             done += 1
         return done
+
+    async def process_due_async(self) -> int:
+        """Process what is due with the validation in a worker thread: a hostile file that takes
+        seconds to check no longer stops every other request (issue 15: the loop blocked 24 s). The
+        store is read and written on the loop's thread only; one processing pass at a time."""
+        if self._processing is None:
+            self._processing = asyncio.Lock()
+        done = 0
+        async with self._processing:
+            for sub, body in self.store.due(self.now().timestamp()):
+                lks = [row["ma_lk"] for row in self.store.hosos(sub.ma_giao_dich)]
+                self._record(sub, await asyncio.to_thread(_safely, sub.endpoint, body, lks, sub.ma_giao_dich))
+                done += 1
+        return done
+
+    def _record(self, sub: Any, results: list[tuple[int, str, str, list[Any]]]) -> None:
+        self.store.record_result(sub.ma_giao_dich, sub.facility, results, gateway.stamp(self.now()))
 
     async def _process_forever(self) -> None:
         while True:
             try:
-                self.process_due()
+                await self.process_due_async()
             except Exception:  # keep serving; a processing bug must not stop the portal
                 log.exception("processing failed")
             await asyncio.sleep(PROCESS_EVERY)
@@ -133,6 +152,8 @@ class Portal:
             if early is not None:
                 await early.send(send)
                 return
+        if handler in _FRESH:  # results first, off the loop, so the handler finds nothing left due
+            await self.process_due_async()
         try:
             response = handler(self, req)
         except gateway.DropConnection as drop:
@@ -167,6 +188,20 @@ class Portal:
                 await self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _safely(endpoint: str, body: bytes, ma_lks: list[str], source: str) -> list[tuple[int, str, str, list[Any]]]:
+    """Processing that cannot poison the portal: a file whose processing fails (a bug) is rejected
+    with that said, and logged, instead of staying due and failing every lookup after it, across
+    restarts (issue 15: a 5,000-digit SOLUONGHOSO made listings and lookups answer 500 for good)."""
+    try:
+        return process(endpoint, body, ma_lks, source)
+    except Exception:
+        log.exception("processing %s failed; it is recorded as rejected", source)
+        error = {"maLoi": "internal", "truong": "", "nhan": "", "dong": 0, "viTri": source,
+                 "moTa": "Lỗi xử lý nội bộ của cổng mô phỏng (xem nhật ký)",
+                 "moTaEn": "the simulated portal failed to process this file (see its log)"}
+        return [(i, lk, "rejected", [error]) for i, lk in enumerate(ma_lks or [""], start=1)]
 
 
 # ------------------------------------------------------------------ /_mock/
@@ -210,3 +245,7 @@ def _page(portal: Portal, req: Request) -> Response:
         "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:4px}</style>"
         "<h1>Danh sách tiếp nhận — cổng mô phỏng sohs</h1><p>Simulated BHXH portal: not the real one.</p>"
         f"<table><tr>{head}</tr>{''.join(rows)}</table></html>")
+
+
+#: handlers that show processing results: what is due is processed before them
+_FRESH = {gateway.lookup, _submissions, _page}

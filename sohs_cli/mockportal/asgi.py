@@ -55,7 +55,8 @@ class Request:
 async def read_request(scope: Scope, receive: Receive, max_body: int) -> Request:
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_body:
+    # ASCII digits only, and no int() of thousands of them (Python's integer-string limit: HTTP 500)
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > max_body):
         raise BodyTooLarge(declared)
     chunks: list[bytes] = []
     size = 0

@@ -27,9 +27,13 @@ class JUnitWriter:
         for f in r.errors:
             fail = etree.SubElement(case, "failure", type=f.code, message=f.message(self.lang))
             fail.text = f.message(self.lang) + (f"\nhint: {f.hint}" if f.hint else "")
-        if r.warnings:
+        note = r.cap_note(self.lang)
+        if note and not r.valid and not r.errors:  # invalid only because checking stopped at the cap
+            etree.SubElement(case, "failure", type="max-findings", message=note).text = note
+        if r.warnings or note:
             out = etree.SubElement(case, "system-out")
-            out.text = "\n".join(f"warning {f.code}: {f.message(self.lang)}" for f in r.warnings)
+            out.text = "\n".join([*(f"warning {f.code}: {f.message(self.lang)}" for f in r.warnings),
+                                   *([note] if note else [])])
         self._spool.write(b"    " + etree.tostring(case, encoding="utf-8") + b"\n")
         self.count += 1
         self.valid += r.valid

@@ -32,7 +32,7 @@ from sohs_cli.errors import InputError
 from sohs_cli.fileio import read_file
 from sohs_cli.i18n import N_
 from sohs_cli.validation import rules as rules_mod
-from sohs_cli.validation.report import FileReport, Finding, Severity, hints
+from sohs_cli.validation.report import DEFAULT_MAX_FINDINGS, FileReport, Finding, Findings, Severity, hints
 from sohs_cli.validation.schemas import compiled
 from sohs_cli.validation.xsd import schema_fields, validate_xsd
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
@@ -51,6 +51,7 @@ class ValidateOptions:
     limits: ParseLimits = field(default_factory=ParseLimits)
     strict: bool = False  # warnings count as errors (--strict): a vendor's CI holding to the decision
     catalogues: Mapping[str, frozenset[str]] | None = None  # --catalogue DIR, loaded (catalogues.load)
+    max_findings: int = DEFAULT_MAX_FINDINGS  # per file; 0: no cap (issue 15: memory bounded by it)
 
 
 def _plain(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0,
@@ -104,9 +105,11 @@ def _located(findings: Iterable[Finding], where: str) -> list[Finding]:
 
 
 def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
-               options: ValidateOptions, *, episode: bool) -> tuple[rules_mod.Doc | None, list[Finding]]:
+               options: ValidateOptions, *, episode: bool,
+               cap: Findings | None = None) -> tuple[rules_mod.Doc | None, list[Finding]]:
     """XSD + document rules for one table; returns the Doc for episode rules (``episode``: they
-    will run, and may read any field), None when rules are off."""
+    will run, and may read any field), None when rules are off. With ``cap`` (the file's findings),
+    no more findings are made than it has room for (issue 15)."""
     family = kind.family
     std = KSK_STANDARD if family == "ksk" else standard
     name = kind.loaihoso if kind.loaihoso else kind.name
@@ -116,9 +119,10 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
                              f"{name} <{root.tag}> is not a table of QĐ {std}: sohs has no schema for it",
                              f"{name} <{root.tag}> không phải bảng của QĐ {std}: sohs không có lược đồ cho bảng này",
                              line=root.sourceline or 0, hint="check LOAIHOSO and the root element of the table")]
-    findings = validate_xsd(schema, root, family, std, name, where)
+    findings = Findings(cap.room if cap is not None else 0, validate_xsd(schema, root, family, std, name, where,
+                                                                          cap=cap))
     if not options.rules:
-        return None, _located(findings, where)
+        return None, _located(_settle(findings, cap), where)
     wanted = None if episode else rules_mod.document_reads(kind.name)
     if wanted is not None and not findings:
         # a valid table holds only its schema's fields: look for those the rules read and it has
@@ -126,17 +130,32 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
         wanted = _in_schema(wanted, family, std, name)
     doc = rules_mod.Doc(kind.name, standard, root, where, wanted, options.catalogues)
     for r in rules_mod.document_rules(kind.name):
+        if findings.full:  # a rule walks every row: past the cap it is not started
+            findings.stopped = True
+            break
         findings.extend(r.check(r, doc))
-    return doc, _located(findings, where)
+    return doc, _located(_settle(findings, cap), where)
 
 
-def _episode_findings(ep: rules_mod.Episode, options: ValidateOptions) -> list[Finding]:
+def _settle(local: Findings, cap: Findings | None) -> Findings:
+    """Carry what a step left out past the cap into the file's counts."""
+    if cap is not None:
+        cap.omitted += local.omitted
+        cap.omitted_errors += local.omitted_errors
+        cap.stopped = cap.stopped or local.stopped
+    return local
+
+
+def _episode_findings(ep: rules_mod.Episode, options: ValidateOptions, cap: Findings | None = None) -> list[Finding]:
     if not options.rules:
         return []
-    out: list[Finding] = []
+    out = Findings(cap.room if cap is not None else 0)
     for r in rules_mod.episode_rules():
+        if out.full:
+            out.stopped = True
+            break
         out.extend(r.check(r, ep))
-    return _located(out, ep.where)
+    return _located(_settle(out, cap), ep.where)
 
 
 def _slot_missing(root: etree._Element, where: str) -> list[Finding]:
@@ -157,22 +176,29 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
     envelope_std = "3176" if options.standard == "auto" else options.standard
     schema = compiled(family, KSK_STANDARD if family == "ksk" else envelope_std, kind.name)
     assert schema is not None, f"the {kind.name} schema ships with sohs"
+    cap = report.findings if isinstance(report.findings, Findings) else None
     report.findings.extend(_located(
-        validate_xsd(schema, root, family, KSK_STANDARD if family == "ksk" else envelope_std, kind.name, where),
-        where))
+        validate_xsd(schema, root, family, KSK_STANDARD if family == "ksk" else envelope_std, kind.name, where,
+                     cap=cap), where))
     report.findings.extend(_slot_missing(root, where))
     hosos = list(iter_hoso(root))
     declared = text_of(root, "THONGTINHOSO/SOLUONGHOSO")
-    if declared.isdigit() and int(declared) != len(hosos):
+    # compared as text: int() of 5,000 digits passes Python's integer-string limit (exit 70 before
+    # issue 15), and str.isdigit() admits digits int() refuses ('²')
+    if declared.isascii() and declared.isdigit() and (declared.lstrip("0") or "0") != str(len(hosos)):
         el = root.find("THONGTINHOSO/SOLUONGHOSO")
+        shown = declared if len(declared) <= 20 else f"{declared[:20]}… ({len(declared):,} digits)"
         report.findings.append(_plain(
-            "envelope-count", "error", where, f"SOLUONGHOSO (Số lượng hồ sơ) says {declared} but the file "
-            f"holds {len(hosos)} HOSO", f"SOLUONGHOSO ghi {declared} nhưng tệp có {len(hosos)} HOSO",
+            "envelope-count", "error", where, f"SOLUONGHOSO (Số lượng hồ sơ) says {shown} but the file "
+            f"holds {len(hosos)} HOSO", f"SOLUONGHOSO ghi {shown} nhưng tệp có {len(hosos)} HOSO",
             line=(el.sourceline or 0) if el is not None else 0, element="SOLUONGHOSO",
-            expected=str(len(hosos)), found=declared))
+            expected=str(len(hosos)), found=shown))
     standards: set[str] = set()
     reasons: set[str] = set()
     for hoso in hosos:
+        if cap is not None and cap.full:  # stop walking: the HOSO left are not checked
+            cap.stopped = True
+            break
         hwhere = f"{where} › HOSO {hoso.index}"
         roots: dict[str, etree._Element] = {}
         kinds: dict[str, Kind] = {}
@@ -219,32 +245,34 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
         for loai, inner_root in roots.items():
             inner_kind = kinds[loai]
             doc, findings = _check_doc(inner_kind, standard, inner_root, f"{hwhere} › {loai}", options,
-                                       episode=True)
+                                       episode=True, cap=cap)
             report.findings.extend(findings)
             report.documents += 1
             if doc is not None:
                 episode.docs[inner_kind.name] = doc
-        report.findings.extend(_episode_findings(episode, options))
+        report.findings.extend(_episode_findings(episode, options, cap))
     report.standard = ",".join(sorted(standards))
     report.standard_reason = "; ".join(sorted(reasons))
 
 
 def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = None) -> FileReport:
+    """The report of one document, its findings capped at ``options.max_findings`` (issue 15)."""
     options = options or ValidateOptions()
-    report = _validate_bytes(data, path, options)
+    report = FileReport(path=path, findings=Findings(options.max_findings))
+    _validate(report, data, path, options)
+    report.close_findings()
     if options.strict and report.findings:
         report.findings = [f if f.severity == "error" else dataclasses.replace(f, severity="error")
                            for f in report.findings]
     return report
 
 
-def _validate_bytes(data: bytes, path: str, options: ValidateOptions) -> FileReport:
-    report = FileReport(path=path)
+def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptions) -> None:
     try:
         root = parse_bytes(data, source=path, limits=options.limits, keep_blanks=False)
     except InputError as exc:
         report.findings.append(_input_finding(exc))
-        return report
+        return
     kind = detect_kind(root)
     if kind is None:
         report.findings.append(_plain(
@@ -252,22 +280,22 @@ def _validate_bytes(data: bytes, path: str, options: ValidateOptions) -> FileRep
             f"phần tử gốc <{root.tag}> không phải loại hồ sơ được hỗ trợ", line=root.sourceline or 0,
             hint=N_("expected GIAMDINHHS, KHAMSUCKHOE, TONG_HOP, CHI_TIEU_GIAYCHUYENTUYEN, "
                     "CHI_TIEU_GIAYHEN_KHAMLAI, CHI_TIEU_TRANG_THAI_KCB or a KSK block")))
-        return report
+        return
     report.kind = kind.name
     if kind.name in ENVELOPES:
         _validate_envelope(report, root, kind, options)
-        return report
+        return
     if kind.family == "ksk":
         standard, reason = KSK_STANDARD, "QĐ 2062"
     else:
         standard, reason = choose_standard(options, {kind.loaihoso or "": root})
     report.standard, report.standard_reason = standard, reason
     # a bare table has no HOSO to cross-check it against: the episode rules are for envelopes
-    _, findings = _check_doc(kind, standard, root, f"{path} › {kind.name}", options, episode=False)
+    _, findings = _check_doc(kind, standard, root, f"{path} › {kind.name}", options, episode=False,
+                             cap=report.findings if isinstance(report.findings, Findings) else None)
     report.findings.extend(findings)
     report.findings.extend(_slot_missing(root, path))
     report.documents = 1
-    return report
 
 
 def validate_path(path: str, options: ValidateOptions | None = None) -> FileReport:

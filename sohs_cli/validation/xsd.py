@@ -11,13 +11,14 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
 
 from sohs_cli.i18n import N_
-from sohs_cli.validation.report import Finding, hints
+from sohs_cli.validation.report import Finding, Findings, hints
 from sohs_cli.validation.schemas import XS, label, named, schema_path
 
 _MSG_RE = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)
@@ -103,13 +104,23 @@ def _finding(code: str, element: str, line: int, en: str, vi: str, *, where: str
                    **hints(hint))
 
 
-def _structure(record: etree._Element, model: RecordModel, where: str) -> list[Finding]:
+def _structure(record: etree._Element, model: RecordModel, where: str, room: int = sys.maxsize,
+               cap: Findings | None = None) -> list[Finding]:
+    """The structural problems of one record; past ``room`` of them only counted in ``cap``."""
     out: list[Finding] = []
     position = {name: i for i, name in enumerate(model.fields)}
     seen: set[str] = set()
     last = -1
     for child in record:
         if not isinstance(child.tag, str):
+            continue
+        if len(out) >= room and cap is not None:  # count, build nothing (10⁶ unknown elements)
+            if child.tag not in position or child.tag in seen or position[child.tag] < last:
+                cap.omitted += 1
+                cap.omitted_errors += 1
+            else:
+                seen.add(child.tag)
+                last = position[child.tag]
             continue
         line = child.sourceline or 0
         tag = child.tag
@@ -133,6 +144,10 @@ def _structure(record: etree._Element, model: RecordModel, where: str) -> list[F
         last = max(last, position[tag])
     for name in model.fields:
         if name in model.required and name not in seen:
+            if len(out) >= room and cap is not None:
+                cap.omitted += 1
+                cap.omitted_errors += 1
+                continue
             out.append(_finding("xsd:missing-element", name, record.sourceline or 0,
                                 f"required element {name} is missing from {record.tag}",
                                 f"thiếu phần tử bắt buộc {name} trong {record.tag}", where=where,
@@ -162,14 +177,21 @@ def _repair(root: etree._Element, models: dict[str, RecordModel]) -> tuple[etree
 
 
 def _texts(root: etree._Element) -> Callable[[str, int], str | None]:
-    """The text of element ``name`` at ``line`` in ``root`` (looked up only for a length error)."""
+    """The text of element ``name`` at ``line`` in ``root`` (looked up only for a length error).
+
+    Each name is indexed once, on its first length error: a walk per error made a table of 10⁵
+    over-long values cost 10¹⁰ steps (issue 15, time growing with findings)."""
+    index: dict[str, dict[int, str]] = {}
+
     def text_at(name: str, line: int) -> str | None:
         if not name or not line:
             return None
-        for el in root.iter(name):
-            if el.sourceline == line:
-                return el.text or ""
-        return None
+        if name not in index:
+            by_line: dict[int, str] = {}
+            for el in root.iter(name):
+                by_line.setdefault(el.sourceline or 0, el.text or "")
+            index[name] = by_line
+        return index[name].get(line)
     return text_at
 
 
@@ -244,18 +266,27 @@ def _about_record(entry: etree._LogEntry, models: dict[str, RecordModel]) -> boo
 
 
 def validate_xsd(schema: etree.XMLSchema, root: etree._Element, family: str, standard: str,
-                 name: str, where: str) -> list[Finding]:
-    """Every XSD error of ``root`` as findings; ``where`` prefixes each message (file › HOSO › table)."""
+                 name: str, where: str, cap: Findings | None = None) -> list[Finding]:
+    """Every XSD error of ``root`` as findings; ``where`` prefixes each message (file › HOSO › table).
+
+    With ``cap`` (the file's findings so far, issue 15) at most ``cap.room`` findings are made: the
+    structural problems past them are only counted, and once the room is gone the repaired copy is
+    not validated again (``cap.stopped``): time and memory stay bounded by the cap, not by the file.
+    """
     if schema.validate(root):
         return []
     entries = list(schema.error_log)
     text_at = _texts(root)
     structural = any(e.type_name == "SCHEMAV_ELEMENT_CONTENT" for e in entries)
     findings: list[Finding] = []
+    room = cap.room if cap is not None else sys.maxsize
     if structural:
         models = record_models(family, standard, name)
         for record in root.iter(*models.keys()):
-            findings.extend(_structure(record, models[record.tag], where))
+            findings.extend(_structure(record, models[record.tag], where, room - len(findings), cap))
+        if cap is not None and len(findings) >= room:
+            cap.stopped = True  # the value errors behind the structure are not looked for
+            return findings
         # content errors outside the flat records (the envelope's own structure) still count
         outside = [e for e in entries
                    if e.type_name == "SCHEMAV_ELEMENT_CONTENT" and not _about_record(e, models)]
@@ -265,7 +296,12 @@ def validate_xsd(schema: etree.XMLSchema, root: etree._Element, family: str, sta
         entries = outside + [e for e in schema.error_log if e.type_name != "SCHEMAV_ELEMENT_CONTENT"
                              and not (e.line == 0 and _element_of(e) in placeholders)]
     seen: set[tuple[str, int]] = set()
-    for entry in entries:
+    for i, entry in enumerate(entries):
+        if cap is not None and len(findings) >= room:
+            rest = sum(1 for e in entries[i:] if "local atomic type" not in e.message)
+            cap.omitted += rest
+            cap.omitted_errors += rest
+            break
         f = _translate(entry, where, text_at)
         if f is None:
             continue

@@ -437,7 +437,7 @@ def test_a_report_survives_the_trip_from_a_worker_whole() -> None:
     from sohs_cli.validation.report import FileReport, Finding
 
     finding = Finding("card-length", "error", "en", "vi", element="MA_THE_BHYT", line=7, hint="h")
-    report = FileReport("a.xml", "XML13", "3176", "--standard", [finding], 1)
+    report = FileReport("a.xml", "XML13", "3176", "--standard", [finding], 1, 5, 4, True)
     assert all(getattr(report, f.name) != f.default for f in dataclasses.fields(report) if f.name != "findings")
     assert pickle.loads(pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)) == report
 
