@@ -1,11 +1,13 @@
 """Settings, resolved once: flag > ``SOHS_*`` environment > ``sohs.toml`` > default.
 
-The file is ``--config FILE``, else ``./sohs.toml``, else ``sohs.toml`` in the platform's user config
-folder (``$XDG_CONFIG_HOME/sohs`` or ``~/.config/sohs``; ``~/Library/Application Support/sohs``;
-``%APPDATA%\\sohs``). Keys are dotted in code and nested in the file (``portal.url`` is ``url`` under
-``[portal]``); the environment variable is ``SOHS_`` + the key in capitals with ``.`` as ``_``
-(``SOHS_PORTAL_URL``). Secrets are never settings: the settings only say where a secret comes from
-(``portal.password_env``, ``portal.password_file``).
+The file is ``--config FILE``, else ``$SOHS_CONFIG``, else ``./sohs.toml``, else ``sohs.toml`` in the
+platform's user config folder (``$XDG_CONFIG_HOME/sohs`` or ``~/.config/sohs``;
+``~/Library/Application Support/sohs``; ``%APPDATA%\\sohs``), else the system's
+(``/etc/sohs/sohs.toml``; ``%PROGRAMDATA%\\sohs\\sohs.toml``) (issue 17). Keys are dotted in code
+and nested in the file (``portal.url`` is ``url`` under ``[portal]``); the environment variable is
+``SOHS_`` + the key in capitals with ``.`` as ``_`` (``SOHS_PORTAL_URL``). Secrets are never
+settings: the settings only say where a secret comes from (``portal.password_env``,
+``portal.password_file``).
 """
 
 from __future__ import annotations
@@ -19,47 +21,48 @@ from pathlib import Path
 from typing import Any
 
 from sohs_cli.errors import ConfigError
+from sohs_cli.i18n import N_, _
 
-#: key -> (default, type, help). The one list of what can be configured.
+#: key -> (default, type, help). The one list of what can be configured (help: a catalog message).
 KEYS: dict[str, tuple[Any, type, str]] = {
-    "home": ("", str, "data folder for the ledger (default: the platform's user data folder)"),
-    "facility": ("", str, "MA_CSKCB of the clinic (5 characters)"),
-    "standard": ("auto", str, "auto | 4750 | 3176"),
-    "lang": ("", str, "vi | en"),
-    "portal.url": ("", str, "base URL of the receiving portal"),
-    "portal.username": ("", str, "portal account, e.g. 79001_BV"),
-    "portal.password_env": ("SOHS_PORTAL_PASSWORD", str, "variable holding the portal password"),
-    "portal.password_file": ("", str, "file whose first line is the portal password"),
-    "portal.ca_bundle": ("", str, "PEM file of CAs trusted for the portal's TLS (default: the system's)"),
-    "portal.concurrency": (2, int, "documents in flight at once"),
-    "portal.timeout": (30.0, float, "seconds to wait for a reply"),
-    "portal.connect_timeout": (10.0, float, "seconds to wait for a connection"),
-    "portal.attempts": (5, int, "tries per request for transport errors, 5xx and 429"),
-    "portal.deadline": (300.0, float, "seconds a request may take with all its retries"),
-    "hub.url": ("", str, "base URL of the Ministry of Health checkup hub (default: portal.url)"),
-    "hub.username": ("", str, "hub agent account"),
-    "hub.password_env": ("SOHS_HUB_PASSWORD", str, "variable holding the hub password"),
-    "hub.password_file": ("", str, "file whose first line is the hub password"),
-    "hub.gln": ("", str, "13-digit facility ID (sender_id) for the checkup hub"),
-    "signing.p12": ("", str, "PKCS#12 file with the facility's key and certificate"),
-    "signing.key": ("", str, "PEM private key (with signing.cert)"),
-    "signing.cert": ("", str, "PEM certificate (with signing.key)"),
-    "signing.password_env": ("SOHS_P12_PASSWORD", str, "variable holding the key password"),
-    "signing.password_file": ("", str, "file whose first line is the key password"),
-    "signing.expiry_warning_days": (30, int, "warn when the certificate expires within N days"),
-    "signing.pkcs11_module": ("", str, "PKCS#11 library of the USB token or HSM (instead of signing.p12)"),
-    "signing.token_label": ("", str, "token to use (default: the only one present)"),
-    "signing.key_label": ("", str, "label of the private key on the token"),
-    "signing.key_id": ("", str, "CKA_ID of the private key on the token (hex)"),
-    "signing.pin_env": ("SOHS_PKCS11_PIN", str, "variable holding the token PIN"),
-    "verify.ca_bundle": ("", str, "PEM file of the CAs trusted for signers (submit, run, verify; README Trust)"),
-    "verify.certificates": ("", str, "PEM file of the signer certificates registered on the portal (pinned)"),
-    "folders.outbox": ("outbox", str, "where the HIS drops files to send"),
-    "folders.sent": ("sent", str, "delivered files"),
-    "folders.rejected": ("rejected", str, "refused files, each with FILE.errors.json beside it"),
-    "folders.failed": ("failed", str, "files that cannot be read at all"),
-    "run.settle_seconds": (5.0, float, "a file changed more recently than this is still being written"),
-    "run.log_file": ("", str, "JSON-lines log (rotated); default: sohs.log in the data folder"),
+    "home": ("", str, N_("data folder for the ledger (default: the platform's user data folder)")),
+    "facility": ("", str, N_("MA_CSKCB of the clinic (5 characters)")),
+    "standard": ("auto", str, N_("auto | 4750 | 3176")),
+    "lang": ("", str, N_("vi | en")),
+    "portal.url": ("", str, N_("base URL of the receiving portal")),
+    "portal.username": ("", str, N_("portal account, e.g. 79001_BV")),
+    "portal.password_env": ("SOHS_PORTAL_PASSWORD", str, N_("variable holding the portal password")),
+    "portal.password_file": ("", str, N_("file whose first line is the portal password")),
+    "portal.ca_bundle": ("", str, N_("PEM file of CAs trusted for the portal's TLS (default: the system's)")),
+    "portal.concurrency": (2, int, N_("documents in flight at once")),
+    "portal.timeout": (30.0, float, N_("seconds to wait for a reply")),
+    "portal.connect_timeout": (10.0, float, N_("seconds to wait for a connection")),
+    "portal.attempts": (5, int, N_("tries per request for transport errors, 5xx and 429")),
+    "portal.deadline": (300.0, float, N_("seconds a request may take with all its retries")),
+    "hub.url": ("", str, N_("base URL of the Ministry of Health checkup hub (default: portal.url)")),
+    "hub.username": ("", str, N_("hub agent account")),
+    "hub.password_env": ("SOHS_HUB_PASSWORD", str, N_("variable holding the hub password")),
+    "hub.password_file": ("", str, N_("file whose first line is the hub password")),
+    "hub.gln": ("", str, N_("13-digit facility ID (sender_id) for the checkup hub")),
+    "signing.p12": ("", str, N_("PKCS#12 file with the facility's key and certificate")),
+    "signing.key": ("", str, N_("PEM private key (with signing.cert)")),
+    "signing.cert": ("", str, N_("PEM certificate (with signing.key)")),
+    "signing.password_env": ("SOHS_P12_PASSWORD", str, N_("variable holding the key password")),
+    "signing.password_file": ("", str, N_("file whose first line is the key password")),
+    "signing.expiry_warning_days": (30, int, N_("warn when the certificate expires within N days")),
+    "signing.pkcs11_module": ("", str, N_("PKCS#11 library of the USB token or HSM (instead of signing.p12)")),
+    "signing.token_label": ("", str, N_("token to use (default: the only one present)")),
+    "signing.key_label": ("", str, N_("label of the private key on the token")),
+    "signing.key_id": ("", str, N_("CKA_ID of the private key on the token (hex)")),
+    "signing.pin_env": ("SOHS_PKCS11_PIN", str, N_("variable holding the token PIN")),
+    "verify.ca_bundle": ("", str, N_("PEM file of the CAs trusted for signers (submit, run, verify; README Trust)")),
+    "verify.certificates": ("", str, N_("PEM file of the signer certificates registered on the portal (pinned)")),
+    "folders.outbox": ("outbox", str, N_("where the HIS drops files to send")),
+    "folders.sent": ("sent", str, N_("delivered files")),
+    "folders.rejected": ("rejected", str, N_("refused files, each with FILE.errors.json beside it")),
+    "folders.failed": ("failed", str, N_("files that cannot be read at all")),
+    "run.settle_seconds": (5.0, float, N_("a file changed more recently than this is still being written")),
+    "run.log_file": ("", str, N_("JSON-lines log (rotated); default: sohs.log in the data folder")),
 }
 SECRET_HINTS = ("password", "pin")  # settings whose *names* point at secrets are shown, never their values
 PORTAL_PASSWORD_ENV = "SOHS_PORTAL_PASSWORD"
@@ -85,16 +88,52 @@ def user_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "sohs"
 
 
+def system_config_file() -> Path:
+    """The machine-wide file: ``/etc/sohs/sohs.toml``; on Windows ``%PROGRAMDATA%\\sohs\\sohs.toml``."""
+    if sys.platform == "win32":
+        return Path(os.environ.get("PROGRAMDATA") or r"C:\ProgramData") / "sohs" / "sohs.toml"
+    return Path("/etc/sohs/sohs.toml")
+
+
+def config_candidates(explicit: str | None = None) -> list[tuple[str, Path]]:
+    """Where the settings file is looked for, in order: (how it was named, path). The first that
+    exists is used; ``config show`` lists them all."""
+    named = explicit or os.environ.get("SOHS_CONFIG")
+    if named:
+        return [("--config" if explicit else "$SOHS_CONFIG", Path(named))]
+    return [("./sohs.toml", Path("sohs.toml")), (_("user config folder"), user_config_dir() / "sohs.toml"),
+            (_("system"), system_config_file())]
+
+
 def find_config(explicit: str | None) -> Path | None:
-    if explicit:
-        path = Path(explicit)
+    """``--config FILE``, else ``$SOHS_CONFIG`` (either must exist), else the first of ``./sohs.toml``,
+    the user's config folder and the system's file that exists."""
+    candidates = config_candidates(explicit)
+    if explicit or os.environ.get("SOHS_CONFIG"):
+        how, path = candidates[0]
         if not path.is_file():
-            raise ConfigError(f"--config {explicit}: no such file", hint="sohs init writes a commented sohs.toml")
+            raise ConfigError(_("{how} {file}: no such file", how=how, file=path),
+                              hint=_("sohs init writes a commented sohs.toml"))
         return path
-    for candidate in (Path("sohs.toml"), user_config_dir() / "sohs.toml"):
+    for _how, candidate in candidates:
         if candidate.is_file():
             return candidate
     return None
+
+
+def file_language() -> str:
+    """``lang`` from the settings file, for the language of the run before any settings are resolved
+    (``--lang`` > ``SOHS_LANG`` > this > the locale); empty when there is none or the file is unreadable
+    (the command that resolves its settings reports that)."""
+    try:
+        path = find_config(None)
+        if path is None:
+            return ""
+        with open(path, "rb") as fh:
+            value = tomllib.load(fh).get("lang", "")
+    except (OSError, ConfigError, tomllib.TOMLDecodeError):
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -127,7 +166,8 @@ def _coerce(key: str, value: Any, where: str) -> Any:
     try:
         return kind(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{where}: {key} = {value!r} is not a {kind.__name__}") from None
+        raise ConfigError(_("{where}: {key} = {value} is not a {kind}", where=where, key=key, value=repr(value),
+                            kind={int: _("whole number"), float: _("number")}.get(kind, _("text")))) from None
 
 
 def resolve(flags: Mapping[str, Any] | None = None, config: str | None = None) -> Settings:
@@ -139,14 +179,14 @@ def resolve(flags: Mapping[str, Any] | None = None, config: str | None = None) -
             with open(path, "rb") as fh:
                 file_values = _flatten(tomllib.load(fh))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot be read as TOML: {exc}") from None
+            raise ConfigError(_("{file}: cannot be read as TOML: {reason}", file=path, reason=exc)) from None
         unknown = sorted(set(file_values) - set(KEYS))
         if unknown:
-            raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}",
-                              hint="sohs config show lists the settings")
+            raise ConfigError(_("{file}: unknown setting(s) {keys}", file=path, keys=", ".join(unknown)),
+                              hint=_("sohs config show lists the settings"))
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for key, (default, _, _) in KEYS.items():
+    for key, (default, _kind, _help) in KEYS.items():
         if flags and flags.get(key) not in (None, ""):
             values[key], sources[key] = _coerce(key, flags[key], f"--{key}"), "flag"
         elif os.environ.get(env_name(key)):

@@ -18,9 +18,9 @@ The API::
     N_("signed")                            # mark a module constant for the catalog; _() it when shown
     translate("vi", "signed")               # a given language (a web request, a finding carrying both)
 
-The language: ``--lang`` > ``SOHS_LANG`` > the locale (``vi*`` -> Vietnamese) > English. An explicit
-value other than ``vi`` or ``en`` (``--lang fr``) is a usage error (exit 2); a locale that is neither
-gives English.
+The language: ``--lang`` > ``SOHS_LANG`` > ``lang`` in the settings file > the locale (``vi*`` ->
+Vietnamese) > English. An explicit value other than ``vi`` or ``en`` (``--lang fr``) is a usage
+error (exit 2); a locale that is neither gives English.
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ _state = {"lang": ""}  # the run's language once set; empty: resolved from the e
 _catalogs: dict[str, gettext.NullTranslations] = {}
 
 
-def resolve_lang(flag: str | None = None) -> str:
-    """``vi`` or ``en`` from ``flag``, then ``SOHS_LANG``, then the locale."""
-    for value, where in ((flag, "--lang"), (os.environ.get("SOHS_LANG"), "SOHS_LANG")):
+def resolve_lang(flag: str | None = None, configured: str = "") -> str:
+    """``vi`` or ``en`` from ``flag``, then ``SOHS_LANG``, then ``configured`` (``lang`` of the settings
+    file), then the locale."""
+    for value, where in ((flag, "--lang"), (os.environ.get("SOHS_LANG"), "SOHS_LANG"), (configured, "lang")):
         if value:
             return _checked(value, where)
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):

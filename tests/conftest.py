@@ -28,6 +28,11 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SOHS_HOME", str(tmp_path / "sohs-home"))
     monkeypatch.setenv("SOHS_LANG", "en")
     monkeypatch.setitem(i18n._state, "lang", "")  # each test decides its run's language afresh
+    # no settings file of this machine or account is read: only a test's own
+    monkeypatch.delenv("SOHS_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "user-config"))
+    monkeypatch.setattr("sohs_cli.config.system_config_file", lambda: tmp_path / "system-config" / "sohs.toml")
     for var in ("SOHS_P12_PASSWORD", "SOHS_PORTAL_PASSWORD", "SOHS_PKCS11_PIN"):
         monkeypatch.delenv(var, raising=False)
 

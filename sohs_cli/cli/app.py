@@ -92,7 +92,15 @@ def _language_of(argv: Sequence[str] | None) -> None:
         elif word.startswith("--lang="):
             flag = word.split("=", 1)[1]
     with contextlib.suppress(UsageError):
-        i18n.set_language(i18n.resolve_lang(flag))
+        i18n.set_language(i18n.resolve_lang(flag, _configured_language(flag)))
+
+
+def _configured_language(flag: str | None) -> str:
+    if flag or os.environ.get("SOHS_LANG"):
+        return ""  # decided without looking for a settings file
+    from sohs_cli.config import file_language
+
+    return file_language()
 
 
 def build_app(argv: Sequence[str] | None = None) -> Any:
@@ -129,7 +137,7 @@ def build_app(argv: Sequence[str] | None = None) -> Any:
         from sohs_cli import i18n
 
         # every run decides afresh (tests invoke one app many times); --lang fr: a usage error (exit 2)
-        output.guarded(lambda: i18n.set_language(i18n.resolve_lang(lang)))
+        output.guarded(lambda: i18n.set_language(i18n.resolve_lang(lang, _configured_language(lang))))
 
     _language_of(argv)  # before the commands register: their --help is in the run's language
     name = command_named(argv) if argv is not None else None

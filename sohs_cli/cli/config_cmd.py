@@ -2,99 +2,129 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
 from sohs_cli.cli import output
 from sohs_cli.cli.output import escape
+from sohs_cli.i18n import N_, _
 
+# The commented sohs.toml that ``sohs init`` writes: keys as they are, comments in the run's language.
 TEMPLATE = """\
-# sohs.toml: settings of sohs (https://… README "Settings"). Precedence: flag > SOHS_* environment >
-# this file > default. Secrets never go here: only where they come from (an environment variable or
-# a file readable by this account only).
+# sohs.toml: {c_intro}
+# {c_order}
+# {c_secrets}
 
-facility = "{facility}"          # MA_CSKCB, 5 characters
-standard = "auto"               # auto (by NGAY_RA: QĐ 3176 from 2025-01-01) | 4750 | 3176
+facility = "{facility}"          # {c_facility}
+standard = "auto"               # {c_standard}
 
 [portal]
 url = "{url}"
-username = "{username}"         # e.g. 79001_BV
+username = "{username}"         # {c_username}
 password_env = "SOHS_PORTAL_PASSWORD"
-# password_file = "/etc/sohs/portal-password"   # first line; mode 0600
+# password_file = "/etc/sohs/portal-password"   # {c_password_file}
 concurrency = 2
-attempts = 5                    # tries per request for transport errors, 5xx and 429
-deadline = 300                  # seconds a request may take with all its retries
+attempts = 5                    # {c_attempts}
+deadline = 300                  # {c_deadline}
 
 [signing]
-p12 = "{p12}"                   # the clinic's certificate with its key (PKCS#12)
+p12 = "{p12}"                   # {c_p12}
 password_env = "SOHS_P12_PASSWORD"
 expiry_warning_days = 30
 
 [folders]
-outbox = "outbox"               # the HIS drops XML here
+outbox = "outbox"               # {c_outbox}
 sent = "sent"
-rejected = "rejected"           # with FILE.errors.json beside each file
+rejected = "rejected"           # {c_rejected}
 failed = "failed"
 
 [run]
-settle_seconds = 5              # files changed more recently are still being written: next run
+settle_seconds = 5              # {c_settle}
 # log_file = "/var/log/sohs/sohs.log"
 
-# [hub]                         # Ministry of Health checkup hub (KHAMSUCKHOE, QĐ 1551/2062)
-# gln = "8930000000000"         # 13-digit facility ID
+# [hub]                         # {c_hub}
+# gln = "8930000000000"         # {c_gln}
 # username = ""
 """
 
+COMMENTS = {
+    "c_intro": N_("the settings of sohs (README, Settings)."),
+    "c_order": N_("Precedence: flag > SOHS_* environment > this file > default."),
+    "c_secrets": N_("Secrets never go here: only where they come from (an environment variable, or a file only "
+                    "this account can read)."),
+    "c_facility": N_("MA_CSKCB, 5 characters"),
+    "c_standard": N_("auto (by NGAY_RA: QĐ 3176 from 2025-01-01) | 4750 | 3176"),
+    "c_username": N_("e.g. 79001_BV"),
+    "c_password_file": N_("first line; mode 0600"),
+    "c_attempts": N_("tries per request for transport errors, 5xx and 429"),
+    "c_deadline": N_("seconds a request may take with all its retries"),
+    "c_p12": N_("the clinic's certificate with its key (PKCS#12)"),
+    "c_outbox": N_("the HIS drops XML here"),
+    "c_rejected": N_("with FILE.errors.json beside each file"),
+    "c_settle": N_("files changed more recently are still being written: next run"),
+    "c_hub": N_("Ministry of Health checkup hub (KHAMSUCKHOE, QĐ 1551/2062)"),
+    "c_gln": N_("13-digit facility ID"),
+}
+
+
+def template(values: dict[str, str]) -> str:
+    return TEMPLATE.format(**values, **{k: _(v) for k, v in COMMENTS.items()})
+
+
+def _source(source: str) -> str:
+    return _("default") if source == "default" else _("flag") if source == "flag" else source
+
 
 def register(app: typer.Typer) -> None:
-    config_app = typer.Typer(help="Settings: show what applies and where it came from. / Cấu hình.",
-                             no_args_is_help=True)
+    config_app = typer.Typer(help=_("Settings: show what applies and where it came from."), no_args_is_help=True)
     app.add_typer(config_app, name="config")
 
-    @config_app.command("show")
+    @config_app.command("show", help=_("Every setting, its value and where it came from (flag, environment, file "
+                                       "or default), and every place a settings file is looked for. Secret values "
+                                       "are never shown: only where they come from."))
     def show(
-        config: str | None = typer.Option(None, "--config", metavar="FILE", help="Settings file."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        config: str | None = typer.Option(None, "--config", metavar="FILE",
+                                          help=_("Settings file (default: $SOHS_CONFIG, then the first found of "
+                                                 "./sohs.toml, the user's and the system's).")),
+        as_json: bool = output.json_option(),
     ) -> None:
-        """Every setting, its value and where it came from (flag, environment, file or default).
-
-        Xem cấu hình đang áp dụng. Secret values are never shown: only where they come from.
-        """
-
         def body() -> None:
-            from sohs_cli.config import KEYS, resolve
+            from sohs_cli.config import KEYS, config_candidates, resolve
 
             s = resolve({}, config)
-            rows = [(key, s[key], s.sources[key], KEYS[key][2]) for key in KEYS]
+            rows = [(key, s[key], s.sources[key], _(KEYS[key][2])) for key in KEYS]
+            searched = [{"how": how, "path": str(path), "exists": path.is_file(),
+                         "used": s.config_file is not None and str(path) == s.config_file}
+                        for how, path in config_candidates(config)]
             if as_json:
-                output.write_output(json.dumps({"config_file": s.config_file, "home": str(s.home), "settings": {
-                    k: {"value": v, "source": src} for k, v, src, _ in rows}}, ensure_ascii=False, indent=1), None)
+                output.write_json("config", {"config_file": s.config_file, "search_path": searched,
+                                             "home": str(s.home),
+                                             "settings": {k: {"value": v, "source": src} for k, v, src, _h in rows}})
                 return
             from rich.table import Table
 
-            output.stdout.print(f"config file: {escape(s.config_file or '(none)')}   "
-                                f"data folder: {escape(str(s.home))}")
+            output.stdout.print(output.say("config file: {file}   data folder: {home}",
+                                           file=s.config_file or _("(none)"), home=s.home))
+            output.stdout.print(output.say("looked for, in order:"))
+            for place in searched:
+                state = _("used") if place["used"] else _("found") if place["exists"] else _("not there")
+                output.stdout.print(f"  {escape(str(place['how'])):22} {escape(str(place['path']))} "
+                                    f"[dim]{escape(state)}[/]")
             table = Table(show_edge=False, pad_edge=False)
-            for title in ("setting", "value", "from", "meaning"):
-                table.add_column(title, overflow="fold")
+            for title in (_("setting"), _("value"), _("from"), _("meaning")):
+                table.add_column(escape(title), overflow="fold")
             for key, value, source, help_text in rows:
                 shown = escape(str(value)) if value not in ("", None) else "[dim]-[/]"
-                table.add_row(key, shown, f"[dim]{escape(source)}[/]", f"[dim]{escape(help_text)}[/]")
+                table.add_row(escape(key), shown, f"[dim]{escape(_source(source))}[/]", f"[dim]{escape(help_text)}[/]")
             output.stdout.print(table)
 
         output.guarded(body)
 
-    @app.command()
+    @app.command(help=_("Write a commented sohs.toml and the folders outbox/ sent/ rejected/ failed/. Asks only on "
+                        "a terminal; otherwise writes defaults and says what to fill in."))
     def init(
-        directory: str = typer.Argument(".", help="Where to write sohs.toml and the folders."),
-        force: bool = typer.Option(False, "--force", help="Overwrite an existing sohs.toml."),
+        directory: str = typer.Argument(".", help=_("Where to write sohs.toml and the folders.")),
+        force: bool = typer.Option(False, "--force", help=_("Overwrite an existing sohs.toml.")),
     ) -> None:
-        """Write a commented sohs.toml and the folders outbox/ sent/ rejected/ failed/.
-
-        Khởi tạo cấu hình. Asks only on a terminal; otherwise writes defaults and says what to fill in.
-        """
-
         def body() -> None:
             import os
 
@@ -104,22 +134,23 @@ def register(app: typer.Typer) -> None:
 
             target = os.path.join(directory, "sohs.toml")
             if os.path.exists(target) and not force:
-                raise UsageError(f"{target} exists; nothing written", hint="--force to overwrite it")
+                raise UsageError(_("{file} exists; nothing written", file=target), hint=_("--force to overwrite it"))
             values = {"facility": "", "url": "", "username": "", "p12": "clinic.p12"}
             if interactive():
-                for key, question in (("facility", "Facility code (MA_CSKCB, 5 characters)"),
-                                      ("url", "Portal URL"), ("username", "Portal username (e.g. 79001_BV)"),
-                                      ("p12", "Certificate file (PKCS#12)")):
+                for key, question in (("facility", _("Facility code (MA_CSKCB, 5 characters)")),
+                                      ("url", _("Portal URL")), ("username", _("Portal username (e.g. 79001_BV)")),
+                                      ("p12", _("Certificate file (PKCS#12)"))):
                     values[key] = typer.prompt(question, default=values[key] or "", show_default=bool(values[key]))
             os.makedirs(directory, exist_ok=True)
-            atomic_write(target, TEMPLATE.format(**values).encode("utf-8"))
+            atomic_write(target, template(values).encode("utf-8"))
             for folder in ("outbox", "sent", "rejected", "failed"):
                 os.makedirs(os.path.join(directory, folder), exist_ok=True)
-            output.stdout.print(f"wrote {escape(target)} and outbox/ sent/ rejected/ failed/")
+            output.stdout.print(output.say("wrote {file} and outbox/ sent/ rejected/ failed/", file=target))
             missing = [k for k in ("facility", "url", "username") if not values[k]]
             if missing:
-                names = {"facility": "facility", "url": "url under [portal]", "username": "username under [portal]"}
-                output.stdout.print(escape(f"fill in {target}: " + ", ".join(names[k] for k in missing)
-                                           + "; then run sohs doctor"))
+                names = {"facility": "facility", "url": _("url under [portal]"),
+                         "username": _("username under [portal]")}
+                output.stdout.print(output.say("fill in {file}: {keys}; then run sohs doctor", file=target,
+                                               keys=", ".join(names[k] for k in missing)))
 
         output.guarded(body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from sohs_cli.errors import ExitCode, SohsError
 
@@ -67,6 +67,35 @@ def say(message: str, /, **fields: object) -> str:
     from sohs_cli.i18n import _
 
     return escape(_(message, **fields))
+
+
+#: The version of each ``--json`` output's shape, written in its ``schema`` field (``sohs.doctor/1``) and
+#: described by ``sohs_cli/schemas/<command>-<version>.schema.json``. A change that can break a script
+#: (a field removed, renamed or retyped) is a new version; adding a field is not.
+JSON_SCHEMAS = {"doctor": 1, "validate": 1, "verify": 1, "status": 1, "config": 1, "cert": 1, "cert-token": 1,
+                "run": 1, "submit": 1}
+
+
+def json_option() -> Any:
+    """``--json``: the one spelling of machine-readable output (``--format json`` is its alias where a
+    command has other formats)."""
+    import typer
+
+    from sohs_cli.i18n import _
+
+    return typer.Option(False, "--json", help=_("Print JSON (its schema field names the shape; see schemas/ in "
+                                                "the package)."))
+
+
+def with_schema(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"schema": f"sohs.{kind}/{JSON_SCHEMAS[kind]}", **data}
+
+
+def write_json(kind: str, data: dict[str, Any], out: str | None = None) -> None:
+    """``data`` as JSON with its ``schema`` field first, to stdout or ``out``."""
+    import json
+
+    write_output(json.dumps(with_schema(kind, data), ensure_ascii=False, indent=1), out)
 
 
 def fail(exc: SohsError) -> NoReturn:

@@ -8,6 +8,7 @@ import typer
 
 from sohs_cli.cli import keys, output
 from sohs_cli.cli.output import escape
+from sohs_cli.i18n import _
 
 
 def portal_url() -> Any:
@@ -36,7 +37,9 @@ def home() -> Any:
 
 
 def config() -> Any:
-    return typer.Option(None, "--config", metavar="FILE", help="Settings file (default ./sohs.toml).")
+    return typer.Option(None, "--config", metavar="FILE",
+                        help=_("Settings file (default: $SOHS_CONFIG, then the first found of ./sohs.toml, the "
+                               "user's and the system's)."))
 
 
 def settings(config_file: str | None, **flags: Any) -> Any:

@@ -58,3 +58,21 @@ def test_a_command_line_registers_only_its_command_and_the_same_command() -> Non
             assert [p.opts for p in lazy[name].params] == [p.opts for p in full[name].params]
     for unclear in ([], ["--help"], ["valdate"], ["--lang"], ["-h", "validate"]):
         assert command_named(unclear) is None
+
+
+def test_the_readme_settings_table_lists_every_key_and_variable() -> None:
+    """Issue 17: [signing], [folders], [run] and [hub] were missing from the table."""
+    import re
+
+    from sohs_cli.config import KEYS, env_name
+
+    section = README.split("### Settings", 1)[1].split("\n### ", 1)[0]
+    for key in KEYS:
+        sec, _, name = key.rpartition(".")
+        assert (f"`[{sec}] {name}`" if sec else f"`{name}`") in section, f"{key} is not in the README's Settings"
+        assert f"`{env_name(key)}`" in section, f"{env_name(key)} is not in the README's Settings"
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (Path(__file__).parents[2] / "sohs_cli").rglob("*.py"))
+    internal = {"SOHS_DEMO_PASSWORD"}  # set and read by sohs demo inside its own process
+    variables = set(re.findall(r"\bSOHS_[A-Z0-9_]*[A-Z0-9]\b", code)) - internal - {"SOHS_X"}
+    for var in sorted(variables):
+        assert f"`{var}`" in section, f"{var} (read by the code) is not in the README's Settings"
