@@ -191,6 +191,16 @@ def load_key_material(*, p12: str | None = None, key: str | None = None, cert: s
     return KeyMaterial(pkey, certificate, extra)
 
 
+def load_private_key(path: str, password: SecretSource) -> rsa.RSAPrivateKey:
+    """An RSA private key alone, from PEM (encrypted or not) or PKCS#12 (a certificate is optional):
+    the checkup hub's message key (QĐ 2062 PL02 §4) is a bare key pair, not a certificate."""
+    data = _read(path)
+    pkey = _open_pkcs12(data, path, password)[0] if looks_like_pkcs12(data) else _open_pem_key(data, path, password)
+    if not isinstance(pkey, rsa.RSAPrivateKey):
+        raise CertificateError(f"{path}: the key is not RSA; the message checksum is RSA-SHA256 (khóa không phải RSA)")
+    return pkey
+
+
 def _read(path: str) -> bytes:
     try:
         return read_file(path)
@@ -257,6 +267,10 @@ def rsa_verify(cert: x509.Certificate, signature: bytes, data: bytes) -> bool:
     pub = cert.public_key()
     if not isinstance(pub, rsa.RSAPublicKey):
         return False
+    return rsa_verify_key(pub, signature, data)
+
+
+def rsa_verify_key(pub: rsa.RSAPublicKey, signature: bytes, data: bytes) -> bool:
     try:
         pub.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
     except Exception:  # cryptography raises InvalidSignature, or ValueError on a malformed value

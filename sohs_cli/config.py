@@ -39,11 +39,20 @@ KEYS: dict[str, tuple[Any, type, str]] = {
     "portal.connect_timeout": (10.0, float, N_("seconds to wait for a connection")),
     "portal.attempts": (5, int, N_("tries per request for transport errors, 5xx and 429")),
     "portal.deadline": (300.0, float, N_("seconds a request may take with all its retries")),
-    "hub.url": ("", str, N_("base URL of the Ministry of Health checkup hub (default: portal.url)")),
-    "hub.username": ("", str, N_("hub agent account")),
+    "hub.environment": ("", str, N_("Ministry of Health data hub: production (api.emrhub.vn) or sandbox "
+                                    "(api-sandbox.emrhub.vn)")),
+    "hub.url": ("", str, N_("base URL of the checkup hub, instead of hub.environment (e.g. the simulated hub)")),
+    "hub.username": ("", str, N_("hub account issued by the Ministry (e.g. <13-digit ID>_api)")),
     "hub.password_env": ("SOHS_HUB_PASSWORD", str, N_("variable holding the hub password")),
     "hub.password_file": ("", str, N_("file whose first line is the hub password")),
     "hub.gln": ("", str, N_("13-digit facility ID (sender_id) for the checkup hub")),
+    "hub.receiver_id": ("TDLBYT", str, N_("receiver_id of pushes (QĐ 2062 PL02 example: TDLBYT; sandbox seen: "
+                                          "TTYQG)")),
+    "hub.message_key": ("", str, N_("PEM or PKCS#12 file of the message key pair the Ministry issued to the "
+                                    "facility (signs each push's checksum; not the signing certificate)")),
+    "hub.message_key_password_env": ("SOHS_HUB_KEY_PASSWORD", str, N_("variable holding the message key's "
+                                                                      "password")),
+    "hub.message_key_password_file": ("", str, N_("file whose first line is the message key's password")),
     "signing.p12": ("", str, N_("PKCS#12 file with the facility's key and certificate")),
     "signing.key": ("", str, N_("PEM private key (with signing.cert)")),
     "signing.cert": ("", str, N_("PEM certificate (with signing.key)")),

@@ -284,6 +284,8 @@ async def _send_one(item: Item, info: DocumentInfo, client: PortalClient | None,
     if answer.outcome == "accepted":
         await io(ledger.finish_attempt, attempt, "accepted", code=answer.code, transaction_id=answer.transaction_id,
                  received_at=answer.received_at, message=answer.message)
+        if isinstance(client, HubClient):  # QĐ 2062 PL02 has no lookup: the hub's *_SUCCESS is the final result
+            await io(ledger.set_result, int(row["id"]), "accepted", [], answer.received_at, answer.message)
         item.status, item.transaction_id = "delivered", answer.transaction_id
         item.message = f"maGiaoDich {answer.transaction_id} at {answer.received_at}"
     else:

@@ -1,4 +1,5 @@
-"""A throwaway TEST PKI for demos and tests: a CA, a clinic certificate and a doctor certificate.
+"""A throwaway TEST PKI for demos and tests: a CA, a clinic certificate and a doctor certificate, and a
+TEST key pair standing in for the checkup hub's message key (issued by the Ministry in real life).
 
 Every name says TEST, so nobody mistakes these for certificates from a licensed CA (VNPT-CA,
 Viettel-CA …). The clinic subject follows what the portal shows for organisation certificates
@@ -36,10 +37,12 @@ class TestPki:
     doctor_key: str
     doctor_p12: str
     password_file: str
+    hub_key: str = ""  # TEST stand-in for the checkup hub message key the Ministry issues (QĐ 2062 PL02 §4)
+    hub_key_public: str = ""  # its public half, for the simulated hub's accounts file
 
     def files(self) -> list[str]:
         return [self.ca_cert, self.clinic_cert, self.clinic_key, self.clinic_p12, self.doctor_cert,
-                self.doctor_key, self.doctor_p12, self.password_file]
+                self.doctor_key, self.doctor_p12, self.password_file, self.hub_key, self.hub_key_public]
 
 
 def _name(*parts: tuple[x509.ObjectIdentifier, str]) -> x509.Name:
@@ -118,7 +121,8 @@ def make_test_pki(directory: str, *, password: bytes | None = None, facility: st
     p = os.path.join
     pki = TestPki(directory, p(directory, "test-ca.pem"), p(directory, "clinic.pem"), p(directory, "clinic.key"),
                   p(directory, "clinic.p12"), p(directory, "doctor.pem"), p(directory, "doctor.key"),
-                  p(directory, "doctor.p12"), p(directory, PASSWORD_FILE))
+                  p(directory, "doctor.p12"), p(directory, PASSWORD_FILE), p(directory, "hub-message-key.pem"),
+                  p(directory, "hub-message-key.pub.pem"))
     enc = serialization.BestAvailableEncryption(pw)
     atomic_write(pki.ca_cert, _pem_cert(ca))
     for cert, key, cert_path, key_path, p12_path, label in (
@@ -128,4 +132,8 @@ def make_test_pki(directory: str, *, password: bytes | None = None, facility: st
         atomic_write(key_path, _pem_key(key), mode=0o600)
         atomic_write(p12_path, pkcs12.serialize_key_and_certificates(label, key, cert, [ca], enc), mode=0o600)
     atomic_write(pki.password_file, pw + b"\n", mode=0o600)
+    hub_key = new_key()
+    atomic_write(pki.hub_key, _pem_key(hub_key), mode=0o600)
+    atomic_write(pki.hub_key_public, hub_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     return pki

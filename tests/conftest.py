@@ -12,6 +12,7 @@ from hatch_build import compile_catalogs
 from sohs_cli import i18n
 from sohs_cli.certs import load_key_material
 from sohs_cli.credentials import SecretSource
+from sohs_cli.hubmessage import MessageKey, load_message_key
 from sohs_cli.signing import FileSigner
 from sohs_cli.testpki import TestPki, make_test_pki
 
@@ -66,3 +67,9 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{name} is required in CI (.ci/run installs it)")
         pytest.skip(f"{name} is not installed")
     return path
+
+
+@pytest.fixture(scope="session")
+def message_key(pki: TestPki) -> MessageKey:
+    """The TEST stand-in for the checkup hub message key the Ministry issues (QĐ 2062 PL02 §4)."""
+    return load_message_key(pki.hub_key, SecretSource("message key password", "UNSET"))

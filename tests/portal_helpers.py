@@ -23,7 +23,7 @@ import pytest
 
 from sohs_cli import samples
 from sohs_cli.documents import pack
-from sohs_cli.hubmessage import compact, signed_text
+from sohs_cli.hubmessage import MessageKey, compact
 from sohs_cli.mockportal.accounts import load_accounts, md5_upper
 from sohs_cli.signing import FileSigner, sign_document
 from sohs_cli.testpki import TestPki
@@ -36,7 +36,8 @@ def write_accounts(directory: Path, pki: TestPki, *, locked: bool = False) -> Pa
     path = directory / "accounts.toml"
     path.write_text(
         f'[[account]]\nusername = "{USER}"\npassword = "{PASSWORD}"\nfacility = "{FACILITY}"\n'
-        f'gln = "{GLN}"\ncertificates = ["{pki.clinic_cert}", "{pki.doctor_cert}"]\n\n'
+        f'gln = "{GLN}"\ncertificates = ["{pki.clinic_cert}", "{pki.doctor_cert}"]\n'
+        f'message_key = "{pki.hub_key_public}"\n\n'
         f'[[account]]\nusername = "01001_BV"\npassword = "other"\nfacility = "01001"\nlocked = {str(locked).lower()}\n',
         encoding="utf-8")
     return path
@@ -66,14 +67,13 @@ def form(token: dict[str, str], data: bytes, *, facility: str = FACILITY,
     return headers, body
 
 
-def hub_message(signer: FileSigner, xml: bytes, msg_id: str | None = None) -> dict[str, Any]:
-    """A QĐ 1551 PL02 push message, signed over A + "." + B with the facility key."""
+def hub_message(key: MessageKey, xml: bytes, msg_id: str | None = None) -> dict[str, Any]:
+    """A QĐ 2062 PL02 push message, its checksum signed with the (TEST) Ministry-issued message key."""
     data = base64.b64encode(xml).decode()
     header = {"version": "1.0.6", "sender_id": GLN, "receiver_id": "TDLBYT", "txn_type": "sync_checkup",
               "msg_id": msg_id or f"{GLN}{dt.date.today():%y%m%d}{uuid.uuid4().hex}", "msg_type": "101",
               "data_type": "xml/base64", "send_datetime": int(dt.datetime.now(dt.UTC).timestamp() * 1000)}
-    signature = base64.b64encode(signer.sign(signed_text(compact(header), data))).decode()
-    return {"header": header, "data": data, "signature": signature}
+    return {"header": header, "data": data, "signature": key.sign(compact(header), data)}
 
 
 class InProcess:

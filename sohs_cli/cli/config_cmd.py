@@ -42,8 +42,10 @@ settle_seconds = 5              # {c_settle}
 # log_file = "/var/log/sohs/sohs.log"
 
 # [hub]                         # {c_hub}
+# environment = "sandbox"       # {c_hub_env}
 # gln = "8930000000000"         # {c_gln}
-# username = ""
+# username = ""                 # {c_hub_user}
+# message_key = "/etc/sohs/hub-message-key.pem"  # {c_hub_key}
 """
 
 COMMENTS = {
@@ -61,8 +63,11 @@ COMMENTS = {
     "c_outbox": N_("the HIS drops XML here"),
     "c_rejected": N_("with FILE.errors.json beside each file"),
     "c_settle": N_("files changed more recently are still being written: next run"),
-    "c_hub": N_("Ministry of Health checkup hub (KHAMSUCKHOE, QĐ 1551/2062)"),
-    "c_gln": N_("13-digit facility ID"),
+    "c_hub": N_("Ministry of Health data hub for checkups (KHAMSUCKHOE, QĐ 2062 PL02)"),
+    "c_hub_env": N_("or \"production\" (api.emrhub.vn); hub.url for the simulated hub"),
+    "c_gln": N_("13-digit facility ID (sender_id)"),
+    "c_hub_user": N_("password: $SOHS_HUB_PASSWORD or password_file"),
+    "c_hub_key": N_("the key pair the Ministry issued (not the certificate)"),
 }
 
 

@@ -77,16 +77,21 @@ def make_signer(s: Any, p12: str | None = None) -> Any:
     return signer
 
 
-def make_hub(s: Any, p12: str | None = None) -> Any:
-    """The checkup hub client, when hub.gln is configured; else None (checkup files are refused)."""
+def make_hub(s: Any) -> Any:
+    """The checkup hub client, when hub.gln is configured; else None (checkup files are refused). Its
+    message key (hub.message_key) is the key pair the Ministry issued, not the signing certificate."""
     if not s["hub.gln"]:
         return None
+    from sohs_cli.hubmessage import load_message_key
     from sohs_cli.portal.client import RetryPolicy
-    from sohs_cli.portal.hub import HubClient
+    from sohs_cli.portal.hub import HubClient, base_url
 
     password = keys.secret_source("hub password", s["hub.password_env"], s["hub.password_file"] or None)
-    return HubClient(s["hub.url"] or s["portal.url"], s["hub.username"] or s["portal.username"], password,
-                     ca_bundle=s["portal.ca_bundle"], timeout=s["portal.timeout"],
+    key_password = keys.secret_source("message key password", s["hub.message_key_password_env"],
+                                      s["hub.message_key_password_file"] or None)
+    return HubClient(base_url(s["hub.url"], s["hub.environment"]), s["hub.username"] or s["portal.username"],
+                     password, ca_bundle=s["portal.ca_bundle"], timeout=s["portal.timeout"],
                      connect_timeout=s["portal.connect_timeout"],
                      policy=RetryPolicy(attempts=s["portal.attempts"], deadline=s["portal.deadline"]), log=log_retry,
-                     gln=s["hub.gln"], signer=make_signer(s, p12))
+                     gln=s["hub.gln"], message_key=load_message_key(s["hub.message_key"], key_password),
+                     receiver_id=s["hub.receiver_id"])

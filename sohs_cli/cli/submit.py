@@ -42,8 +42,6 @@ def register(app: typer.Typer) -> None:
                                                help="Documents in flight at once (default 2)."),
         force: bool = typer.Option(False, "--force", help="Send again documents already delivered."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Check and show what would be sent; send nothing."),
-        p12: str | None = typer.Option(None, "--p12", help="Facility key for the checkup hub's message signature "
-                                                           "(or signing.p12; needs hub.gln)."),
     ) -> None:
         """Submit signed files (exit 0 delivered or skipped, 1 rejected, 3 setup, 4 portal down, 5 locked).
 
@@ -66,7 +64,7 @@ def register(app: typer.Typer) -> None:
             # one sender per data folder (sohs run too): a dry run sends nothing and needs no lock
             lock = None if dry_run else DataLock(s.home, "submit").acquire()
             try:
-                summary = _send(s, files, options, p12)
+                summary = _send(s, files, options)
             finally:
                 if lock is not None:
                     lock.release()
@@ -92,7 +90,7 @@ def _trust(s: Any) -> Any:
     return from_settings(s, signer.certificate, signer.chain)
 
 
-def _send(s: Any, files: list[str], options: Any, p12: str | None) -> Any:
+def _send(s: Any, files: list[str], options: Any) -> Any:
     import asyncio
 
     from sohs_cli.ledger import Ledger
@@ -103,7 +101,7 @@ def _send(s: Any, files: list[str], options: Any, p12: str | None) -> Any:
 
     async def go() -> Any:
         client = portalopts.make_client(s)
-        hub = portalopts.make_hub(s, p12)
+        hub = portalopts.make_hub(s)
         try:
             return await submit_files(files, client, ledger, options, show, hub=hub, keep_items=False)
         finally:

@@ -6,6 +6,8 @@
     facility = "01001"             # 5-character BHXH facility code (MA_CSKCB)
     certificates = ["clinic.pem"]  # registered certificates (Danh mục chứng thư số), relative to this file
     gln = "8930000000017"          # optional: 13-digit facility ID, enables the checkup hub for this account
+    message_key = "hub-key.pub.pem" # with gln: public half of the message key the Ministry issued to this
+                                   # sender (QĐ 2062 PL02 §4); the hub verifies each push's checksum with it
     locked = false                 # optional: a locked account gets 403 from /api/token/take
 
 Certificate paths are relative to the accounts file. A certificate file may hold several (PEM).
@@ -21,10 +23,12 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sohs_cli.certs import load_certificates
 from sohs_cli.errors import ConfigError, SohsError
 from sohs_cli.fileio import read_file
+from sohs_cli.hubmessage import load_public_key
 from sohs_cli.trust import Trust
 
 
@@ -36,6 +40,7 @@ class Account:
     certificates: tuple[x509.Certificate, ...]
     gln: str = ""
     locked: bool = False
+    message_keys: tuple[rsa.RSAPublicKey, ...] = field(default=(), repr=False)
 
     @property
     def province(self) -> str:
@@ -88,10 +93,17 @@ def load_accounts(path: str) -> dict[str, Account]:
                 certs += load_certificates(read_file(full), full)
             except SohsError as exc:
                 raise ConfigError(f"{where}: {exc.message}") from None
+        keys = raw.get("message_key", [])
+        message_keys = []
+        for key_path in [keys] if isinstance(keys, str) else list(keys):
+            try:
+                message_keys.append(load_public_key(os.path.join(base, str(key_path))))
+            except SohsError as exc:
+                raise ConfigError(f"{where}: message_key: {exc.message}") from None
         if username in accounts:
             raise ConfigError(f"{where}: username {username!r} appears twice")
         accounts[username] = Account(username, md5_upper(password), facility, tuple(certs), gln,
-                                     bool(raw.get("locked", False)))
+                                     bool(raw.get("locked", False)), tuple(message_keys))
     if not accounts:
         raise ConfigError(f"--accounts {path}: no [[account]] entries", hint="see the README for the format")
     return accounts

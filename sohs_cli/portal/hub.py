@@ -1,14 +1,24 @@
-"""The client of the Ministry of Health checkup hub (QĐ 1551 PL02, QĐ 2062; DOMAIN.md §4.3).
+"""The client of the Ministry of Health data hub (Trục dữ liệu Bộ Y tế) for checkup records, as
+QĐ 2062/QĐ-BYT Phụ lục 02 defines it (shared/spec/ksk/hub_api.md).
 
-``POST /api/auth/login`` (JSON) gives a bearer token; ``POST /api/platform/data-sync/push`` carries
-``{header, data, signature}``: ``data`` is the signed ``KHAMSUCKHOE`` in base64, ``signature`` is
-RSA-SHA256 by the facility's key over ``A + "." + B`` (``A = UPPER(hex(SHA256(header JSON)))``,
-``B = UPPER(hex(SHA256(data)))``). The header is sent as the exact compact JSON that was hashed.
+* **Base URLs** (PL02 §2.1): production ``https://api.emrhub.vn``, sandbox
+  ``https://api-sandbox.emrhub.vn`` (``hub.environment``); ``hub.url`` overrides both (the
+  simulated hub of ``sohs portal serve``).
+* **Login** ``POST /api/auth/login`` ``{username, password}`` → ``{header:{version, success,
+  send_datetime, res_datetime, res_code, res_msg}, data:{token, refresh_token, duration, role}}``
+  (PL02 §5.1). The token is ``data.token``, valid ``data.duration`` seconds. No refresh endpoint is
+  defined (PL02 §3 lists two APIs), so an expired or refused token means logging in again, once.
+* **Push** ``POST /api/platform/data-sync/push`` with ``Content-Type``, ``Accept``,
+  ``Accept-Encoding``, ``Authorization: Bearer``, ``service-type: 100`` (PL02 §5.2 a) and the body
+  ``{header:{version, sender_id, receiver_id, txn_type, msg_id, msg_type, data_type,
+  send_datetime}, data, signature}``; ``data`` is the signed ``KHAMSUCKHOE`` in base64, ``signature``
+  the checksum by the Ministry-issued message key (:mod:`sohs_cli.hubmessage`).
+* **msg_id** = sender_id + YYMMDD + 32 hex (PL02 §5.2 a 1.5). The date is the envelope's
+  ``NGAYLAP`` and the 32 hex a UUIDv4 made from the SHA-256 of the document, so the same record
+  always carries the same ``msg_id`` and a resend after a crash is recognisable as one.
 
-Idempotency: the hub treats a new ``msg_id`` as a new version and gives no lookup, so the ``msg_id``
-is derived from the document itself: ``<GLN><YYMMDD of NGAYLAP><first 32 hex of its SHA-256>``, the
-shape of ``<sender_id><YYMMDD><uuid4 hex>``. A resend after a crash carries the same ``msg_id`` and
-is answered with the first result.
+Every ``res_code`` is classified (:data:`OUTCOMES`); anything the decision does not describe (not
+JSON, not the ``{header:{res_code}}`` shape, HTTP 401 without a code) ends in one clear error.
 """
 
 from __future__ import annotations
@@ -18,30 +28,89 @@ import datetime as dt
 import hashlib
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import brotli  # noqa: F401  httpx decodes "br" replies with it; PL02 §5 requires Accept-Encoding: gzip,deflate,br
 import httpx
 
-from sohs_cli.errors import ConfigError, CredentialError
-from sohs_cli.hubmessage import compact, signed_text
+from sohs_cli.errors import ConfigError, CredentialError, PortalUnavailable
+from sohs_cli.hubmessage import MessageKey, compact, no_message_key
 from sohs_cli.portal.client import Answer, PortalClient
-from sohs_cli.signing import Signer
 
+LOGIN = "/api/auth/login"
 PUSH = "/api/platform/data-sync/push"
-ACCEPTED = ("PS_SYNC_SUCCESS", "CM_SUCCESS")
+BASE_URLS = {"production": "https://api.emrhub.vn", "sandbox": "https://api-sandbox.emrhub.vn"}  # PL02 §2.1
+HEADERS = {"Content-Type": "application/json", "Accept": "*/*", "Accept-Encoding": "gzip,deflate,br"}
+VN = dt.timezone(dt.timedelta(hours=7))
+
+#: res_code -> (outcome, English, Vietnamese). Outcomes: accepted · rejected (this record: fix it) ·
+#: relogin (the token: log in again once) · credentials · configuration (every record would fail
+#: alike: exit 3) · later (the hub's own trouble: exit 4, nothing lost). PL02 §5.1 b, §5.2 b
+#: (hub_api.md §7.1); the last group was seen on the sandbox or in vendor code (§7.2).
+OUTCOMES: dict[str, tuple[str, str, str]] = {
+    "CM_SUCCESS": ("accepted", "accepted", "thành công"),
+    "PS_DS_VERIFY_SUCCESS": ("accepted", "administrative data verified", "thông tin hành chính đã được xác thực"),
+    "PS_DS_SAVE_SUCCESS": ("accepted", "file stored", "file đã được lưu trữ thành công"),
+    "CM_INVALID_REQUEST": ("rejected", "the input does not follow the standard",
+                           "đầu vào dữ liệu không đúng quy chuẩn"),
+    "PS_DS_CA_SIGNATURE_INVALID": ("rejected", "the file's digital signature is not valid",
+                                   "chữ ký số của file không hợp lệ"),
+    "PS_DS_CA_SIGNATURE_MISSING": ("rejected", "the file is not digitally signed", "file chưa được ký số"),
+    "PS_DS_VERIFY_FAIL": ("rejected", "the administrative data could not be verified: correct the identity "
+                          "fields and send again", "thông tin hành chính xác thực không thành công"),
+    "PS_DS_RSA_SIGNATURE_INVALID": ("configuration", "the message checksum signature is not valid",
+                                    "chữ ký số (RSA) không hợp lệ"),
+    "PS_DS_RSA_SIGNATURE_MISSING": ("configuration", "the request carries no checksum signature",
+                                    "request thiếu chữ ký số (RSA)"),
+    "PS_DS_SAVE_FAIL": ("later", "the hub could not store the file", "gặp lỗi trong quá trình lưu trữ file"),
+    "CM_AUTH_ACCOUNT_FAIL": ("credentials", "wrong username or password", "sai mật khẩu hoặc username"),
+    # seen in practice, not in the decision
+    "PS_SYNC_SUCCESS": ("accepted", "accepted (HCC gateway)", "đồng bộ thành công"),
+    "PS_CCCD_DUPLICATE_IN_6_MONTHS": ("rejected", "this person had a checkup less than 6 months ago",
+                                      "đã khám sức khỏe trong vòng 6 tháng"),
+    "PS_SIGNATURE_INVALID": ("configuration", "the message checksum signature is not valid",
+                             "chữ ký thông điệp không hợp lệ"),
+    "ERROR_99": ("rejected", "refused by the hub (unspecified)", "cổng từ chối tiếp nhận"),
+    "CM_AUTH_PERMISSION": ("relogin", "the token was refused", "token không hợp lệ"),
+    "CM_AUTH_EXPIRED": ("relogin", "the token has expired", "token đã hết hạn"),
+}
 
 
-def message_id(gln: str, ngaylap: str, sha256: str) -> str:
-    return f"{gln}{ngaylap[2:8]}{sha256[:32]}"
+def outcome_of(code: str) -> str:
+    """How a ``res_code`` is handled; an undocumented code is a rejection (never taken as delivered)."""
+    return OUTCOMES.get(code, ("rejected", "", ""))[0]
+
+
+def message_id(sender_id: str, ngaylap: str, sha256: str) -> str:
+    """``sender_id + YYMMDD + UUIDv4 without dashes``, the same for the same document."""
+    day = ngaylap[2:8] if len(ngaylap) >= 8 and ngaylap[:8].isdigit() else "000000"
+    return f"{sender_id}{day}{uuid.UUID(bytes=bytes.fromhex(sha256[:32]), version=4).hex}"
+
+
+def base_url(url: str, environment: str) -> str:
+    """``hub.url`` when set, else the named environment's API base (PL02 §2.1)."""
+    if url:
+        return url
+    if environment in BASE_URLS:
+        return BASE_URLS[environment]
+    if environment:
+        raise ConfigError(f"hub.environment {environment!r} is neither production nor sandbox",
+                          hint="set hub.environment = \"sandbox\" or \"production\", or hub.url")
+    raise ConfigError("no checkup hub URL (chưa cấu hình địa chỉ Trục dữ liệu Bộ Y tế)",
+                      hint="set hub.environment = \"sandbox\" (api-sandbox.emrhub.vn) or \"production\" "
+                           "(api.emrhub.vn), or hub.url for the simulated hub")
 
 
 @dataclass
 class HubClient(PortalClient):
-    """Shares the transport, timeouts and retry policy of :class:`PortalClient`."""
+    """Shares the transport, timeouts and retry policy (5xx, 429, transport errors) of :class:`PortalClient`."""
 
     gln: str = ""
-    signer: Signer | None = field(default=None, repr=False)
+    message_key: MessageKey | None = field(default=None, repr=False)
+    receiver_id: str = "TDLBYT"
+    version: str = "1.0.6"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -50,60 +119,141 @@ class HubClient(PortalClient):
                               hint="set hub.gln in sohs.toml or SOHS_HUB_GLN")
         self._bearer: tuple[str, float] | None = None
 
+    def __repr__(self) -> str:
+        return f"HubClient({self.base_url!r}, username={self.username!r}, gln={self.gln!r})"
+
+    # -------------------------------------------------------------- login
+
+    async def check_login(self) -> str:
+        await self._bearer_token(fresh=True)
+        return self._last_date
+
     async def _bearer_token(self, fresh: bool = False) -> str:
-        if not fresh and self._bearer and time.monotonic() < self._bearer[1]:
-            return self._bearer[0]
-        secret = self.password.configured()
-        if secret is None:
-            secret = self.password.ask(f"Hub password for {self.username}: ")
-        r = await self._send_json("/api/auth/login", {"username": self.username, "password": secret.decode()})
-        body = _body(r)
-        if "token" not in body:
-            raise CredentialError(f"the checkup hub refused the login of {self.username} "
-                                  f"({body.get('res_code', r.status_code)}) (đăng nhập thất bại)",
-                                  hint=f"check the hub account and password ({self.password.describe()})")
-        duration = float(body.get("duration") or 3600)
-        self._bearer = (str(body["token"]), time.monotonic() + duration * 0.75)
-        return self._bearer[0]
+        async with self._login_lock:
+            if not fresh and self._bearer and time.monotonic() < self._bearer[1]:
+                return self._bearer[0]
+            secret = self.password.configured()
+            if secret is None:
+                secret = self.password.ask(f"Hub password for {self.username}: ")
+            r = await self._send(LOGIN, {"username": self.username, "password": secret.decode("utf-8")})
+            self._last_date = r.headers.get("date", "")
+            header, data = _reply(r, LOGIN)
+            code = str(header.get("res_code", ""))
+            token = data.get("token") if isinstance(data, dict) else None
+            if code == "CM_SUCCESS" and isinstance(token, str) and token:
+                duration = _seconds(data.get("duration") if isinstance(data, dict) else None)
+                self._bearer = (token, time.monotonic() + duration - min(60.0, duration / 4))
+                return token
+            if r.status_code in (401, 403) or code.startswith("CM_AUTH"):
+                raise CredentialError(
+                    f"the checkup hub refused the login of {self.username} ({code or f'HTTP {r.status_code}'}: "
+                    f"{header.get('res_msg', '')}) (Trục dữ liệu từ chối đăng nhập)",
+                    hint=f"check hub.username and the hub password ({self.password.describe()})")
+            raise ConfigError(f"the checkup hub answered the login with {code or f'HTTP {r.status_code}'} and no "
+                              "data.token (đăng nhập không trả về token)",
+                              hint="check hub.url / hub.environment: it must be the Ministry's data hub API")
 
-    async def _send_json(self, path: str, payload: dict[str, Any] | bytes,
-                         headers: dict[str, str] | None = None) -> httpx.Response:
+    async def _send(self, path: str, payload: dict[str, Any] | bytes,
+                    headers: dict[str, str] | None = None) -> httpx.Response:
         content = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-        return await self._post(path, content, {"Content-Type": "application/json", **(headers or {})})
+        return await self._post(path, content, {**HEADERS, **(headers or {})})
 
-    async def push(self, xml: bytes, ngaylap: str) -> Answer:
-        if self.signer is None:
-            raise ConfigError("checkup envelopes need the facility's key to sign the hub message",
-                              hint="give --p12 (or signing.p12 in sohs.toml)")
-        sha = hashlib.sha256(xml).hexdigest()
-        header = {"version": "1.0.6", "sender_id": self.gln, "receiver_id": "TDLBYT", "txn_type": "sync_checkup",
-                  "msg_id": message_id(self.gln, ngaylap, sha), "msg_type": "101", "data_type": "xml/base64",
-                  "send_datetime": int(dt.datetime.now(dt.UTC).timestamp() * 1000)}
+    # -------------------------------------------------------------- push
+
+    def message(self, xml: bytes, ngaylap: str, now: dt.datetime | None = None) -> bytes:
+        """The push body, exactly as sent: the compact header that was hashed, data, signature."""
+        if self.message_key is None:
+            raise no_message_key()
+        sent = now or dt.datetime.now(dt.UTC)
+        header = {"version": self.version, "sender_id": self.gln, "receiver_id": self.receiver_id,
+                  "txn_type": "sync_checkup", "msg_id": message_id(self.gln, ngaylap, hashlib.sha256(xml).hexdigest()),
+                  "msg_type": "101", "data_type": "xml/base64", "send_datetime": int(sent.timestamp() * 1000)}
         data = base64.b64encode(xml).decode("ascii")
         header_json = compact(header)
-        signature = base64.b64encode(self.signer.sign(signed_text(header_json, data))).decode("ascii")
-        raw = f'{{"header":{header_json},"data":"{data}","signature":"{signature}"}}'.encode()
+        signature = self.message_key.sign(header_json, data)
+        return f'{{"header":{header_json},"data":"{data}","signature":"{signature}"}}'.encode()
+
+    async def push(self, xml: bytes, ngaylap: str) -> Answer:
+        raw = self.message(xml, ngaylap)
         for fresh in (False, True):
             token = await self._bearer_token(fresh)
-            r = await self._send_json(PUSH, raw, {"Authorization": f"Bearer {token}", "service-type": "100"})
-            body = _body(r)
-            code = str((body.get("header") or {}).get("res_code", ""))
-            if code not in ("CM_AUTH_EXPIRED", "CM_AUTH_PERMISSION") or r.status_code != 401:
+            r = await self._send(PUSH, raw, {"Authorization": f"Bearer {token}", "service-type": "100"})
+            header, data = _reply(r, PUSH, allow_bare_401=True)
+            code = str(header.get("res_code", ""))
+            relogin = outcome_of(code) == "relogin" or (r.status_code == 401 and not code)
+            if not relogin:
                 break
-        note = str((body.get("data") or {}).get("message_notify", ""))
-        if code in ACCEPTED:
-            return Answer("accepted", code, note, str(body["header"].get("txn_id", "")),
-                          dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).strftime("%Y%m%d%H%M%S"),
-                          r.status_code)
-        if code.startswith("CM_AUTH"):
-            raise ConfigError(f"the checkup hub refused {self.gln} ({code}: {note})",
-                              hint="check hub.gln and the hub account")
-        return Answer("rejected", code or str(r.status_code), note, http_status=r.status_code)
+        else:
+            raise CredentialError(f"the checkup hub refused the token of {self.username} after a fresh login "
+                                  f"({code or 'HTTP 401 without a CM_AUTH_* code'}) (Trục dữ liệu từ chối token)",
+                                  hint="check that the hub account may push for hub.gln (facility-api role)")
+        return self._answer(r, header, data, code)
+
+    def _answer(self, r: httpx.Response, header: dict[str, Any], data: Any, code: str) -> Answer:
+        kind, en, vi = OUTCOMES.get(code, ("rejected", "", ""))
+        said = str(header.get("res_msg", "")) or (f"{en} ({vi})" if en else "")
+        notes = [said] + ([str(data["message_notify"])] if isinstance(data, dict) and data.get("message_notify")
+                          else [])
+        message = "; ".join(n for n in notes if n)
+        if kind == "accepted":
+            received = _vn_time(header.get("res_datetime"))
+            return Answer("accepted", code, message, str(header.get("txn_id", "")), received, r.status_code)
+        if kind == "credentials":
+            raise CredentialError(f"the checkup hub refused the account {self.username} ({code}: {said})",
+                                  hint=f"check hub.username and the hub password ({self.password.describe()})")
+        if kind == "configuration":
+            raise ConfigError(f"the checkup hub refused the message checksum ({code}: {said}) "
+                              "(chữ ký thông điệp không hợp lệ)",
+                              hint=f"hub.message_key must be the key pair the Ministry issued to {self.gln}, "
+                                   "not the facility's signing certificate")
+        if kind == "later":
+            raise PortalUnavailable(f"the checkup hub could not take the record now ({code}: {said}) "
+                                    "(Trục dữ liệu tạm thời không lưu được)", hint="nothing was lost: run again later")
+        if not en:
+            message = f"{message} (an undocumented res_code: not taken as delivered)".lstrip("; ")
+        return Answer("rejected", code, message, http_status=r.status_code)
 
 
-def _body(r: httpx.Response) -> dict[str, Any]:
+def _reply(r: httpx.Response, path: str, allow_bare_401: bool = False) -> tuple[dict[str, Any], Any]:
+    """``(header, data)`` of a reply of the documented shape, or the one error that says what came instead."""
+    if r.status_code == 404:
+        raise ConfigError(f"the checkup hub has no {path} (HTTP 404) (sai endpoint)",
+                          hint="check hub.url / hub.environment: the API base, e.g. https://api-sandbox.emrhub.vn")
     try:
         body = r.json()
     except ValueError:
-        body = {}
-    return body if isinstance(body, dict) else {}
+        if allow_bare_401 and r.status_code == 401:
+            return {}, None
+        if r.status_code == 401:
+            raise CredentialError(f"the checkup hub answered {path} with HTTP 401 and no res_code "
+                                  "(Trục dữ liệu từ chối đăng nhập)",
+                                  hint="check hub.username and the hub password") from None
+        raise PortalUnavailable(f"the checkup hub answered {path} with HTTP {r.status_code} and a body that is "
+                                "not JSON (Trục dữ liệu trả lời không phải JSON)",
+                                hint="nothing was lost: run again later; if it persists, check hub.url") from None
+    header = body.get("header") if isinstance(body, dict) else None
+    if not isinstance(header, dict) or not isinstance(header.get("res_code"), str):
+        if allow_bare_401 and r.status_code == 401:
+            return {}, None
+        raise ConfigError(f"the checkup hub answered {path} with HTTP {r.status_code} but not the PL02 shape "
+                          "{header:{res_code,…}, data} (trả lời sai cấu trúc QĐ 2062 PL02)",
+                          hint="check hub.url / hub.environment: it must be the Ministry's data hub API")
+    return header, body.get("data")
+
+
+def _seconds(value: Any) -> float:
+    """``data.duration`` is seconds (PL02 §5.1 b 2.3); one hour when absent or odd."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return 3600.0
+    return seconds if seconds > 0 else 3600.0
+
+
+def _vn_time(epoch_ms: Any) -> str:
+    """``res_datetime`` (13-digit epoch ms) as ``yyyymmddHHMMSS`` Vietnam time, as the ledger keeps receipts."""
+    try:
+        when = dt.datetime.fromtimestamp(int(epoch_ms) / 1000, VN)
+    except (TypeError, ValueError, OverflowError, OSError):
+        when = dt.datetime.now(VN)
+    return when.strftime("%Y%m%d%H%M%S")

@@ -12,11 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
+from sohs_cli.credentials import SecretSource
+from sohs_cli.hubmessage import MessageKey, compact, load_message_key
 from sohs_cli.mockportal.app import Portal, PortalConfig
 from sohs_cli.mockportal.faults import Faults
 from sohs_cli.signing import FileSigner, sign_document
 from sohs_cli.testpki import TestPki
-from tests.portal_helpers import FACILITY, InProcess, accounts, envelope, hub_message, sha, signed
+from tests.portal_helpers import FACILITY, GLN, InProcess, accounts, envelope, hub_message, sha, signed
 
 
 class Clock:
@@ -229,7 +231,7 @@ def test_fault_draws_are_reproducible_with_a_seed() -> None:
 
 @pytest.mark.parametrize("order", ["doctor-first", "facility-first"])
 def test_checkup_hub_push(tmp_path: Path, pki: TestPki, examples: Path, clinic: FileSigner, doctor: FileSigner,
-                          order: str) -> None:
+                          message_key: MessageKey, order: str) -> None:
     raw = (examples / "checkup_adult_2062.xml").read_bytes()
     if order == "doctor-first":
         both = sign_document(sign_document(raw, doctor, role="doctor"), clinic)
@@ -241,24 +243,77 @@ def test_checkup_hub_push(tmp_path: Path, pki: TestPki, examples: Path, clinic: 
         from tests.portal_helpers import PASSWORD, USER
 
         login = (await c.client.post("/api/auth/login", json={"username": USER, "password": PASSWORD})).json()
-        assert login["role"] == "facility" and login["duration"] == 3600
-        auth = {"Authorization": f"Bearer {login['token']}", "service-type": "100"}
-        message = hub_message(clinic, both)
+        # QĐ 2062 PL02 §5.1 b: the token is data.token, under a header with res_code
+        assert login["header"]["res_code"] == "CM_SUCCESS" and login["header"]["success"] is True
+        assert login["data"]["role"] == "facility" and login["data"]["duration"] == 3600
+        assert "token" not in login
+        auth = {"Authorization": f"Bearer {login['data']['token']}", "service-type": "100"}
+        message = hub_message(message_key, both)
         r = await c.client.post("/api/platform/data-sync/push", json=message, headers=auth)
-        assert r.status_code == 200 and r.json()["header"]["res_code"] == "PS_SYNC_SUCCESS", r.text
+        assert r.status_code == 200 and r.json()["header"]["res_code"] == "PS_DS_SAVE_SUCCESS", r.text
+        header = r.json()["header"]
+        assert header["ref_msg_id"] == message["header"]["msg_id"] and header["msg_type"] == "102"
+        assert header["txn_id"].startswith(f"DS-{GLN}-")
+        assert r.json()["data"]["message_notify"] == "Successfully inserted data to DATA LAKE"
         again = await c.client.post("/api/platform/data-sync/push", json=message, headers=auth)
         assert again.json() == r.json()  # the same msg_id: the first result
-        forged = hub_message(clinic, both) | {"signature": base64.b64encode(b"x" * 256).decode()}
+        forged = hub_message(message_key, both) | {"signature": base64.b64encode(b"x" * 256).decode()}
         r = await c.client.post("/api/platform/data-sync/push", json=forged, headers=auth)
-        assert r.json()["header"]["res_code"] == "PS_SIGNATURE_INVALID"
-        r = await c.client.post("/api/platform/data-sync/push", json=hub_message(clinic, only_doctor), headers=auth)
-        assert r.json()["header"]["res_code"] == "PS_DS_CA_SIGNATURE_INVALID"
+        assert r.json()["header"]["res_code"] == "PS_DS_RSA_SIGNATURE_INVALID"
+        unsigned = hub_message(message_key, both)
+        del unsigned["signature"]
+        r = await c.client.post("/api/platform/data-sync/push", json=unsigned, headers=auth)
+        assert r.json()["header"]["res_code"] == "PS_DS_RSA_SIGNATURE_MISSING"
+        r = await c.client.post("/api/platform/data-sync/push", json=hub_message(message_key, only_doctor),
+                                headers=auth)
+        assert r.json()["header"]["res_code"] == "PS_DS_CA_SIGNATURE_MISSING", r.text
         r = await c.client.post("/api/platform/data-sync/push", json=message, headers={"service-type": "100"})
         assert r.status_code == 401 and r.json()["header"]["res_code"] == "CM_AUTH_PERMISSION"
         bad_login = await c.client.post("/api/auth/login", json={"username": USER, "password": "sai"})
-        assert bad_login.json()["res_code"] == "CM_AUTH_ACCOUNT_FAIL"
+        assert bad_login.status_code == 401 and bad_login.json()["header"]["res_code"] == "CM_AUTH_ACCOUNT_FAIL"
+        assert bad_login.json()["data"] is None
         subs = [s for s in await c.submissions() if s["service"] == "ksk"]
         assert len(subs) == 1 and subs[0]["ma_lk"] == ["KSK202611000001"]
+
+    run(tmp_path, pki, scenario)
+
+
+def test_the_checksum_is_verified_with_the_issued_key_not_the_facility_certificate(
+        tmp_path: Path, pki: TestPki, examples: Path, clinic: FileSigner, doctor: FileSigner) -> None:
+    """Regression (issue 13): the hub accepted a checksum signed by the facility's CA certificate."""
+    both = sign_document(sign_document((examples / "checkup_adult_2062.xml").read_bytes(), doctor, role="doctor"),
+                         clinic)
+    facility_key = load_message_key(pki.clinic_key, SecretSource("p", "UNSET"))
+
+    async def scenario(c: InProcess, portal: Portal, clock: Clock) -> None:
+        from tests.portal_helpers import PASSWORD, USER
+
+        login = (await c.client.post("/api/auth/login", json={"username": USER, "password": PASSWORD})).json()
+        auth = {"Authorization": f"Bearer {login['data']['token']}", "service-type": "100"}
+        r = await c.client.post("/api/platform/data-sync/push", json=hub_message(facility_key, both), headers=auth)
+        assert r.status_code == 400 and r.json()["header"]["res_code"] == "PS_DS_RSA_SIGNATURE_INVALID"
+
+    run(tmp_path, pki, scenario)
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"msg_type": 101}, "msg_type"), ({"send_datetime": "1781084650736"}, "send_datetime"),
+    ({"msg_id": "123"}, "msg_id"), ({"sender_id": "8930000000000"}, "sender_id"), ({"txn_type": None}, "txn_type")])
+def test_the_hub_checks_every_header_field(tmp_path: Path, pki: TestPki, message_key: MessageKey,
+                                           change: dict[str, Any], field: str) -> None:
+    async def scenario(c: InProcess, portal: Portal, clock: Clock) -> None:
+        from tests.portal_helpers import PASSWORD, USER
+
+        login = (await c.client.post("/api/auth/login", json={"username": USER, "password": PASSWORD})).json()
+        auth = {"Authorization": f"Bearer {login['data']['token']}", "service-type": "100"}
+        message = hub_message(message_key, b"<KHAMSUCKHOE/>")
+        message["header"] |= change
+        if change.get("txn_type", "") is None:
+            del message["header"]["txn_type"]
+        message["signature"] = message_key.sign(compact(message["header"]), message["data"])
+        r = await c.client.post("/api/platform/data-sync/push", json=message, headers=auth)
+        assert r.status_code == 400 and r.json()["header"]["res_code"] == "CM_INVALID_REQUEST"
+        assert field in r.json()["header"]["res_msg"]
 
     run(tmp_path, pki, scenario)
 
@@ -283,7 +338,7 @@ def test_check_in_goes_to_its_own_endpoint(tmp_path: Path, pki: TestPki, clinic:
 
 
 def test_the_gateway_lookup_does_not_see_the_hub(tmp_path: Path, pki: TestPki, examples: Path, clinic: FileSigner,
-                                                 doctor: FileSigner) -> None:
+                                                 doctor: FileSigner, message_key: MessageKey) -> None:
     both = sign_document(sign_document((examples / "checkup_adult_2062.xml").read_bytes(), doctor, role="doctor"),
                          clinic)
 
@@ -291,8 +346,8 @@ def test_the_gateway_lookup_does_not_see_the_hub(tmp_path: Path, pki: TestPki, e
         from tests.portal_helpers import PASSWORD, USER
 
         login = (await c.client.post("/api/auth/login", json={"username": USER, "password": PASSWORD})).json()
-        auth = {"Authorization": f"Bearer {login['token']}", "service-type": "100"}
-        pushed = (await c.client.post("/api/platform/data-sync/push", json=hub_message(clinic, both),
+        auth = {"Authorization": f"Bearer {login['data']['token']}", "service-type": "100"}
+        pushed = (await c.client.post("/api/platform/data-sync/push", json=hub_message(message_key, both),
                                       headers=auth)).json()
         token = (await c.token())["APIKey"]
         assert (await c.lookup(token, maLk="KSK202611000001"))["maKetQua"] == "404"

@@ -14,6 +14,7 @@ import pytest
 
 from sohs_cli.credentials import SecretSource
 from sohs_cli.errors import ConfigError, CredentialError, PortalUnavailable
+from sohs_cli.hubmessage import MessageKey
 from sohs_cli.ledger import MIGRATIONS, Ledger
 from sohs_cli.mockportal.app import Portal, PortalConfig
 from sohs_cli.mockportal.faults import Faults
@@ -216,7 +217,7 @@ def test_ledger_file_is_private_and_migrated(tmp_path: Path) -> None:
 
 
 def test_checkup_envelopes_go_to_the_hub(tmp_path: Path, pki: TestPki, clinic: FileSigner, doctor: FileSigner,
-                                         examples: Path) -> None:
+                                         examples: Path, message_key: MessageKey) -> None:
     from sohs_cli.portal.hub import HubClient
     from sohs_cli.signing import sign_document
     from tests.portal_helpers import GLN
@@ -231,13 +232,13 @@ def test_checkup_envelopes_go_to_the_hub(tmp_path: Path, pki: TestPki, clinic: F
     async def body(portal: Portal, ledger: Ledger) -> None:
         os.environ["TEST_HUB_PW"] = PASSWORD
         hub = HubClient("http://portal.test", USER, SecretSource("hub password", "TEST_HUB_PW"),
-                        transport=httpx.ASGITransport(app=portal), sleep=no_sleep, gln=GLN, signer=clinic)
+                        transport=httpx.ASGITransport(app=portal), sleep=no_sleep, gln=GLN, message_key=message_key)
         client = client_for(portal)
         without = await submit_files([str(both)], client, ledger, options())
         assert without.items[0].status == "refused" and "hub.gln" in without.items[0].message
         result = await submit_files([str(both), str(half)], client, ledger, options(), hub=hub)
         assert [i.status for i in result.items] == ["delivered", "refused"], result.items
-        assert result.items[0].transaction_id.startswith("TXN")
+        assert result.items[0].transaction_id.startswith(f"DS-{GLN}-"), result.items[0]
         assert "CKS_BENH_VIEN" in result.items[1].message
         again = await submit_files([str(both)], client, ledger, options(force=True), hub=hub)
         assert again.items[0].transaction_id == result.items[0].transaction_id  # same msg_id, first answer

@@ -1,0 +1,44 @@
+"""`sohs submit` and `sohs status` with a checkup envelope against `sohs portal serve` over real HTTP on
+loopback: the QĐ 2062 PL02 login and push, the issued message key, one clear line when it is wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from sohs_cli.signing import FileSigner, sign_document
+from sohs_cli.testpki import TestPki
+from tests.e2e.test_submit_http import sohs, sohs_env
+from tests.portal_helpers import GLN, PASSWORD, USER, served
+
+
+def hub_env(home: Path, base: str, pki: TestPki, **extra: str) -> dict[str, str]:
+    return sohs_env(home, base, **({"SOHS_HUB_URL": base, "SOHS_HUB_GLN": GLN, "SOHS_HUB_USERNAME": USER,
+                                    "SOHS_HUB_PASSWORD": PASSWORD, "SOHS_HUB_MESSAGE_KEY": pki.hub_key} | extra))
+
+
+def test_a_checkup_record_is_pushed_with_the_issued_key_and_accepted(tmp_path: Path, pki: TestPki, examples: Path,
+                                                                     clinic: FileSigner, doctor: FileSigner) -> None:
+    raw = (examples / "checkup_adult_2062.xml").read_bytes()
+    (tmp_path / "out").mkdir()
+    record = tmp_path / "out" / "ksk.xml"
+    record.write_bytes(sign_document(sign_document(raw, doctor, role="doctor"), clinic))
+    with served(tmp_path, pki) as base:
+        # the facility's signing key is not the Ministry-issued message key: refused, exit 3, one line
+        wrong = sohs("submit", str(record), env=hub_env(tmp_path / "home-wrong", base, pki,
+                                                        SOHS_HUB_MESSAGE_KEY=pki.clinic_key))
+        assert wrong.returncode == 3, wrong.stdout + wrong.stderr
+        assert "PS_DS_RSA_SIGNATURE_INVALID" in wrong.stderr and "hub.message_key" in wrong.stderr
+        assert "Traceback" not in wrong.stderr
+        env = hub_env(tmp_path / "home", base, pki)
+        done = sohs("submit", str(record), env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "1 delivered" in done.stdout
+        status = sohs("status", "--json", env=env)
+        docs = json.loads(status.stdout)["documents"]
+        assert [d["state"] for d in docs] == ["accepted"], docs  # the hub's answer is final: no lookup API
+        assert docs[0]["transaction_id"].startswith(f"DS-{GLN}-")
+        on_hub = [s for s in httpx.get(f"{base}/_mock/submissions", timeout=30).json() if s["service"] == "ksk"]
+        assert len(on_hub) == 1 and on_hub[0]["maGiaoDich"] == docs[0]["transaction_id"]
