@@ -16,7 +16,8 @@ from tests.portal_helpers import GLN, PASSWORD, USER, served
 
 def hub_env(home: Path, base: str, pki: TestPki, **extra: str) -> dict[str, str]:
     return sohs_env(home, base, **({"SOHS_HUB_URL": base, "SOHS_HUB_GLN": GLN, "SOHS_HUB_USERNAME": USER,
-                                    "SOHS_HUB_PASSWORD": PASSWORD, "SOHS_HUB_MESSAGE_KEY": pki.hub_key} | extra))
+                                    "SOHS_HUB_PASSWORD": PASSWORD, "SOHS_HUB_MESSAGE_KEY": pki.hub_key,
+                                    "SOHS_VERIFY_CA_BUNDLE": pki.ca_cert} | extra))
 
 
 def test_a_checkup_record_is_pushed_with_the_issued_key_and_accepted(tmp_path: Path, pki: TestPki, examples: Path,
