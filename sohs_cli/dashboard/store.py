@@ -21,10 +21,10 @@ from sohs_cli.ledger import MIGRATIONS, STATES
 
 VN = dt.timezone(dt.timedelta(hours=7), "ICT")
 NIGHT_STARTS = dt.time(12, 0)  # a night runs from noon to noon, Vietnam time (see the package docstring)
-_NIGHT_SHIFT = "-5 hours"  # UTC -> Vietnam (+7) -> the night's date (-12): SQLite date(first_seen, '-5 hours')
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 # the file name of ``path`` in SQL (what follows the last / or \\): rtrim strips the name's letters
-# from the end, leaving the folder, which replace() then removes
+# from the end, leaving the folder, which replace() then removes. The very expression of the ledger's
+# index documents_name (migration 3), so a prefix of the name is an index range.
 _BASENAME = ("replace(replace(path, '\\', '/'), rtrim(replace(path, '\\', '/'), "
              "replace(replace(path, '\\', '/'), '/', '')), '')")
 PAGE_SIZES = (25, 50, 100, 200)
@@ -61,9 +61,9 @@ class Filters:
     kind: str = ""
     standard: str = ""
     ma_lk: str = ""
-    name: str = ""  # part of the file's name (not of its folders)
-    field: str = ""  # a field error on this element (truong), from the "what keeps failing" page
-    rule: str = ""  # a field error with this code (maLoi), or this portal result code
+    name: str = ""  # the start of the file's name (not of its folders)
+    field: str = ""  # a rejected document with a field error on this element (truong)
+    rule: str = ""  # a rejected document with a field error of this code (maLoi), or this portal result code
 
     def where(self) -> tuple[str, list[Any]]:
         sql: list[str] = []
@@ -84,9 +84,12 @@ class Filters:
         if self.ma_lk:
             sql.append("id IN (SELECT document_id FROM document_lks WHERE ma_lk = ?)")
             args.append(self.ma_lk)
-        if self.name:
-            sql.append(f"{_BASENAME} LIKE ? ESCAPE '\\'")
-            args.append("%" + self.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        if self.name:  # the file name starts with it, whatever the case (ASCII)
+            sql.append(f"id IN (SELECT id FROM documents INDEXED BY documents_name WHERE {_BASENAME} >= ?"
+                       f" COLLATE NOCASE AND {_BASENAME} < ? COLLATE NOCASE)")
+            args += [self.name, self.name + "\U0010ffff"]
+        if (self.field or self.rule) and not self.states:
+            sql.append("state = 'rejected'")  # field errors are the portal's reasons for a rejection
         if self.field:
             sql.append("EXISTS (SELECT 1 FROM json_each(documents.errors)"
                        " WHERE json_extract(value, '$.truong') = ?)")
@@ -141,8 +144,10 @@ class LedgerView:
         if version > len(MIGRATIONS):
             raise ConfigError(f"the ledger {self.path} was written by a newer sohs (schema {version})",
                               hint="upgrade sohs")
-        #: an older ledger is read as it is; its missing indexes come with the next sohs run or status
-        self.schema = version
+        if version < len(MIGRATIONS):  # read-only: it cannot add the indexes its pages need itself
+            raise ConfigError(f"the ledger {self.path} is older than this sohs (schema {version} of "
+                              f"{len(MIGRATIONS)}) (sổ ghi cũ hơn phiên bản sohs này)",
+                              hint="run sohs status once (it brings the ledger up to date), then sohs dashboard")
 
     def close(self) -> None:
         self.db.close()
@@ -151,17 +156,15 @@ class LedgerView:
 
     def nights(self, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
         """Per night from ``first`` to ``last`` (inclusive, every night even when empty): counts by state."""
-        rows = self.db.execute(
-            f"SELECT date(first_seen, '{_NIGHT_SHIFT}') AS night, state, count(*) AS n FROM documents"
-            " WHERE first_seen >= ? AND first_seen < ? GROUP BY night, state",
-            (night_start(first), night_start(last + dt.timedelta(days=1)))).fetchall()
-        counts: dict[str, dict[str, int]] = {}
-        for r in rows:
-            counts.setdefault(r["night"], {})[r["state"]] = r["n"]
+        # one count per night and state on the index (state, first_seen): counting is all it does, with
+        # no per-row function and no grouping (a GROUP BY over date(first_seen) is 5x slower)
         out = []
         day = first
         while day <= last:
-            by_state = {s: counts.get(day.isoformat(), {}).get(s, 0) for s in STATES}
+            span = (night_start(day), night_start(day + dt.timedelta(days=1)))
+            by_state = {s: int(self.db.execute(
+                "SELECT count(*) FROM documents INDEXED BY documents_state_seen WHERE state = ? AND first_seen >= ?"
+                " AND first_seen < ?", (s, *span)).fetchone()[0]) for s in STATES}
             out.append({"night": day.isoformat(), "total": sum(by_state.values()), **by_state})
             day += dt.timedelta(days=1)
         return out
@@ -185,8 +188,11 @@ class LedgerView:
         rows = self.db.execute(sql, [*page_args, page.size + 1]).fetchall()
         more = len(rows) > page.size
         rows = rows[:page.size]
-        total = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM documents WHERE {where} LIMIT ?)",
-                                [*args, COUNT_CAP + 1]).fetchone()[0]
+        if not more and page.after is None:
+            total = len(rows)  # the whole selection is on this page: nothing more to count
+        else:
+            total = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM documents WHERE {where} LIMIT ?)",
+                                    [*args, COUNT_CAP + 1]).fetchone()[0]
         return PageResult(rows, int(total), int(rows[-1]["id"]) if more and rows else None)
 
     def each_document(self, filters: Filters, page: Page) -> Iterator[sqlite3.Row]:
