@@ -37,14 +37,16 @@ def register(app: typer.Typer) -> None:
 
             from sohs_cli.config import resolve
             from sohs_cli.dashboard import serve
+            from sohs_cli.i18n import _, resolve_lang
 
             s = resolve({"home": home}, config)
-            language = lang or os.environ.get("SOHS_LANG") or "vi"
+            # the page's default: Vietnamese unless --lang or SOHS_LANG say otherwise (not the server's locale)
+            language = resolve_lang(lang) if lang or os.environ.get("SOHS_LANG") else "vi"
             app_ = serve.build(s, host=host, token_file=token_file, lang=language)
             shown = f"[{host}]" if ":" in host else host
             output.stderr.print(f"sohs dashboard on http://{escape(shown)}:{port}/ · "
-                                f"{output.t('read-only ledger', 'chỉ đọc sổ ghi')} {escape(str(s.home))}"
-                                + (f" · {output.t('token required', 'cần mã truy cập')}" if token_file else ""))
+                                f"{escape(_('read-only ledger'))} {escape(str(s.home))}"
+                                + (f" · {escape(_('token required'))}" if token_file else ""))
             for sig in (signal.SIGTERM, signal.SIGINT):  # uvicorn stops gracefully, then exit 0
                 signal.signal(sig, lambda *_: None)
             try:
