@@ -36,8 +36,10 @@ from sohs_cli.ledger import Ledger
 from sohs_cli.portal.client import PortalClient
 from sohs_cli.portal.hub import HubClient
 from sohs_cli.signing import Signer, sign_document
+from sohs_cli.splitting import split_envelope
 from sohs_cli.submission import Item, SubmitOptions, refresh, submit_files
 from sohs_cli.validation.engine import validate_bytes
+from sohs_cli.validation.report import FileReport
 from sohs_cli.verification import verify_bytes
 from sohs_cli.xmlsafe import parse_bytes
 
@@ -72,6 +74,7 @@ class RunReport:
     processed: int = 0  # results refreshed from the portal
     internal: int = 0  # documents left in the outbox by a bug in sohs (exit 70 once the rest is done)
     files: list[dict[str, str]] = field(default_factory=list)
+    episodes: list[dict[str, str]] = field(default_factory=list)  # of split envelopes: where each went
 
     @property
     def exit_code(self) -> ExitCode:
@@ -88,7 +91,8 @@ class RunReport:
     def as_dict(self) -> dict[str, Any]:
         keys = ("picked", "packed", "signed", "delivered", "skipped", "rejected", "failed", "waiting", "setup",
                 "processed", "internal")
-        return {k: getattr(self, k) for k in keys} | {"exit_code": int(self.exit_code), "files": self.files}
+        return {k: getattr(self, k) for k in keys} | {"exit_code": int(self.exit_code), "files": self.files,
+                                                       "episodes": self.episodes}
 
 
 def complete_files(outbox: Path, settle: float, now: float | None = None) -> list[Path]:
@@ -253,6 +257,8 @@ class Run:
         data = read_file(str(path), self.options.limits.max_bytes)
         report = validate_bytes(data, path.name)
         if not report.valid:
+            if self.split_partly_invalid(path, data, report, ready):
+                return
             self._file(path, self.folders.rejected, "invalid", f"{len(report.errors)} validation error(s)",
                        [f.to_dict() for f in report.errors])
             return
@@ -291,6 +297,47 @@ class Run:
         atomic_write(str(copy), signed, setup=True)
         ready[str(copy)] = path
         self.report.signed += 1
+
+    def split_partly_invalid(self, path: Path, data: bytes, report: FileReport, ready: dict[str, Path]) -> bool:
+        """Deliver what is deliverable (issue 14): an envelope whose episodes are partly invalid is split
+        (:mod:`sohs_cli.splitting`). The invalid episodes go to ``rejected/`` as an envelope of their
+        own (``NAME.invalid.xml`` with its ``.errors.json``, naming every episode and where it went);
+        the valid ones become ``NAME.valid.xml`` in the outbox and go on like any document (signed,
+        sent, filed); the original export is kept beside the invalid part (``NAME.invalid.original.xml``).
+        Returns False when the envelope cannot be split (it is then rejected whole).
+
+        After a crash half way, the next run splits the original again: the valid part has the same
+        bytes, so the ledger knows it (nothing is sent twice)."""
+        split = split_envelope(data, report, self.options.limits)
+        if split is None:
+            return False
+        valid = NameBook(self.folders.outbox).claim(f"{safe_stem(path.stem)}.valid", ".xml")
+        invalid = self.work / f"{safe_stem(path.stem)}.invalid.xml"
+        atomic_write(str(invalid), split.invalid, setup=True)
+        summary = split.summary()
+        lks = ", ".join(e.ma_lk or f"HOSO {e.index}" for e in split.invalid_episodes)
+        errors = [f.to_dict() | {"ma_lk": e.ma_lk, "hoso": e.index} for e in split.invalid_episodes for f in e.errors]
+        n_bad, n_ok = len(split.invalid_episodes), len(split.valid_episodes)
+        filed = self._file(invalid, self.folders.rejected, "invalid", f"{n_bad} of {n_bad + n_ok} episode(s) "
+                           f"invalid ({lks}); the {n_ok} valid one(s) go in {valid.name}", errors)
+        with contextlib.suppress(OSError, ValueError):  # the episodes, beside the errors (a convenience)
+            extra = json.loads(Path(str(filed) + ".errors.json").read_text(encoding="utf-8"))
+            atomic_write(str(filed) + ".errors.json", json.dumps(
+                extra | {"split_from": path.name, "valid_part": valid.name} | summary,
+                ensure_ascii=False, indent=1).encode("utf-8"), setup=True)
+        atomic_write(str(valid), split.valid, setup=True)
+        move(str(path), str(NameBook(filed.parent).claim(f"{filed.stem}.original", ".xml")))
+        for part, episodes in ((valid.name, split.valid_episodes), (filed.name, split.invalid_episodes)):
+            for e in episodes:
+                self.report.episodes.append({"file": path.name, "hoso": str(e.index), "ma_lk": e.ma_lk,
+                                             "part": part, "folder": self.folders.outbox.name
+                                             if part == valid.name else self.folders.rejected.name})
+        self.event("split", {"file": path.name, "valid": valid.name, "invalid": filed.name,
+                             "valid_count": n_ok, "invalid_count": n_bad, "invalid_list": lks,
+                             "valid_episodes": [e.ma_lk for e in split.valid_episodes],
+                             "invalid_episodes": [e.ma_lk for e in split.invalid_episodes]})
+        self._prepare_one(valid, ready)
+        return True
 
     async def deliver(self, ready: dict[str, Path]) -> None:
         """Submit what is ready, file each document, then refresh results, even with nothing to send:

@@ -281,3 +281,47 @@ def examples_dir() -> Path:
         if (candidate / "referral_episode_3176.xml").is_file():
             return candidate
     raise FileNotFoundError("the examples are missing from this installation; reinstall sohs")
+
+
+def export(episodes: list[list[bytes]], facility: str = "79001", ngaylap: str = "20251104") -> bytes:
+    """A HIS export: one ``GIAMDINHHS`` holding one ``HOSO`` per episode (its tables, one-line base64),
+    laid out over lines as HIS write them, with an empty ``CHUKYDONVI``."""
+    import base64
+
+    from sohs_cli.documents import detect_kind
+    from sohs_cli.xmlsafe import parse_bytes
+
+    hosos = []
+    for tables in episodes:
+        files = []
+        for data in tables:
+            kind = detect_kind(parse_bytes(data, source="table"))
+            assert kind is not None and kind.loaihoso
+            files.append(f"        <FILEHOSO>\r\n          <LOAIHOSO>{kind.loaihoso}</LOAIHOSO>\r\n"
+                         f"          <NOIDUNGFILE>{base64.b64encode(data).decode()}</NOIDUNGFILE>\r\n"
+                         "        </FILEHOSO>\r\n")
+        hosos.append("      <HOSO>\r\n" + "".join(files) + "      </HOSO>\r\n")
+    return (f'{DECL}<GIAMDINHHS xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xmlns:xsd="http://www.w3.org/2001/XMLSchema">\r\n'
+            f"  <THONGTINDONVI>\r\n    <MACSKCB>{facility}</MACSKCB>\r\n  </THONGTINDONVI>\r\n"
+            f"  <THONGTINHOSO>\r\n    <NGAYLAP>{ngaylap}</NGAYLAP>\r\n"
+            f"    <SOLUONGHOSO>{len(episodes)}</SOLUONGHOSO>\r\n"
+            "    <DANHSACHHOSO>\r\n" + "".join(hosos) + "    </DANHSACHHOSO>\r\n  </THONGTINHOSO>\r\n"
+            "  <CHUKYDONVI></CHUKYDONVI>\r\n</GIAMDINHHS>\r\n").encode("utf-8")
+
+
+def hospital_episode(ma_lk: str, *, standard: str = "3176", day: str = "20251103", drugs: int = 3,
+                     services: int = 4, results: int = 5, notes: int = 2, **xml1: str) -> list[bytes]:
+    """The tables of a real outpatient visit: XML1, XML2 (drugs), XML3 (services), XML4 (results),
+    XML5 (clinical notes) and XML11 (sick-leave certificate)."""
+    base = xml1_values(standard, ma_lk, ngay_vao=day + "0800")
+    base.update(xml1)
+
+    def rows(n: int) -> list[dict[str, str]]:
+        return [{} for _ in range(n)]
+    return [render("TONG_HOP", f"xml1_{standard}", base),
+            table("XML2", standard, ma_lk, *rows(drugs), day=day),
+            table("XML3", standard, ma_lk, *rows(services), day=day),
+            table("XML4", standard, ma_lk, *rows(results), day=day),
+            table("XML5", standard, ma_lk, *rows(notes), day=day),
+            table("XML11", standard, ma_lk, day=day)]

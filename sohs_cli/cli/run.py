@@ -21,6 +21,10 @@ HUMAN = {"packed": ("packed {file} ({tables} tables, MA_LK {ma_lk})",
          "skipped": ("already delivered {file}", "đã gửi trước đó {file}"),
          "rejected": ("REJECTED {file}: {message}", "BỊ TỪ CHỐI {file}: {message}"),
          "invalid": ("INVALID {file}: {message}", "KHÔNG HỢP LỆ {file}: {message}"),
+         "split": ("split {file}: {valid_count} valid episode(s) go on in {valid}, {invalid_count} invalid "
+                   "({invalid_list}) to {invalid}",
+                   "tách {file}: {valid_count} hồ sơ hợp lệ gửi tiếp trong {valid}, {invalid_count} không hợp lệ "
+                   "({invalid_list}) vào {invalid}"),
          "waiting": ("left in the outbox {file}: {message}", "để lại trong outbox {file}: {message}"),
          "setup": ("left in the outbox {file}: {message}", "để lại trong outbox {file}: {message}")}
 

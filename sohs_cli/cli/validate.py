@@ -195,6 +195,22 @@ def _status_text(rule: Any, lang: str) -> str:
     return translate(lang, "checked")
 
 
+def _split_each(reports: Iterator[FileReport], folder: str, options: Any, lang: str) -> Iterator[FileReport]:
+    """``--split-valid DIR``: each partly invalid envelope split as it is reported (one line each, on
+    stderr: stdout holds the report)."""
+    from sohs_cli.splitting import split_to_folder
+
+    for rep in reports:
+        if rep.kind == "GIAMDINHHS" and not rep.valid and rep.path != "<stdin>":
+            done = split_to_folder(rep.path, rep, folder, options.limits)
+            if done is not None:
+                n_ok, n_bad = len(done.split.valid_episodes), len(done.split.invalid_episodes)
+                output.stderr.print(escape(translate(
+                    lang, "split {file}: {valid} valid episode(s) -> {valid_part}, {invalid} invalid -> {invalid_part}",
+                    file=rep.path, valid=n_ok, valid_part=done.valid, invalid=n_bad, invalid_part=done.invalid)))
+        yield rep
+
+
 def _jobs(value: str) -> int:
     """``--jobs``: a number of processes, or 0 for auto."""
     if value == "auto":
@@ -228,6 +244,10 @@ def register(app: typer.Typer) -> None:
                                          help="List at most N findings per file, count the rest, stop checking "
                                               "there (0: no cap)."),
         lang: str | None = typer.Option(None, "--lang", help="vi or en (default: SOHS_LANG, then the locale)."),
+        split_valid: str | None = typer.Option(None, "--split-valid", metavar="DIR",
+                                               help="Split each partly invalid GIAMDINHHS into DIR: its valid "
+                                               "episodes as NAME.valid.xml, the invalid ones as NAME.invalid.xml "
+                                               "with their errors."),
         list_rules: bool = typer.Option(False, "--list-rules",
                                         help="Print the business rules and the portal sheet's rules, and exit."),
         catalogue: str | None = typer.Option(None, "--catalogue", metavar="DIR",
@@ -288,7 +308,8 @@ def register(app: typer.Typer) -> None:
                                       limits=ParseLimits(max_bytes=max_size * 1024 * 1024), max_findings=max_findings)
             # closed on the way out, whatever happens (Ctrl-C while a report is written): its worker
             # processes end with it
-            with contextlib.closing(validate_many(files, options, jobs=workers)) as reports:
+            with contextlib.closing(validate_many(files, options, jobs=workers)) as stream:
+                reports = stream if split_valid is None else _split_each(stream, split_valid, options, language)
                 if fmt == Format.human and out is None:
                     terminal = _Terminal(language)
                     for rep in reports:

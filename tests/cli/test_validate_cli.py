@@ -186,3 +186,23 @@ def test_catalogue_folder(tmp_path: Path, examples: Path) -> None:
     code, _, err = run("validate", "--catalogue", str(tmp_path), str(env))
     assert code == 3 and "MA_KHOA.csv: no 'code' column" in err and "Traceback" not in err
     assert len([x for x in err.splitlines() if x.startswith("error")]) == 1
+
+
+def test_split_valid_writes_both_parts_with_the_errors_of_each_episode(tmp_path: Path) -> None:
+    from tests.unit.test_splitting import export_with_one_bad
+
+    src = tmp_path / "export.xml"
+    src.write_bytes(export_with_one_bad())
+    out = tmp_path / "split"
+    code, stdout, stderr = run("validate", "--split-valid", str(out), "-f", "json", str(src))
+    assert code == 1 and json.loads(stdout)["summary"]["invalid"] == 1  # the export itself is invalid
+    assert f"split {src}: 2 valid episode(s)" in stderr
+    assert sorted(p.name for p in out.iterdir()) == ["export.invalid.xml", "export.invalid.xml.errors.json",
+                                                      "export.valid.xml"]
+    assert run("validate", str(out / "export.valid.xml"))[0] == 0
+    assert run("validate", str(out / "export.invalid.xml"))[0] == 1
+    errors = json.loads((out / "export.invalid.xml.errors.json").read_text(encoding="utf-8"))
+    assert [e["ma_lk"] for e in errors["valid_episodes"]] == ["LK202511000001", "LK202511000003"]
+    assert [e["errors"][0]["code"] for e in errors["invalid_episodes"]] == ["card-length"]
+    run("validate", "--split-valid", str(out), str(src))  # again: never over the first split
+    assert (out / "export.valid-1.xml").exists() and (out / "export.valid.xml").exists()
