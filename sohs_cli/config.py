@@ -77,6 +77,22 @@ SECRET_HINTS = ("password", "pin")  # settings whose *names* point at secrets ar
 PORTAL_PASSWORD_ENV = "SOHS_PORTAL_PASSWORD"
 
 
+def display_value(key: str, value: Any) -> Any:
+    """A setting's value as shown (``config show``): a URL without the user name and password it may
+    carry (``https://user:secret@host`` → ``https://***@host``, issue 15); secrets are not settings."""
+    if not (isinstance(value, str) and key.endswith(".url") and "@" in value):
+        return value
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "(not a URL)"
+    if "@" not in parts.netloc:
+        return value
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
 def env_name(key: str) -> str:
     return "SOHS_" + key.upper().replace(".", "_")
 

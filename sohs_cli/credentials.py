@@ -32,7 +32,15 @@ class SecretSource:
                     hint="check the path given to --password-file") from None
             return first[0] if first else b""
         value = os.environ.get(self.env)
-        return None if value is None else value.encode("utf-8")
+        if value is None:
+            return None
+        try:
+            return value.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8 (POSIX surrogateescape): say where, not what
+            raise CredentialError(
+                f"${self.env} is not UTF-8 text, so the {self.what} cannot be used "
+                "(mật khẩu trong biến môi trường không phải văn bản UTF-8)",
+                hint=f"set {self.env} again from a UTF-8 terminal, or give --password-file FILE") from None
 
     def ask(self, question: str) -> bytes:
         """Prompt (hidden) when interactive; otherwise say how to provide the secret."""

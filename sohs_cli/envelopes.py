@@ -9,7 +9,7 @@ from sohs_cli.documents import GIAMDINHHS, KHAMSUCKHOE, pack
 from sohs_cli.errors import ExitCode, InputError, SohsError
 from sohs_cli.fileio import atomic_write, read_file
 from sohs_cli.filenames import NameBook, safe_stem
-from sohs_cli.xmlsafe import parse_bytes
+from sohs_cli.xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
 
 
 class InvalidTables(SohsError):
@@ -21,15 +21,15 @@ def pack_files(paths: list[str], *, facility: str, output: str | None, out_dir: 
     """Pack tables into envelopes; returns ``(written path, MA_LK)``. Nothing is written when any
     table is invalid (unless ``validate`` is off): a half-packed batch helps nobody."""
     kind = KHAMSUCKHOE if checkup else GIAMDINHHS
-    tables = [(p, read_file(p)) for p in paths]
+    # read with the size limit (a 2 GB file took 4 GB; parse_bytes then refuses what is over it)
+    tables = [(p, read_file(p, DEFAULT_MAX_BYTES)) for p in paths]
     if validate:
         from sohs_cli.validation.engine import validate_bytes
 
         bad = [r for r in (validate_bytes(data, p) for p, data in tables) if not r.valid]
         if bad:
-            first = bad[0].errors[0]
             raise InvalidTables(
-                f"{len(bad)} table(s) invalid, nothing packed; first: {first.message_en}",
+                f"{len(bad)} table(s) invalid, nothing packed; first: {bad[0].first_problem()}",
                 hint="run `sohs validate` on the tables for every error, or --no-validate to pack anyway")
     if output is not None:
         env = pack(tables, facility=facility, envelope=kind)
@@ -63,7 +63,7 @@ def repack_files(paths: list[str], *, output: str | None, out_dir: str | None) -
         from sohs_cli.errors import UsageError
 
         raise UsageError(f"--output takes one envelope, {len(paths)} were given", hint="use --out-dir DIR")
-    done = [(p, *repack(read_file(p), p)) for p in paths]
+    done = [(p, *repack(read_file(p, DEFAULT_MAX_BYTES), p)) for p in paths]
     written = []
     for path, data, changed in done:
         target = output if output is not None else os.path.join(out_dir or ".", os.path.basename(path))

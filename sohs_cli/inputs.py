@@ -3,25 +3,60 @@
 Files as given; directories walked recursively for ``*.xml`` (sorted, so runs are reproducible);
 glob patterns expanded here too (cron and CI often pass them quoted); ``-`` is standard input;
 ``--from-list FILE`` adds one path per line (``#`` comments and blank lines ignored).
+
+What a folder walk or a pattern finds is read only when it is a plain regular file (issue 15): a
+symbolic link is not followed (an outside envelope was signed and submitted, ``/etc/passwd`` parsed
+into ``errors.json``), a FIFO is not opened (it hung every command for ever), nor a device or a
+socket. Each is reported to ``on_skip`` and left alone. A path named on the command line is taken
+as given: the user chose it (``sohs validate <(zcat export.xml.gz)`` reads the pipe).
 """
 
 from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable, Iterator
+import stat
+from collections.abc import Callable, Iterable, Iterator
 
 from sohs_cli.errors import UsageError
+from sohs_cli.i18n import N_
 
 GLOB_CHARS = set("*?[")
 
+Skip = Callable[[str, str], None]  # (path, reason): an entry found but not read
 
-def _walk(directory: str) -> Iterator[str]:
+
+def _ignore(path: str, reason: str) -> None:
+    return None
+
+
+def not_regular(path: str) -> str | None:
+    """Why a found entry is not read (a catalog message), or None for a plain regular file."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return N_("cannot be read")
+    if stat.S_ISLNK(mode):
+        return N_("a symbolic link, not followed")
+    if stat.S_ISFIFO(mode):
+        return N_("a named pipe (FIFO), not a file")
+    if not stat.S_ISREG(mode):
+        return N_("not a regular file (a device or a socket)")
+    return None
+
+
+def _walk(directory: str, on_skip: Skip = _ignore) -> Iterator[str]:
+    # os.walk does not descend into a linked folder (followlinks=False)
     for dirpath, dirnames, filenames in os.walk(directory):
         dirnames.sort()
         for name in sorted(filenames):
             if name.lower().endswith(".xml") and not name.startswith("."):
-                yield os.path.join(dirpath, name)
+                path = os.path.join(dirpath, name)
+                why = not_regular(path)
+                if why is None:
+                    yield path
+                else:
+                    on_skip(path, why)
 
 
 def read_list(list_file: str) -> list[str]:
@@ -30,15 +65,20 @@ def read_list(list_file: str) -> list[str]:
             return [ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
     except OSError as exc:
         raise UsageError(f"--from-list {list_file}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:  # exit 70 before issue 15
+        raise UsageError(f"--from-list {list_file}: not UTF-8 text (byte {exc.start:,}) "
+                         "(danh sách không phải văn bản UTF-8)",
+                         hint="write one path per line, in UTF-8") from None
 
 
-def expand(paths: Iterable[str]) -> Iterator[str]:
-    """Yield every file to process, in a deterministic order; a path that names nothing is a usage error."""
+def expand(paths: Iterable[str], on_skip: Skip = _ignore) -> Iterator[str]:
+    """Yield every file to process, in a deterministic order; a path that names nothing is a usage
+    error. Entries of folders and patterns that are not plain files go to ``on_skip``."""
     for raw in paths:
         if raw == "-":
             yield raw
         elif os.path.isdir(raw):
-            yield from _walk(raw)
+            yield from _walk(raw, on_skip)
         elif os.path.exists(raw):
             yield raw
         elif GLOB_CHARS & set(raw):
@@ -46,7 +86,12 @@ def expand(paths: Iterable[str]) -> Iterator[str]:
             if not matches:
                 raise UsageError(f"{raw}: the pattern matches no file", hint="check the folder and the pattern")
             for m in matches:
-                yield from (_walk(m) if os.path.isdir(m) else [m])
+                if os.path.isdir(m) and not os.path.islink(m):
+                    yield from _walk(m, on_skip)
+                elif (why := not_regular(m)) is None:
+                    yield m
+                else:
+                    on_skip(m, why)
         else:
             raise UsageError(f"{raw}: no such file or folder (không tìm thấy tệp)",
                              hint="check the path; quote glob patterns if your shell expands them")

@@ -100,7 +100,8 @@ def complete_files(outbox: Path, settle: float, now: float | None = None) -> lis
     now = time.time() if now is None else now
     out = []
     for p in sorted(outbox.iterdir()):
-        if not p.is_file() or p.name.startswith(".") or p.name.lower().endswith(SKIP_SUFFIXES):
+        # a link is not followed out of the outbox, a FIFO never opened (issue 15): plain files only
+        if p.is_symlink() or not p.is_file() or p.name.startswith(".") or p.name.lower().endswith(SKIP_SUFFIXES):
             continue
         if p.suffix.lower() != ".xml":
             continue

@@ -77,10 +77,10 @@ def sign_one(source: str, target: str, signer: Signer, options: SignOptions) -> 
 
             report = validate_bytes(data, source, ValidateOptions(limits=options.limits))
             if not report.valid:
-                first = report.errors[0]
                 return SignOutcome(
                     source, target, ExitCode.FINDINGS,
-                    f"not signed: {len(report.errors)} validation error(s), first: {first.message_en} "
+                    f"not signed: {len(report.errors) + report.omitted_errors} validation error(s), first: "
+                    f"{report.first_problem()} "
                     "(hồ sơ không hợp lệ, không ký)",
                     "fix the data (sohs validate shows every error), or --no-validate to sign anyway")
         signed = sign(data, signer, role=options.role, source=source, limits=options.limits)

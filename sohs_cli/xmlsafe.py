@@ -38,7 +38,12 @@ def _make_parser(keep_blanks: bool) -> etree.XMLParser:
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        # libxml2's own "huge" limits refuse a text node over 10 MB (a NOIDUNGFILE of an inner table
+        # over 7.5 MB: "Text node too long"), below the documented 50 MB file limit (issue 15). They
+        # are lifted because the limits that matter are ours, applied before and after libxml2: the
+        # file size (max_bytes, checked before parsing), the depth (MAX_DEPTH), and no DTD, hence
+        # no entity to expand.
+        huge_tree=True,
         remove_blank_text=not keep_blanks,
         remove_comments=True,  # C14N without comments: the signed content has none (see above)
         remove_pis=False,  # C14N keeps them: dropping them would change the digest

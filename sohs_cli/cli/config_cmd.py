@@ -93,10 +93,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = output.json_option(),
     ) -> None:
         def body() -> None:
-            from sohs_cli.config import KEYS, config_candidates, resolve
+            from sohs_cli.config import KEYS, config_candidates, display_value, resolve
 
             s = resolve({}, config)
-            rows = [(key, s[key], s.sources[key], _(KEYS[key][2])) for key in KEYS]
+            rows = [(key, display_value(key, s[key]), s.sources[key], _(KEYS[key][2])) for key in KEYS]
             searched = [{"how": how, "path": str(path), "exists": path.is_file(),
                          "used": s.config_file is not None and str(path) == s.config_file}
                         for how, path in config_candidates(config)]

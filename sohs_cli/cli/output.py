@@ -36,11 +36,31 @@ def _console(name: str) -> Console:
     return console
 
 
+#: C0 controls (newline too: data is one line), DEL, C1 controls and the bidirectional overrides
+#: (CVE-2021-42574): shown as ``\x1b`` / ``\u202e``, never sent to a terminal raw (issue 15: a
+#: file name with an escape sequence could repaint the screen or fake a PASS line)
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
+    c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written out (``\x1b``): safe on any terminal."""
+    return text.translate(_CONTROLS)
+
+
 def escape(text: str) -> str:
-    """Text shown literally by a rich console (``[red]`` in a path is not markup)."""
+    """Data shown literally by a rich console: ``[red]`` in a path is not markup, and a control
+    character (an escape sequence, a newline) is written out, not obeyed (:func:`printable`)."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(printable(text))
+
+
+def skipped(path: str, reason: str) -> None:
+    """One line on stderr for an entry of an input folder that is not read (inputs.expand)."""
+    from sohs_cli.i18n import _
+
+    _console("stderr").print(f"[yellow]{escape(_('skipped'))}[/] {escape(path)}: {escape(_(reason))}")
 
 
 DEBUG = {"on": False}

@@ -64,8 +64,9 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             from sohs_cli.documents import unpack as unpack_envelope
             from sohs_cli.fileio import atomic_write, read_file
+            from sohs_cli.xmlsafe import DEFAULT_MAX_BYTES
 
-            data = read_file(envelope)
+            data = read_file(envelope, DEFAULT_MAX_BYTES)  # the parser refuses what is over it
             os.makedirs(directory, exist_ok=True)
             for name, inner in unpack_envelope(data, envelope):
                 target = os.path.join(directory, name)

@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
                                     portal__password_env=password_env, portal__password_file=password_file,
                                     portal__ca_bundle=ca_bundle, home=home, facility=facility, standard=standard,
                                     portal__concurrency=concurrency)
-            files = list(expand(paths))
+            files = list(expand(paths, output.skipped))
             options = SubmitOptions(facility=s["facility"], standard=s["standard"],
                                     concurrency=s["portal.concurrency"], force=force, dry_run=dry_run,
                                     trust=_trust(s))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 import typer
 
 from sohs_cli.cli import output
-from sohs_cli.cli.output import escape
+from sohs_cli.cli.output import escape, printable
 from sohs_cli.i18n import N_, translate
 
 if TYPE_CHECKING:
@@ -63,7 +63,8 @@ class _Terminal:
     def add(self, report: FileReport) -> None:
         lang = self.lang
         std = f", {self.standard_word} {report.standard}" if report.standard else ""
-        line = [self.passed if report.valid else self.failed, " ", report.path, " ",
+        # data (names, values in messages) with control characters written out: printable()
+        line = [self.passed if report.valid else self.failed, " ", printable(report.path), " ",
                 self.dim(f"({report.kind}{std})")]
         errors = sum(f.severity == "error" for f in report.findings)
         warnings = len(report.findings) - errors
@@ -74,9 +75,9 @@ class _Terminal:
         line.append("\n")
         for f in report.findings:
             mark = self.red("✗") if f.severity == "error" else self.yellow("!")
-            line += ["  ", mark, " ", self.dim(f.code), " ", f.message(lang), "\n"]
+            line += ["  ", mark, " ", self.dim(f.code), " ", printable(f.message(lang)), "\n"]
             if f.hint:
-                line += ["    ", self.dim(f"{self.hint_word} {f.hint_in(lang)}"), "\n"]
+                line += ["    ", self.dim(f"{self.hint_word} {printable(f.hint_in(lang))}"), "\n"]
         if report.cap_note():
             line += ["  ", self.yellow(report.cap_note(lang)), "\n"]
         self.out.write("".join(line))
@@ -103,11 +104,12 @@ class _PlainText:
 
     def add(self, rep: FileReport) -> None:
         lang = self.lang
-        self.out.write(f"{translate(lang, 'PASS') if rep.valid else translate(lang, 'FAIL')} {rep.path} ({rep.kind})\n")
+        self.out.write(f"{translate(lang, 'PASS') if rep.valid else translate(lang, 'FAIL')} {printable(rep.path)} "
+                       f"({rep.kind})\n")
         for f in rep.findings:
-            self.out.write(f"  {translate(lang, SEVERITY[f.severity])} {f.code} {f.message(lang)}\n")
+            self.out.write(f"  {translate(lang, SEVERITY[f.severity])} {f.code} {printable(f.message(lang))}\n")
             if f.hint:
-                self.out.write(f"    {translate(lang, 'hint:')} {f.hint_in(lang)}\n")
+                self.out.write(f"    {translate(lang, 'hint:')} {printable(f.hint_in(lang))}\n")
         if rep.cap_note():
             self.out.write(f"  {rep.cap_note(lang)}\n")
         self.count += 1
@@ -294,7 +296,7 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(_("no file to validate"), hint=_("give files, folders or patterns, or - for stdin"))
             if "-" in sources:
                 workers = 1  # standard input belongs to this process, not to the workers
-            walk = expand(sources)  # lazy: 100,000 paths are never held at once
+            walk = expand(sources, output.skipped)  # lazy: 100,000 paths are never held at once
             first = next(walk, None)
             if out is None and fmt == Format.human and first is None:
                 raise UsageError(_("the folders hold no .xml file"))

@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
             limits = ParseLimits(max_bytes=max_size * 1024 * 1024)
             as_json: list[dict[str, object]] = []
             good = bad = 0
-            for path in expand(paths):
+            for path in expand(paths, output.skipped):
                 try:
                     report = verify_bytes(read_file(path, limits.max_bytes), path, trust=trust, limits=limits)
                 except InputError as exc:

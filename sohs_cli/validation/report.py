@@ -149,6 +149,11 @@ class FileReport:
             return f"… {self.omitted:,} more finding(s) not listed (--max-findings {shown:,})"
         return ""
 
+    def first_problem(self, lang: str = "en") -> str:
+        """Why the file is invalid, in one line: its first error, else what the cap left unchecked."""
+        first = next((f for f in self.findings if f.severity == "error"), None)
+        return first.message(lang) if first is not None else self.cap_note(lang)
+
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "error"]

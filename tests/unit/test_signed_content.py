@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sohs_cli import samples
 from sohs_cli.documents import iter_hoso, pack
 from sohs_cli.errors import InputError
 from sohs_cli.mockportal.app import Portal, PortalConfig
@@ -120,3 +121,14 @@ def test_text_between_signature_parts_is_a_bad_signature_not_a_crash(
             await portal.stop()
 
     assert asyncio.run(go())["maKetQua"] == "125"
+
+
+def test_an_inner_table_over_7_5_mb_is_accepted_below_the_50_mb_limit() -> None:
+    # a NOIDUNGFILE over 10 MB of base64 was "Text node too long" (libxml2's huge-text limit)
+    xml1 = samples.xml1("3176", "LK202511009006", ma_loai_rv="2")
+    big = xml1.replace(b"</TONG_HOP>", b"<!--" + b"x" * 8_000_000 + b"--></TONG_HOP>")
+    data = pack([("x1", big)], facility=FACILITY).data
+    assert len(data) > 10_500_000
+    report = validate_bytes(data, "big.xml")
+    assert report.valid, [f.message_en for f in report.findings][:3]
+    assert parse_bytes(b"<A>" + b"y" * 11_000_000 + b"</A>").text is not None
