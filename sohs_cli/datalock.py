@@ -19,7 +19,7 @@ from types import TracebackType
 
 import filelock
 
-from sohs_cli.errors import ConfigError, LockHeld
+from sohs_cli.errors import LockHeld, MachineError
 
 LOCK_NAME = "run.lock"
 
@@ -36,6 +36,9 @@ class DataLock:
         self._lock = filelock.FileLock(str(self.path), timeout=0, thread_local=False)
 
     def acquire(self) -> DataLock:
+        if self.home.exists() and not self.home.is_dir():
+            raise MachineError(f"the data folder {self.home} is a file, not a folder (thư mục dữ liệu là một tệp)",
+                               hint="point SOHS_HOME / --home at a folder")
         try:
             self.home.mkdir(parents=True, exist_ok=True)
             self._lock.acquire()
@@ -45,7 +48,7 @@ class DataLock:
                            f"(đang có lệnh sohs khác dùng thư mục dữ liệu này)",
                            hint="wait for it to finish; the lock is released when that process ends") from None
         except OSError as exc:
-            raise ConfigError(f"cannot take the lock {self.path}: {exc.strerror or exc} "
+            raise MachineError(f"cannot take the lock {self.path}: {exc.strerror or exc} "
                               f"(không tạo được khóa trong thư mục dữ liệu)",
                               hint="SOHS_HOME / --home must be a folder sohs can write to") from None
         try:
@@ -55,7 +58,7 @@ class DataLock:
                 fh.write(f"pid {os.getpid()}, sohs {self.command} since {stamp}")
         except OSError as exc:
             self._lock.release()
-            raise ConfigError(f"cannot write {self.owner}: {exc.strerror or exc} (không ghi được thư mục dữ liệu)",
+            raise MachineError(f"cannot write {self.owner}: {exc.strerror or exc} (không ghi được thư mục dữ liệu)",
                               hint="SOHS_HOME / --home must be a folder sohs can write to") from None
         return self
 

@@ -39,12 +39,19 @@ class TokenRef:
     key_id: str = ""  # hex
 
 
-def _lib(module: str) -> Any:
+def _pkcs11() -> Any:
+    """python-pkcs11, or the one line saying how to install it: every entry point of this module
+    calls it before its first ``from pkcs11 import`` (one of those ran first and exited 70)."""
     try:
         import pkcs11
     except ImportError:
-        raise ConfigError("PKCS#11 support is not installed (python-pkcs11)",
+        raise ConfigError("PKCS#11 support is not installed (python-pkcs11) (chưa cài hỗ trợ PKCS#11)",
                           hint="pip install 'sohs-cli[pkcs11]'") from None
+    return pkcs11
+
+
+def _lib(module: str) -> Any:
+    pkcs11 = _pkcs11()
     try:
         return pkcs11.lib(module)
     except Exception as exc:  # python-pkcs11 raises its own errors for a bad or missing module
@@ -92,6 +99,7 @@ class Pkcs11Signer:
     """A :class:`sohs_cli.signing.Signer` whose RSA operation runs on a PKCS#11 token."""
 
     def __init__(self, ref: TokenRef, pin: SecretSource, cert_path: str | None = None) -> None:
+        _pkcs11()
         from pkcs11 import Attribute, KeyType, ObjectClass
 
         self._lock = threading.Lock()
@@ -163,6 +171,7 @@ class Pkcs11Signer:
 
 def describe_token(ref: TokenRef, pin: SecretSource | None) -> tuple[str, list[dict[str, str]]]:
     """The token's label and its objects (keys with the PIN; certificates and public keys without)."""
+    _pkcs11()
     from pkcs11 import Attribute, ObjectClass
 
     token = _token(_lib(ref.module), ref.token_label)

@@ -18,12 +18,12 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sohs_cli.errors import ConfigError
+from sohs_cli.errors import ConfigError, MachineError
 from sohs_cli.sqlitedb import transaction
 
 FINAL = ("accepted", "rejected")
@@ -84,20 +84,71 @@ class DocumentInfo:
     endpoint: str
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _sqlite_errors(fn: Callable[Concatenate[Ledger, P], R]) -> Callable[Concatenate[Ledger, P], R]:
+    """SQLite's errors are the machine's (a read-only or full disk, a file size limit, a damaged or
+    foreign file): each becomes one line naming the ledger and what to do (exit 3), not a bug."""
+
+    def guarded(self: Ledger, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise ledger_trouble(self.path, exc) from None
+
+    guarded.__doc__, guarded.__name__ = fn.__doc__, fn.__name__
+    return guarded
+
+
+def ledger_trouble(path: Path, exc: sqlite3.Error) -> MachineError:
+    text = str(exc)
+    low = text.lower()
+    keep = "nothing was lost: a send is recorded before it leaves, and what was not recorded was not sent"
+    if "readonly" in low or "read-only" in low:
+        return MachineError(f"the ledger {path} is read-only: {text} (sổ ghi chỉ đọc)",
+                            hint="give the user running sohs write access to it, its folder and the -wal and "
+                                 f"-shm files beside it; {keep}")
+    if "full" in low:
+        return MachineError(f"the disk holding the ledger {path} is full (ổ đĩa đầy)",
+                            hint=f"free space on it, then run again; {keep}")
+    if "i/o" in low:
+        return MachineError(f"the ledger {path} cannot be written: {text} (không ghi được sổ ghi)",
+                            hint=f"check the disk, its free space and the file size limit (ulimit -f); {keep}")
+    if "locked" in low or "busy" in low:
+        return MachineError(f"the ledger {path} is held by another program: {text} (sổ ghi đang bị khóa)",
+                            hint="close the program that has it open (a database browser?), then run again")
+    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in low or "malformed" in low):
+        return MachineError(f"the ledger {path} is damaged or not a sohs ledger: {text} (sổ ghi bị hỏng)",
+                            hint="move it aside (keep it: it holds your receipts; `sqlite3 FILE .recover` may "
+                                 "save them) and run again: sohs starts a new ledger")
+    return MachineError(f"the ledger {path}: {text} (lỗi sổ ghi)", hint="check the file and its folder")
+
+
 class Ledger:
     def __init__(self, home: Path) -> None:
+        self.path = home / "ledger.sqlite3"
         try:
+            if home.exists() and not home.is_dir():
+                raise MachineError(f"the data folder {home} is a file, not a folder (thư mục dữ liệu là một tệp)",
+                                   hint="point SOHS_HOME / --home at a folder")
             home.mkdir(parents=True, exist_ok=True)
-            self.path = home / "ledger.sqlite3"
             if not self.path.exists():
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
             # one thread at a time uses the connection, but not always the same one: during a
             # submission the writes run on a dedicated thread so that their fsync overlaps the network
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"cannot open the ledger in {home}: {exc} (không mở được sổ ghi)",
-                              hint="check SOHS_HOME / --home points to a writable folder") from None
+        except OSError as exc:
+            raise MachineError(f"cannot open the ledger in {home}: {exc.strerror or exc} (không mở được sổ ghi)",
+                               hint="check SOHS_HOME / --home points to a folder sohs can write to") from None
+        except sqlite3.Error as exc:
+            raise ledger_trouble(self.path, exc) from None
         self.db.row_factory = sqlite3.Row
+        self._open()
+
+    @_sqlite_errors
+    def _open(self) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # a receipt, once written, survives a power cut
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -105,6 +156,10 @@ class Ledger:
 
     def _migrate(self) -> None:
         version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version == 0 and self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise MachineError(f"{self.path} is an SQLite file but not a sohs ledger (không phải sổ ghi của sohs)",
+                               hint="SOHS_HOME / --home points at another program's data: choose sohs's own "
+                                    "folder, or move that file aside")
         if version > len(MIGRATIONS):
             raise ConfigError(f"the ledger {self.path} was written by a newer sohs (schema {version})",
                               hint="upgrade sohs")
@@ -117,6 +172,7 @@ class Ledger:
     def close(self) -> None:
         self.db.close()
 
+    @_sqlite_errors
     def check(self) -> list[str]:
         """Integrity problems (empty when sound): SQLite's own check and the ledger's invariants."""
         problems = [r[0] for r in self.db.execute("PRAGMA integrity_check") if r[0] != "ok"]
@@ -132,6 +188,7 @@ class Ledger:
 
     # -------------------------------------------------------------- writing
 
+    @_sqlite_errors
     def document(self, sha256: str) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.db.execute("SELECT * FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
         return row
@@ -140,6 +197,7 @@ class Ledger:
         """The document's id, adding it as ``pending`` if new (the path is updated if it moved)."""
         return self.record_many([info])[0]
 
+    @_sqlite_errors
     def record_many(self, infos: Sequence[DocumentInfo]) -> list[int]:
         """:meth:`record` for a batch, in one transaction (one disk flush, not one per document)."""
         with transaction(self.db):
@@ -159,6 +217,7 @@ class Ledger:
         self.db.executemany("INSERT INTO document_lks VALUES (?, ?)", [(doc_id, lk) for lk in info.ma_lks])
         return doc_id
 
+    @_sqlite_errors
     def begin_attempt(self, doc_id: int, endpoint: str) -> int:
         """Committed before the request leaves: the trace a crash leaves behind."""
         with transaction(self.db):
@@ -167,6 +226,7 @@ class Ledger:
             self.db.execute("UPDATE documents SET state = 'pending', updated_at = ? WHERE id = ?", (now_iso(), doc_id))
         return int(cur.lastrowid or 0)
 
+    @_sqlite_errors
     def finish_attempt(self, attempt_id: int, outcome: str, *, code: str = "", transaction_id: str = "",
                        received_at: str = "", message: str = "") -> None:
         """``outcome``: accepted or reconciled (-> sent), rejected, unavailable or interrupted (-> failed)."""
@@ -182,10 +242,12 @@ class Ledger:
                             " message = ?, updated_at = ? WHERE id = ?",
                             (state, code, transaction_id, received_at, message, stamp, doc_id))
 
+    @_sqlite_errors
     def relocate(self, sha256: str, path: str) -> None:
         """The document's file moved (``sohs run`` files it in ``sent/`` or ``rejected/``)."""
         self.db.execute("UPDATE documents SET path = ?, updated_at = ? WHERE sha256 = ?", (path, now_iso(), sha256))
 
+    @_sqlite_errors
     def set_result(self, doc_id: int, state: str, errors: Sequence[Any], processed_at: str, message: str = "") -> None:
         """The portal's processing result of a delivered document: accepted or rejected, with field errors."""
         with transaction(self.db):
@@ -196,15 +258,18 @@ class Ledger:
 
     # -------------------------------------------------------------- reading
 
+    @_sqlite_errors
     def open_attempts(self) -> list[sqlite3.Row]:
         """Attempts a crashed run left open, with their document."""
         return self.db.execute(
             "SELECT a.id AS attempt_id, a.started_at, d.* FROM attempts a JOIN documents d ON d.id = a.document_id"
             " WHERE a.outcome = 'sending' ORDER BY a.id").fetchall()
 
+    @_sqlite_errors
     def unfinished(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM documents WHERE state = 'sent' ORDER BY id").fetchall()
 
+    @_sqlite_errors
     def select(self, *, since: str = "", states: Sequence[str] = (), facility: str = "", ma_lk: str = "",
                path: str = "") -> list[sqlite3.Row]:
         sql = "SELECT * FROM documents WHERE 1=1"
@@ -226,5 +291,6 @@ class Ledger:
             args.append(f"%{path}%")
         return self.db.execute(sql + " ORDER BY first_seen, id", args).fetchall()
 
+    @_sqlite_errors
     def attempts(self, doc_id: int) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM attempts WHERE document_id = ? ORDER BY id", (doc_id,)).fetchall()

@@ -98,6 +98,7 @@ class PortalClient:
         if not self.base_url:
             raise ConfigError("no portal URL (chưa cấu hình địa chỉ cổng)",
                               hint="give --portal URL, set SOHS_PORTAL_URL, or portal.url in sohs.toml")
+        _check_url(self.base_url)
         if not self.username:
             raise ConfigError("no portal username", hint="give --username, set SOHS_PORTAL_USERNAME, "
                                                          "or portal.username in sohs.toml")
@@ -169,6 +170,9 @@ class PortalClient:
                     r = await self._http.post(path, content=data, headers={**_FORM, **(headers or {})})
                 else:
                     r = await self._http.post(path, data=data, headers=headers)
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # a setting, not an outage: never retried
+                raise ConfigError(f"the portal URL {self.base_url} cannot be used: {exc} (địa chỉ cổng không hợp lệ)",
+                                  hint="write it in full, e.g. https://egw.baohiemxahoi.gov.vn") from None
             except httpx.TimeoutException:
                 last = f"no answer within {self.timeout:g} s"
             except httpx.TransportError as exc:
@@ -225,6 +229,17 @@ class PortalClient:
 
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _check_url(url: str) -> None:
+    """A portal URL is ``https://host[:port][/path]`` (``http://`` for a local simulator): a URL
+    without its scheme would be retried as an outage and end "run again later" (exit 4), when it is a
+    setting mistake (exit 3 at once)."""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(f"the portal URL {url!r} does not start with https:// and a host (địa chỉ cổng không hợp lệ)",
+                          hint="write it in full, e.g. https://egw.baohiemxahoi.gov.vn (portal.url, SOHS_PORTAL_URL "
+                               "or --portal)")
 
 
 def form_body(fields: dict[str, str], file_b64: str) -> bytes:

@@ -66,3 +66,21 @@ def test_every_command_speaks_vietnamese_when_asked(tmp_path: Path, monkeypatch:
     assert "the ledger holds no document yet" in r.output
     r = runner.invoke(build_app(), ["doctor", "--home", str(tmp_path / "home")])
     assert r.exit_code == 3 and "cấu hình" in r.output and "gợi ý" in r.output
+
+
+@pytest.mark.parametrize("args", [["cert", "show", "--pkcs11-module", "/usr/lib/softhsm/libsofthsm2.so"],
+                                  ["run"]])
+def test_a_missing_pkcs11_extra_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       args: list[str]) -> None:
+    """Issue 16: without python-pkcs11 a token setting exited 70 ("this is a bug")."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pkcs11", None)  # what an install without the extra has
+    (tmp_path / "outbox").mkdir()
+    (tmp_path / "sohs.toml").write_text('[portal]\nurl = "https://portal.invalid"\nusername = "79001_BV"\n'
+                                        '[signing]\npkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"\n',
+                                        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(build_app(), args)
+    assert r.exit_code == 3, r.output
+    assert "pip install 'sohs-cli[pkcs11]'" in r.output and "bug" not in r.output
