@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     LOCKED = 5  # another run holds the lock
     INTERNAL = 70
     INTERRUPTED = 130
+    TERMINATED = 143  # SIGTERM (systemd stopping a job): the current step was finished first
 
 
 class SohsError(Exception):

@@ -130,9 +130,11 @@ MANIFEST = ".envelope.json"  # in a stash: which envelope its tables went into
 
 class Run:
     def __init__(self, folders: Folders, ledger: Ledger, client: PortalClient, signer: Signer | None,
-                 hub: HubClient | None, options: SubmitOptions, event: Event, work: Path) -> None:
+                 hub: HubClient | None, options: SubmitOptions, event: Event, work: Path,
+                 stopping: Callable[[], bool] = lambda: False) -> None:
         self.folders, self.ledger, self.client, self.signer = folders, ledger, client, signer
         self.hub, self.options, self.event, self.work = hub, options, event, work
+        self.stopping = stopping  # SIGTERM: finish the step under way, start no other
         self.report = RunReport()
 
     @property
@@ -188,6 +190,8 @@ class Run:
         documents: list[Path] = []
         groups: dict[str, list[tuple[Path, bytes]]] = {}
         for path in files:
+            if self.stopping():
+                return documents  # what is not yet taken stays in the outbox
             with self._each([path], self.folders.failed, "unreadable"):
                 data = read_file(str(path), self.options.limits.max_bytes)
                 root = parse_bytes(data, source=path.name, limits=self.options.limits)
@@ -202,6 +206,8 @@ class Run:
                 else:
                     groups.setdefault((root.findtext("MA_LK") or "").strip(), []).append((path, data))
         for ma_lk, tables in sorted(groups.items()):
+            if self.stopping():
+                break
             with self._each([p for p, _ in tables], self.folders.rejected, "invalid"):
                 packed = self._pack_group(ma_lk, tables)
                 if packed is not None:
@@ -250,6 +256,8 @@ class Run:
         except OSError as exc:
             raise machine_error(exc, str(self.work), "create the folder", setup=True) from None
         for path in documents:
+            if self.stopping():
+                break
             with self._each([path], self.folders.rejected, "invalid"):
                 self._prepare_one(path, ready)
         return ready
@@ -343,11 +351,14 @@ class Run:
     async def deliver(self, ready: dict[str, Path]) -> None:
         """Submit what is ready, file each document, then refresh results, even with nothing to send:
         yesterday's results arrive today."""
-        summary = await submit_files(list(ready), self.client, self.ledger, self.options, hub=self.hub)
+        summary = await submit_files(list(ready), self.client, self.ledger, self.options, hub=self.hub,
+                                     stopping=self.stopping)
         for item in summary.items:
             original = ready[item.path]
             with self._each([], self.folders.failed, "unreadable"):
                 self._file_item(item, original)
+        if self.stopping():
+            return
         try:
             updated, _ = await refresh(self.ledger, self.client)
             self.report.processed = updated

@@ -181,7 +181,8 @@ CHUNK = 256  # files prepared, recorded and sent together
 
 async def submit_files(paths: Sequence[str], client: PortalClient, ledger: Ledger, options: SubmitOptions,
                        progress: Callable[[Item], None] = lambda item: None,
-                       hub: HubClient | None = None, keep_items: bool = True) -> SubmitSummary:
+                       hub: HubClient | None = None, keep_items: bool = True,
+                       stopping: Callable[[], bool] = lambda: False) -> SubmitSummary:
     summary = SubmitSummary(keep_items=keep_items)
     if not options.dry_run:
         summary.reconciled = await reconcile(ledger, client)
@@ -198,7 +199,7 @@ async def submit_files(paths: Sequence[str], client: PortalClient, ledger: Ledge
                 queue.append((len(slots), checked))
                 slots.append(None)
         ledger.record_many([info for _, info in queue])  # what has to go is in the ledger before it goes
-        await _send_all(queue, slots, client, ledger, options, progress, hub, down)
+        await _send_all(queue, slots, client, ledger, options, progress, hub, down, stopping)
         for item in slots:
             assert item is not None
             summary.add(item)
@@ -228,7 +229,7 @@ def _check(path: str, ledger: Ledger, options: SubmitOptions, hub: bool) -> Item
 
 async def _send_all(queue: list[tuple[int, DocumentInfo]], slots: list[Item | None], client: PortalClient,
                     ledger: Ledger, options: SubmitOptions, progress: Callable[[Item], None],
-                    hub: HubClient | None, down: list[str]) -> None:
+                    hub: HubClient | None, down: list[str], stopping: Callable[[], bool]) -> None:
     # Ledger writes run on one dedicated thread, in order: each is committed (and fsync'd) before the
     # request it guards leaves, while other documents' requests go on over the network meanwhile.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sohs-ledger")
@@ -244,6 +245,8 @@ async def _send_all(queue: list[tuple[int, DocumentInfo]], slots: list[Item | No
             item = Item(info.path, "", sha256=info.sha256, ma_lks=info.ma_lks, endpoint=info.endpoint)
             if down:
                 item.status, item.message = "not-sent", "not sent: the portal is unavailable (nothing lost)"
+            elif stopping():
+                item.status, item.message = "not-sent", "not sent: stopped (SIGTERM); the next run sends it"
             else:
                 await _send_one(item, info, hub if info.kind == "KHAMSUCKHOE" else client, ledger, io, down)
             slots[index] = item

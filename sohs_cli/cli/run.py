@@ -14,6 +14,7 @@ import typer
 
 from sohs_cli.cli import output, portalopts
 from sohs_cli.cli.output import escape
+from sohs_cli.errors import ExitCode, SohsError
 
 HUMAN = {"packed": ("packed {file} ({tables} tables, MA_LK {ma_lk})",
                     "đã đóng gói {file} ({tables} bảng, MA_LK {ma_lk})"),
@@ -65,68 +66,146 @@ def register(app: typer.Typer) -> None:
         """
 
         def body() -> None:
-            import random
-            import time
-
-            from sohs_cli.config import resolve
-            from sohs_cli.datalock import DataLock
-            from sohs_cli.ledger import Ledger
-            from sohs_cli.pipeline import Folders, Run, run_once
-            from sohs_cli.submission import SubmitOptions
-            from sohs_cli.trust import from_settings
-
-            s = resolve({"home": home}, config)
-            lock = DataLock(s.home, "run")
-            lock.acquire()  # before anything else: a second run exits 5 at once
+            night = _Night(home, config, log_file, jitter)
             try:
-                log = _logger(Path(log_file or s["run.log_file"] or s.home / "sohs.log"))
-                terminal = sys.stderr.isatty()
-
-                def event(name: str, fields: dict[str, Any]) -> None:
-                    log.info(name, extra={"fields": fields})
-                    if terminal and name in HUMAN:
-                        output.stderr.print(escape(output.t(*HUMAN[name]).format_map(_Default(fields))))
-
-                event("start", {"pid": os.getpid(), "previous_lock_holder": lock.previous})
-                if jitter:
-                    time.sleep(random.uniform(0, jitter))
-                # absolute: the ledger keeps these paths, and cron may run from anywhere
-                base = Path(s.config_file).resolve().parent if s.config_file else Path.cwd().resolve()
-                folders = Folders(*(base / s[f"folders.{k}"] for k in ("outbox", "sent", "rejected", "failed")))
-                signer = None
-                if s["signing.p12"] or s["signing.key"] or s["signing.pkcs11_module"]:
-                    signer = portalopts.make_signer(s)
-                    _warn_expiry(signer, s["signing.expiry_warning_days"], event)
-                trust = from_settings(s, signer.certificate if signer else None, signer.chain if signer else None)
-                client = portalopts.make_client(s)
-                hub = portalopts.make_hub(s)
-                ledger = Ledger(s.home)
-                try:
-                    work = Run(folders, ledger, client, signer, hub,
-                               SubmitOptions(facility=s["facility"], standard=s["standard"],
-                                             concurrency=s["portal.concurrency"], trust=trust), event,
-                               s.home / "work")
-                    report = run_once(work, s["run.settle_seconds"])
-                finally:
-                    ledger.close()
-                event("end", {k: v for k, v in report.as_dict().items() if k != "files"})
-            finally:
-                lock.release()
-            if as_json:
-                output.write_output(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), None)
-            else:
-                r, t = report, output.t
-                output.stdout.print(" · ".join((
-                    f"{r.picked} {t('picked', 'tệp nhận')}", f"{r.packed} {t('packed', 'đóng gói')}",
-                    f"{r.signed} {t('signed', 'đã ký')}", f"{r.delivered} {t('delivered', 'đã gửi')}",
-                    f"{r.skipped} {t('already delivered', 'đã gửi trước đó')}",
-                    f"{r.rejected} {t('rejected', 'bị từ chối')}", f"{r.failed} {t('failed', 'lỗi đọc')}",
-                    f"{r.waiting + r.setup} {t('left in the outbox', 'còn trong outbox')}",
-                    f"{r.processed} {t('result(s) refreshed', 'kết quả cập nhật')}")))
-            if report.exit_code:
-                raise SystemExit(int(report.exit_code))
+                night.run()
+            except BaseException:
+                night.finish(as_json, failed=True)  # the error boundary prints the one line
+                raise
+            night.finish(as_json)
 
         output.guarded(body)
+
+
+class _Night:
+    """One run, however it ends: the ``end`` event with its exit code goes to the log, and with
+    ``--json`` stdout gets one JSON document (one line: a ``.jsonl`` file appended to by cron reads
+    line by line), also when the settings, the lock or the machine stop the run before it starts.
+    SIGTERM (systemd stopping the job) finishes the current step, then ends with exit 143."""
+
+    def __init__(self, home: str | None, config: str | None, log_file: str | None, jitter: float) -> None:
+        self.home, self.config, self.log_file, self.jitter = home, config, log_file, jitter
+        self.log: logging.Logger | None = None
+        self.report: Any = None
+        self.code = ExitCode.INTERNAL
+        self.error: SohsError | None = None
+        self.terminated = False
+
+    def event(self, name: str, fields: dict[str, Any]) -> None:
+        if self.log is not None:
+            self.log.info(name, extra={"fields": fields})
+        if name in HUMAN and sys.stderr.isatty():
+            output.stderr.print(escape(output.t(*HUMAN[name]).format_map(_Default(fields))))
+
+    def _open_log(self, settings: Any | None) -> None:
+        """The JSON-lines log, as early as it can be known; a log that cannot be opened is named on
+        stderr once and the run goes on without it (the exit code still says how it ended)."""
+        from sohs_cli.config import user_data_dir
+
+        if settings is not None:
+            path = Path(self.log_file or settings["run.log_file"] or settings.home / "sohs.log")
+        else:
+            path = Path(self.log_file or Path(self.home or os.environ.get("SOHS_HOME") or user_data_dir()) / "sohs.log")
+        try:
+            self.log = _logger(path)
+        except OSError as exc:
+            output.stderr.print(escape(output.t(f"warning: no log: cannot write {path}: {exc.strerror or exc}",
+                                                f"cảnh báo: không ghi được nhật ký {path}: {exc.strerror or exc}")))
+
+    def _on_sigterm(self, signum: int, frame: object) -> None:
+        self.terminated = True  # the pipeline looks at this between steps
+
+    def run(self) -> None:
+        import random
+        import signal
+        import time
+
+        from sohs_cli.config import resolve
+        from sohs_cli.datalock import DataLock
+
+        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        try:
+            try:
+                s = resolve({"home": self.home}, self.config)
+            except SohsError:
+                self._open_log(None)
+                raise
+            self._open_log(s)
+            lock = DataLock(s.home, "run").acquire()  # before anything else: a second run exits 5 at once
+            try:
+                self.event("start", {"pid": os.getpid(), "previous_lock_holder": lock.previous})
+                until = time.monotonic() + random.uniform(0, self.jitter)
+                while not self.terminated and time.monotonic() < until:  # a SIGTERM ends the wait too
+                    time.sleep(max(0.0, min(0.2, until - time.monotonic())))
+                self.report = self._run(s)
+            finally:
+                lock.release()
+            self.code = ExitCode.TERMINATED if self.terminated else self.report.exit_code
+        except SohsError as exc:
+            self.code, self.error = exc.exit_code, exc
+            raise
+        except KeyboardInterrupt:
+            self.code = ExitCode.INTERRUPTED
+            raise
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def _run(self, s: Any) -> Any:
+        from sohs_cli.ledger import Ledger
+        from sohs_cli.pipeline import Folders, Run, run_once
+        from sohs_cli.submission import SubmitOptions
+        from sohs_cli.trust import from_settings
+
+        # absolute: the ledger keeps these paths, and cron may run from anywhere
+        base = Path(s.config_file).resolve().parent if s.config_file else Path.cwd().resolve()
+        folders = Folders(*(base / s[f"folders.{k}"] for k in ("outbox", "sent", "rejected", "failed")))
+        signer = None
+        if s["signing.p12"] or s["signing.key"] or s["signing.pkcs11_module"]:
+            signer = portalopts.make_signer(s)
+            _warn_expiry(signer, s["signing.expiry_warning_days"], self.event)
+        trust = from_settings(s, signer.certificate if signer else None, signer.chain if signer else None)
+        client = portalopts.make_client(s)
+        hub = portalopts.make_hub(s)
+        ledger = Ledger(s.home)
+        try:
+            work = Run(folders, ledger, client, signer, hub,
+                       SubmitOptions(facility=s["facility"], standard=s["standard"],
+                                     concurrency=s["portal.concurrency"], trust=trust), self.event,
+                       s.home / "work", stopping=lambda: self.terminated)
+            return run_once(work, s["run.settle_seconds"])
+        finally:
+            ledger.close()
+
+    def finish(self, as_json: bool, failed: bool = False) -> None:
+        """The ``end`` event, the summary (or the one JSON document), and the exit code."""
+        counts = {k: v for k, v in self.report.as_dict().items() if k != "files"} if self.report else {}
+        end = counts | {"exit_code": int(self.code)}
+        if self.error is not None:
+            end |= {"error": self.error.message, "hint": self.error.hint}
+        if self.terminated:
+            end["message"] = "stopped by SIGTERM after the current step; the rest waits for the next run"
+        self.event("end", end)
+        if self.log is not None:
+            for handler in self.log.handlers:
+                handler.close()
+        if as_json:
+            document = (self.report.as_dict() if self.report else {}) | end
+            output.write_output(json.dumps(document, ensure_ascii=False), None)
+        elif self.report is not None:
+            r, t = self.report, output.t
+            output.stdout.print(" · ".join((
+                f"{r.picked} {t('picked', 'tệp nhận')}", f"{r.packed} {t('packed', 'đóng gói')}",
+                f"{r.signed} {t('signed', 'đã ký')}", f"{r.delivered} {t('delivered', 'đã gửi')}",
+                f"{r.skipped} {t('already delivered', 'đã gửi trước đó')}",
+                f"{r.rejected} {t('rejected', 'bị từ chối')}", f"{r.failed} {t('failed', 'lỗi đọc')}",
+                f"{r.waiting + r.setup} {t('left in the outbox', 'còn trong outbox')}",
+                f"{r.processed} {t('result(s) refreshed', 'kết quả cập nhật')}")))
+        if self.terminated and not failed:
+            output.stderr.print(output.t(
+                "stopped (SIGTERM) after finishing the current step; the rest waits in the outbox for the next run",
+                "đã dừng (SIGTERM) sau khi xong bước đang làm; phần còn lại chờ lượt chạy sau trong outbox"))
+        if not failed and self.code:
+            raise SystemExit(int(self.code))
 
 
 class _Default(dict[str, Any]):

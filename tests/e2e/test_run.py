@@ -92,7 +92,8 @@ def test_run_files_every_document_and_a_second_run_exits_5(tmp_path: Path, pki: 
         assert (clinic / "failed" / "broken.xml").exists()
         assert (clinic / "outbox" / "still-writing.xml.part").exists()
         log = [json.loads(line) for line in (tmp_path / "home" / "sohs.log").read_text().splitlines()]
-        assert log[0]["event"] == "start" and log[-1]["event"] == "end"
+        assert log[0]["event"] == "end" and log[0]["exit_code"] == 5  # the run refused by the lock says so
+        assert log[1]["event"] == "start" and log[-1]["event"] == "end" and log[-1]["exit_code"] == 1
         assert PASSWORD not in (tmp_path / "home" / "sohs.log").read_text()
         again = sohs(clinic, env, "run", "--json")
         assert again.returncode == 0 and json.loads(again.stdout)["picked"] == 0

@@ -1,0 +1,132 @@
+"""`sohs run` as cron runs it (issue 16): no terminal, a fresh process, the settings file in another
+folder than the working one, a minimal environment, stdout appended to a `.jsonl` file, against
+`sohs portal serve` with faults on. After every scenario: every input was delivered once, rejected
+with its reason, or still waits in the outbox with its reason named; the ledger holds every receipt;
+the JSON-lines log ends with `end`."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sohs_cli.testpki import TestPki
+from tests.portal_helpers import PASSWORD, USER, envelope, served
+
+ROOT = Path(__file__).resolve().parents[2]
+SOHS = str(Path(sys.executable).parent / "sohs")
+
+
+def clinic(tmp_path: Path, pki: TestPki, base: str, **settings: str) -> dict[str, Path]:
+    """A clinic as `sohs init` leaves it, with the password in a file (mode 0600), as the README says."""
+    folder = tmp_path / "srv-sohs"
+    for name in ("outbox", "sent", "rejected", "failed"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    secret = tmp_path / "etc-sohs-portal"
+    secret.write_text(PASSWORD + "\n")
+    secret.chmod(0o600)
+    extra = "".join(f"{k} = {v}\n" for k, v in settings.items())
+    (folder / "sohs.toml").write_text(
+        f'facility = "79001"\n[portal]\nurl = "{base}"\nusername = "{USER}"\nconcurrency = 4\ntimeout = 2\n'
+        f'attempts = 8\ndeadline = 60\n[signing]\np12 = "{pki.clinic_p12}"\npassword_file = "{pki.password_file}"\n'
+        f'[run]\nsettle_seconds = 0\n{extra}', encoding="utf-8")
+    return {"folder": folder, "secret": secret, "user": tmp_path / "user-home", "log": tmp_path / "var-log-sohs"}
+
+
+def cron_env(c: dict[str, Path]) -> dict[str, str]:
+    """What cron gives a job: a bare PATH, HOME, LANG=C, nothing of ours but the password file."""
+    c["user"].mkdir(exist_ok=True)
+    return {"PATH": "/usr/bin:/bin", "HOME": str(c["user"]), "LANG": "C", "SHELL": "/bin/sh",
+            "SOHS_PORTAL_PASSWORD_FILE": str(c["secret"]), "SOHS_LANG": "en"}
+
+
+def cron(c: dict[str, Path], *args: str) -> subprocess.CompletedProcess[str]:
+    """`sohs run` from `/`, with `--config` naming the settings in the clinic's folder."""
+    return subprocess.run([SOHS, "run", "--config", str(c["folder"] / "sohs.toml"), *args], cwd="/",
+                          env=cron_env(c), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+
+
+def data_home(c: dict[str, Path]) -> Path:
+    return c["user"] / ".local" / "share" / "sohs"  # the default data folder: no SOHS_HOME under cron
+
+
+def events(c: dict[str, Path]) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (data_home(c) / "sohs.log").read_text().splitlines()]
+
+
+def test_the_readme_cron_line_pasted_as_it_is(tmp_path: Path, pki: TestPki) -> None:
+    with served(tmp_path, pki) as base:
+        c = clinic(tmp_path, pki, base)
+        for i in range(3):
+            (c["folder"] / "outbox" / f"e{i}.xml").write_bytes(envelope(f"LKCRON{i:04d}"))
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        line = re.search(r"```cron\n(.+?)\n```", readme, re.S).group(1)  # type: ignore[union-attr]
+        command = line.split(None, 5)[5]  # minute hour day month weekday, then the command
+        for real, here in (("/srv/sohs", str(c["folder"])), ("/etc/sohs/portal", str(c["secret"])),
+                           ("/etc/sohs/p12", str(pki.password_file)), ("/opt/sohs/bin/sohs", SOHS),
+                           ("/var/log/sohs", str(c["log"])), ("--jitter 600", "--jitter 1")):
+            assert real in command, real
+            command = command.replace(real, here)
+        c["log"].mkdir()
+        env = cron_env(c)
+        del env["SOHS_PORTAL_PASSWORD_FILE"]  # the line sets it itself
+        for _night in range(2):
+            done = subprocess.run(["/bin/sh", "-c", command], env=env, stdin=subprocess.DEVNULL, timeout=300)
+            assert done.returncode == 0, (c["log"] / "runs.err").read_text()
+        nights = [json.loads(line) for line in (c["log"] / "runs.jsonl").read_text().splitlines()]
+        assert [n["delivered"] for n in nights] == [3, 0] and all(n["exit_code"] == 0 for n in nights)
+        assert events(c)[-1]["event"] == "end"
+
+
+def test_json_and_the_end_event_however_the_run_ends(tmp_path: Path, pki: TestPki) -> None:
+    c = clinic(tmp_path, pki, "egw.baohiemxahoi.gov.vn")  # a setting mistake: exit 3 before anything
+    (c["folder"] / "outbox" / "e.xml").write_bytes(envelope("LKJSON0001"))
+    done = cron(c, "--json")
+    assert done.returncode == 3, done.stderr
+    (document,) = [json.loads(line) for line in done.stdout.splitlines()]  # one document, one line
+    assert document["exit_code"] == 3 and "https://" in document["error"]
+    assert events(c)[-1]["event"] == "end" and events(c)[-1]["exit_code"] == 3
+    missing = subprocess.run([SOHS, "run", "--json", "--config", str(tmp_path / "nope.toml")], cwd="/",
+                             env=cron_env(c), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 3 and json.loads(missing.stdout)["exit_code"] == 3
+    assert events(c)[-1]["exit_code"] == 3 and "nope.toml" in str(events(c)[-1]["error"])
+
+
+def test_sigterm_finishes_the_step_writes_end_and_exits_143(tmp_path: Path, pki: TestPki) -> None:
+    import httpx
+
+    with served(tmp_path, pki, "--latency", "0.1") as base:
+        c = clinic(tmp_path, pki, base)
+        names = [f"t{i:03d}.xml" for i in range(150)]
+        for i, name in enumerate(names):
+            (c["folder"] / "outbox" / name).write_bytes(envelope(f"LKTERM{i:05d}"))
+        proc = subprocess.Popen([SOHS, "run", "--json", "--config", str(c["folder"] / "sohs.toml")], cwd="/",
+                                env=cron_env(c), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while len(httpx.get(f"{base}/_mock/submissions").json()) < 8:  # sending is under way
+            assert proc.poll() is None and time.monotonic() < deadline, "the run ended before SIGTERM"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 143, err
+        assert "Traceback" not in err and len([line for line in err.splitlines() if "SIGTERM" in line]) == 1, err
+        assert json.loads(out)["exit_code"] == 143
+        end = events(c)[-1]
+        assert end["event"] == "end" and end["exit_code"] == 143
+        sent = {p.name for p in (c["folder"] / "sent").glob("t*.xml") if not p.name.endswith(".signed.xml")}
+        left = {p.name for p in (c["folder"] / "outbox").glob("*.xml")}
+        assert sent and left and sent | left == set(names) and not sent & left  # each in one place
+        again = cron(c, "--json")
+        assert again.returncode == 0, again.stderr
+        assert {p.name for p in (c["folder"] / "sent").glob("t*.xml") if not p.name.endswith(".signed.xml")} == \
+            set(names)
+        portal = httpx.get(f"{base}/_mock/submissions").json()
+        assert len(portal) == 150 and all(s["times_received"] == 1 for s in portal)
+    shutil.rmtree(c["user"], ignore_errors=True)
+
