@@ -118,7 +118,7 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
         return None, [_plain("table-unknown", "error", where,
                              f"{name} <{root.tag}> is not a table of QĐ {std}: sohs has no schema for it",
                              f"{name} <{root.tag}> không phải bảng của QĐ {std}: sohs không có lược đồ cho bảng này",
-                             line=root.sourceline or 0, hint="check LOAIHOSO and the root element of the table")]
+                             line=root.sourceline or 0, hint=N_("check LOAIHOSO and the root element of the table"))]
     findings = Findings(cap.room if cap is not None else 0, validate_xsd(schema, root, family, std, name, where,
                                                                           cap=cap))
     if not options.rules:
@@ -167,7 +167,7 @@ def _slot_missing(root: etree._Element, where: str) -> list[Finding]:
                    f"no CHUKYDONVI (Chữ ký đơn vị) at the end of <{root.tag}>: the portal needs the signature there",
                    f"không có thẻ CHUKYDONVI ở cuối <{root.tag}>: cổng cần chữ ký số tại đó",
                    line=root.sourceline or 0, element="CHUKYDONVI",
-                   hint="sohs sign adds it before signing; or export it empty: <CHUKYDONVI></CHUKYDONVI>")]
+                   hint=N_("sohs sign adds it before signing; or export it empty: <CHUKYDONVI></CHUKYDONVI>"))]
 
 
 def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, options: ValidateOptions) -> None:

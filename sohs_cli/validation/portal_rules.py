@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from sohs_cli.i18n import N_
 from sohs_cli.validation.catalogues import FORMS
 from sohs_cli.validation.report import Finding
 from sohs_cli.validation.rulebase import Doc, Episode, Rule, rule, value
@@ -133,7 +134,8 @@ def _required(rid: str, table: str, element: str, slug: str) -> None:
             if applies(rec) is not None:
                 yield r.finding(doc, element, f"required when {cond_en}, but empty",
                                 f"bắt buộc khi {cond_vi}, nhưng để trống", row=row, expected="a value",
-                                found="(empty)", hint=f"fill {element}, or check {reads[-1]}")
+                                found="(empty)", hint=N_("fill {element}, or check {field}"),
+                                hint_fields={"element": element, "field": reads[-1]})
 
 
 def _date_order(rid: str, table: str, element: str, earlier: str) -> None:
@@ -147,7 +149,8 @@ def _date_order(rid: str, table: str, element: str, earlier: str) -> None:
             n = min(len(a), len(b))
             if a[:n] < b[:n]:
                 yield r.finding(doc, element, f"{a} is before {earlier} {b}", f"{a} sớm hơn {earlier} {b}",
-                                row=row, expected=f">= {b}", found=a, hint=f"{element} must be on or after {earlier}")
+                                row=row, expected=f">= {b}", found=a, hint=N_("{later} must be on or after {earlier}"),
+                                hint_fields={"later": element, "earlier": earlier})
 
 
 def _digits(rid: str, table: str, element: str, slug: str) -> None:
@@ -163,10 +166,10 @@ def _digits(rid: str, table: str, element: str, slug: str) -> None:
                 continue
             if zeros and v.strip("0") == "":
                 yield r.finding(doc, element, f"'{v}' is all zeros", f"'{v}' toàn số 0", row=row, found=v,
-                                hint="write the real BHXH number, or leave it empty when there is none")
+                                hint=N_("write the real BHXH number, or leave it empty when there is none"))
             elif not zeros and not (v.isascii() and v.isdigit()):
                 yield r.finding(doc, element, f"'{v}' is not digits only", f"'{v}' không phải toàn chữ số",
-                                row=row, found=v, expected="digits", hint="the BHXH number is 10 digits")
+                                row=row, found=v, expected="digits", hint=N_("the BHXH number is 10 digits"))
 
 
 def _copied(rid: str, table: str, element: str) -> None:
@@ -182,7 +185,7 @@ def _copied(rid: str, table: str, element: str) -> None:
             if mine and mine != theirs:
                 yield r.finding(doc, element, f"'{mine}' differs from XML1 {element} '{theirs}'",
                                 f"'{mine}' khác XML1 {element} '{theirs}'", row=row, expected=theirs, found=mine,
-                                hint="copy the value from XML1, or leave it empty")
+                                hint=N_("copy the value from XML1, or leave it empty"))
 
 
 def _catalogue(rid: str, table: str, element: str) -> None:
@@ -200,13 +203,14 @@ def _catalogue(rid: str, table: str, element: str) -> None:
                 if v not in known:
                     yield r.finding(doc, element, f"'{v}' is not in the catalogue {element}",
                                     f"'{v}' không có trong danh mục {element}", row=row, found=v,
-                                    hint=f"use a code of {element}.csv, or update the catalogue")
+                                    hint=N_("use a code of {catalogue}.csv, or update the catalogue"),
+                                    hint_fields={"catalogue": element})
             elif not form.fullmatch(v):
                 yield replace(r.finding(doc, element, f"'{v}' does not look like a code of {element} "
                                         "(catalogue: not checked offline)",
                                         f"'{v}' không giống mã của danh mục {element} (chưa đối chiếu danh mục)",
                                         row=row, found=v, expected=form.pattern,
-                                        hint="give --catalogue DIR to check the code itself"), severity="warning")
+                                        hint=N_("give --catalogue DIR to check the code itself")), severity="warning")
 
 
 def _register() -> None:
@@ -254,7 +258,7 @@ def _days_outpatient(r: Rule, doc: Doc) -> Iterator[Finding]:
     if loai in ("01", "07", "09") and days and days != "0":
         yield r.finding(doc, "SO_NGAY_DTRI", f"is {days}; an episode of MA_LOAI_KCB {loai} counts 0 days",
                         f"là {days}; lượt MA_LOAI_KCB {loai} ghi 0 ngày", expected="0", found=days,
-                        hint="outpatient visits (01, 07, 09) count 0 treatment days")
+                        hint=N_("outpatient visits (01, 07, 09) count 0 treatment days"))
 
 
 @rule("XML1.SO_NGAY_DTRI.by-MA_LOAI_KCB-02-03-04-06", "error",
@@ -271,7 +275,7 @@ def _days_inpatient(r: Rule, doc: Doc) -> Iterator[Finding]:
     if int(days) != want:
         yield r.finding(doc, "SO_NGAY_DTRI", f"is {days}; NGAY_RA - NGAY_VAO + 1 is {want}",
                         f"là {days}; ngày ra - ngày vào + 1 là {want}", expected=str(want), found=days,
-                        hint="count the days of the stay, the day of admission included")
+                        hint=N_("count the days of the stay, the day of admission included"))
 
 
 GOI_VTYT = re.compile(r"G[1-9][0-9]{0,2}")
@@ -285,7 +289,7 @@ def _goi_vtyt(r: Rule, doc: Doc) -> Iterator[Finding]:
         if v and not GOI_VTYT.fullmatch(v):
             yield r.finding(doc, "GOI_VTYT", f"'{v}' is not G followed by a number 1-999",
                             f"'{v}' không phải chữ G và số từ 1 đến 999", row=row, found=v, expected="G1 … G999",
-                            hint="the first package of the service is G1, the second G2 …")
+                            hint=N_("the first package of the service is G1, the second G2 …"))
 
 
 @rule("XML6.SO_NGAY_CAP_THUOC_ARV.lte-treatment-days", "error",
@@ -315,7 +319,7 @@ def _leave_rule(element: str) -> None:
         if given and not value(doc.fields, element):
             yield r.finding(doc, element, f"empty, but {', '.join(given)} given: the three come together",
                             f"để trống nhưng có {', '.join(given)}: phải ghi cả ba", expected="a value",
-                            found="(empty)", hint="give the days and both dates of the outpatient leave, or none")
+                            found="(empty)", hint=N_("give the days and both dates of the outpatient leave, or none"))
 
 
 for _name in LEAVE:
@@ -333,7 +337,7 @@ def _xml8(r: Rule, ep: Episode) -> Iterator[Finding]:
     if loai not in ("03", "04", "06"):
         yield r.finding(doc, "MA_LK", f"a medical-record summary XML8, but XML1 MA_LOAI_KCB is {loai or '(empty)'}",
                         f"có tóm tắt hồ sơ XML8 nhưng MA_LOAI_KCB của XML1 là {loai or '(trống)'}",
-                        expected="03, 04 or 06", found=loai, hint="send XML8 only for inpatient stays")
+                        expected="03, 04 or 06", found=loai, hint=N_("send XML8 only for inpatient stays"))
 
 
 _register()

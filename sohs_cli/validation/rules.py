@@ -261,7 +261,8 @@ def _decision_length_rule(kind: str, names: tuple[str, ...]) -> None:
                     yield r.finding(doc, name, f"{n} characters; {std} allows {limit} (the portal sheet takes it)",
                                     f"{n} ký tự; {std} cho phép {limit} (cổng vẫn tiếp nhận)", row=row,
                                     expected=f"≤ {limit} characters", found=f"{n} characters",
-                                    hint=f"shorten it to {limit} characters: the portal may enforce the decision")
+                                    hint=N_("shorten it to {limit} characters: the portal may enforce the decision"),
+                                    hint_fields={"limit": limit})
 
 
 for _kind, _names in DECISION_STRICTER.items():

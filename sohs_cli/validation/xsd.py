@@ -54,6 +54,54 @@ def portal_length(text: str) -> int:
     return len(text)
 
 
+# Frequent export mistakes, each with the hint that names the fix (issue 14).
+COMMA_DECIMAL = N_("money and quantities use '.' as the decimal separator: 1234.50, not 1234,50")
+THOUSANDS = N_("write numbers without thousands separators: 1234567, not 1.234.567 or 1,234,567")
+TOO_PRECISE = N_("at most 2 decimals: round the amount (123.46, not 123.456)")
+DATE_SEPARATORS = N_("dates are yyyymmdd (20251103) and times yyyymmddHHMM (202511030930), with no separators")
+DATE_WITHOUT_TIME = N_("this field is a date and time, yyyymmddHHMM: add the hour and minute (e.g. 0800)")
+SPACES = N_("remove the spaces before and after the value")
+LEADING_ZERO = N_("write the code without its leading zero")
+_COMMA_DECIMAL = re.compile(r"-?[0-9]+,[0-9]{1,3}")
+_GROUPED = re.compile(r"-?[0-9]{1,3}([.,][0-9]{3})+([.,][0-9]{1,2})?")
+_SEPARATED_DATE = re.compile(r"[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([ T][0-9:]+)?")
+
+
+def export_mistake(found: str, pattern: str) -> str:
+    """The hint for a value a pattern refused, when it is one of the mistakes HIS exports make."""
+    value = found
+    if value != value.strip() and value.strip():
+        return SPACES
+    if _SEPARATED_DATE.fullmatch(value):
+        return DATE_SEPARATORS
+    if "[0-5][0-9]" in pattern and len(value) == 8 and value.isdigit():
+        return DATE_WITHOUT_TIME
+    if _GROUPED.fullmatch(value) and value.count(".") + value.count(",") > 1:
+        return THOUSANDS  # 1.234.567 or 1,234,567.50
+    if _COMMA_DECIMAL.fullmatch(value):
+        return COMMA_DECIMAL  # 1234,50
+    if "{1,2}" in pattern and re.fullmatch(r"-?[0-9]+\.[0-9]{3,}", value):
+        return TOO_PRECISE
+    return ""
+
+
+def _length_mistake(value: str, limit: int) -> str:
+    """The hint for a value too long, when it is a known mistake (a separated date, a padded code)."""
+    value = value.strip()
+    if value.isdigit() and value.startswith("0") and 0 < len(value.lstrip("0")) <= limit:
+        return LEADING_ZERO
+    return export_mistake(value, "")
+
+
+def code_mistake(found: str, codes: list[str]) -> str:
+    """The hint for a code outside its list, when the fix is plain."""
+    if found.strip() in codes and found.strip() != found:
+        return SPACES
+    if found.startswith("0") and found.lstrip("0") in codes:
+        return LEADING_ZERO
+    return ""
+
+
 def _describe_pattern(pattern: str) -> tuple[str, str]:
     for fragment, en, vi in _PATTERNS:
         if fragment in pattern:
@@ -217,7 +265,8 @@ def _translate(entry: etree._LogEntry, where: str,
             return _finding("xsd:maxLength", element, line,
                             f"{have} characters, at most {limit} allowed",
                             f"{have} ký tự, tối đa {limit}", where=where, expected=f"≤ {limit} characters",
-                            found=f"{have} characters")
+                            found=f"{have} characters",
+                            hint=_length_mistake(value_text or "", int(limit)))
         if (kind in ("minLength", "pattern") and found == "" and "length of '0'" in text) or (
             kind == "pattern" and found.strip() == "" and "\\S" in text
         ):
@@ -227,13 +276,15 @@ def _translate(entry: etree._LogEntry, where: str,
             pat = re.search(r"by the pattern '(.*)'\.?$", text, re.S)
             en, vi = _describe_pattern(pat.group(1) if pat else "")
             return _finding("xsd:pattern", element, line, f"'{found}' is not {en}",
-                            f"'{found}' không đúng định dạng: {vi}", where=where, expected=en, found=found)
+                            f"'{found}' không đúng định dạng: {vi}", where=where, expected=en, found=found,
+                            hint=export_mistake(found, pat.group(1) if pat else ""))
         if kind == "enumeration":
             allowed = re.search(r"set \{(.*)\}", text)
-            codes = ", ".join(c for c in re.findall(r"'([^']*)'", allowed.group(1)) if c) if allowed else ""
+            listed = [c for c in re.findall(r"'([^']*)'", allowed.group(1)) if c] if allowed else []
+            codes = ", ".join(listed)
             return _finding("xsd:enumeration", element, line, f"'{found}' is not one of the codes {codes}",
                             f"'{found}' không thuộc danh mục mã {codes}", where=where,
-                            expected=codes, found=found)
+                            expected=codes, found=found, hint=code_mistake(found, listed))
         return _finding(f"xsd:{kind}", element, line, text, text, where=where, found=found)
     if "is not a valid value of the local atomic type" in text:
         return None  # always follows a facet error for the same value

@@ -451,3 +451,23 @@ def test_an_xml13_travels_with_its_xml1_in_an_envelope_but_a_bare_slip_stands_al
     paired = pack([("a", samples.xml1("3176", "LK1", ma_loai_rv="2")), ("b", samples.xml13("3176", "LK1"))],
                   facility="79001")
     assert "xml1-missing" not in [f.code for f in validate_bytes(paired.data, "paired.xml").findings]
+
+
+@pytest.mark.parametrize(("field", "value", "hint"), [
+    ("T_TONGCHI_BV", "325000,50", "money and quantities use '.'"),
+    ("T_TONGCHI_BV", "1.325.000", "without thousands separators"),
+    ("CAN_NANG", "55.555", "at most 2 decimals"),
+    ("NGAY_VAO", "2025-11-03 08:00", "dates are yyyymmdd"),
+    ("NGAY_VAO", "20251103", "add the hour and minute"),
+    ("GIOI_TINH", "02", "without its leading zero"),
+    ("T_TONGCHI_BV", "12a", ""),
+])
+def test_frequent_export_mistakes_get_a_hint_that_names_the_fix(field: str, value: str, hint: str) -> None:
+    """Issue 14: comma decimals and the like get the fix in words, in both languages."""
+    values = samples.xml1_values("3176", "LK000000000081")
+    values[field] = value
+    rep = validate_bytes(samples.render("TONG_HOP", "xml1_3176", values), "x.xml")
+    f = next(f for f in rep.errors if f.element == field and f.code.startswith("xsd:"))
+    assert (hint in f.hint) if hint else f.hint == ""
+    if hint:
+        assert f.hint_vi and f.hint_vi != f.hint
