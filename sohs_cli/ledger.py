@@ -66,6 +66,13 @@ MIGRATIONS: tuple[str, ...] = (
         replace(replace(path, '\\', '/'), '/', '')), '') COLLATE NOCASE);
     CREATE INDEX attempts_open ON attempts(outcome) WHERE outcome = 'sending';
     """,
+    # 4: the file-name index carries what the dashboard sorts by, so the matches of a name are sorted
+    # from the index alone (reading each matching row first cost 250 ms for 10,000 matches)
+    """
+    DROP INDEX documents_name;
+    CREATE INDEX documents_name ON documents(replace(replace(path, '\\', '/'), rtrim(replace(path, '\\', '/'),
+        replace(replace(path, '\\', '/'), '/', '')), '') COLLATE NOCASE, state, first_seen, updated_at);
+    """,
 )
 
 

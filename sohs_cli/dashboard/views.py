@@ -28,6 +28,7 @@ from sohs_cli.dashboard.store import (
 Query = Mapping[str, Sequence[str]]
 DEFAULT_NIGHTS = 30
 MAX_NIGHTS = 3 * 366 + 1  # three years of bars at most
+REFUSED_SHOWN = 10  # rejected documents of the latest night listed on the nights page
 LOCAL_FILES = 2000  # newest errors.json files read for local findings
 ERRORS_JSON_MAX = 1024 * 1024
 
@@ -83,8 +84,12 @@ class Views:
     def nights(self, query: Query) -> dict[str, Any]:
         first, last, clamped = night_range(query, tonight(self.clock()))
         nights = self.ledger.nights(first, last)
+        # the latest night's refusals and why, the morning's second question, on the first page
+        refused = self.ledger.documents(Filters(states=("rejected",), night_from=last, night_to=last),
+                                        Page(size=REFUSED_SHOWN))
         return {"from": first.isoformat(), "to": last.isoformat(), "clamped": clamped, "nights": nights,
-                "total": sum(n["total"] for n in nights)}
+                "total": sum(n["total"] for n in nights), "rejected": [self._row(r) for r in refused.rows],
+                "rejected_total": refused.total}
 
     def documents(self, query: Query) -> dict[str, Any]:
         filters, page = filters_of(query), page_of(query)

@@ -223,3 +223,19 @@ def test_the_dashboard_in_a_browser(tmp_path: Path, pki: TestPki, clinic: FileSi
         assert width <= 390, "the page scrolls sideways on a phone"
         browser.save_screenshot(str(screens / "6-phone.png"))
     assert len(list(screens.glob("*.png"))) == 7
+
+
+def test_the_readme_demo_night_on_the_dashboard(tmp_path: Path) -> None:
+    """The README's promise: after `sohs demo --dir DIR`, `sohs dashboard --home DIR/home` shows the
+    demo's night, its one rejected document and why, in Vietnamese."""
+    env = os.environ | {"SOHS_HOME": str(tmp_path / "unused"), "SOHS_LANG": ""}
+    demo = subprocess.run([sys.executable, "-m", "sohs_cli", "demo", "--dir", str(tmp_path / "demo")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    with dashboard(tmp_path, env, tmp_path, "--home", str(tmp_path / "demo" / "home")) as url:
+        page = httpx.get(url + "/").text
+        nights = httpx.get(url + "/api/nights").json()
+    latest = nights["nights"][-1]
+    assert (latest["total"], latest["accepted"], latest["rejected"]) == (4, 3, 1)
+    assert 'lang="vi"' in page and "Bị từ chối trong đêm gần nhất (1) và lý do" in page
+    assert "invalid_card_length_3176.xml" in page and "<b>Mã thẻ BHYT</b>" in page and "mỗi thẻ cần 15" in page

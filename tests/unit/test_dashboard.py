@@ -417,6 +417,11 @@ def test_pages_speak_vietnamese_by_default_and_english_by_choice(home: Path) -> 
     dashboard = app(home)
     page = get(dashboard, f"/?from={NIGHT1}&to={NIGHT2}").text
     assert 'lang="vi"' in page and "Hồ sơ theo đêm" in page and 'data-night="2026-12-01" data-total="5"' in page
+    # the latest night's refusals and why, on the first page
+    assert "Bị từ chối trong đêm gần nhất (1) và lý do" in page and "Chữ ký số không hợp lệ" in page
+    first_night = get(dashboard, f"/?from={NIGHT1}&to={NIGHT1}").text
+    assert "(2) và lý do" in first_night and "<b>Mã thẻ BHYT</b>: thẻ &#39;GD479792000001&#39;" in first_night
+    assert "<b>Ngày ra viện</b>" in first_night
     switch = get(dashboard, "/lang?to=en&next=/documents")
     assert switch.status_code == 303 and switch.headers["location"] == "/documents"
     assert "sohs_lang=en" in switch.headers["set-cookie"]
