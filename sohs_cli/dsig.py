@@ -9,14 +9,14 @@ Where signatures live:
 
 * BHXH documents (``GIAMDINHHS``, the check-in ``CHI_TIEU_TRANG_THAI_KCB``, ``CHI_TIEU_GIAM_DINH_YKHOA``):
   one signature, child of ``/ROOT/CHUKYDONVI``; transform: enveloped-signature, exactly as the portal.
-* Checkup envelopes (``KHAMSUCKHOE``, QĐ 2062): two signatures, the concluding doctor's in
-  ``CHUKYDONVI/CKS_NGUOI_KET_LUAN`` and the facility's in ``CHUKYDONVI/CKS_BENH_VIEN``. The
-  enveloped-signature transform removes only the signature that holds the Reference, so the first
-  signature would break as soon as the second is added. Each checkup signature therefore uses one
-  XPath Filter 2.0 transform that subtracts both signature slots' ``Signature`` elements
-  (``/KHAMSUCKHOE/CHUKYDONVI/*/dsig:Signature``): each signature covers everything but the
-  signatures, verifies on its own, in either order of signing, and after the other is added. The
-  containers themselves stay signed, so nothing else can be slipped into them.
+* Checkup envelopes (``KHAMSUCKHOE``, QĐ 2062) in the XML-DSig form (``sohs sign --checkup-form
+  xmldsig``; the default base64 form is :mod:`sohs_cli.checkupsig`): the concluding doctor's signature
+  in ``CHUKYDONVI/CKS_NGUOI_KET_LUAN``, then the facility's in ``CHUKYDONVI/CKS_BENH_VIEN``, which
+  covers the doctor's. One XPath Filter 2.0 transform each: the doctor's subtracts the signatures of
+  both slots (``/KHAMSUCKHOE/CHUKYDONVI/*/dsig:Signature``: the facility's comes later), the
+  facility's only its own (``/KHAMSUCKHOE/CHUKYDONVI/CKS_BENH_VIEN/dsig:Signature``). A signature
+  therefore verifies only in its own slot: the transforms are part of the slot's profile, and a
+  signature moved to the other slot is refused (issue 13). The containers themselves stay signed.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 XPATH2 = "http://www.w3.org/2002/06/xmldsig-filter2"
-KSK_SUBTRACT = "/KHAMSUCKHOE/CHUKYDONVI/*/dsig:Signature"
+KSK_SUBTRACT = "/KHAMSUCKHOE/CHUKYDONVI/*/dsig:Signature"  # the doctor's: both slots' signatures
+KSK_SUBTRACT_FACILITY = "/KHAMSUCKHOE/CHUKYDONVI/CKS_BENH_VIEN/dsig:Signature"  # the facility's: its own only
 
 SIGNATURE = f"{{{DS_NS}}}Signature"
 
@@ -71,6 +72,8 @@ class Slot:
     @property
     def transforms(self) -> tuple[tuple[str, str], ...]:
         """``(algorithm, XPath)`` pairs, in order; XPath empty for transforms without one."""
+        if self.name == "CKS_BENH_VIEN":
+            return ((XPATH2, KSK_SUBTRACT_FACILITY),)
         if self.checkup:
             return ((XPATH2, KSK_SUBTRACT),)
         return ((ENVELOPED, ""),)
@@ -109,10 +112,12 @@ def document_digest(root: etree._Element, slot: Slot, own: etree._Element | None
 
     Mutates the tree (signatures are removed): call it last, or on a tree you own. For BHXH slots the
     enveloped-signature transform removes only ``own`` (the signature holding the Reference); for
-    checkup slots every ``Signature`` in both slots is subtracted.
+    the doctor's slot every ``Signature`` in both slots is subtracted, for the facility's its own.
     """
     if slot.checkup:
         for s in slots_for(CHECKUP_ROOT):
+            if slot.name == "CKS_BENH_VIEN" and s.name != slot.name:
+                continue
             for sig in slot_signatures(root, s):
                 _drop(sig)
     elif own is not None:

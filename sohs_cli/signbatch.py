@@ -24,6 +24,7 @@ from sohs_cli.xmlsafe import ParseLimits
 class SignOptions:
     role: str = "facility"
     validate: bool = True
+    checkup_form: str | None = None  # base64 (default) | xmldsig; None: the doctor's form, else base64
     limits: ParseLimits = field(default_factory=ParseLimits)
 
 
@@ -83,7 +84,8 @@ def sign_one(source: str, target: str, signer: Signer, options: SignOptions) -> 
                     f"{report.first_problem()} "
                     "(hồ sơ không hợp lệ, không ký)",
                     "fix the data (sohs validate shows every error), or --no-validate to sign anyway")
-        signed = sign(data, signer, role=options.role, source=source, limits=options.limits)
+        signed = sign(data, signer, role=options.role, source=source, limits=options.limits,
+                      checkup_form=options.checkup_form)
         if os.path.dirname(target):
             os.makedirs(os.path.dirname(target), exist_ok=True)
         atomic_write(target, signed.data)

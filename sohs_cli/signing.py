@@ -184,17 +184,18 @@ class Signed:
 
 
 def sign_document(data: bytes, signer: Signer, *, role: str = "facility", source: str = "<input>",
-                  limits: ParseLimits | None = None) -> bytes:
+                  limits: ParseLimits | None = None, checkup_form: str | None = None) -> bytes:
     """Return ``data`` with one enveloped signature added in the slot for ``role`` (adding an empty
-    ``CHUKYDONVI`` first where a BHXH document lacks it: :func:`insert_slot`).
+    ``CHUKYDONVI`` first where a BHXH document lacks it: :func:`insert_slot`). A checkup record's
+    slot gets the base64 form unless ``checkup_form`` is ``xmldsig`` (:mod:`sohs_cli.checkupsig`).
 
     Raises :class:`SigningError` (exit 1) for a document that cannot be signed; never writes.
     """
-    return sign(data, signer, role=role, source=source, limits=limits).data
+    return sign(data, signer, role=role, source=source, limits=limits, checkup_form=checkup_form).data
 
 
 def sign(data: bytes, signer: Signer, *, role: str = "facility", source: str = "<input>",
-         limits: ParseLimits | None = None) -> Signed:
+         limits: ParseLimits | None = None, checkup_form: str | None = None) -> Signed:
     """:func:`sign_document`, saying whether the signature slot had to be added."""
     root = parse_bytes(data, source=source, limits=limits)
     with_slot = insert_slot(data, root, source)
@@ -203,6 +204,8 @@ def sign(data: bytes, signer: Signer, *, role: str = "facility", source: str = "
         root = parse_bytes(data, source=source, limits=limits)
     slot = choose_slot(root, role, source)
     _check_slot(root, slot, source)
+    if slot.checkup and _checkup_form(root, slot, checkup_form, source) == "base64":
+        return Signed(_sign_base64(data, slot, signer, source, limits))
     digest = dsig.document_digest(root, slot)
     key_info, cert_der = _key_info((signer.certificate, *signer.chain))
     sig_id = "sig-" + hashlib.sha256(digest + slot.name.encode() + cert_der).hexdigest()[:20]
@@ -225,3 +228,46 @@ def sign(data: bytes, signer: Signer, *, role: str = "facility", source: str = "
         raise SigningError(f"{source}: placing the signature changed the signed content of {slot.label}",
                            hint="report it with --debug")
     return Signed(head + signature(base64.b64encode(value).decode("ascii")) + tail, with_slot is not None)
+
+
+def _checkup_form(root: etree._Element, slot: dsig.Slot, wanted: str | None, source: str) -> str:
+    """The inner form for this slot of a checkup record, after the order checks (QĐ 2062: the doctor
+    signs with both slots empty, the facility over the doctor's signature)."""
+    from sohs_cli import checkupsig
+
+    if slot.name == checkupsig.FACILITY and checkupsig.unsigned(root, checkupsig.DOCTOR):
+        raise SigningError(f"{source}: CKS_NGUOI_KET_LUAN (Chữ ký số người kết luận) is not signed; the facility's "
+                           "signature covers the doctor's (bác sĩ kết luận phải ký trước)",
+                           hint="sign as the concluding doctor first: sohs sign FILE --as doctor, then --as facility")
+    if slot.name == checkupsig.DOCTOR and not checkupsig.unsigned(root, checkupsig.FACILITY):
+        raise SigningError(f"{source}: CKS_BENH_VIEN (Chữ ký số bệnh viện) is already signed; the doctor signs "
+                           "first, with both slots empty (bác sĩ ký trước cơ sở)",
+                           hint="take the record as exported (unsigned), sign --as doctor, then --as facility")
+    existing = checkupsig.form_of(root)
+    if wanted is not None and wanted not in checkupsig.FORMS:
+        raise UsageError(f"--checkup-form {wanted}: base64 or xmldsig")
+    form = wanted or existing or "base64"
+    if existing and form != existing:
+        raise SigningError(f"{source}: CKS_NGUOI_KET_LUAN is signed in the {existing} form; both slots of a record "
+                           f"use one form (hai chữ ký phải cùng dạng)", hint=f"sign with --checkup-form {existing}")
+    return form
+
+
+def _sign_base64(data: bytes, slot: dsig.Slot, signer: Signer, source: str, limits: ParseLimits | None) -> bytes:
+    """The record with the slot's base64 CMS signature spliced in, verified before it is returned."""
+    from sohs_cli import checkupsig
+    from sohs_cli.cms import CmsError
+
+    text = checkupsig.sign_text(data, slot.name, [signer.certificate, *signer.chain], signer.sign, limits)
+    head, tail = _slot_bounds(data, slot.name)
+    out = head + text.encode("ascii") + tail
+    placed = parse_bytes(out, source=source, limits=limits)
+    try:
+        got, _ = checkupsig.verify_text(out, slot.name, checkupsig.slot_text(placed.find(slot.path)), limits)
+    except CmsError as exc:
+        raise SigningError(f"{source}: the signature placed in {slot.label} does not verify: {exc.en}",
+                           hint="report it with --debug") from None
+    if got != signer.certificate:
+        raise SigningError(f"{source}: the signature in {slot.label} is not the signer's",
+                           hint="report it with --debug")
+    return out

@@ -28,8 +28,9 @@ from typing import Any
 from cryptography import x509
 from lxml import etree
 
-from sohs_cli import dsig
+from sohs_cli import checkupsig, dsig
 from sohs_cli.certs import CertInfo, describe, now, rsa_verify, signer_problem
+from sohs_cli.cms import CmsError
 from sohs_cli.errors import InputError
 from sohs_cli.trust import Trust
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
@@ -207,7 +208,13 @@ def verify_slot(data: bytes, slot: dsig.Slot, *, trust: Trust, source: str = "<i
                              "(possible signature wrapping)")
         result.message_vi = f"có {len(containers)} thẻ {slot.name} (nghi ngờ bọc chữ ký)"
         return result
-    if not sigs:
+    text = checkupsig.slot_text(containers[0]) if slot.checkup and containers else ""
+    if text and sigs:
+        result.code = "profile"
+        result.message_en = "the slot holds both base64 text and a Signature element"
+        result.message_vi = "thẻ chữ ký chứa cả văn bản base64 lẫn thẻ Signature"
+        return result
+    if not sigs and not text:
         result.code = "not-signed"
         result.message_en = "not signed (the portal answers 123)"
         result.message_vi = "chưa ký số (cổng trả mã 123)"
@@ -217,9 +224,18 @@ def verify_slot(data: bytes, slot: dsig.Slot, *, trust: Trust, source: str = "<i
         result.message_en = f"{len(sigs)} signatures where one is expected"
         result.message_vi = f"có {len(sigs)} chữ ký, chỉ được phép một"
         return result
+    if slot.name == checkupsig.FACILITY and checkupsig.unsigned(root, checkupsig.DOCTOR):
+        result.code = "order"
+        result.message_en = ("CKS_NGUOI_KET_LUAN is empty: a facility signature covers the doctor's and is not valid "
+                             "without it (sign --as doctor first, then --as facility)")
+        result.message_vi = "CKS_NGUOI_KET_LUAN trống: chữ ký cơ sở phải ký sau và bao trùm chữ ký bác sĩ"
+        return result
     try:
-        signer, others = _verify_one(data, slot, sigs[0], limits)
-    except _Fail as fail:
+        if text:  # the base64 (CMS) form of a checkup slot, bound to its slot (checkupsig)
+            signer, others = checkupsig.verify_text(data, slot.name, text, limits)
+        else:
+            signer, others = _verify_one(data, slot, sigs[0], limits)
+    except (_Fail, CmsError) as fail:
         result.code, result.message_en, result.message_vi = fail.code, fail.en, fail.vi
         return result
     except InputError as exc:  # a part of the signature that does not parse on its own: unreadable, 125
@@ -302,7 +318,25 @@ def verify_bytes(data: bytes, path: str, *, trust: Trust, at: dt.datetime | None
         report.error_code = "signature-misplaced"
         report.error = "CHUKYDONVI (Chữ ký đơn vị) must be the last element of the document"
         return report
+    if tag == dsig.CHECKUP_ROOT and checkupsig.form_of(root) == "mixed":
+        report.error_code = "signature-form"
+        report.error = ("CKS_NGUOI_KET_LUAN and CKS_BENH_VIEN use different forms (base64 and XML-DSig); both "
+                        "slots of a checkup record use one (hai chữ ký phải cùng một dạng)")
+        return report
     for slot in slots:
         report.signatures.append(verify_slot(data, slot, trust=trust, source=path, at=at,
                                              limits=limits, root=root))
+    _one_signer_per_role(report)
     return report
+
+
+def _one_signer_per_role(report: VerifyReport) -> None:
+    """A checkup record is signed by two parties (QĐ 2062): one certificate in both slots is refused."""
+    if len(report.signatures) != 2:
+        return
+    doctor, facility = report.signatures
+    if doctor.ok and facility.ok and doctor.certificate is not None and doctor.certificate == facility.certificate:
+        facility.ok, facility.code = False, "same-signer"
+        facility.message_en = ("signed with the same certificate as CKS_NGUOI_KET_LUAN; the doctor and the facility "
+                               "sign with their own certificates")
+        facility.message_vi = "cùng chứng thư số với CKS_NGUOI_KET_LUAN; bác sĩ và cơ sở phải ký bằng chứng thư riêng"

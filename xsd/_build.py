@@ -274,6 +274,16 @@ def signature_slot(name: str, optional: bool = False) -> str:
     )
 
 
+def checkup_slot(name: str) -> str:
+    """A checkup signature slot (QĐ 2062): empty before signing, then base64 text (the decision's
+    example; sohs's default) or one XML-DSig Signature (the option). Mixed content lets either through;
+    which one, and that it is one, ``sohs verify`` checks (sohs_cli/checkupsig.py)."""
+    return (
+        f'<xs:element name="{name}">{doc(name)}<xs:complexType mixed="true"><xs:sequence>'
+        '<xs:element ref="ds:Signature" minOccurs="0"/></xs:sequence></xs:complexType></xs:element>'
+    )
+
+
 def simple(name: str, facets: str, occurs: str = "") -> str:
     return (
         f'<xs:element name="{name}"{occurs}>{doc(name)}<xs:simpleType>'
@@ -382,7 +392,7 @@ def main() -> None:
         write(out / f"{block}.xsd", ksk_block(rows, block))
     chuky = (
         f'<xs:element name="CHUKYDONVI">{doc("CHUKYDONVI")}<xs:complexType><xs:sequence>'
-        f"{signature_slot('CKS_NGUOI_KET_LUAN')}{signature_slot('CKS_BENH_VIEN')}"
+        f"{checkup_slot('CKS_NGUOI_KET_LUAN')}{checkup_slot('CKS_BENH_VIEN')}"
         "</xs:sequence></xs:complexType></xs:element>"
     )
     write(out / "KHAMSUCKHOE.xsd", envelope(

@@ -28,6 +28,10 @@ def register(app: typer.Typer) -> None:
         password_file: str | None = keys.password_file_option(),
         role: Role = typer.Option(Role.facility, "--as",
                                   help="Checkup envelopes: doctor signs CKS_NGUOI_KET_LUAN, facility CKS_BENH_VIEN."),
+        checkup_form: str | None = typer.Option(None, "--checkup-form", metavar="base64|xmldsig",
+                                                help="Checkup signature form: base64 (CMS, as QĐ 2062's example; "
+                                                     "default) or xmldsig (a Signature element); the facility "
+                                                     "follows the doctor's."),
         out: str | None = typer.Option(None, "--output", "-o", help="Signed file (one input)."),
         out_dir: str | None = typer.Option(None, "--out-dir", help="Write signed files into DIR."),
         in_place: bool = typer.Option(False, "--in-place", help="Replace each input by its signed copy."),
@@ -65,7 +69,11 @@ def register(app: typer.Typer) -> None:
                     f"[yellow]warning:[/] certificate '{escape(info.subject)}' expires on "
                     f"{info.not_after:%Y-%m-%d} ({info.days_left} days left; chứng thư số sắp hết hạn): "
                     "renew it and register the new one on the portal")
-            options = SignOptions(role=role.value, validate=not no_validate,
+            if checkup_form not in (None, "base64", "xmldsig"):
+                from sohs_cli.errors import UsageError
+
+                raise UsageError(f"--checkup-form {checkup_form}: base64 or xmldsig")
+            options = SignOptions(role=role.value, validate=not no_validate, checkup_form=checkup_form,
                                   limits=ParseLimits(max_bytes=max_size * 1024 * 1024))
             worst = ExitCode.OK
             signed = failed = 0

@@ -106,8 +106,9 @@ def test_sign_on_the_token_and_xmlsec1_verifies(token: dict[str, str], examples:
     assert r.exit_code == 0 and "TEST Phòng khám token clinic-signing" in r.output
     assert PIN not in text + r.output
     ksk = tmp_path / "ksk.xml"
-    code, text = sign(token, examples / "checkup_adult_2062.xml", ksk, "--key-id", "01", "--no-validate")
-    assert code == 0, text  # the checkup profile (XPath Filter 2.0) through the token too
+    code, text = sign(token, examples / "checkup_adult_2062.xml", ksk, "--key-id", "01", "--no-validate",
+                      "--as", "doctor")
+    assert code == 0, text  # the checkup profile (base64 CMS) through the token too
 
 
 def test_certificate_from_a_file_when_the_token_has_none(token: dict[str, str], examples: Path, tmp_path: Path,

@@ -66,14 +66,13 @@ def test_sohs_verifies_what_xmlsec1_signs(examples: Path, pki: TestPki, tmp_path
     assert r.exit_code == 1 and "changed after signing" in r.output and "125" in r.output
 
 
-@pytest.mark.parametrize("first", ["doctor", "facility"])
 def test_xmlsec1_verifies_both_checkup_signatures(examples: Path, clinic: FileSigner, doctor: FileSigner,
-                                                  pki: TestPki, tmp_path: Path, first: str) -> None:
-    signers = {"doctor": doctor, "facility": clinic}
-    second = "facility" if first == "doctor" else "doctor"
-    data = sign_document((examples / "checkup_adult_2062.xml").read_bytes(), signers[first], role=first)
+                                                  pki: TestPki, tmp_path: Path) -> None:
+    """The XML-DSig form (--checkup-form xmldsig): each slot's Signature verifies in xmlsec1."""
+    data = sign_document((examples / "checkup_adult_2062.xml").read_bytes(), doctor, role="doctor",
+                         checkup_form="xmldsig")
     path = tmp_path / "ksk.xml"
-    path.write_bytes(sign_document(data, signers[second], role=second))
+    path.write_bytes(sign_document(data, clinic, role="facility"))
     for slot in ("CKS_NGUOI_KET_LUAN", "CKS_BENH_VIEN"):
         done = xmlsec_verify(path, pki.ca_cert, slot)
         assert done.returncode == 0, f"{slot}: {done.stderr}"
@@ -81,6 +80,41 @@ def test_xmlsec1_verifies_both_checkup_signatures(examples: Path, clinic: FileSi
     tampered.write_bytes(flip_one_byte(path.read_bytes()))
     for slot in ("CKS_NGUOI_KET_LUAN", "CKS_BENH_VIEN"):
         assert xmlsec_verify(tampered, pki.ca_cert, slot).returncode != 0
+
+
+def test_openssl_verifies_the_base64_checkup_signatures_on_the_exact_bytes(
+        examples: Path, clinic: FileSigner, doctor: FileSigner, pki: TestPki, tmp_path: Path) -> None:
+    """The default base64 form, checked without sohs: the slots are emptied as README says (the doctor
+    signed with both empty, the facility with the doctor's in place), xmllint writes the C14N bytes,
+    openssl checks the CMS signature from the slot on them."""
+    import base64
+    import re
+
+    signed = sign_document(sign_document((examples / "checkup_adult_2062.xml").read_bytes(), doctor, role="doctor"),
+                           clinic, role="facility")
+    value = {n: re.search(rb"<" + n + rb">([^<]*)</" + n + rb">", signed).group(1)  # type: ignore[union-attr]
+             for n in (b"CKS_NGUOI_KET_LUAN", b"CKS_BENH_VIEN")}
+
+    def peer_verifies(name: bytes, document: bytes, emptied: tuple[bytes, ...]) -> bool:
+        for slot in emptied:
+            document = document.replace(b"<" + slot + b">" + value[slot] + b"</" + slot + b">",
+                                        b"<" + slot + b"></" + slot + b">")
+        (tmp_path / "doc.xml").write_bytes(document)
+        c14n = subprocess.run([require_tool("xmllint"), "--c14n", str(tmp_path / "doc.xml")], capture_output=True,
+                              timeout=60, check=True).stdout
+        (tmp_path / "content.bin").write_bytes(c14n)
+        (tmp_path / "sig.der").write_bytes(base64.b64decode(value[name]))
+        done = subprocess.run([require_tool("openssl"), "cms", "-verify", "-inform", "DER", "-in",
+                               str(tmp_path / "sig.der"), "-content", str(tmp_path / "content.bin"), "-binary",
+                               "-CAfile", pki.ca_cert, "-purpose", "any", "-out", str(tmp_path / "out.bin")],
+                              capture_output=True, text=True, timeout=60)
+        return done.returncode == 0
+
+    doctor_slot, facility_slot = b"CKS_NGUOI_KET_LUAN", b"CKS_BENH_VIEN"
+    assert peer_verifies(doctor_slot, signed, (doctor_slot, facility_slot))
+    assert peer_verifies(facility_slot, signed, (facility_slot,))
+    assert not peer_verifies(facility_slot, signed, (doctor_slot, facility_slot))  # it covers the doctor's
+    assert not peer_verifies(doctor_slot, flip_one_byte(signed), (doctor_slot, facility_slot))
 
 
 def test_signxml_verifies_what_sohs_signs(examples: Path, clinic: FileSigner, pki: TestPki) -> None:

@@ -229,15 +229,12 @@ def test_fault_draws_are_reproducible_with_a_seed() -> None:
     assert [a.draw(0.3) for _ in range(50)] == [b.draw(0.3) for _ in range(50)]
 
 
-@pytest.mark.parametrize("order", ["doctor-first", "facility-first"])
+@pytest.mark.parametrize("form", ["base64", "xmldsig"])
 def test_checkup_hub_push(tmp_path: Path, pki: TestPki, examples: Path, clinic: FileSigner, doctor: FileSigner,
-                          message_key: MessageKey, order: str) -> None:
+                          message_key: MessageKey, form: str) -> None:
     raw = (examples / "checkup_adult_2062.xml").read_bytes()
-    if order == "doctor-first":
-        both = sign_document(sign_document(raw, doctor, role="doctor"), clinic)
-    else:
-        both = sign_document(sign_document(raw, clinic), doctor, role="doctor")
-    only_doctor = sign_document(raw, doctor, role="doctor")
+    only_doctor = sign_document(raw, doctor, role="doctor", checkup_form=form)
+    both = sign_document(only_doctor, clinic)
 
     async def scenario(c: InProcess, portal: Portal, clock: Clock) -> None:
         from tests.portal_helpers import PASSWORD, USER

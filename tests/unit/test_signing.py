@@ -76,20 +76,73 @@ def test_self_closing_slot_crlf_and_no_declaration_are_kept(examples: Path, clin
     assert b"\r\n<THONGTINHOSO>" in signed and signed.startswith(b"<GIAMDINHHS")
 
 
-@pytest.mark.parametrize("first", ["doctor", "facility"])
-def test_checkup_signatures_verify_in_either_order(examples: Path, clinic: FileSigner, doctor: FileSigner,
-                                                   first: str) -> None:
+def slot_content(data: bytes, name: str) -> bytes:
+    return re.search(rb"<" + name.encode() + rb">(.*?)</" + name.encode() + rb">", data, re.S).group(1)  # type: ignore[union-attr]
+
+
+def with_slot(data: bytes, name: str, content: bytes) -> bytes:
+    return re.sub(rb"<" + name.encode() + rb">.*?</" + name.encode() + rb">",
+                  lambda m: b"<" + name.encode() + b">" + content + b"</" + name.encode() + b">", data, flags=re.S)
+
+
+@pytest.mark.parametrize("form", ["base64", "xmldsig"])
+def test_checkup_signatures_doctor_first_then_facility_over_it(examples: Path, clinic: FileSigner,
+                                                              doctor: FileSigner, form: str) -> None:
     data = (examples / CHECKUP).read_bytes()
-    signers = {"doctor": doctor, "facility": clinic}
-    second = "facility" if first == "doctor" else "doctor"
-    once = sign_document(data, signers[first], role=first)
-    expected_once = ["ok", "not-signed"] if first == "doctor" else ["not-signed", "ok"]
-    assert codes(once) == expected_once
-    twice = sign_document(once, signers[second], role=second)
+    once = sign_document(data, doctor, role="doctor", checkup_form=form)
+    assert codes(once) == ["ok", "not-signed"]
+    twice = sign_document(once, clinic, role="facility")  # follows the doctor's form
     assert codes(twice) == ["ok", "ok"]
     report = verify_bytes(twice, "k.xml", trust=TEST_CA)
     assert "Nguyễn Văn An" in (report.signatures[0].signer.subject if report.signatures[0].signer else "")
-    assert b'Filter="subtract">/KHAMSUCKHOE/CHUKYDONVI/*/dsig:Signature</XPath>' in twice
+    if form == "base64":  # as the decision's example prints the slots: base64 text, no element
+        assert base64.b64decode(slot_content(twice, "CKS_BENH_VIEN"), validate=True)[:1] == b"\x30"
+        assert b"<Signature" not in twice
+    else:
+        assert b'Filter="subtract">/KHAMSUCKHOE/CHUKYDONVI/*/dsig:Signature</XPath>' in slot_content(
+            twice, "CKS_NGUOI_KET_LUAN")
+        assert b'Filter="subtract">/KHAMSUCKHOE/CHUKYDONVI/CKS_BENH_VIEN/dsig:Signature</XPath>' in slot_content(
+            twice, "CKS_BENH_VIEN")
+    with pytest.raises(SigningError, match=r"covers the doctor.s"):
+        sign_document(data, clinic, role="facility", checkup_form=form)  # the facility covers the doctor's
+
+
+@pytest.mark.parametrize("form", ["base64", "xmldsig"])
+def test_a_checkup_signature_verifies_only_in_its_own_slot(examples: Path, clinic: FileSigner, doctor: FileSigner,
+                                                           form: str) -> None:
+    """Regression (issue 13): a doctor's signature copied into CKS_BENH_VIEN verified as the facility's, and
+    two signatures swapped between the slots passed."""
+    data = (examples / CHECKUP).read_bytes()
+    by_doctor = sign_document(data, doctor, role="doctor", checkup_form=form)
+    doctors = slot_content(by_doctor, "CKS_NGUOI_KET_LUAN")
+    copied = with_slot(by_doctor, "CKS_BENH_VIEN", doctors)
+    assert codes(copied)[1] != "ok"
+    only_copy = with_slot(with_slot(by_doctor, "CKS_NGUOI_KET_LUAN", b""), "CKS_BENH_VIEN", doctors)
+    assert codes(only_copy)[1] != "ok"
+    both = sign_document(by_doctor, clinic, role="facility")
+    facility = slot_content(both, "CKS_BENH_VIEN")
+    swapped = with_slot(with_slot(both, "CKS_NGUOI_KET_LUAN", facility), "CKS_BENH_VIEN", doctors)
+    assert "ok" not in codes(swapped), codes(swapped)
+    # the facility's signature covers the doctor's: another valid doctor's signature breaks it
+    other = slot_content(sign_document(data, clinic, role="doctor", checkup_form=form), "CKS_NGUOI_KET_LUAN")
+    replaced = with_slot(both, "CKS_NGUOI_KET_LUAN", other)
+    assert codes(replaced) == ["ok", "changed"]
+
+
+def test_one_certificate_in_both_checkup_slots_is_refused(examples: Path, clinic: FileSigner) -> None:
+    data = (examples / CHECKUP).read_bytes()
+    twice = sign_document(sign_document(data, clinic, role="doctor"), clinic, role="facility")
+    assert codes(twice) == ["ok", "same-signer"]
+
+
+def test_the_two_checkup_slots_use_one_form(examples: Path, clinic: FileSigner, doctor: FileSigner) -> None:
+    data = (examples / CHECKUP).read_bytes()
+    by_doctor = sign_document(data, doctor, role="doctor", checkup_form="xmldsig")
+    with pytest.raises(SigningError, match="one form"):
+        sign_document(by_doctor, clinic, role="facility", checkup_form="base64")
+    b64 = sign_document(sign_document(data, doctor, role="doctor"), clinic, role="facility")
+    mixed = with_slot(b64, "CKS_NGUOI_KET_LUAN", slot_content(by_doctor, "CKS_NGUOI_KET_LUAN"))
+    assert verify_bytes(mixed, "m.xml", trust=TEST_CA).error_code == "signature-form"
 
 
 def test_one_changed_byte_is_caught(examples: Path, clinic: FileSigner) -> None:
