@@ -47,6 +47,10 @@ def register(app: typer.Typer) -> None:
             output.stderr.print(f"sohs dashboard on http://{escape(shown)}:{port}/ · "
                                 f"{escape(_('read-only ledger'))} {escape(str(s.home))}"
                                 + (f" · {escape(_('token required'))}" if token_file else ""))
+            if token_file and os.name == "posix" and os.stat(token_file).st_mode & 0o077:
+                output.stderr.print(f"[yellow]{escape(_('warning'))}:[/] "
+                                    + escape(_("{file} can be read by other users: chmod 600 {file}",
+                                               file=token_file)))
             for sig in (signal.SIGTERM, signal.SIGINT):  # uvicorn stops gracefully, then exit 0
                 signal.signal(sig, lambda *_: None)
             try:

@@ -54,6 +54,7 @@ SECURITY_HEADERS = {
 }
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 EXIT_KEYS = frozenset(k for k in TEXTS if k.startswith("exit."))
+END_KEYS = frozenset(k for k in TEXTS if k.startswith("end."))
 STATIC = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"}
 
 
@@ -251,7 +252,8 @@ class Dashboard:
         here = req.path + ("?" + req.raw_query if req.query else "")
         page: str = self._env.get_template(template).render(
             lang=lang, t=lambda key, **kw: text(lang, key, **kw), req=req, here=here, states=STATES,
-            token_required=self.token is not None, exit_keys=EXIT_KEYS, max_nights=MAX_NIGHTS, **context)
+            token_required=self.token is not None, exit_keys=EXIT_KEYS, end_keys=END_KEYS, max_nights=MAX_NIGHTS,
+            **context)
         return page.encode("utf-8")
 
 
@@ -345,7 +347,8 @@ def _environment() -> Any:
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             extensions=["jinja2.ext.do"])
     env.filters["vn"] = vn_time
     env.filters["field_errors"] = field_errors
     env.filters["night"] = lambda stamp: night_of(stamp).isoformat() if stamp else ""

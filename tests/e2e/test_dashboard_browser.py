@@ -239,3 +239,19 @@ def test_the_readme_demo_night_on_the_dashboard(tmp_path: Path) -> None:
     assert (latest["total"], latest["accepted"], latest["rejected"]) == (4, 3, 1)
     assert 'lang="vi"' in page and "Bị từ chối trong đêm gần nhất (1) và lý do" in page
     assert "invalid_card_length_3176.xml" in page and "<b>Mã thẻ BHYT</b>" in page and "mỗi thẻ cần 15" in page
+
+
+def test_a_token_others_can_read_is_warned_about_and_the_token_never_logged(tmp_path: Path) -> None:
+    from tests.dashboard_helpers import Doc, fill
+
+    fill(tmp_path / "home", [Doc("a.xml", "accepted", "2026-12-01T16:00:00Z")])
+    token = tmp_path / "token"
+    token.write_text(TOKEN + "\n")
+    os.chmod(token, 0o644)
+    env = os.environ | {"SOHS_HOME": str(tmp_path / "home")}
+    with dashboard(tmp_path, env, tmp_path, "--token-file", str(token), "--host", "127.0.0.1") as url:
+        assert httpx.get(url + "/api/health").status_code == 401
+        assert httpx.get(url + "/api/health", headers={"authorization": f"Bearer {TOKEN}"}).status_code == 200
+        assert httpx.post(url + "/login", data={"token": TOKEN}).status_code == 303
+    log = (tmp_path / "dashboard.log").read_text()
+    assert "chmod 600" in log  # (the dashboard() helper checks the token is not in the log)

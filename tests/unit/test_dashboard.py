@@ -389,6 +389,7 @@ def test_health_reads_the_log_outbox_and_lock_without_locking(home: Path, tmp_pa
     reasons = {f["file"]: (f["reason"], f["message"]) for f in data["outbox"]["files"]}
     assert reasons == {"w.xml": ("waiting", "portal unavailable: HTTP 503"), "new.xml": ("new", "")}
     html = get(dashboard, "/health").text
+    assert "<th>tệp nhận</th>" in html and "cổng không phản hồi, tệp còn trong outbox" in html  # exit 4
     assert "cổng không phản hồi" in html and f"sohs run (tiến trình {os.getpid()})" in html
     (home / "run.lock.owner").write_text("")  # the run ended
     assert api(dashboard, "/api/health")["running"] is None
