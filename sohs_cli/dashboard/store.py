@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -268,7 +268,3 @@ def parse_night(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text.strip()) if text.strip() else None
     except ValueError:
         return None
-
-
-def known_states(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(v for v in values if v in STATES)

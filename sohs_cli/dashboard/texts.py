@@ -166,6 +166,7 @@ TEXTS: dict[str, str] = {
     "login.wrong": N_("That token is not right."),
     "login.why": N_("This dashboard shows health data: it asks for the token its administrator set (--token-file)."),
     "notfound": N_("Not found."),
+    "badquery": N_("This page cannot be shown with these filters."),
     "bytes": N_("bytes"),
 }
 

@@ -19,11 +19,11 @@ from sohs_cli.dashboard.store import (
     LedgerView,
     Page,
     document_dict,
-    known_states,
     night_of,
     parse_night,
     tonight,
 )
+from sohs_cli.ledger import STATES
 
 Query = Mapping[str, Sequence[str]]
 DEFAULT_NIGHTS = 30
@@ -38,10 +38,29 @@ def one(query: Query, name: str) -> str:
     return values[-1].strip()[:200]
 
 
+class BadQuery(ValueError):
+    """A parameter the API does not take as given (answered 400, naming it and what it takes)."""
+
+
+def night(query: Query, name: str) -> dt.date | None:
+    text = one(query, name)
+    found = parse_night(text)
+    if text and found is None:
+        raise BadQuery(f"{name}={text}: a night is a date, YYYY-MM-DD")
+    return found
+
+
+def choice(query: Query, name: str, allowed: tuple[str, ...], default: str) -> str:
+    text = one(query, name)
+    if text and text not in allowed:
+        raise BadQuery(f"{name}={text}: one of {', '.join(allowed)}")
+    return text or default
+
+
 def night_range(query: Query, today: dt.date) -> tuple[dt.date, dt.date, bool]:
     """``from``/``to`` nights (inclusive), default the last 30 nights; clamped to three years."""
-    last = parse_night(one(query, "to")) or today
-    first = parse_night(one(query, "from")) or last - dt.timedelta(days=DEFAULT_NIGHTS - 1)
+    last = night(query, "to") or today
+    first = night(query, "from") or last - dt.timedelta(days=DEFAULT_NIGHTS - 1)
     if first > last:
         first, last = last, first
     clamped = (last - first).days + 1 > MAX_NIGHTS
@@ -51,20 +70,24 @@ def night_range(query: Query, today: dt.date) -> tuple[dt.date, dt.date, bool]:
 
 
 def filters_of(query: Query) -> Filters:
-    return Filters(states=known_states([s for v in query.get("state", []) for s in v.split(",")]),
-                   night_from=parse_night(one(query, "from")), night_to=parse_night(one(query, "to")),
+    states = [s for v in query.get("state", []) for s in v.split(",") if s.strip()]
+    unknown = [s for s in states if s not in STATES]
+    if unknown:
+        raise BadQuery(f"state={unknown[0]}: one of {', '.join(STATES)}")
+    return Filters(states=tuple(dict.fromkeys(states)), night_from=night(query, "from"), night_to=night(query, "to"),
                    facility=one(query, "facility"), kind=one(query, "kind"), standard=one(query, "standard"),
                    ma_lk=one(query, "ma_lk"), name=one(query, "name"), field=one(query, "field"),
                    rule=one(query, "rule"))
 
 
 def page_of(query: Query) -> Page:
-    sort = one(query, "sort")
-    size = one(query, "size")
+    sort = choice(query, "sort", tuple(SORTS), "seen")
+    order = choice(query, "order", ("desc", "asc"), "desc")
+    size = choice(query, "size", tuple(str(n) for n in PAGE_SIZES), "50")
     after = one(query, "after")
-    return Page(sort=sort if sort in SORTS else "seen", descending=one(query, "order") != "asc",
-                size=int(size) if size.isdigit() and int(size) in PAGE_SIZES else 50,
-                after=int(after) if after.isdigit() else None)
+    if after and not after.isdigit():
+        raise BadQuery(f"after={after}: the next_after of the previous page")
+    return Page(sort=sort, descending=order == "desc", size=int(size), after=int(after) if after else None)
 
 
 def filters_dict(f: Filters) -> dict[str, Any]:

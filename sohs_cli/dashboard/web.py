@@ -29,7 +29,7 @@ from typing import Any
 from sohs_cli.dashboard import charts, exports
 from sohs_cli.dashboard.store import VN, night_of
 from sohs_cli.dashboard.texts import TEXTS, text
-from sohs_cli.dashboard.views import MAX_NIGHTS, Views, filters_of, page_of
+from sohs_cli.dashboard.views import MAX_NIGHTS, BadQuery, Views, filters_of, page_of
 from sohs_cli.ledger import STATES
 
 Scope = MutableMapping[str, Any]
@@ -157,7 +157,12 @@ class Dashboard:
             return Answer(303, b"", headers={"location": safe_next((req.query.get("next") or ["/"])[-1]),
                                              "set-cookie": f"{LANG_COOKIE}={to}; Path=/; SameSite=Strict; "
                                                            "Max-Age=31536000"})
-        return await asyncio.to_thread(self._route, req, lang)
+        try:
+            return await asyncio.to_thread(self._route, req, lang)
+        except BadQuery as exc:
+            if req.path.startswith("/api/"):
+                return _json({"error": str(exc)}, 400)
+            return Answer(400, self._render("notfound.html", lang, req, {"problem": str(exc)}))
 
     def _allowed(self, req: Request) -> bool:
         if self.token is None:
