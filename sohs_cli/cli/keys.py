@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from sohs_cli.credentials import SecretSource
+from sohs_cli.i18n import _
 
 P12_PASSWORD_ENV = "SOHS_P12_PASSWORD"
 
@@ -23,46 +24,47 @@ def secret_source(what: str, env: str, file: str | None) -> SecretSource:
 
 
 def p12_option() -> Any:
-    return typer.Option(None, "--p12", help="PKCS#12 (.p12/.pfx) file with the key and certificate.")
+    return typer.Option(None, "--p12", help=_("PKCS#12 (.p12/.pfx) file with the key and certificate."))
 
 
 def key_option() -> Any:
-    return typer.Option(None, "--key", help="PEM private key (with --cert).")
+    return typer.Option(None, "--key", help=_("PEM private key (with --cert)."))
 
 
 def cert_option() -> Any:
-    return typer.Option(None, "--cert", help="PEM certificate of the key (with --key).")
+    return typer.Option(None, "--cert", help=_("PEM certificate of the key (with --key)."))
 
 
 def password_env_option() -> Any:
     return typer.Option(P12_PASSWORD_ENV, "--password-env", metavar="NAME",
-                        help="Environment variable holding the key password.")
+                        help=_("Environment variable holding the key password."))
 
 
 def password_file_option() -> Any:
     return typer.Option(None, "--password-file", metavar="FILE",
-                        help="File whose first line is the key password (mode 0600).")
+                        help=_("File whose first line is the key password (mode 0600)."))
 
 
 def pkcs11_module_option() -> Any:
     return typer.Option(None, "--pkcs11-module", metavar="PATH",
-                        help="PKCS#11 library of the USB token or HSM (the vendor's .so).")
+                        help=_("PKCS#11 library of the USB token or HSM (the vendor's .so)."))
 
 
 def token_label_option() -> Any:
-    return typer.Option(None, "--token-label", help="Token to use (default: the only one present).")
+    return typer.Option(None, "--token-label", help=_("Token to use (default: the only one present)."))
 
 
 def key_label_option() -> Any:
-    return typer.Option(None, "--key-label", help="Label of the private key on the token.")
+    return typer.Option(None, "--key-label", help=_("Label of the private key on the token."))
 
 
 def key_id_option() -> Any:
-    return typer.Option(None, "--key-id", metavar="HEX", help="CKA_ID of the private key on the token (hex).")
+    return typer.Option(None, "--key-id", metavar="HEX", help=_("CKA_ID of the private key on the token (hex)."))
 
 
 def pin_env_option() -> Any:
-    return typer.Option("SOHS_PKCS11_PIN", "--pin-env", metavar="NAME", help="Environment variable holding the PIN.")
+    return typer.Option("SOHS_PKCS11_PIN", "--pin-env", metavar="NAME",
+                        help=_("Environment variable holding the PIN."))
 
 
 def token_signer(module: str, token_label: str | None, key_label: str | None, key_id: str | None, pin_env: str,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from sohs_cli.errors import ExitCode, SohsError
@@ -107,6 +108,18 @@ def json_option() -> Any:
                                                 "the package)."))
 
 
+def lang_option() -> Any:
+    """A command's own ``--lang`` (the same as ``sohs --lang``)."""
+    import typer
+
+    from sohs_cli.i18n import _
+
+    # not envvar=SOHS_LANG: the variable would then beat `sohs --lang` (the flag comes first)
+    return typer.Option(None, "--lang", metavar="vi|en",
+                        help=_("Language of every message: vi or en (default: $SOHS_LANG, lang in sohs.toml, then "
+                               "the locale)."))
+
+
 def with_schema(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"schema": f"sohs.{kind}/{JSON_SCHEMAS[kind]}", **data}
 
@@ -116,6 +129,35 @@ def write_json(kind: str, data: dict[str, Any], out: str | None = None) -> None:
     import json
 
     write_output(json.dumps(with_schema(kind, data), ensure_ascii=False, indent=1), out)
+
+
+class Lines:
+    """Where a batch command prints its lines while it runs: above a progress bar on a terminal."""
+
+    def __init__(self, console: Console, bar: Any = None, task: Any = None) -> None:
+        self.console, self.bar, self.task = console, bar, task
+
+    def print(self, text: str) -> None:
+        self.console.print(text)
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
+
+
+@contextlib.contextmanager
+def progress(total: int, what: str) -> Iterator[Lines]:
+    """A rich progress bar on stdout while ``total`` items are worked on, only when stdout is a
+    terminal and there are several items (never in cron, CI or a pipe: there, plain lines only)."""
+    console = _console("stdout")
+    if total < 2 or not console.is_terminal:
+        yield Lines(console)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        yield Lines(bar.console, bar, bar.add_task(escape(what), total=total))
 
 
 def fail(exc: SohsError) -> NoReturn:

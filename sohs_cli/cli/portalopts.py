@@ -12,28 +12,31 @@ from sohs_cli.i18n import _
 
 
 def portal_url() -> Any:
-    return typer.Option(None, "--portal", metavar="URL", help="Portal base URL (or SOHS_PORTAL_URL, portal.url).")
+    return typer.Option(None, "--portal", metavar="URL", help=_("Portal base URL (or $SOHS_PORTAL_URL, portal.url)."))
 
 
 def username() -> Any:
-    return typer.Option(None, "--username", help="Portal account, e.g. 79001_BV (or SOHS_PORTAL_USERNAME).")
+    return typer.Option(None, "--username", help=_("Portal account, e.g. 79001_BV (or $SOHS_PORTAL_USERNAME)."))
 
 
 def password_env() -> Any:
     return typer.Option(None, "--password-env", metavar="NAME",
-                        help="Variable holding the portal password (default SOHS_PORTAL_PASSWORD).")
+                        help=_("Variable holding the portal password (default SOHS_PORTAL_PASSWORD; or "
+                               "$SOHS_PORTAL_PASSWORD_ENV)."))
 
 
 def password_file() -> Any:
-    return typer.Option(None, "--password-file", metavar="FILE", help="File whose first line is the portal password.")
+    return typer.Option(None, "--password-file", metavar="FILE",
+                        help=_("File whose first line is the portal password (or $SOHS_PORTAL_PASSWORD_FILE)."))
 
 
 def ca_bundle() -> Any:
-    return typer.Option(None, "--ca-bundle", metavar="FILE", help="CAs trusted for the portal's TLS certificate.")
+    return typer.Option(None, "--ca-bundle", metavar="FILE",
+                        help=_("CAs trusted for the portal's TLS certificate (or $SOHS_PORTAL_CA_BUNDLE)."))
 
 
 def home() -> Any:
-    return typer.Option(None, "--home", metavar="DIR", help="Data folder holding the ledger (or SOHS_HOME).")
+    return typer.Option(None, "--home", metavar="DIR", help=_("Data folder holding the ledger (or $SOHS_HOME)."))
 
 
 def config() -> Any:

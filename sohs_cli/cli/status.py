@@ -5,17 +5,30 @@ from __future__ import annotations
 import csv
 import io
 import json
+from enum import StrEnum
 from typing import Any
 
 import typer
 
 from sohs_cli.cli import output, portalopts
-from sohs_cli.cli.output import escape
+from sohs_cli.cli.output import escape, say
+from sohs_cli.i18n import N_, _
 
-STATE_VI = {"pending": "chờ gửi", "sent": "đã gửi", "accepted": "hợp lệ", "rejected": "bị từ chối",
-            "failed": "lỗi cổng"}
-COLUMNS = ("path", "sha256", "ma_lk", "kind", "state", "portal_code", "transaction_id", "received_at", "message",
-           "errors")
+STATE_WORDS = {"pending": N_("pending"), "sent": N_("sent"), "accepted": N_("accepted"), "rejected": N_("rejected"),
+               "failed": N_("failed")}
+
+
+class Sort(StrEnum):
+    first_seen = "first-seen"
+    updated = "updated"
+    received = "received"
+    state = "state"
+    path = "path"
+
+
+# ``--sort`` key -> the document field it orders by (then by path, for a stable order)
+SORT_FIELDS = {Sort.first_seen: "", Sort.updated: "updated_at", Sort.received: "received_at", Sort.state: "state",
+               Sort.path: "path"}
 
 
 def as_dict(row: Any) -> dict[str, Any]:
@@ -26,37 +39,50 @@ def as_dict(row: Any) -> dict[str, Any]:
             "errors": json.loads(row["errors"]), "updated_at": row["updated_at"]}
 
 
-def _explain(ledger: Any, ma_lk: str) -> None:
+def _explain(ledger: Any, ma_lk: str, lang: str) -> None:
     rows = ledger.select(ma_lk=ma_lk)
     if not rows:
-        output.stdout.print(f"no document with MA_LK {escape(ma_lk)} in the ledger")
+        output.stdout.print(say("no document with MA_LK {ma_lk} in the ledger", ma_lk=ma_lk))
         return
     for row in rows:
         d = as_dict(row)
-        output.stdout.print(f"[bold]{escape(d['path'])}[/] [dim]sha256 {d['sha256'][:16]}…[/] state "
-                            f"[bold]{d['state']}[/] {escape(d['message'])}")
+        output.stdout.print(f"[bold]{escape(d['path'])}[/] [dim]sha256 {d['sha256'][:16]}…[/] {say('state')} "
+                            f"[bold]{escape(_(STATE_WORDS[d['state']]))}[/] {escape(d['message'])}")
         for a in ledger.attempts(row["id"]):
-            output.stdout.print(f"  {a['started_at']} → {a['finished_at'] or '(open)'} {a['outcome']} "
-                                f"{a['portal_code']} {a['transaction_id']} {escape(a['message'])}")
+            finished = a["finished_at"] or _("(open)")
+            output.stdout.print(f"  {a['started_at']} → {escape(finished)} {escape(a['outcome'])} "
+                                f"{escape(a['portal_code'] or '')} {escape(a['transaction_id'] or '')} "
+                                f"{escape(a['message'] or '')}")
         for e in d["errors"]:
-            label = f" ({e.get('nhan')})" if e.get("nhan") else ""
+            label = f" ({e.get('nhan')})" if e.get("nhan") else ""  # the element's Vietnamese label, always
+            # the portal stores both texts: the run's language, the other only when it is missing
+            text = e.get("moTaEn") if lang == "en" else e.get("moTa")
             output.stdout.print(f"  [red]✗[/] {escape(str(e.get('truong', '')))}{escape(label)} "
-                                f"{escape(str(e.get('moTa', '')))}")
+                                f"{escape(str(text or e.get('moTa') or e.get('moTaEn') or ''))}")
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    @app.command(help=_("Delivery status from the ledger (exit 1 when the selection holds a rejected or failed "
+                        "document); --refresh asks the portal for processing results."))
     def status(
-        refresh: bool = typer.Option(False, "--refresh", help="Ask the portal for results not yet final."),
-        since: str | None = typer.Option(None, "--since", metavar="DATE", help="Changed on or after DATE (ISO)."),
-        state: list[str] = typer.Option([], "--state", help="pending | sent | accepted | rejected | failed."),
-        facility: str | None = typer.Option(None, "--facility", help="Only this MA_CSKCB."),
-        ma_lk: str | None = typer.Option(None, "--ma-lk", help="Only documents holding this MA_LK."),
-        path: str | None = typer.Option(None, "--path", help="Only paths containing this text."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-        as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+        refresh: bool = typer.Option(False, "--refresh", help=_("Ask the portal for results not yet final.")),
+        since: str | None = typer.Option(None, "--since", metavar="DATE", help=_("Changed on or after DATE (ISO).")),
+        state: list[str] = typer.Option([], "--state", help=_("pending | sent | accepted | rejected | failed.")),
+        facility: str | None = typer.Option(None, "--facility", help=_("Only this MA_CSKCB.")),
+        ma_lk: str | None = typer.Option(None, "--ma-lk", help=_("Only documents holding this MA_LK.")),
+        path: str | None = typer.Option(None, "--path", help=_("Only paths containing this text.")),
+        sort: Sort = typer.Option(Sort.first_seen, "--sort",
+                                  help=_("Order of the documents (newest last; --reverse for newest first).")),
+        reverse: bool = typer.Option(False, "--reverse", help=_("Reverse the order.")),
+        limit: int | None = typer.Option(None, "--limit", min=1, metavar="N",
+                                         help=_("Only the first N documents of the order (the summary counts "
+                                                "them only).")),
+        as_json: bool = output.json_option(),
+        as_csv: bool = typer.Option(False, "--csv", help=_("Print CSV: every field of --json, one document a line, "
+                                                           "UTF-8 with a BOM (so Excel shows Vietnamese); errors "
+                                                           "as JSON text, MA_LK ';'-separated.")),
         explain: str | None = typer.Option(None, "--explain", metavar="MA_LK",
-                                           help="The whole history of one episode."),
+                                           help=_("The whole history of one episode.")),
         portal: str | None = portalopts.portal_url(),
         username: str | None = portalopts.username(),
         password_env: str | None = portalopts.password_env(),
@@ -65,11 +91,6 @@ def register(app: typer.Typer) -> None:
         home: str | None = portalopts.home(),
         config: str | None = portalopts.config(),
     ) -> None:
-        """Delivery status from the ledger (exit 1 when the selection holds a rejected or failed document).
-
-        Tình trạng gửi hồ sơ, từ sổ ghi; --refresh hỏi kết quả xử lý từ cổng.
-        """
-
         def body() -> None:
             import asyncio
 
@@ -79,7 +100,9 @@ def register(app: typer.Typer) -> None:
 
             unknown = [x for x in state if x not in STATES]
             if unknown:
-                raise UsageError(f"--state {unknown[0]}: not one of {', '.join(STATES)}")
+                raise UsageError(_("--state {state}: not one of {states}", state=unknown[0], states=", ".join(STATES)))
+            if as_json and as_csv:
+                raise UsageError(_("give --json or --csv, not both"))
             s = portalopts.settings(config, portal__url=portal, portal__username=username,
                                     portal__password_env=password_env, portal__password_file=password_file,
                                     portal__ca_bundle=ca_bundle, home=home)
@@ -94,17 +117,16 @@ def register(app: typer.Typer) -> None:
                             await client.close()
 
                     updated, supported = asyncio.run(go())
-                    note = output.t(f"refreshed {updated} result(s)", f"đã cập nhật {updated} kết quả") if supported \
-                        else output.t("the portal offers no result lookup; results are in its web pages "
-                                      "(Kết quả gửi hồ sơ XML)", "cổng không có tra cứu kết quả; xem trên trang "
-                                      "Kết quả gửi hồ sơ XML")
+                    note = say("refreshed {count} result(s)", count=updated) if supported else \
+                        say("the portal offers no result lookup; results are in its web pages (Kết quả gửi hồ sơ XML)")
                     output.stderr.print(note)
                 if explain:
-                    _explain(ledger, explain)
+                    _explain(ledger, explain, output.language())
                     rows = ledger.select(ma_lk=explain)
                 else:
                     rows = ledger.select(since=since or "", states=state, facility=facility or "",
                                          ma_lk=ma_lk or "", path=path or "")
+                    rows = ordered(rows, sort, reverse, limit)
                     _render(rows, as_json, as_csv)
             finally:
                 ledger.close()
@@ -114,39 +136,55 @@ def register(app: typer.Typer) -> None:
         output.guarded(body)
 
 
+def ordered(rows: list[Any], sort: Sort, reverse: bool, limit: int | None) -> list[Any]:
+    """``rows`` (the ledger's order: first seen) in the ``--sort`` order, the first ``limit`` of them."""
+    key = SORT_FIELDS[sort]
+    if key:
+        rows = sorted(rows, key=lambda r: (r[key] or "", r["path"]))
+    if reverse:
+        rows = rows[::-1]
+    return rows[:limit] if limit else rows
+
+
 def _render(rows: list[Any], as_json: bool, as_csv: bool) -> None:
     docs = [as_dict(r) for r in rows]
     summary: dict[str, int] = {}
     for d in docs:
         summary[d["state"]] = summary.get(d["state"], 0) + 1
     if as_json:
-        output.write_output(json.dumps({"documents": docs, "summary": summary}, ensure_ascii=False, indent=1), None)
+        output.write_json("status", {"documents": docs, "summary": summary})
         return
     if as_csv:
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(COLUMNS)
-        for d in docs:
-            writer.writerow([";".join(d[c]) if c == "ma_lk" else json.dumps(d[c], ensure_ascii=False)
-                             if c == "errors" else d[c] for c in COLUMNS])
-        output.write_output(buf.getvalue(), None)
+        output.write_output(csv_text(docs).encode("utf-8-sig"), None)
         return
     from rich.table import Table
 
-    t = output.t
-    totals = "  ".join(f"{t(k, STATE_VI[k])}: {v}" for k, v in sorted(summary.items())) or \
-        t("the ledger holds no document yet", "sổ ghi chưa có hồ sơ nào")
-    output.stdout.print(f"[bold]{len(docs)} {t('document(s)', 'hồ sơ')}[/]  {totals}")
+    totals = "  ".join(f"{escape(_(STATE_WORDS[k]))}: {v}" for k, v in sorted(summary.items())) or \
+        say("the ledger holds no document yet")
+    output.stdout.print(f"[bold]{say('{count} document(s)', count=len(docs))}[/]  {totals}")
     if not docs:
         return
     table = Table(show_edge=False, pad_edge=False)
-    for en, vi in (("state", "trạng thái"), ("MA_LK", "MA_LK"), ("maGiaoDich", "maGiaoDich"),
-                   ("received", "tiếp nhận"), ("code", "mã"), ("path", "tệp"), ("message", "thông điệp")):
-        table.add_column(t(en, vi), overflow="fold")
+    for title in (_("state"), "MA_LK", "maGiaoDich", _("received"), _("code"), _("path"), _("message")):
+        table.add_column(escape(title), overflow="fold")
     colour = {"accepted": "green", "sent": "cyan", "pending": "yellow", "failed": "yellow", "rejected": "red"}
     for d in docs:
-        message = d["message"] + (f" ({len(d['errors'])} {t('field error(s)', 'lỗi trường')})" if d["errors"] else "")
-        state = f"[{colour[d['state']]}]{t(d['state'], STATE_VI[d['state']])}[/]"
-        table.add_row(state, escape(", ".join(d["ma_lk"])), d["transaction_id"], d["received_at"], d["portal_code"],
-                      escape(d["path"]), escape(message))
+        errors = f" ({_('{count} field error(s)', count=len(d['errors']))})" if d["errors"] else ""
+        state = f"[{colour[d['state']]}]{escape(_(STATE_WORDS[d['state']]))}[/]"
+        table.add_row(state, escape(", ".join(d["ma_lk"])), escape(d["transaction_id"] or ""),
+                      escape(d["received_at"] or ""), escape(d["portal_code"] or ""), escape(d["path"]),
+                      escape(d["message"] + errors))
     output.stdout.print(table)
+
+
+def csv_text(docs: list[dict[str, Any]]) -> str:
+    """Every field of ``--json`` as a column, in its order; MA_LK ``;``-separated, errors as JSON text.
+    The dashboard's CSV export is the same (one definition of the columns and rows)."""
+    from sohs_cli.dashboard.exports import CSV_COLUMNS, csv_row
+
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    for d in docs:
+        writer.writerow(csv_row(d))
+    return buf.getvalue()

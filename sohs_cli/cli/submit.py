@@ -8,27 +8,30 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from sohs_cli.cli import output, portalopts
-from sohs_cli.cli.output import escape
+from sohs_cli.cli.output import escape, say
+from sohs_cli.i18n import N_, _
 
 if TYPE_CHECKING:
     from sohs_cli.submission import Item
 
 _STYLE = {"delivered": "green", "skipped": "dim", "would-send": "cyan", "rejected": "red", "refused": "red",
           "failed": "yellow", "not-sent": "yellow"}
-_VI = {"delivered": "đã gửi", "skipped": "bỏ qua", "would-send": "sẽ gửi", "rejected": "bị từ chối",
-       "refused": "không gửi", "failed": "lỗi cổng", "not-sent": "chưa gửi"}
+# the word shown for each status (the status itself is the ledger's and JSON's id)
+WORDS = {"delivered": N_("delivered"), "skipped": N_("skipped"), "would-send": N_("would-send"),
+         "rejected": N_("rejected"), "refused": N_("refused"), "failed": N_("failed"), "not-sent": N_("not-sent")}
 
 
 def _line(item: Item) -> str:
     lks = f" [dim](MA_LK {escape(', '.join(item.ma_lks))})[/]" if item.ma_lks else ""
-    word = output.t(item.status, _VI[item.status])
+    word = escape(_(WORDS[item.status]))
     return f"[{_STYLE[item.status]}]{word}[/] {escape(item.path)}{lks}: {escape(item.message)}"
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    @app.command(help=_("Submit signed files (exit 0 delivered or skipped, 1 rejected, 3 setup, 4 portal down, 5 "
+                        "locked); every receipt is kept in the ledger."))
     def submit(
-        paths: list[str] = typer.Argument(..., help="Signed envelopes or check-in files; folders and globs too."),
+        paths: list[str] = typer.Argument(..., help=_("Signed envelopes or check-in files; folders and globs too.")),
         portal: str | None = portalopts.portal_url(),
         username: str | None = portalopts.username(),
         password_env: str | None = portalopts.password_env(),
@@ -36,17 +39,16 @@ def register(app: typer.Typer) -> None:
         ca_bundle: str | None = portalopts.ca_bundle(),
         home: str | None = portalopts.home(),
         config: str | None = portalopts.config(),
-        facility: str | None = typer.Option(None, "--facility", help="Refuse files of another MA_CSKCB."),
-        standard: str | None = typer.Option(None, "--standard", help="auto | 4750 | 3176 (picks the endpoint)."),
+        facility: str | None = typer.Option(None, "--facility",
+                                            help=_("Refuse files of another MA_CSKCB (or $SOHS_FACILITY).")),
+        standard: str | None = typer.Option(None, "--standard",
+                                            help=_("auto | 4750 | 3176 (picks the endpoint; or $SOHS_STANDARD).")),
         concurrency: int | None = typer.Option(None, "--concurrency", min=1, max=64,
-                                               help="Documents in flight at once (default 2)."),
-        force: bool = typer.Option(False, "--force", help="Send again documents already delivered."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Check and show what would be sent; send nothing."),
+                                               help=_("Documents in flight at once (default 2; or "
+                                                      "$SOHS_PORTAL_CONCURRENCY).")),
+        force: bool = typer.Option(False, "--force", help=_("Send again documents already delivered.")),
+        dry_run: bool = typer.Option(False, "--dry-run", help=_("Check and show what would be sent; send nothing.")),
     ) -> None:
-        """Submit signed files (exit 0 delivered or skipped, 1 rejected, 3 setup, 4 portal down, 5 locked).
-
-        Gửi hồ sơ đã ký lên cổng tiếp nhận; mọi biên nhận được lưu vào sổ ghi (ledger).
-        """
 
         def body() -> None:
             from sohs_cli.datalock import DataLock
@@ -68,12 +70,12 @@ def register(app: typer.Typer) -> None:
             finally:
                 if lock is not None:
                     lock.release()
-            t = output.t
             if summary.reconciled:
-                output.stdout.print(t(f"reconciled {summary.reconciled} interrupted send(s) with the portal",
-                                      f"đã đối chiếu {summary.reconciled} lượt gửi bị gián đoạn với cổng"))
-            counts = ", ".join(f"{summary.count(k)} {t(k, _VI[k])}" for k in _STYLE if summary.count(k))
-            output.stdout.print(f"{summary.total} {t('file(s)', 'tệp')}: {counts or t('nothing to do', 'không có gì')}")
+                output.stdout.print(say("reconciled {count} interrupted send(s) with the portal",
+                                        count=summary.reconciled))
+            counts = ", ".join(f"{summary.count(k)} {_(WORDS[k])}" for k in _STYLE if summary.count(k))
+            output.stdout.print(say("{count} file(s): {counts}", count=summary.total,
+                                    counts=counts or _("nothing to do")))
             if summary.exit_code:
                 raise SystemExit(int(summary.exit_code))
 
@@ -124,7 +126,7 @@ def _progress(total: int) -> tuple[Any, Any]:
     from rich.progress import Progress
 
     progress = Progress(console=output.stdout, transient=True)
-    task = progress.add_task("submitting", total=total)
+    task = progress.add_task(escape(_("submitting")), total=total)
     progress.start()
 
     def show(item: Item) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import typer
 
 from sohs_cli.cli import output
-from sohs_cli.cli.output import escape
+from sohs_cli.cli.output import escape, say
+from sohs_cli.i18n import _
 
 if TYPE_CHECKING:
     from sohs_cli.trust import Trust
@@ -24,7 +24,9 @@ class Format(StrEnum):
 def _print_report(report: VerifyReport, lang: str) -> None:
     from sohs_cli.i18n import pick
 
-    tag = "[green]OK[/]  " if report.valid else "[red]FAIL[/]"
+    ok, failed = _("OK"), _("FAIL")
+    width = max(len(ok), len(failed))
+    tag = f"[green]{escape(ok.ljust(width))}[/]" if report.valid else f"[red]{escape(failed.ljust(width))}[/]"
     if report.error:
         output.stdout.print(f"{tag} {escape(report.path)}: {escape(report.error)}")
         return
@@ -34,10 +36,10 @@ def _print_report(report: VerifyReport, lang: str) -> None:
         output.stdout.print(f"  {mark} {escape(s.slot)}: {escape(pick(lang, s.message_en, s.message_vi))}")
         if s.signer:
             i = s.signer
-            output.stdout.print(
-                f"    [dim]{pick(lang, 'signer', 'người ký')}: {escape(i.subject)}; serial {i.serial}; "
-                f"{i.not_before:%Y-%m-%d} – {i.not_after:%Y-%m-%d} "
-                f"({i.days_left} {pick(lang, 'days left', 'ngày còn lại')}); chain {escape(s.chain)}[/]")
+            signer = say("signer: {subject}; serial {serial}; {start} – {end} ({days} days left); chain {chain}",
+                         subject=i.subject, serial=i.serial, start=f"{i.not_before:%Y-%m-%d}",
+                         end=f"{i.not_after:%Y-%m-%d}", days=i.days_left, chain=s.chain)
+            output.stdout.print(f"    [dim]{signer}[/]")
 
 
 def _trust(ca_bundle: str | None, certs: list[str], integrity_only: bool) -> Trust:
@@ -60,43 +62,41 @@ def _trust(ca_bundle: str | None, certs: list[str], integrity_only: bool) -> Tru
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    @app.command(help=_("Verify digest, signature, signer and its trust (exit 0 good, 1 bad or untrusted, 3 bad "
+                        "CA bundle). Every verdict names its trust source (--ca-bundle, --cert, or the settings "
+                        "verify.ca_bundle / verify.certificates); with none it is \"integrity only\" and exits 1 "
+                        "unless --integrity-only. Portal codes: 123 = not signed, 125 = changed after signing."))
     def verify(
-        paths: list[str] = typer.Argument(..., help="Signed files, folders or glob patterns."),
+        paths: list[str] = typer.Argument(..., help=_("Signed files, folders or glob patterns.")),
         ca_bundle: str | None = typer.Option(None, "--ca-bundle", metavar="FILE",
-                                             help="PEM file of trusted CA certificates; no other trust is implied "
-                                                  "(default: setting verify.ca_bundle)."),
+                                             help=_("PEM file of trusted CA certificates; no other trust is implied "
+                                                    "(default: setting verify.ca_bundle).")),
         certs: list[str] = typer.Option([], "--cert", metavar="FILE",
-                                        help="Trust exactly this signer certificate (PEM/DER; repeatable), e.g. "
-                                             "those registered on the portal (default: verify.certificates)."),
+                                        help=_("Trust exactly this signer certificate (PEM/DER; repeatable), e.g. "
+                                               "those registered on the portal (default: verify.certificates).")),
         integrity_only: bool = typer.Option(False, "--integrity-only",
-                                            help="Accept an intact signature by anyone's key (no trust source)."),
-        fmt: Format = typer.Option(Format.human, "--format", "-f", help="Output format."),
-        max_size: int = typer.Option(50, "--max-size", min=1, help="Largest accepted file, in MB."),
-        lang: str | None = typer.Option(None, "--lang", help="vi or en (default: SOHS_LANG, then the locale)."),
+                                            help=_("Accept an intact signature by anyone's key (no trust source).")),
+        as_json: bool = output.json_option(),
+        fmt: Format = typer.Option(Format.human, "--format", "-f", help=_("Output format (--format json is --json).")),
+        max_size: int = typer.Option(50, "--max-size", min=1, help=_("Largest accepted file, in MB.")),
+        lang: str | None = output.lang_option(),
     ) -> None:
-        """Verify digest, signature, signer and its trust (exit 0 good, 1 bad or untrusted, 3 bad CA bundle).
-
-        Every verdict names its trust source (--ca-bundle, --cert, or the settings verify.ca_bundle /
-        verify.certificates); with none it is "integrity only" and exits 1 unless --integrity-only.
-        Kiểm tra chữ ký số: 123 = chưa ký, 125 = tệp bị sửa sau khi ký.
-        """
 
         def body() -> None:
             from sohs_cli.errors import ExitCode, InputError, UsageError
             from sohs_cli.fileio import read_file
-            from sohs_cli.i18n import pick
             from sohs_cli.inputs import expand
             from sohs_cli.verification import VerifyReport, verify_bytes
             from sohs_cli.xmlsafe import ParseLimits
 
             language = output.language(lang)
+            json_out = as_json or fmt == Format.json
             if integrity_only and (ca_bundle or certs):
-                raise UsageError("--integrity-only cannot be combined with --ca-bundle or --cert",
-                                 hint="drop --integrity-only to check the signer, or the trust options")
+                raise UsageError(_("--integrity-only cannot be combined with --ca-bundle or --cert"),
+                                 hint=_("drop --integrity-only to check the signer, or the trust options"))
             trust = _trust(ca_bundle, certs, integrity_only)
             limits = ParseLimits(max_bytes=max_size * 1024 * 1024)
-            as_json: list[dict[str, object]] = []
+            reports: list[dict[str, object]] = []
             good = bad = 0
             for path in expand(paths, output.skipped):
                 try:
@@ -105,19 +105,17 @@ def register(app: typer.Typer) -> None:
                     report = VerifyReport(path=path, error_code=exc.code, error=exc.message)
                 good += report.valid
                 bad += not report.valid
-                if fmt == Format.json:
-                    as_json.append(report.as_dict())
+                if json_out:
+                    reports.append(report.as_dict())
                 else:
                     _print_report(report, language)
-            if fmt == Format.json:
+            if json_out:
                 summary = {"files": good + bad, "valid": good, "invalid": bad}
-                output.write_output(json.dumps({"files": as_json, "summary": summary}, ensure_ascii=False, indent=1),
-                                    None)
+                output.write_json("verify", {"files": reports, "summary": summary})
             else:
                 colour = "red" if bad else "green"
-                output.stdout.print(f"[{colour}]{good + bad} {pick(language, 'file(s)', 'tệp')}: {good} "
-                                    f"{pick(language, 'good', 'hợp lệ')}, {bad} "
-                                    f"{pick(language, 'bad', 'không hợp lệ')}[/]")
+                output.stdout.print(f"[{colour}]" + say("{count} file(s): {good} good, {bad} bad", count=good + bad,
+                                                        good=good, bad=bad) + "[/]")
             if bad:
                 raise SystemExit(int(ExitCode.FINDINGS))
 

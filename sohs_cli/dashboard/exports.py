@@ -15,15 +15,16 @@ from typing import Any
 
 from sohs_cli.dashboard.store import document_dict
 
-#: the columns of ``sohs status --csv``, in its order
-CSV_COLUMNS = ("path", "sha256", "ma_lk", "kind", "state", "portal_code", "transaction_id", "received_at", "message",
-               "errors")
+#: the columns of ``sohs status --csv`` (which uses these): every field of a ``--json`` document, in
+#: its order (issue 17; a test keeps them equal)
+CSV_COLUMNS = ("path", "sha256", "ma_lk", "kind", "standard", "facility", "state", "portal_code", "transaction_id",
+               "received_at", "processed_at", "message", "errors", "updated_at")
 BOM = "\ufeff"
 
 
 def csv_row(doc: dict[str, Any]) -> list[Any]:
-    return [";".join(doc[c]) if c == "ma_lk" else json.dumps(doc[c], ensure_ascii=False) if c == "errors" else doc[c]
-            for c in CSV_COLUMNS]
+    return [";".join(doc[c]) if c == "ma_lk" else json.dumps(doc[c], ensure_ascii=False) if c == "errors"
+            else "" if doc[c] is None else doc[c] for c in CSV_COLUMNS]
 
 
 def csv_chunks(rows: Iterable[Any]) -> Iterator[bytes]:

@@ -172,7 +172,7 @@ def test_cert_show_and_make_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert r.exit_code == 0, r.output
     assert "TEST Phòng khám 79001" in r.output and "digital_signature" in r.output and "sha256" in r.output
     r = runner.invoke(build_app(), ["cert", "show", str(tmp_path / "pki" / "test-ca.pem"), "--json"])
-    info = json.loads(r.output)[0]
+    info = json.loads(r.output)["certificates"][0]
     assert info["ca"] is True and info["days_left"] > 1000 and info["key"] == "RSA 2048"
     (tmp_path / "junk.p12").write_bytes(b"\x30\x03\x02\x01\x03garbage")
     r = runner.invoke(build_app(), ["cert", "show", str(tmp_path / "junk.p12")])

@@ -155,7 +155,11 @@ def test_cert_show_lists_the_token(token: dict[str, str], monkeypatch: pytest.Mo
     assert ["private", "key"] not in rows and "SOHS_PKCS11_PIN" in r.output  # private keys need the PIN
     monkeypatch.setenv("SOHS_PKCS11_PIN", PIN)
     r = runner.invoke(build_app(), ["cert", "show", "--pkcs11-module", token["module"], "--json"])
-    objects = __import__("json").loads(r.output)["objects"]
+    data = __import__("json").loads(r.output)
+    from tests.cli.schemas import assert_schema
+
+    assert_schema("cert-token", data)
+    objects = data["objects"]
     kinds = sorted((o["kind"], o["label"]) for o in objects)
     assert ("private key", "clinic-signing") in kinds and ("private key", "spare") in kinds
     assert ("certificate", "clinic-signing") in kinds
