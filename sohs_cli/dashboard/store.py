@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,20 +108,22 @@ class Filters:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of the documents table. ``after`` is the id of the previous page's last row."""
+    """One page of the documents table: the rows after ``after`` (the id of the previous page's last
+    row), or before ``before`` (the id of the next page's first row: paging back)."""
 
     sort: str = "seen"
     descending: bool = True
     size: int = 50
     after: int | None = None
+    before: int | None = None
 
 
 @dataclass
 class PageResult:
     rows: list[sqlite3.Row]
-    total: int  # capped at COUNT_CAP + 1 ("more than 10,000")
-    next_after: int | None
-    extra: dict[str, Any] = field(default_factory=dict)
+    total: int  # capped at COUNT_CAP + 1 ("more than 1,000"); -1 when not counted
+    next_after: int | None  # the ``after`` of the next page, None on the last
+    prev_before: int | None = None  # the ``before`` of the previous page, None on the first
 
 
 def ledger_uri(path: Path) -> str:
@@ -179,14 +181,16 @@ class LedgerView:
     def documents(self, filters: Filters, page: Page, *, count: bool = True) -> PageResult:
         columns = SORTS[page.sort]
         where, args = filters.where()
-        order = " DESC" if page.descending else ""
+        back = page.before is not None and page.after is None  # read backwards from ``before``, then turn
+        descending = page.descending != back
+        order = " DESC" if descending else ""
         sql = f"SELECT {'id' if filters.name else '*'} FROM {filters.source()} WHERE {where}"
         page_args = list(args)
-        if page.after is not None:
-            mark = self.db.execute(f"SELECT {', '.join(columns)} FROM documents WHERE id = ?",
-                                   (page.after,)).fetchone()
+        edge = page.before if back else page.after
+        if edge is not None:
+            mark = self.db.execute(f"SELECT {', '.join(columns)} FROM documents WHERE id = ?", (edge,)).fetchone()
             if mark is not None:
-                sign = "<" if page.descending else ">"
+                sign = "<" if descending else ">"
                 sql += f" AND ({', '.join(columns)}) {sign} ({', '.join('?' * len(columns))})"
                 page_args += list(mark)
         ordering = " ORDER BY " + ", ".join(c + order for c in columns)
@@ -196,18 +200,25 @@ class LedgerView:
         rows = self.db.execute(sql, [*page_args, page.size + 1]).fetchall()
         more = len(rows) > page.size
         rows = rows[:page.size]
-        if not more and page.after is None:
+        if back:
+            rows.reverse()
+            next_after = int(rows[-1]["id"]) if rows else None
+            prev_before = int(rows[0]["id"]) if more and rows else None
+        else:
+            next_after = int(rows[-1]["id"]) if more and rows else None
+            prev_before = int(rows[0]["id"]) if edge is not None and rows else None
+        if not more and edge is None:
             total = len(rows)  # the whole selection is on this page: nothing more to count
         elif not count:
             total = -1
         else:
             total = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {filters.source()} WHERE {where} LIMIT ?)",
                                     [*args, COUNT_CAP + 1]).fetchone()[0]
-        return PageResult(rows, int(total), int(rows[-1]["id"]) if more and rows else None)
+        return PageResult(rows, int(total), next_after, prev_before)
 
     def each_document(self, filters: Filters, page: Page) -> Iterator[sqlite3.Row]:
         """Every document of the view, in the view's order, a page at a time (exports)."""
-        current = replace(page, size=500, after=None)
+        current = replace(page, size=500, after=None, before=None)
         while True:
             result = self.documents(filters, current, count=False)
             yield from result.rows

@@ -66,6 +66,7 @@ TEXTS: dict[str, str] = {
     "order.asc": N_("oldest first"),
     "size": N_("Per page"),
     "next": N_("Next page"),
+    "prev": N_("Previous page"),
     "first": N_("First page"),
     "export.csv": N_("Export CSV"),
     "export.json": N_("Export JSON"),

@@ -84,10 +84,13 @@ def page_of(query: Query) -> Page:
     sort = choice(query, "sort", tuple(SORTS), "seen")
     order = choice(query, "order", ("desc", "asc"), "desc")
     size = choice(query, "size", tuple(str(n) for n in PAGE_SIZES), "50")
-    after = one(query, "after")
+    after, before = one(query, "after"), one(query, "before")
     if after and not after.isdigit():
         raise BadQuery(f"after={after}: the next_after of the previous page")
-    return Page(sort=sort, descending=order == "desc", size=int(size), after=int(after) if after else None)
+    if before and not before.isdigit():
+        raise BadQuery(f"before={before}: the prev_before of the next page")
+    return Page(sort=sort, descending=order == "desc", size=int(size), after=int(after) if after else None,
+                before=int(before) if before else None)
 
 
 def filters_dict(f: Filters) -> dict[str, Any]:
@@ -119,7 +122,8 @@ class Views:
         result = self.ledger.documents(filters, page)
         return {"filters": filters_dict(filters),
                 "page": {"sort": page.sort, "order": "desc" if page.descending else "asc", "size": page.size,
-                         "after": page.after, "next_after": result.next_after},
+                         "after": page.after, "before": page.before, "next_after": result.next_after,
+                         "prev_before": result.prev_before},
                 "total": result.total, "total_capped": result.total > 10_000,
                 "documents": [self._row(r) for r in result.rows],
                 "facilities": self.ledger.facilities()}

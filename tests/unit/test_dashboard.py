@@ -139,13 +139,25 @@ def test_a_parameter_it_cannot_take_is_refused_by_name(shared: Path, query: str)
 def test_keyset_pages_walk_every_document_once_in_order(many: Path, sort: str, order: str) -> None:
     dashboard = app(many)
     seen: list[int] = []
+    pages: list[list[int]] = []
     after = ""
     while True:
         page = api(dashboard, f"/api/documents?sort={sort}&order={order}&size=25{after}")
-        seen += [d["id"] for d in page["documents"]]
+        pages.append([d["id"] for d in page["documents"]])
+        seen += pages[-1]
+        assert (page["page"]["prev_before"] is None) == (after == "")
         if page["page"]["next_after"] is None:
             break
         after = f"&after={page['page']['next_after']}"
+    # and back, page by page, from the last one to the first
+    back = [pages[-1]]
+    before = page["page"]["prev_before"]
+    while before is not None:
+        page = api(dashboard, f"/api/documents?sort={sort}&order={order}&size=25&before={before}")
+        back.append([d["id"] for d in page["documents"]])
+        assert page["page"]["next_after"] == back[-1][-1]
+        before = page["page"]["prev_before"]
+    assert back[::-1] == pages
     db = sqlite3.connect(many / "ledger.sqlite3")
     columns = {"seen": "first_seen, id", "updated": "updated_at, id", "state": "state, first_seen, id"}[sort]
     direction = " DESC" if order == "desc" else ""
