@@ -20,6 +20,8 @@ from sohs_cli.dashboard.store import document_dict
 CSV_COLUMNS = ("path", "sha256", "ma_lk", "kind", "standard", "facility", "state", "portal_code", "transaction_id",
                "received_at", "processed_at", "message", "errors", "updated_at")
 BOM = "\ufeff"
+#: the ``schema`` of ``sohs status --json`` (sohs_cli/schemas/status-1.schema.json), which the export matches
+STATUS_SCHEMA = "sohs.status/1"
 
 
 def csv_row(doc: dict[str, Any]) -> list[Any]:
@@ -42,9 +44,9 @@ def csv_chunks(rows: Iterable[Any]) -> Iterator[bytes]:
 
 
 def json_chunks(rows: Iterable[Any]) -> Iterator[bytes]:
-    """``{"documents": [...], "summary": {state: n}}``, the summary counted on the way."""
+    """``{"schema", "documents": [...], "summary": {state: n}}``, the summary counted on the way."""
     summary: dict[str, int] = {}
-    parts = ['{"documents": [']
+    parts = ['{"schema": ' + json.dumps(STATUS_SCHEMA) + ', "documents": [']
     first = True
     for n, row in enumerate(rows, start=1):
         doc = document_dict(row)

@@ -426,6 +426,12 @@ def test_exports_match_sohs_status(home: Path) -> None:
     export = json.loads(get(dashboard, "/export.json?sort=seen&order=asc").text)
     assert export["documents"] == status_json["documents"]
     assert export["summary"] == status_json["summary"]
+    assert export.keys() == status_json.keys() and export["schema"] == status_json["schema"]
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "sohs_cli" / "schemas" / "status-1.schema.json")
+                        .read_text(encoding="utf-8"))
+    jsonschema.validate(export, schema)
     status_csv = runner.invoke(build_app(["status"]), ["status", "--home", str(home), "--csv"]).stdout
     raw = get(dashboard, "/export.csv?sort=seen&order=asc")
     assert raw.content.startswith("\ufeff".encode()) and raw.headers["content-type"].startswith("text/csv")
