@@ -29,6 +29,7 @@ from sohs_cli.mockportal.asgi import (
     Response,
     Scope,
     Send,
+    TooManyUploads,
     html_response,
     json_response,
     read_request,
@@ -48,6 +49,8 @@ class PortalConfig:
     token_ttl: float = 3600.0
     processing_delay: float = 2.0
     max_body: int = 64 * 1024 * 1024
+    #: bodies over 1 MB read and handled at once; more get 429 (memory bounded by it, issue 15)
+    max_large_uploads: int = 2
     faults: Faults = field(default_factory=Faults)
 
 
@@ -60,6 +63,7 @@ class Portal:
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._worker: asyncio.Task[None] | None = None
         self._processing: asyncio.Lock | None = None
+        self._uploads: asyncio.Semaphore | None = None
         self.routes: dict[tuple[str, str], Callable[[Portal, Request], Response]] = {
             ("POST", "/api/token/take"): gateway.token_take,
             ("POST", gateway.LOOKUP): gateway.lookup,
@@ -134,13 +138,26 @@ class Portal:
         if scope["type"] != "http":
             return
         self.start()
+        if self._uploads is None:
+            self._uploads = asyncio.Semaphore(self.config.max_large_uploads)
         try:
-            req = await read_request(scope, receive, self.config.max_body)
+            req = await read_request(scope, receive, self.config.max_body, self._uploads)
+        except TooManyUploads:
+            await json_response({"error": "too many large uploads at once; retry shortly"}, 429,
+                                {"Retry-After": "1"}).send(send)
+            return
         except BodyTooLarge:
             await gateway.answer("1001", f"File size quá dài (giới hạn {self.config.max_body:,} byte)").send(send)
             return
         except ClientGone:
             return
+        try:
+            await self._handle(req, send)
+        finally:
+            if req.slot:
+                self._uploads.release()
+
+    async def _handle(self, req: Request, send: Send) -> None:
         handler = self.routes.get((req.method, req.path))
         if handler is None:
             known = any(path == req.path for _, path in self.routes)

@@ -120,3 +120,64 @@ def test_a_content_length_of_thousands_of_digits_is_not_a_500(tmp_path: Path, pk
         return r.status_code
 
     assert _go(portal, scenario) == 200  # the gateway's answer (1001: too large) comes with HTTP 200
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000,
+                                  b'{"username": "\\ud800", "password": "x"}',
+                                  b'{"username": "79001_BV", "password": "\\udfff"}'],
+                         ids=["deeply-nested", "surrogate-username", "surrogate-password"])
+def test_hostile_json_is_a_4xx_not_a_500(tmp_path: Path, pki: TestPki, body: bytes) -> None:
+    portal = _portal(tmp_path, pki, Clock())
+
+    async def scenario(c: InProcess) -> list[int]:
+        login = await c.client.post("/api/auth/login", content=body, headers={"content-type": "application/json"})
+        push = await c.client.post("/api/platform/data-sync/push", content=body,
+                                   headers={"content-type": "application/json", "authorization": "Bearer x"})
+        return [login.status_code, push.status_code]
+
+    for status in _go(portal, scenario):
+        assert 400 <= status < 500  # RecursionError / UnicodeEncodeError answered 500 before issue 15
+
+
+def test_large_uploads_at_once_are_capped(tmp_path: Path, pki: TestPki) -> None:
+    portal = _portal(tmp_path, pki, Clock())
+    scope = {"type": "http", "method": "POST", "path": "/api/token/take", "query_string": b"",
+             "headers": [(b"content-length", b"3000000"), (b"content-type", b"application/x-www-form-urlencoded")]}
+
+    async def go() -> list[int]:
+        release = asyncio.Event()
+        statuses: list[int] = []
+
+        def sender() -> Any:
+            async def send(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    statuses.append(message["status"])
+            return send
+
+        async def slow() -> dict[str, Any]:  # half a large body, then the rest once released
+            await release.wait()
+            return {"type": "http.request", "body": b"x" * 1_500_000, "more_body": False}
+
+        def receiver() -> Any:
+            first = [True]
+
+            async def receive() -> dict[str, Any]:
+                if first[0]:
+                    first[0] = False
+                    return {"type": "http.request", "body": b"x" * 1_500_000, "more_body": True}
+                return await slow()
+            return receive
+
+        held = [asyncio.create_task(portal(dict(scope), receiver(), sender())) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        # a third large body while two are in flight (before issue 15 it was read too: never capped)
+        await asyncio.wait_for(portal(dict(scope), receiver(), sender()), 10)
+        assert statuses == [429]
+        release.set()
+        await asyncio.gather(*held)
+        await portal(dict(scope), receiver(), sender())  # the slots are free again
+        await portal.stop()
+        return statuses
+
+    statuses = asyncio.run(go())
+    assert statuses[0] == 429 and statuses[1:3] == [200, 200] and statuses[3] == 200
