@@ -79,7 +79,6 @@ BHXH_RECORD_PATHS: dict[str, str] = {
     "XML15": "DSACH_CHITIET_DIEUTRI_BENHLAO/CHITIET_DIEUTRI_BENHLAO",
 }
 
-BASE64_RE = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 
 
 @dataclass(frozen=True)
@@ -149,12 +148,12 @@ def decode_noidungfile(text: str) -> bytes:
     if any(c in raw for c in b"\r\n\t "):
         what = "line breaks" if (b"\n" in raw or b"\r" in raw) else "spaces"
         raise ValueError(f"base64 contains {what}; it must be one unbroken line")
-    if not BASE64_RE.fullmatch(raw):
-        raise ValueError("not valid base64 (characters outside A-Z a-z 0-9 + / =, or bad padding)")
-    try:
-        return base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"not valid base64: {exc}") from None
+    try:  # strict: only the alphabet, whole quanta, padding only at the end (a regex took 30 ms per 4 MB)
+        if len(raw) % 4 or raw.find(b"=", 0, len(raw) - 2) != -1:
+            raise ValueError
+        return binascii.a2b_base64(raw, strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not valid base64 (characters outside A-Z a-z 0-9 + / =, or bad padding)") from None
 
 
 def iter_hoso(root: etree._Element) -> Iterator[Hoso]:

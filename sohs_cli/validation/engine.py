@@ -123,7 +123,10 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
                                                                           cap=cap))
     if not options.rules:
         return None, _located(_settle(findings, cap), where)
-    wanted = None if episode else rules_mod.document_reads(kind.name)
+    wanted = rules_mod.document_reads(kind.name)
+    if episode and wanted is not None:  # and what the episode rules read of it
+        seen = rules_mod.episode_reads(kind.name)
+        wanted = None if seen is None else wanted | seen
     if wanted is not None and not findings:
         # a valid table holds only its schema's fields: look for those the rules read and it has
         # (libxml2 tests every child against each name asked for)

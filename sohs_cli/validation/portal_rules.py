@@ -174,7 +174,8 @@ def _digits(rid: str, table: str, element: str, slug: str) -> None:
 
 def _copied(rid: str, table: str, element: str) -> None:
     @rule(rid, "error", f"{table} {element} equals XML1 {element} when present (portal)",
-          f"{table} {element} phải giống XML1 khi có dữ liệu", scope="episode")
+          f"{table} {element} phải giống XML1 khi có dữ liệu", scope="episode",
+          sees=((table, element), ("XML1", element)))
     def check(r: Rule, ep: Episode) -> Iterator[Finding]:
         doc, xml1 = ep.docs.get(table), ep.docs.get("XML1")
         if doc is None or xml1 is None:
@@ -328,7 +329,7 @@ for _name in LEAVE:
 
 @rule("XML8.MA_LK.only-if-XML1-MA_LOAI_KCB-03-04-06", "error",
       "XML8 is sent only when XML1 MA_LOAI_KCB is 03, 04 or 06 (portal)",
-      "Chỉ gửi XML8 khi MA_LOAI_KCB của XML1 là 03, 04 hoặc 06", scope="episode")
+      "Chỉ gửi XML8 khi MA_LOAI_KCB của XML1 là 03, 04 hoặc 06", scope="episode", sees=(("XML1", "MA_LOAI_KCB"),))
 def _xml8(r: Rule, ep: Episode) -> Iterator[Finding]:
     doc, xml1 = ep.docs.get("XML8"), ep.docs.get("XML1")
     if doc is None or xml1 is None:

@@ -92,6 +92,8 @@ class Rule:
     kinds: frozenset[str]
     check: Callable[..., Iterable[Finding]]
     reads: frozenset[str] | None = None  # the fields ``check`` reads; None: it may read any
+    # episode rules: the (table, field) pairs they read, "*" for any table or any field; None: any
+    sees: frozenset[tuple[str, str]] | None = None
 
     def finding(self, doc: Doc, element: str, en: str, vi: str, *, row: int = 0, expected: str = "",
                 found: str = "", hint: str = "", hint_fields: Mapping[str, object] | None = None) -> Finding:
@@ -112,11 +114,11 @@ _BY_KIND: dict[tuple[str, str, int], list[Rule]] = {}
 
 def rule(rule_id: str, severity: Severity, title_en: str, title_vi: str, *,
          kinds: Iterable[str] = (), scope: Literal["document", "episode"] = "document",
-         reads: Iterable[str] | None = None,
+         reads: Iterable[str] | None = None, sees: Iterable[tuple[str, str]] | None = None,
          ) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
     def register(fn: Callable[..., Iterable[Finding]]) -> Callable[..., Iterable[Finding]]:
         RULES.append(Rule(rule_id, severity, title_en, title_vi, scope, frozenset(kinds), fn,
-                          None if reads is None else frozenset(reads)))
+                          None if reads is None else frozenset(reads), None if sees is None else frozenset(sees)))
         return fn
     return register
 
@@ -164,3 +166,22 @@ def document_reads(kind: str) -> frozenset[str] | None:
 
 def episode_rules() -> list[Rule]:
     return _selected("episode", "")
+
+
+_SEES: dict[tuple[str, int], frozenset[str] | None] = {}
+
+
+def episode_reads(kind: str) -> frozenset[str] | None:
+    """The fields of a ``kind`` table the episode rules read (``sees``); None when one may read any.
+    An export's XML2-XML5 hold thousands of rows of which the episode rules read only ``MA_LK``."""
+    key = (kind, len(RULES))
+    if key not in _SEES:
+        wanted: set[str] = set()
+        for r in episode_rules():
+            if r.sees is None or (kind, "*") in r.sees:
+                _SEES[key] = None
+                break
+            wanted |= {f for k, f in r.sees if k in (kind, "*")}
+        else:
+            _SEES[key] = frozenset(wanted)
+    return _SEES[key]

@@ -30,6 +30,7 @@ from sohs_cli.validation.rulebase import (
     Rule,
     document_reads,
     document_rules,
+    episode_reads,
     episode_rules,
     rule,
     value,
@@ -39,7 +40,7 @@ from sohs_cli.validation.xsd import portal_length
 
 # The engine, the CLI and the SARIF renderer import the registry from here, so that importing it
 # also registers every rule below, and the portal sheet's rules (portal_rules).
-__all__ = ["RULES", "Doc", "Episode", "Rule", "document_reads", "document_rules", "episode_rules"]
+__all__ = ["RULES", "Doc", "Episode", "Rule", "document_reads", "document_rules", "episode_reads", "episode_rules"]
 
 
 # A quick yes for almost every date: days 01-28 of any month, 29-30 of any month but February, 31 of
@@ -307,7 +308,7 @@ def copied_fields(table: str, standard: str) -> tuple[tuple[str, str], ...]:
 
 
 @rule("xml1-missing", "error", "XML13/XML14 travel with the XML1 of their episode",
-      "XML13/XML14 phải đi kèm XML1 của cùng đợt điều trị", scope="episode")
+      "XML13/XML14 phải đi kèm XML1 của cùng đợt điều trị", scope="episode", sees=())
 def _xml1_missing(r: Rule, ep: Episode) -> Iterator[Finding]:
     if "XML1" in ep.docs:
         return
@@ -320,7 +321,7 @@ def _xml1_missing(r: Rule, ep: Episode) -> Iterator[Finding]:
 
 
 @rule("ma-lk-mismatch", "error", "All tables of a HOSO share XML1's MA_LK", "Các bảng cùng MA_LK với XML1",
-      scope="episode")
+      scope="episode", sees=(("*", "MA_LK"),))
 def _ma_lk(r: Rule, ep: Episode) -> Iterator[Finding]:
     if "XML1" not in ep.docs:
         return
@@ -336,7 +337,8 @@ def _ma_lk(r: Rule, ep: Episode) -> Iterator[Finding]:
 
 
 @rule("copy-differs-from-xml1", "error", "Copied fields of XML13/XML14 equal XML1 when present (CTN4750)",
-      "Trường sao chép ở XML13/XML14 phải giống XML1", scope="episode")
+      "Trường sao chép ở XML13/XML14 phải giống XML1", scope="episode",
+      sees=(("XML1", "*"), ("XML13", "*"), ("XML14", "*")))
 def _copies(r: Rule, ep: Episode) -> Iterator[Finding]:
     if "XML1" not in ep.docs:
         return
@@ -357,7 +359,7 @@ def _copies(r: Rule, ep: Episode) -> Iterator[Finding]:
 
 
 @rule("xml13-without-referral", "error", "XML13 is sent only when MA_LOAI_RV is 2 or 5 (PL4750 ghi chú)",
-      "Chỉ gửi XML13 khi MA_LOAI_RV là 2 hoặc 5", scope="episode")
+      "Chỉ gửi XML13 khi MA_LOAI_RV là 2 hoặc 5", scope="episode", sees=(("XML1", "MA_LOAI_RV"),))
 def _referral(r: Rule, ep: Episode) -> Iterator[Finding]:
     if "XML13" not in ep.docs or "XML1" not in ep.docs:
         return
@@ -371,7 +373,8 @@ def _referral(r: Rule, ep: Episode) -> Iterator[Finding]:
 
 @rule("phan-loai-sk-better-than-organ", "error",
       "PHAN_LOAI_SK is no better than the worst organ class (QĐ 1613 mục III.3.3)",
-      "Phân loại sức khỏe không tốt hơn phân loại thấp nhất của các chuyên khoa", scope="episode")
+      "Phân loại sức khỏe không tốt hơn phân loại thấp nhất của các chuyên khoa", scope="episode",
+      sees=(("KSK:XML12", "PHAN_LOAI_SK"), ("KSK:XML7", "*"), ("KSK:XML10", "*")))
 def _phan_loai(r: Rule, ep: Episode) -> Iterator[Finding]:
     ket_luan = ep.docs.get("KSK:XML12")
     if ket_luan is None:

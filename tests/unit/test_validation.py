@@ -471,3 +471,51 @@ def test_frequent_export_mistakes_get_a_hint_that_names_the_fix(field: str, valu
     assert (hint in f.hint) if hint else f.hint == ""
     if hint:
         assert f.hint_vi and f.hint_vi != f.hint
+
+
+def test_noidungfile_base64_is_as_strict_as_the_canonical_grammar() -> None:
+    """decode_noidungfile uses binascii's strict mode (a regex over megabytes of base64 was a tenth of
+    validating an export); it accepts exactly what the canonical base64 grammar accepts."""
+    import random
+
+    from sohs_cli.documents import decode_noidungfile
+
+    grammar = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+    rnd = random.Random(14)
+    for _ in range(5000):
+        text = "".join(rnd.choice("AQg/+=!a") for _ in range(rnd.randint(0, 10)))
+        try:
+            decode_noidungfile(text)
+            accepted = True
+        except ValueError:
+            accepted = False
+        assert accepted == bool(grammar.fullmatch(text)), text
+
+
+def test_what_episode_rules_declare_they_see_is_all_they_need(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside an envelope a table is indexed for its document rules and for what the episode rules
+    declare they see (``sees``); a full index finds exactly the same on envelopes that break the
+    episode rules (MA_LK, copies of XML1, a lone slip, XML8, the referral)."""
+    from sohs_cli.validation import rules
+
+    lk = "LK000000000091"
+    base = samples.xml1_values("3176", lk, ma_loai_rv="2")
+    x1 = samples.render("TONG_HOP", "xml1_3176", base)
+    other = samples.table("XML3", "3176", "LK000000000092", {}, {})
+    hiv = samples.table("XML6", "3176", lk, {"GIOI_TINH": "1", "MATINH_CU_TRU": "01"})
+    summary = samples.table("XML8", "3176", lk)
+    envelopes = [
+        samples.export([[x1, samples.xml13("3176", lk, base, HO_TEN="Khác"), other]]),
+        samples.export([[x1, hiv, summary]]),
+        samples.export([[samples.xml13("3176", lk, base)]]),
+        samples.export([[samples.render("TONG_HOP", "xml1_3176", {**base, "MA_LOAI_RV": "1"}),
+                         samples.xml13("3176", lk, base)]]),
+        samples.export([[x1, samples.xml14("3176", lk, base, DIA_CHI="x")], [x1, other]]),
+    ]
+    narrowed = [validate_bytes(e, "e.xml") for e in envelopes]
+    monkeypatch.setattr(rules, "episode_reads", lambda kind: None)
+    full = [validate_bytes(e, "e.xml") for e in envelopes]
+    assert [r.findings for r in narrowed] == [r.findings for r in full]
+    codes_found = {f.code for r in full for f in r.findings}
+    assert {"ma-lk-mismatch", "copy-differs-from-xml1", "XML6.GIOI_TINH.eq-XML1", "xml1-missing",
+            "XML8.MA_LK.only-if-XML1-MA_LOAI_KCB-03-04-06", "xml13-without-referral"} <= codes_found
