@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from sohs_cli.documents import GIAMDINHHS, KHAMSUCKHOE, pack
 from sohs_cli.errors import ExitCode, InputError, SohsError
-from sohs_cli.fileio import atomic_write, read_file
+from sohs_cli.fileio import atomic_write, output_dirs, read_file, read_named
 from sohs_cli.filenames import NameBook, safe_stem
 from sohs_cli.xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
 
@@ -22,7 +22,7 @@ def pack_files(paths: list[str], *, facility: str, output: str | None, out_dir: 
     table is invalid (unless ``validate`` is off): a half-packed batch helps nobody."""
     kind = KHAMSUCKHOE if checkup else GIAMDINHHS
     # read with the size limit (a 2 GB file took 4 GB; parse_bytes then refuses what is over it)
-    tables = [(p, read_file(p, DEFAULT_MAX_BYTES)) for p in paths]
+    tables = [(p, read_named(p, DEFAULT_MAX_BYTES)) for p in paths]
     if validate:
         from sohs_cli.validation.engine import validate_bytes
 
@@ -33,7 +33,7 @@ def pack_files(paths: list[str], *, facility: str, output: str | None, out_dir: 
                 hint="run `sohs validate` on the tables for every error, or --no-validate to pack anyway")
     if output is not None:
         env = pack(tables, facility=facility, envelope=kind)
-        atomic_write(output, env.data)
+        atomic_write(output, env.data, setup=True)  # an output the user named: exit 3 when it cannot be
         return [(output, env.ma_lk)]
     assert out_dir is not None
     groups: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
@@ -43,13 +43,13 @@ def pack_files(paths: list[str], *, facility: str, output: str | None, out_dir: 
         if not ma_lk:
             raise InputError(f"{path}: no MA_LK to group by", hint="use --output to pack tables into one envelope")
         groups[ma_lk].append((path, data))
-    os.makedirs(out_dir, exist_ok=True)
+    output_dirs(out_dir)
     written = []
     names = NameBook()  # unique in this batch; a name from an earlier pack is replaced, as -o does
     for ma_lk in sorted(groups):
         env = pack(groups[ma_lk], facility=facility, envelope=kind)
         target = os.path.join(out_dir, names.claim(safe_stem(ma_lk)).name)
-        atomic_write(target, env.data)
+        atomic_write(target, env.data, setup=True)
         written.append((target, ma_lk))
     return written
 

@@ -51,7 +51,7 @@ _EDQUOT = getattr(errno, "EDQUOT", -1)  # not on every platform
 #: errors of the machine, not of the data, wherever they happen: exit 3 with what to do (``_ADVICE``)
 _MACHINE = {errno.ENOSPC, _EDQUOT, errno.EROFS, errno.EFBIG, errno.EXDEV, errno.EIO}
 #: also the machine's when the path is one of sohs's own folders (data folder, outbox …): ``setup``
-_SETUP = {errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR, errno.ENOENT}
+_SETUP = {errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EEXIST}
 _ADVICE = {
     errno.ENOSPC: ("the disk is full", "ổ đĩa đầy", "free space on that disk, then run again (nothing was lost)"),
     _EDQUOT: ("the disk quota is used up", "hết hạn mức đĩa", "free space or raise the quota, then run again"),
@@ -68,7 +68,8 @@ _ADVICE = {
 def machine_error(exc: OSError, path: str, doing: str = "write", setup: bool = False) -> MachineError | InputError:
     """The one-line error for an ``OSError`` met while doing something to ``path``: a machine
     problem (exit 3, what to do) when its errno is one (with ``setup``, the path is one of sohs's own
-    folders: a missing or forbidden one is a setup problem too), else a plain input error."""
+    folders or an output the user named: a missing or forbidden one is a setup problem too), else a
+    plain input error."""
     code = exc.errno or 0
     what, vi, todo = _ADVICE.get(code, (exc.strerror or str(exc), "lỗi hệ thống tệp", "check that path"))
     message = f"cannot {doing} {path}: {what} ({vi})"
@@ -143,6 +144,27 @@ def move(src: str, dst: str) -> None:
         shutil.rmtree(src) if os.path.isdir(src) else os.unlink(src)
     except OSError as exc:
         raise machine_error(exc, src, "remove the moved file", setup=True) from None
+
+
+def read_named(path: str, limit: int | None = None) -> bytes:
+    """:func:`read_file` of a file the user named on the command line: when it does not exist, that
+    is a usage error (exit 2), as for every command (issue 17), not a finding about a document."""
+    if not os.path.lexists(path):
+        from sohs_cli.errors import UsageError
+        from sohs_cli.i18n import _
+
+        raise UsageError(_("{path}: no such file or folder", path=path),
+                         hint=_("check the path; quote glob patterns if your shell expands them"))
+    return read_file(path, limit)
+
+
+def output_dirs(path: str) -> None:
+    """Make the folder an output the user named goes into (``--out-dir``, ``-d``): a folder that
+    cannot be made is a machine problem (exit 3), as an output that cannot be written."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise machine_error(exc, path, "create the folder", setup=True) from None
 
 
 def atomic_write(path: str, data: bytes, mode: int | None = None, setup: bool = False) -> None:

@@ -95,3 +95,18 @@ def expand(paths: Iterable[str], on_skip: Skip = _ignore) -> Iterator[str]:
         else:
             raise UsageError(f"{raw}: no such file or folder (không tìm thấy tệp)",
                              hint="check the path; quote glob patterns if your shell expands them")
+
+
+def nonempty(files: Iterable[str]) -> Iterator[str]:
+    """``files``, lazily; when there is none at all, a usage error (exit 2): paths that hold nothing
+    to work on are a mistake in every command (validate, sign, verify, submit: issue 17), not a
+    success. ``sohs run`` with an empty outbox is the nightly job's normal case and does not use this."""
+    it = iter(files)
+    first = next(it, None)
+    if first is None:
+        from sohs_cli.i18n import _
+
+        raise UsageError(_("the paths hold no .xml file"),
+                         hint=_("check the folders and patterns (folders are searched for *.xml)"))
+    yield first
+    yield from it

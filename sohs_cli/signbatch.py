@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sohs_cli.errors import ExitCode, SohsError, UsageError
-from sohs_cli.fileio import atomic_write, read_file
+from sohs_cli.fileio import atomic_write, output_dirs, read_file
 from sohs_cli.signing import Signer, sign
 from sohs_cli.xmlsafe import ParseLimits
 
@@ -87,8 +87,8 @@ def sign_one(source: str, target: str, signer: Signer, options: SignOptions) -> 
         signed = sign(data, signer, role=options.role, source=source, limits=options.limits,
                       checkup_form=options.checkup_form)
         if os.path.dirname(target):
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-        atomic_write(target, signed.data)
+            output_dirs(os.path.dirname(target))
+        atomic_write(target, signed.data, setup=True)  # the output the user named: exit 3 when unwritable
     except SohsError as exc:
         return SignOutcome(source, target, exc.exit_code, exc.message, exc.hint)
     note = ("added the missing <CHUKYDONVI> at the end of the file before signing "

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
 
 
 def main() -> None:
+    utf8_streams()
     if sys.argv[1:] == ["--version"]:
         from sohs_cli import __version__
 
@@ -60,6 +61,19 @@ def _exit_now(code: object) -> NoReturn:
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(status)
+
+
+def utf8_streams() -> None:
+    """Write UTF-8 to stdout and stderr whatever their encoding. A Windows console redirected to a
+    file or pipe, or ``PYTHONIOENCODING=cp1252``, gives streams that cannot encode Vietnamese (or ✓):
+    every message was a UnicodeEncodeError, exit 70 (issue 17). UTF-8 is what every consumer of
+    sohs's output reads (CI logs, JSON parsers, the README's examples); the interactive Windows console
+    takes Unicode whatever this says."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if stream is not None and encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(ValueError, OSError):  # a stream that cannot change: leave it
+                stream.reconfigure(encoding="utf-8")
 
 
 def command_named(argv: Sequence[str]) -> str | None:

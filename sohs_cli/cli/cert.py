@@ -36,9 +36,9 @@ def register(app: typer.Typer) -> None:
 
                 raise UsageError(_("give a certificate file, or --pkcs11-module to look at a token"))
             from sohs_cli.certs import describe, load_certificates, load_key_material, looks_like_pkcs12
-            from sohs_cli.fileio import read_file
+            from sohs_cli.fileio import read_named
 
-            data = read_file(path)
+            data = read_named(path)
             if looks_like_pkcs12(data):
                 km = load_key_material(p12=path, password=keys.secret_source(_("certificate password"), password_env,
                                                                              password_file))

@@ -205,4 +205,5 @@ def write_output(text: str | bytes, output: str | None) -> None:
         return
     from sohs_cli.fileio import atomic_write
 
-    atomic_write(output, text.encode("utf-8") if isinstance(text, str) else text)
+    # setup: an output the user named that cannot be written is exit 3, never 1 "findings" (issue 17)
+    atomic_write(output, text.encode("utf-8") if isinstance(text, str) else text, setup=True)

@@ -63,14 +63,14 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             from sohs_cli.documents import unpack as unpack_envelope
-            from sohs_cli.fileio import atomic_write, read_file
+            from sohs_cli.fileio import atomic_write, output_dirs, read_named
             from sohs_cli.xmlsafe import DEFAULT_MAX_BYTES
 
-            data = read_file(envelope, DEFAULT_MAX_BYTES)  # the parser refuses what is over it
-            os.makedirs(directory, exist_ok=True)
+            data = read_named(envelope, DEFAULT_MAX_BYTES)  # the parser refuses what is over it
+            output_dirs(directory)
             for name, inner in unpack_envelope(data, envelope):
                 target = os.path.join(directory, name)
-                atomic_write(target, inner)
+                atomic_write(target, inner, setup=True)
                 output.stdout.print(f"wrote {escape(target)}")
 
         output.guarded(body)

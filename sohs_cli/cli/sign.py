@@ -54,11 +54,12 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             from sohs_cli.errors import ExitCode
-            from sohs_cli.inputs import expand
+            from sohs_cli.inputs import expand, nonempty
             from sohs_cli.signbatch import SignOptions, plan_targets, sign_files
             from sohs_cli.xmlsafe import ParseLimits
 
-            pairs = plan_targets(list(expand(paths, output.skipped)), output=out, out_dir=out_dir, in_place=in_place)
+            pairs = plan_targets(list(nonempty(expand(paths, output.skipped))), output=out, out_dir=out_dir,
+                                 in_place=in_place)
             signer, info = keys.load_signer(p12=p12, key=key, cert=cert, chain=chain, password_env=password_env,
                                             password_file=password_file, pkcs11_module=pkcs11_module,
                                             token_label=token_label, key_label=key_label, key_id=key_id,

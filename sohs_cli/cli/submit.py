@@ -52,14 +52,14 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             from sohs_cli.datalock import DataLock
-            from sohs_cli.inputs import expand
+            from sohs_cli.inputs import expand, nonempty
             from sohs_cli.submission import SubmitOptions
 
             s = portalopts.settings(config, portal__url=portal, portal__username=username,
                                     portal__password_env=password_env, portal__password_file=password_file,
                                     portal__ca_bundle=ca_bundle, home=home, facility=facility, standard=standard,
                                     portal__concurrency=concurrency)
-            files = list(expand(paths, output.skipped))
+            files = list(nonempty(expand(paths, output.skipped)))
             options = SubmitOptions(facility=s["facility"], standard=s["standard"],
                                     concurrency=s["portal.concurrency"], force=force, dry_run=dry_run,
                                     trust=_trust(s))

@@ -130,7 +130,7 @@ def _sink(out: str | None) -> Iterator[BinaryIO]:
         return
     from sohs_cli.fileio import atomic_writer
 
-    with atomic_writer(out) as fh:
+    with atomic_writer(out, setup=True) as fh:  # unwritable: exit 3 (issue 17), not 1 "findings"
         yield fh
 
 
@@ -265,7 +265,7 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             from sohs_cli.errors import ExitCode, UsageError
             from sohs_cli.i18n import _
-            from sohs_cli.inputs import expand, read_list
+            from sohs_cli.inputs import expand, nonempty, read_list
             from sohs_cli.validation.engine import ValidateOptions, validate_many
             from sohs_cli.xmlsafe import ParseLimits
 
@@ -296,11 +296,8 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(_("no file to validate"), hint=_("give files, folders or patterns, or - for stdin"))
             if "-" in sources:
                 workers = 1  # standard input belongs to this process, not to the workers
-            walk = expand(sources, output.skipped)  # lazy: 100,000 paths are never held at once
-            first = next(walk, None)
-            if out is None and fmt == Format.human and first is None:
-                raise UsageError(_("the folders hold no .xml file"))
-            files = itertools.chain([] if first is None else [first], walk)
+            walk = nonempty(expand(sources, output.skipped))  # lazy: 100,000 paths are never held at once
+            files = itertools.chain([next(walk)], walk)  # no file at all: the usage error before any output
             catalogues = None
             if catalogue is not None:
                 from sohs_cli.validation.catalogues import load

@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             from sohs_cli.errors import ExitCode, InputError, UsageError
             from sohs_cli.fileio import read_file
-            from sohs_cli.inputs import expand
+            from sohs_cli.inputs import expand, nonempty
             from sohs_cli.verification import VerifyReport, verify_bytes
             from sohs_cli.xmlsafe import ParseLimits
 
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
             limits = ParseLimits(max_bytes=max_size * 1024 * 1024)
             reports: list[dict[str, object]] = []
             good = bad = 0
-            for path in expand(paths, output.skipped):
+            for path in nonempty(expand(paths, output.skipped)):
                 try:
                     report = verify_bytes(read_file(path, limits.max_bytes), path, trust=trust, limits=limits)
                 except InputError as exc:
