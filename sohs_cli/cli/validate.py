@@ -14,7 +14,7 @@ import typer
 
 from sohs_cli.cli import output
 from sohs_cli.cli.output import escape, printable
-from sohs_cli.i18n import N_, translate
+from sohs_cli.i18n import N_, _, translate
 
 if TYPE_CHECKING:
     from sohs_cli.validation.report import FileReport
@@ -42,14 +42,15 @@ class _Terminal:
     never parsed as markup, so a path with ``[red]`` in it is printed as it is.
     """
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, quiet: bool = False) -> None:
         from rich.console import COLOR_SYSTEMS
         from rich.style import Style
 
         console = output.stdout
         system = None if console.legacy_windows else COLOR_SYSTEMS.get(console.color_system or "")
         self.out, self.lang = console.file, lang
-        self.count = self.valid = 0
+        self.count = self.valid = self.skipped = 0
+        self.quiet = quiet
 
         def paint(style: str) -> Callable[[str], str]:
             parsed = Style.parse(style)
@@ -61,6 +62,10 @@ class _Terminal:
         self.hint_word, self.standard_word = translate(lang, "hint:"), translate(lang, "standard")
 
     def add(self, report: FileReport) -> None:
+        if self.quiet and report.valid:  # --quiet: failures and the summary only (xmllint --noout)
+            self.count += 1
+            self.valid += 1
+            return
         lang = self.lang
         std = f", {self.standard_word} {report.standard}" if report.standard else ""
         # data (names, values in messages) with control characters written out: printable()
@@ -86,11 +91,14 @@ class _Terminal:
 
     def close(self) -> None:
         paint = self.red if self.count - self.valid else self.green
-        self.out.write(paint(summary(self.lang, self.count, self.valid)) + "\n")
+        self.out.write(paint(summary(self.lang, self.count, self.valid, self.skipped)) + "\n")
         self.out.flush()
 
 
-def summary(lang: str, count: int, valid: int) -> str:
+def summary(lang: str, count: int, valid: int, skipped: int = 0) -> str:
+    if skipped:
+        return translate(lang, "{count} file(s): {valid} valid, {invalid} invalid; {skipped} skipped (not health "
+                         "records)", count=count, valid=valid, invalid=count - valid, skipped=skipped)
     return translate(lang, "{count} file(s): {valid} valid, {invalid} invalid", count=count, valid=valid,
                      invalid=count - valid)
 
@@ -98,11 +106,15 @@ def summary(lang: str, count: int, valid: int) -> str:
 class _PlainText:
     """``--format human -o FILE``: the human report without colours."""
 
-    def __init__(self, out: TextIO, lang: str) -> None:
-        self.out, self.lang = out, lang
-        self.count = self.valid = 0
+    def __init__(self, out: TextIO, lang: str, quiet: bool = False) -> None:
+        self.out, self.lang, self.quiet = out, lang, quiet
+        self.count = self.valid = self.skipped = 0
 
     def add(self, rep: FileReport) -> None:
+        if self.quiet and rep.valid:
+            self.count += 1
+            self.valid += 1
+            return
         lang = self.lang
         self.out.write(f"{translate(lang, 'PASS') if rep.valid else translate(lang, 'FAIL')} {printable(rep.path)} "
                        f"({rep.kind})\n")
@@ -116,7 +128,7 @@ class _PlainText:
         self.valid += rep.valid
 
     def close(self) -> None:
-        self.out.write(summary(self.lang, self.count, self.valid) + "\n")
+        self.out.write(summary(self.lang, self.count, self.valid, self.skipped) + "\n")
 
 
 SEVERITY = {"error": N_("error"), "warning": N_("warning")}
@@ -134,7 +146,7 @@ def _sink(out: str | None) -> Iterator[BinaryIO]:
         yield fh
 
 
-def _writer(fmt: Format, binary: BinaryIO, lang: str) -> Any:
+def _writer(fmt: Format, binary: BinaryIO, lang: str, quiet: bool = False) -> Any:
     if fmt == Format.junit:
         from sohs_cli.reporting.junit import JUnitWriter
 
@@ -143,12 +155,53 @@ def _writer(fmt: Format, binary: BinaryIO, lang: str) -> Any:
     if fmt == Format.json:
         from sohs_cli.reporting.json_report import JsonWriter
 
-        return _Closing(JsonWriter(text, lang), text)
+        return _Closing(JsonWriter(text, lang, schema=output.with_schema("validate", {})["schema"]), text)
     if fmt == Format.sarif:
         from sohs_cli.reporting.sarif import SarifWriter
 
         return _Closing(SarifWriter(text, lang), text)
-    return _Closing(_PlainText(text, lang), text)
+    return _Closing(_PlainText(text, lang, quiet), text)
+
+
+def _not_a_record(report: FileReport) -> bool:
+    """An XML that is no health record at all (a vendor's pom.xml): its one finding says so."""
+    return len(report.findings) == 1 and report.findings[0].code == "unknown-document"
+
+
+class _Selected:
+    """The reports to write: ``--skip-unknown`` leaves out XML that is no health record (counted as
+    skipped); ``--errors-only`` drops warnings (unless ``--strict`` made them errors); on a terminal,
+    while the report goes elsewhere, a progress line on stderr counts the files."""
+
+    def __init__(self, reports: Iterator[FileReport], *, skip_unknown: bool, errors_only: bool) -> None:
+        self.reports, self.skip_unknown, self.errors_only = reports, skip_unknown, errors_only
+        self.skipped = 0
+
+    def __iter__(self) -> Iterator[FileReport]:
+        for rep in self.reports:
+            if self.skip_unknown and _not_a_record(rep):
+                self.skipped += 1
+                continue
+            if self.errors_only and rep.warnings:
+                rep.findings = [f for f in rep.findings if f.severity == "error"]
+            yield rep
+
+
+def _with_progress(reports: Iterator[FileReport], show: bool) -> Iterator[FileReport]:
+    """A rich progress line on stderr (files done, rate, time) while a long run's report goes to a file
+    or a pipe; only on a terminal (never in cron or CI), and only the count: the total is not known
+    until the folders are walked, which is lazy."""
+    if not show:
+        yield from reports
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed}"), TimeElapsedColumn(),
+                  console=output.stderr, transient=True) as bar:
+        task = bar.add_task(escape(translate(output.language(), "validated")), total=None)
+        for rep in reports:
+            yield rep
+            bar.advance(task)
 
 
 class _Text(io.TextIOWrapper):
@@ -182,6 +235,14 @@ class _Closing:
     @property
     def valid(self) -> int:
         return int(self.writer.valid)
+
+    @property
+    def skipped(self) -> int:
+        return int(getattr(self.writer, "skipped", 0))
+
+    @skipped.setter
+    def skipped(self, value: int) -> None:
+        self.writer.skipped = value
 
 
 def _status_text(rule: Any, lang: str) -> str:
@@ -226,45 +287,50 @@ def _jobs(value: str) -> int:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    @app.command(help=_("Validate XML against the official schemas and business rules (exit 0 valid, 1 "
+                        "invalid)."))
     def validate(
-        paths: list[str] = typer.Argument(None, help="Files, folders (recursive), glob patterns, or - for stdin."),
-        from_list: str | None = typer.Option(None, "--from-list", help="Read more paths from FILE, one a line."),
+        paths: list[str] = typer.Argument(None, help=_("Files, folders (recursive), glob patterns, or - for "
+                                                       "stdin.")),
+        from_list: str | None = typer.Option(None, "--from-list", help=_("Read more paths from FILE, one a line.")),
         standard: Standard = typer.Option(Standard.auto, "--standard",
-                                          help="Table version; auto: by the episode's NGAY_RA (3176 from 2025-01-01)."),
-        no_rules: bool = typer.Option(False, "--no-rules", help="XSD only; skip the business rules."),
+                                          help=_("Table version; auto: by the episode's NGAY_RA (3176 from "
+                                                 "2025-01-01).")),
+        no_rules: bool = typer.Option(False, "--no-rules", help=_("XSD only; skip the business rules.")),
         strict: bool = typer.Option(False, "--strict",
-                                    help="Warnings count as errors (exit 1): departures from the decision the "
-                                    "portal tolerates."),
-        fmt: Format = typer.Option(Format.human, "--format", "-f", help="Output format."),
-        out: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE, not stdout."),
+                                    help=_("Warnings count as errors (exit 1): departures from the decision the "
+                                    "portal tolerates.")),
+        fmt: Format = typer.Option(Format.human, "--format", "-f", help=_("Output format.")),
+        out: str | None = typer.Option(None, "--output", "-o", help=_("Write the report to FILE, not stdout.")),
         jobs: str = typer.Option("auto", "--jobs", "-j", metavar="N|auto",
-                                 help="Validate in N processes (1-64); auto: one per CPU from 256 files, one "
-                                 "process below that."),
-        max_size: int = typer.Option(50, "--max-size", min=1, help="Largest accepted file, in MB."),
+                                 help=_("Validate in N processes (1-64); auto: one per CPU from 256 files, one "
+                                 "process below that.")),
+        max_size: int = typer.Option(50, "--max-size", min=1, help=_("Largest accepted file, in MB.")),
         max_findings: int = typer.Option(1000, "--max-findings", min=0, metavar="N",
-                                         help="List at most N findings per file, count the rest, stop checking "
-                                              "there (0: no cap)."),
-        lang: str | None = typer.Option(None, "--lang", help="vi or en (default: SOHS_LANG, then the locale)."),
+                                         help=_("List at most N findings per file, count the rest, stop checking "
+                                              "there (0: no cap).")),
+        lang: str | None = output.lang_option(),
+        as_json: bool = typer.Option(False, "--json", help=_("The report as JSON: the same as --format json.")),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help=_("Only the files that fail and the summary (as "
+                                                                  "xmllint --noout).")),
+        errors_only: bool = typer.Option(False, "--errors-only", help=_("Leave out warnings (with --strict they "
+                                                                        "are errors, and stay).")),
+        skip_unknown: bool = typer.Option(False, "--skip-unknown", help=_("Skip an XML that is no health record "
+                                                                          "(a vendor's pom.xml) instead of failing "
+                                                                          "it; the summary counts them.")),
         split_valid: str | None = typer.Option(None, "--split-valid", metavar="DIR",
-                                               help="Split each partly invalid GIAMDINHHS into DIR: its valid "
+                                               help=_("Split each partly invalid GIAMDINHHS into DIR: its valid "
                                                "episodes as NAME.valid.xml, the invalid ones as NAME.invalid.xml "
-                                               "with their errors."),
+                                               "with their errors.")),
         list_rules: bool = typer.Option(False, "--list-rules",
-                                        help="Print the business rules and the portal sheet's rules, and exit."),
+                                        help=_("Print the business rules and the portal sheet's rules, and exit.")),
         catalogue: str | None = typer.Option(None, "--catalogue", metavar="DIR",
-                                             help="National catalogues, one CSV per catalogue (MA_KHOA.csv, "
+                                             help=_("National catalogues, one CSV per catalogue (MA_KHOA.csv, "
                                              "MA_DOITUONG_KCB.csv; a 'code' column): check codes, not only "
-                                             "their form."),
+                                             "their form.")),
     ) -> None:
-        """Validate XML against the official schemas and business rules (exit 0 valid, 1 invalid).
-
-        Kiểm tra hồ sơ XML theo lược đồ chuẩn và quy tắc nghiệp vụ.
-        """
-
         def body() -> None:
             from sohs_cli.errors import ExitCode, UsageError
-            from sohs_cli.i18n import _
             from sohs_cli.inputs import expand, nonempty, read_list
             from sohs_cli.validation.engine import ValidateOptions, validate_many
             from sohs_cli.xmlsafe import ParseLimits
@@ -307,19 +373,26 @@ def register(app: typer.Typer) -> None:
                                       limits=ParseLimits(max_bytes=max_size * 1024 * 1024), max_findings=max_findings)
             # closed on the way out, whatever happens (Ctrl-C while a report is written): its worker
             # processes end with it
+            form = Format.json if as_json else fmt
             with contextlib.closing(validate_many(files, options, jobs=workers)) as stream:
-                reports = stream if split_valid is None else _split_each(stream, split_valid, options, language)
-                if fmt == Format.human and out is None:
-                    terminal = _Terminal(language)
+                checked = stream if split_valid is None else _split_each(stream, split_valid, options, language)
+                selected = _Selected(checked, skip_unknown=skip_unknown, errors_only=errors_only and not strict)
+                # the report goes elsewhere than the terminal, which is free to show the run's progress
+                busy = output.stderr.is_terminal and (out is not None or not sys.stdout.isatty())
+                reports = _with_progress(iter(selected), busy)
+                if form == Format.human and out is None:
+                    terminal = _Terminal(language, quiet)
                     for rep in reports:
                         terminal.add(rep)
+                    terminal.skipped = selected.skipped
                     terminal.close()
                     invalid = terminal.count - terminal.valid
                 else:  # streamed, file by file, to stdout or atomically to --output: memory stays flat
                     with _sink(out) as binary:
-                        writer = _writer(fmt, binary, language)
+                        writer = _writer(form, binary, language, quiet)
                         for rep in reports:
                             writer.add(rep)
+                        writer.skipped = selected.skipped
                         writer.close()
                     invalid = writer.count - writer.valid
             if invalid:

@@ -38,10 +38,12 @@ def file_json(report: FileReport, lang: str = "en") -> str:
 
 
 class JsonWriter:
-    def __init__(self, out: TextIO, lang: str = "en") -> None:
+    """``schema``: the shape's name and version, written first (``sohs.validate/1``, issue 17)."""
+
+    def __init__(self, out: TextIO, lang: str = "en", schema: str = "") -> None:
         self.out, self.lang = out, lang
-        self.count = self.valid = 0
-        out.write('{"files": [')
+        self.count = self.valid = self.skipped = 0
+        out.write(f'{{"schema": {json.dumps(schema)}, "files": [' if schema else '{"files": [')
 
     def add(self, report: FileReport) -> None:
         self.out.write(("," if self.count else "") + "\n  " + file_json(report, self.lang))
@@ -49,5 +51,6 @@ class JsonWriter:
         self.valid += report.valid
 
     def close(self) -> None:
-        summary = {"files": self.count, "valid": self.valid, "invalid": self.count - self.valid}
+        summary = {"files": self.count, "valid": self.valid, "invalid": self.count - self.valid,
+                   "skipped": self.skipped}  # skipped: --skip-unknown's XML that is no health record
         self.out.write('\n], "summary": ' + json.dumps(summary) + "}\n")

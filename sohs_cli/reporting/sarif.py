@@ -46,6 +46,7 @@ class SarifWriter:
             self._first = False
 
     def close(self) -> None:
-        tool = {"driver": {"name": "sohs", "version": __version__, "informationUri": "https://github.com/sohs-cli/sohs",
-                           "rules": list(self.rules.values())}}
+        # no informationUri (optional in SARIF 2.1.0): sohs has no public home yet, and the one named
+        # before (a GitHub repository that does not exist) was not real (issue 17)
+        tool = {"driver": {"name": "sohs", "version": __version__, "rules": list(self.rules.values())}}
         self.out.write('\n], "tool": ' + json.dumps(tool, ensure_ascii=False) + "}]}\n")

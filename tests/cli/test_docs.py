@@ -76,3 +76,17 @@ def test_the_readme_settings_table_lists_every_key_and_variable() -> None:
     variables = set(re.findall(r"\bSOHS_[A-Z0-9_]*[A-Z0-9]\b", code)) - internal - {"SOHS_X"}
     for var in sorted(variables):
         assert f"`{var}`" in section, f"{var} (read by the code) is not in the README's Settings"
+
+
+def test_every_reference_is_real() -> None:
+    """Issue 17: the README named DOMAIN.md (not in the repo), SARIF an informationUri of a repository
+    that does not exist, the pre-commit snippet a tag that does not exist."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", README):  # relative links
+        assert (root / target).exists(), f"the README links to {target}, which is not in the repository"
+    assert "DOMAIN.md" not in README.replace("docs/DOMAIN.md", "")
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (root / "sohs_cli").rglob("*.py"))
+    assert "github.com/sohs-cli" not in code and "your-org" not in README
+    assert "rev: v" not in README  # no tag to pin: sohs has no public repository yet

@@ -41,7 +41,10 @@ def test_json_report_shape(examples: Path) -> None:
     code, out, _ = run("validate", "--format", "json", str(examples))
     assert code == 1
     data = json.loads(out)
-    assert set(data) == {"files", "summary"}
+    assert set(data) == {"schema", "files", "summary"} and data["schema"] == "sohs.validate/1"
+    from tests.cli.schemas import assert_schema
+
+    assert_schema("validate", data)
     assert data["summary"]["files"] == len(data["files"]) == data["summary"]["valid"] + data["summary"]["invalid"]
     paths = [f["path"] for f in data["files"]]
     assert paths == sorted(paths)  # deterministic order
