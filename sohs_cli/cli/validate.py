@@ -378,7 +378,8 @@ def register(app: typer.Typer) -> None:
                 checked = stream if split_valid is None else _split_each(stream, split_valid, options, language)
                 selected = _Selected(checked, skip_unknown=skip_unknown, errors_only=errors_only and not strict)
                 # the report goes elsewhere than the terminal, which is free to show the run's progress
-                busy = output.stderr.is_terminal and (out is not None or not sys.stdout.isatty())
+                # (sys.stderr.isatty first: rich is imported only when there is a terminal to draw on)
+                busy = sys.stderr.isatty() and (out is not None or not sys.stdout.isatty())
                 reports = _with_progress(iter(selected), busy)
                 if form == Format.human and out is None:
                     terminal = _Terminal(language, quiet)

@@ -122,7 +122,7 @@ def test_reports_from_worker_processes_are_whole_and_in_order(tmp_path: Path, jo
     report = json.loads(proc.stdout)
     paths = [f["path"] for f in report["files"]]
     assert paths == sorted(str(p) for p in slips.iterdir())
-    assert report["summary"] == {"files": 300, "valid": 294, "invalid": 6}
+    assert report["summary"] == {"files": 300, "valid": 294, "invalid": 6, "skipped": 0}
     assert [f["valid"] for f in report["files"]] == [i % 50 != 7 for i in range(300)]
     human = subprocess.run([*SOHS, "validate", *jobs, str(slips)], capture_output=True, text=True, timeout=300)
     assert human.returncode == 1
