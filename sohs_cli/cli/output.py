@@ -44,8 +44,16 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
     c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
 
 
+LONGEST = 1000  # characters of one piece of data on a terminal line
+
+
 def printable(text: str) -> str:
-    """``text`` with every control character written out (``\x1b``): safe on any terminal."""
+    """``text`` with every control character written out (``\x1b``), and at most ``LONGEST``
+    characters of it (the middle of a longer one is elided, its length said): safe on any
+    terminal, one line however hostile the data (a 60 KB element name, a 5,000-digit value)."""
+    if len(text) > LONGEST:
+        cut = len(text) - LONGEST
+        text = f"{text[:LONGEST // 2]}…[{cut:,} characters]…{text[-LONGEST // 2:]}"
     return text.translate(_CONTROLS)
 
 
