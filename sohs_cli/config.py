@@ -195,6 +195,21 @@ def _coerce(key: str, value: Any, where: str) -> Any:
                             kind={int: _("whole number"), float: _("number")}.get(kind, _("text")))) from None
 
 
+#: settings that name files or folders: a relative one in sohs.toml is relative to that file's folder
+#: (cron runs from anywhere; issue 16: signing.p12 was looked up in the working directory)
+PATH_KEYS = frozenset({"home", "portal.password_file", "portal.ca_bundle", "hub.password_file", "hub.message_key",
+                       "hub.message_key_password_file", "signing.p12", "signing.key", "signing.cert",
+                       "signing.password_file", "verify.ca_bundle", "verify.certificates", "folders.outbox",
+                       "folders.sent", "folders.rejected", "folders.failed", "run.log_file"})
+
+
+def _beside(config: Path, value: str) -> str:
+    """``value`` against the folder of ``config``; absolute paths and ``~`` stay as they are."""
+    if Path(value).is_absolute() or value.startswith("~"):
+        return value
+    return str(config.resolve().parent / value)
+
+
 def resolve(flags: Mapping[str, Any] | None = None, config: str | None = None) -> Settings:
     """Every key's value and where it came from. ``flags`` holds only the flags actually given."""
     path = find_config(config)
@@ -217,7 +232,10 @@ def resolve(flags: Mapping[str, Any] | None = None, config: str | None = None) -
         elif os.environ.get(env_name(key)):
             values[key], sources[key] = _coerce(key, os.environ[env_name(key)], env_name(key)), f"${env_name(key)}"
         elif key in file_values:
-            values[key], sources[key] = _coerce(key, file_values[key], str(path)), f"{path}"
+            value = _coerce(key, file_values[key], str(path))
+            if key in PATH_KEYS and isinstance(value, str) and value and path is not None:
+                value = _beside(path, value)
+            values[key], sources[key] = value, f"{path}"
         else:
             values[key], sources[key] = default, "default"
     return Settings(values, sources, str(path) if path else None)

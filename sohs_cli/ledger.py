@@ -213,7 +213,11 @@ class Ledger:
     def _record(self, info: DocumentInfo, stamp: str) -> int:
         row = self.document(info.sha256)
         if row is not None:
-            self.db.execute("UPDATE documents SET path = ?, updated_at = ? WHERE id = ?", (info.path, stamp, row["id"]))
+            # the same bytes from another place: the row keeps pointing at its file while that exists
+            # (a copy does not silently repoint it); a file that moved is followed
+            if row["path"] != info.path and not os.path.exists(row["path"]):
+                self.db.execute("UPDATE documents SET path = ?, updated_at = ? WHERE id = ?",
+                                (info.path, stamp, row["id"]))
             return int(row["id"])
         cur = self.db.execute(
             "INSERT INTO documents (sha256, path, kind, standard, facility, ma_lks, endpoint, first_seen,"
@@ -225,18 +229,41 @@ class Ledger:
         return doc_id
 
     @_sqlite_errors
+    def record_refused(self, sha256: str, path: str, facility: str, message: str, errors: Sequence[Any]) -> None:
+        """A file refused before anything was sent (invalid, unreadable, badly signed): ``rejected``,
+        with no attempt and no portal code, so that ``sohs status --state rejected`` shows it."""
+        stamp = now_iso()
+        with transaction(self.db):
+            row = self.document(sha256)
+            if row is not None:  # seen before (the same bytes again): it points at the newest copy
+                self.db.execute("UPDATE documents SET path = ?, updated_at = ? WHERE id = ? AND transaction_id = ''",
+                                (path, stamp, row["id"]))
+                return
+            self.db.execute(
+                "INSERT INTO documents (sha256, path, kind, standard, facility, ma_lks, endpoint, first_seen,"
+                " updated_at, state, message, errors)"
+                " VALUES (?, ?, 'unknown', '', ?, '[]', '', ?, ?, 'rejected', ?, ?)",
+                (sha256, path, facility, stamp, stamp, message, json.dumps(list(errors), ensure_ascii=False)))
+
+    @_sqlite_errors
     def begin_attempt(self, doc_id: int, endpoint: str) -> int:
-        """Committed before the request leaves: the trace a crash leaves behind."""
+        """Committed before the request leaves: the trace a crash leaves behind. A document that
+        already holds a receipt (a ``--force`` resend) keeps its state and receipt meanwhile."""
         with transaction(self.db):
             cur = self.db.execute("INSERT INTO attempts (document_id, started_at, endpoint, outcome)"
                                   " VALUES (?, ?, ?, 'sending')", (doc_id, now_iso(), endpoint))
-            self.db.execute("UPDATE documents SET state = 'pending', updated_at = ? WHERE id = ?", (now_iso(), doc_id))
+            self.db.execute("UPDATE documents SET state = 'pending', updated_at = ?"
+                            " WHERE id = ? AND transaction_id = ''", (now_iso(), doc_id))
         return int(cur.lastrowid or 0)
 
     @_sqlite_errors
     def finish_attempt(self, attempt_id: int, outcome: str, *, code: str = "", transaction_id: str = "",
                        received_at: str = "", message: str = "") -> None:
-        """``outcome``: accepted or reconciled (-> sent), rejected, unavailable or interrupted (-> failed)."""
+        """``outcome``: accepted or reconciled (-> sent), rejected, unavailable or interrupted (-> failed).
+
+        The attempt keeps its own outcome. A receipt, once held, is never lost: an attempt that got
+        none (a failed or refused ``--force`` resend) leaves the document's receipt and state as they
+        were; one with a new receipt makes it the document's, and the earlier stays in its attempt."""
         state = {"accepted": "sent", "reconciled": "sent", "rejected": "rejected", "unavailable": "failed",
                  "interrupted": "failed"}[outcome]
         stamp = now_iso()
@@ -245,9 +272,16 @@ class Ledger:
             self.db.execute("UPDATE attempts SET finished_at = ?, outcome = ?, portal_code = ?, transaction_id = ?,"
                             " received_at = ?, message = ? WHERE id = ?",
                             (stamp, outcome, code, transaction_id, received_at, message, attempt_id))
+            held = self.db.execute("SELECT transaction_id FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+            if held and not transaction_id:
+                self.db.execute("UPDATE documents SET updated_at = ? WHERE id = ?", (stamp, doc_id))
+                return
             self.db.execute("UPDATE documents SET state = ?, portal_code = ?, transaction_id = ?, received_at = ?,"
-                            " message = ?, updated_at = ? WHERE id = ?",
-                            (state, code, transaction_id, received_at, message, stamp, doc_id))
+                            " message = ?, updated_at = ?, errors = CASE WHEN transaction_id = ? THEN errors"
+                            " ELSE '[]' END, processed_at = CASE WHEN transaction_id = ? THEN processed_at"
+                            " ELSE '' END WHERE id = ?",
+                            (state, code, transaction_id, received_at, message, stamp, transaction_id, transaction_id,
+                             doc_id))
 
     @_sqlite_errors
     def relocate(self, sha256: str, path: str) -> None:

@@ -22,6 +22,7 @@ import contextlib
 import glob
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -73,6 +74,8 @@ class RunReport:
     setup: int = 0  # left in the outbox: sohs is not set up for them (hub, signing key)
     processed: int = 0  # results refreshed from the portal
     internal: int = 0  # documents left in the outbox by a bug in sohs (exit 70 once the rest is done)
+    settling: int = 0  # left in the outbox: still being written (run.settle_seconds, a temporary name)
+    ignored: int = 0  # never read: in a sub-folder, not *.xml, not a plain file
     files: list[dict[str, str]] = field(default_factory=list)
     episodes: list[dict[str, str]] = field(default_factory=list)  # of split envelopes: where each went
 
@@ -90,25 +93,55 @@ class RunReport:
 
     def as_dict(self) -> dict[str, Any]:
         keys = ("picked", "packed", "signed", "delivered", "skipped", "rejected", "failed", "waiting", "setup",
-                "processed", "internal")
+                "processed", "internal", "settling", "ignored")
         return {k: getattr(self, k) for k in keys} | {"exit_code": int(self.exit_code), "files": self.files,
                                                        "episodes": self.episodes}
 
 
 def complete_files(outbox: Path, settle: float, now: float | None = None) -> list[Path]:
     """Outbox files ready to take: ``*.xml``, not hidden, not temporary, unchanged for ``settle`` s."""
+    return survey(outbox, settle, now)[0]
+
+
+MAX_NAMED = 1000  # files left aside that a run names one by one; the rest are counted
+
+
+def survey(outbox: Path, settle: float, now: float | None = None) -> tuple[list[Path], list[tuple[Path, str, str]]]:
+    """``(ready, left)``: the outbox files to take now, and every other file there with why it is
+    left (``(path, "settling" | "ignored", reason)``): still being written, in a sub-folder (never
+    read), not ``*.xml``, not a plain file. Hidden files and folders (``.packed``) are sohs's own."""
     now = time.time() if now is None else now
-    out = []
+    ready: list[Path] = []
+    left: list[tuple[Path, str, str]] = []
     for p in sorted(outbox.iterdir()):
-        # a link is not followed out of the outbox, a FIFO never opened (issue 15): plain files only
-        if p.is_symlink() or not p.is_file() or p.name.startswith(".") or p.name.lower().endswith(SKIP_SUFFIXES):
+        if p.name.startswith("."):
             continue
-        if p.suffix.lower() != ".xml":
-            continue
-        if now - p.stat().st_mtime < settle:
-            continue  # still being written by the HIS: the next run takes it
-        out.append(p)
-    return out
+        if p.is_symlink() or (not p.is_file() and not p.is_dir()):
+            # a link is not followed out of the outbox, a FIFO never opened (issue 15): plain files only
+            left.append((p, "ignored", "not a plain file (a link or a pipe): not read"))
+        elif p.is_dir():
+            left += [(q, "ignored", f"in the sub-folder {p.name}/: sohs reads only the outbox itself; move it up")
+                     for q in _files_under(p, MAX_NAMED - len(left))]
+        elif p.name.lower().endswith(SKIP_SUFFIXES):
+            left.append((p, "settling", "a temporary name: still being written"))
+        elif p.suffix.lower() != ".xml":
+            left.append((p, "ignored", "not an .xml file: not read"))
+        elif (age := now - p.stat().st_mtime) < settle:
+            left.append((p, "settling", f"changed {max(0.0, age):.0f} s ago, within run.settle_seconds ({settle:g} s): "
+                                        "still being written? the next run takes it"))
+        else:
+            ready.append(p)
+    return ready, left
+
+
+def _files_under(folder: Path, limit: int) -> list[Path]:
+    out: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out += [Path(root) / f for f in sorted(files) if not f.startswith(".")]
+        if len(out) >= max(1, limit):
+            break
+    return out[:max(1, limit)]
 
 
 def _place(src: Path, folder: Path) -> Path:
@@ -142,10 +175,13 @@ class Run:
         return self.folders.outbox / STASH
 
     def _file(self, src: Path, folder: Path, outcome: str, message: str, errors: list[Any] | None = None,
-              signed: Path | None = None, tables: Path | None = None) -> Path:
+              signed: Path | None = None, tables: Path | None = None, local: bool = True) -> Path:
         """File one document (and what travels with it) in its final folder; returns where the bytes
-        that were sent now are (the signed copy when sohs signed it)."""
+        that were sent now are (the signed copy when sohs signed it). ``local``: sohs itself refused
+        it (nothing was sent), so the ledger learns of it here (``sohs status --state rejected``)."""
         target = _place(src, folder)
+        if local and folder != self.folders.sent:
+            self._remember(target, outcome, message, errors or [])
         if errors is not None or folder == self.folders.rejected:
             atomic_write(str(target) + ".errors.json", json.dumps(
                 {"file": src.name, "outcome": outcome, "message": message, "errors": errors or []},
@@ -160,6 +196,15 @@ class Run:
         self.report.files.append({"file": src.name, "outcome": outcome, "folder": folder.name, "message": message})
         self.event(outcome, {"file": src.name, "folder": folder.name, "message": message})
         return sent
+
+    def _remember(self, path: Path, outcome: str, message: str, errors: list[Any]) -> None:
+        """A file refused before sending, in the ledger as ``rejected`` (its SHA-256, where it is, why)."""
+        try:
+            with open(path, "rb") as fh:
+                sha = hashlib.file_digest(fh, "sha256").hexdigest()
+        except OSError:
+            return  # it was just moved there; unreadable now means the folder is gone: the move said so
+        self.ledger.record_refused(sha, str(path), self.options.facility, f"not sent ({outcome}): {message}", errors)
 
     @contextlib.contextmanager
     def _each(self, paths: list[Path], folder: Path, outcome: str) -> Iterator[None]:
@@ -371,11 +416,12 @@ class Run:
     def _file_item(self, item: Item, original: Path) -> None:
         signed = Path(item.path) if Path(item.path) != original else None
         if item.status in ("delivered", "skipped"):
-            where = self._file(original, self.folders.sent, item.status, item.message, signed=signed)
+            where = self._file(original, self.folders.sent, item.status, item.message, signed=signed, local=False)
             self.ledger.relocate(item.sha256, str(where))  # the ledger follows the file
         elif item.status in ("rejected", "refused"):
             where = self._file(original, self.folders.rejected, "rejected", item.message,
-                               [{"maKetQua": item.code, "thongDiep": item.message}], signed=signed)
+                               [{"maKetQua": item.code, "thongDiep": item.message}], signed=signed,
+                               local=not item.sha256)
             if item.sha256:
                 self.ledger.relocate(item.sha256, str(where))
         else:
@@ -400,7 +446,7 @@ class Run:
                       f"{row['transaction_id']})"
             with self._each([], self.folders.failed, "unreadable"):
                 where = self._file(original, self.folders.rejected, "rejected", message, errors,
-                                   signed=path if path != original else None, tables=tables)
+                                   signed=path if path != original else None, tables=tables, local=False)
                 self.ledger.relocate(row["sha256"], str(where))
 
     def recover(self) -> None:
@@ -460,9 +506,15 @@ def _manifest(stash: Path) -> dict[str, Any]:
 def run_once(run: Run, settle: float) -> RunReport:
     run.folders.create()
     run.recover()
-    files = complete_files(run.folders.outbox, settle)
+    files, left = survey(run.folders.outbox, settle)
     run.report.picked = len(files)
     run.event("picked", {"files": len(files)})
+    for path, outcome, reason in left:  # every file of the outbox is accounted for, and why
+        name = str(path.relative_to(run.folders.outbox))
+        setattr(run.report, outcome, getattr(run.report, outcome) + 1)
+        run.report.files.append({"file": name, "outcome": outcome, "folder": run.folders.outbox.name,
+                                 "message": reason})
+        run.event(outcome, {"file": name, "message": reason})
     ready = run.prepare(run.pack_tables(files))
     asyncio.run(_deliver(run, ready))
     filed = run.report.files

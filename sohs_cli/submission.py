@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -104,6 +105,7 @@ def _standard(root: Any, inner: dict[int, dict[str, Any]], wanted: str) -> str:
 
 def prepare(path: str, options: SubmitOptions, hub: bool = False) -> DocumentInfo | Item:
     """What the ledger needs to know of a file, or why it is refused before anything is sent."""
+    path = os.path.abspath(path)  # the ledger keeps it: cron and the dashboard run from anywhere
     try:
         data = read_file(path, options.limits.max_bytes)
         root = parse_bytes(data, source=path, limits=options.limits)
@@ -126,8 +128,10 @@ def prepare(path: str, options: SubmitOptions, hub: bool = False) -> DocumentInf
         if not hub:
             return Item(path, "refused", "a checkup envelope goes to the Ministry of Health hub: configure hub.gln, "
                                          "hub.username and the signing key (see the README)", sha)
-        return DocumentInfo(sha, path, tag, "2062", text_of(root, "THONGTINDONVI/MACSKCB"),
-                            tuple(episode_keys(root, inner)), HUB_PUSH)
+        facility = text_of(root, "THONGTINDONVI/MACSKCB")
+        if options.facility and facility != options.facility:  # the same check as for BHXH envelopes
+            return Item(path, "refused", f"MACSKCB {facility} is not the configured facility {options.facility}", sha)
+        return DocumentInfo(sha, path, tag, "2062", facility, tuple(episode_keys(root, inner)), HUB_PUSH)
     standard = _standard(root, inner, options.standard)
     try:
         endpoint, _ = endpoint_for(tag, standard)
@@ -219,7 +223,8 @@ def _check(path: str, ledger: Ledger, options: SubmitOptions, hub: bool) -> Item
             item.message = f"rejected earlier ({row['portal_code']}: {row['message']}); fix the data and sign again"
         else:
             item.status, item.transaction_id = "skipped", row["transaction_id"]
-            item.message = f"already delivered (maGiaoDich {row['transaction_id']}); --force to send again"
+            where = "" if row["path"] == info.path else f" as {row['path']}"
+            item.message = f"already delivered{where} (maGiaoDich {row['transaction_id']}); --force to send again"
         return item
     if options.dry_run:
         item.status, item.message = "would-send", f"would send to {info.endpoint}"

@@ -18,9 +18,18 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
-def secret_source(what: str, env: str, file: str | None) -> SecretSource:
-    """A source that may prompt (hidden) only when a person is at the terminal."""
-    return SecretSource(what, env, file, getpass.getpass if interactive() else None)
+def secret_source(what: str, env: str, file: str | None, file_hint: str = "--password-file FILE") -> SecretSource:
+    """A source that may prompt (hidden) only when a person is at the terminal. ``file_hint``: how
+    this command takes a password file (its option, or the setting when it has none)."""
+    return SecretSource(what, env, file, getpass.getpass if interactive() else None, file_hint)
+
+
+def setting_hint(key: str) -> str:
+    """How any command takes a file named by a setting: ``portal.password_file in sohs.toml (or
+    SOHS_PORTAL_PASSWORD_FILE)``; true for every command, with or without a ``--password-file``."""
+    from sohs_cli.config import env_name
+
+    return f"{key} in sohs.toml (or {env_name(key)})"
 
 
 def p12_option() -> Any:
@@ -72,7 +81,7 @@ def token_signer(module: str, token_label: str | None, key_label: str | None, ke
     """A signer whose key stays on the token; the PIN is never retried."""
     from sohs_cli.hsm import Pkcs11Signer, TokenRef
 
-    pin = SecretSource("token PIN", pin_env, None, getpass.getpass if interactive() else None)
+    pin = SecretSource("token PIN", pin_env, None, getpass.getpass if interactive() else None, file_hint="")
     return Pkcs11Signer(TokenRef(module, token_label or "", key_label or "", key_id or ""), pin, cert)
 
 
@@ -80,7 +89,7 @@ def load_signer(*, p12: str | None = None, key: str | None = None, cert: str | N
                 chain: list[str] | None = None, password_env: str = P12_PASSWORD_ENV,
                 password_file: str | None = None, pkcs11_module: str | None = None,
                 token_label: str | None = None, key_label: str | None = None, key_id: str | None = None,
-                pin_env: str = "SOHS_PKCS11_PIN") -> tuple[Any, Any]:
+                pin_env: str = "SOHS_PKCS11_PIN", password_file_hint: str = "--password-file FILE") -> tuple[Any, Any]:
     """The signer (a token, else a key file) and its certificate's description, after the checks
     the portal would make: validity, RSA size, key usage, and that the key matches."""
     from sohs_cli.certs import check_certificate, check_signing_certificate, load_key_material
@@ -90,5 +99,6 @@ def load_signer(*, p12: str | None = None, key: str | None = None, cert: str | N
         signer = token_signer(pkcs11_module, token_label, key_label, key_id, pin_env, cert)
         return signer, check_certificate(signer.certificate)
     material = load_key_material(p12=p12, key=key, cert=cert, chain=chain,
-                                 password=secret_source("certificate password", password_env, password_file))
+                                 password=secret_source("certificate password", password_env, password_file,
+                                                        password_file_hint))
     return FileSigner(material), check_signing_certificate(material)

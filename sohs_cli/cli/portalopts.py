@@ -61,7 +61,8 @@ def make_client(s: Any, attempts: int | None = None) -> Any:
     from sohs_cli.credentials import SecretSource
     from sohs_cli.portal.client import PortalClient, RetryPolicy
 
-    password = keys.secret_source("portal password", s["portal.password_env"], s["portal.password_file"] or None)
+    password = keys.secret_source("portal password", s["portal.password_env"], s["portal.password_file"] or None,
+                                  keys.setting_hint("portal.password_file"))
     assert isinstance(password, SecretSource)
     return PortalClient(s["portal.url"], s["portal.username"], password, ca_bundle=s["portal.ca_bundle"],
                         timeout=s["portal.timeout"], connect_timeout=s["portal.connect_timeout"],
@@ -76,7 +77,8 @@ def make_signer(s: Any, p12: str | None = None) -> Any:
         p12=p12 or s["signing.p12"] or None, key=s["signing.key"] or None, cert=s["signing.cert"] or None,
         password_env=s["signing.password_env"], password_file=s["signing.password_file"] or None,
         pkcs11_module=None if p12 else s["signing.pkcs11_module"] or None, token_label=s["signing.token_label"],
-        key_label=s["signing.key_label"], key_id=s["signing.key_id"], pin_env=s["signing.pin_env"])
+        key_label=s["signing.key_label"], key_id=s["signing.key_id"], pin_env=s["signing.pin_env"],
+        password_file_hint=keys.setting_hint("signing.password_file"))
     return signer
 
 
@@ -89,9 +91,11 @@ def make_hub(s: Any) -> Any:
     from sohs_cli.portal.client import RetryPolicy
     from sohs_cli.portal.hub import HubClient, base_url
 
-    password = keys.secret_source("hub password", s["hub.password_env"], s["hub.password_file"] or None)
+    password = keys.secret_source("hub password", s["hub.password_env"], s["hub.password_file"] or None,
+                                  keys.setting_hint("hub.password_file"))
     key_password = keys.secret_source("message key password", s["hub.message_key_password_env"],
-                                      s["hub.message_key_password_file"] or None)
+                                      s["hub.message_key_password_file"] or None,
+                                      keys.setting_hint("hub.message_key_password_file"))
     return HubClient(base_url(s["hub.url"], s["hub.environment"]), s["hub.username"] or s["portal.username"],
                      password, ca_bundle=s["portal.ca_bundle"], timeout=s["portal.timeout"],
                      connect_timeout=s["portal.connect_timeout"],

@@ -27,7 +27,9 @@ HUMAN = {"packed": ("packed {file} ({tables} tables, MA_LK {ma_lk})",
                    "tách {file}: {valid_count} hồ sơ hợp lệ gửi tiếp trong {valid}, {invalid_count} không hợp lệ "
                    "({invalid_list}) vào {invalid}"),
          "waiting": ("left in the outbox {file}: {message}", "để lại trong outbox {file}: {message}"),
-         "setup": ("left in the outbox {file}: {message}", "để lại trong outbox {file}: {message}")}
+         "setup": ("left in the outbox {file}: {message}", "để lại trong outbox {file}: {message}"),
+         "settling": ("not yet {file}: {message}", "chưa lấy {file}: {message}"),
+         "ignored": ("not read {file}: {message}", "không đọc {file}: {message}")}
 
 
 class _JsonLines(logging.Formatter):
@@ -198,7 +200,9 @@ class _Night:
                 f"{r.signed} {t('signed', 'đã ký')}", f"{r.delivered} {t('delivered', 'đã gửi')}",
                 f"{r.skipped} {t('already delivered', 'đã gửi trước đó')}",
                 f"{r.rejected} {t('rejected', 'bị từ chối')}", f"{r.failed} {t('failed', 'lỗi đọc')}",
-                f"{r.waiting + r.setup} {t('left in the outbox', 'còn trong outbox')}",
+                f"{r.waiting + r.setup + r.settling} {t('left in the outbox', 'còn trong outbox')}",
+                *([f"{r.ignored} {t('not read (sub-folders, other files)', 'không đọc (thư mục con, tệp khác)')}"]
+                  if r.ignored else []),
                 f"{r.processed} {t('result(s) refreshed', 'kết quả cập nhật')}")))
         if self.terminated and not failed:
             output.stderr.print(output.t(

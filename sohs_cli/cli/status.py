@@ -66,7 +66,9 @@ def register(app: typer.Typer) -> None:
                         "document); --refresh asks the portal for processing results."))
     def status(
         refresh: bool = typer.Option(False, "--refresh", help=_("Ask the portal for results not yet final.")),
-        since: str | None = typer.Option(None, "--since", metavar="DATE", help=_("Changed on or after DATE (ISO).")),
+        since: str | None = typer.Option(None, "--since", metavar="WHEN",
+                                         help=_("Changed on or after WHEN: 2026-12-01, 01/12/2026, 2026-12-01T08:00, "
+                                                "7d, 12h, 2w, today, yesterday.")),
         state: list[str] = typer.Option([], "--state", help=_("pending | sent | accepted | rejected | failed.")),
         facility: str | None = typer.Option(None, "--facility", help=_("Only this MA_CSKCB.")),
         ma_lk: str | None = typer.Option(None, "--ma-lk", help=_("Only documents holding this MA_LK.")),
@@ -124,8 +126,9 @@ def register(app: typer.Typer) -> None:
                     _explain(ledger, explain, output.language())
                     rows = ledger.select(ma_lk=explain)
                 else:
-                    rows = ledger.select(since=since or "", states=state, facility=facility or "",
-                                         ma_lk=ma_lk or "", path=path or "")
+                    after = parse_since(since) if since is not None else ""
+                    rows = ledger.select(since=after, states=state, facility=facility or "", ma_lk=ma_lk or "",
+                                         path=path or "")
                     rows = ordered(rows, sort, reverse, limit)
                     _render(rows, as_json, as_csv)
             finally:
@@ -144,6 +147,53 @@ def ordered(rows: list[Any], sort: Sort, reverse: bool, limit: int | None) -> li
     if reverse:
         rows = rows[::-1]
     return rows[:limit] if limit else rows
+
+
+def parse_since(text: str, now: Any = None) -> str:
+    """``--since`` as the ledger's UTC timestamp (``YYYY-MM-DDTHH:MM:SSZ``). Dates are local days
+    (midnight on this machine's clock): ISO ``2026-12-01``, Vietnamese ``01/12/2026`` (dd/mm/yyyy),
+    ``today``/``hôm nay``, ``yesterday``/``hôm qua``; ISO date-times (UTC unless they say otherwise);
+    ``Nd``, ``Nh``, ``Nw`` back from now. Anything else is a usage error (exit 2): ``zzz`` or ``0``
+    selected nothing or everything without a word (issue 16)."""
+    import datetime as dt
+    import re
+
+    from sohs_cli.errors import UsageError
+
+    now = now or dt.datetime.now().astimezone()
+    word = text.strip().lower()
+    day: dt.date | None = None
+    when: dt.datetime | None = None
+    if word in ("today", "hôm nay", "hom nay"):
+        day = now.date()
+    elif word in ("yesterday", "hôm qua", "hom qua"):
+        day = now.date() - dt.timedelta(days=1)
+    elif m := re.fullmatch(r"(\d{1,5})\s*([dhw])", word):
+        unit = {"d": "days", "h": "hours", "w": "weeks"}[m.group(2)]
+        when = now - dt.timedelta(**{unit: int(m.group(1))})
+    elif m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", word):
+        try:
+            day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        except ValueError:
+            day = None
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", word):
+        try:
+            day = dt.date.fromisoformat(word)
+        except ValueError:
+            day = None
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(:\d{2})?(z|[+-]\d{2}:?\d{2})?", word):
+        try:
+            when = dt.datetime.fromisoformat(word.upper().replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+    if day is not None:
+        when = dt.datetime.combine(day, dt.time(), tzinfo=now.tzinfo)
+    if when is None:
+        raise UsageError(_("--since {text}: not a date or a time span", text=text),
+                         hint=_("e.g. 2026-12-01, 01/12/2026, 7d, 12h, today, yesterday"))
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _render(rows: list[Any], as_json: bool, as_csv: bool) -> None:

@@ -30,10 +30,14 @@ def clinic(tmp_path: Path, pki: TestPki, base: str, **settings: str) -> dict[str
     secret = tmp_path / "etc-sohs-portal"
     secret.write_text(PASSWORD + "\n")
     secret.chmod(0o600)
+    keys = folder / "keys"  # beside the settings, named relatively: found from any working folder
+    keys.mkdir(exist_ok=True)
+    shutil.copy(pki.clinic_p12, keys / "clinic.p12")
+    shutil.copy(pki.password_file, keys / "p12-password.txt")
     extra = "".join(f"{k} = {v}\n" for k, v in settings.items())
     (folder / "sohs.toml").write_text(
         f'facility = "79001"\n[portal]\nurl = "{base}"\nusername = "{USER}"\nconcurrency = 4\ntimeout = 2\n'
-        f'attempts = 8\ndeadline = 60\n[signing]\np12 = "{pki.clinic_p12}"\npassword_file = "{pki.password_file}"\n'
+        f'attempts = 8\ndeadline = 60\n[signing]\np12 = "keys/clinic.p12"\npassword_file = "keys/p12-password.txt"\n'
         f'[run]\nsettle_seconds = 0\n{extra}', encoding="utf-8")
     return {"folder": folder, "secret": secret, "user": tmp_path / "user-home", "log": tmp_path / "var-log-sohs"}
 

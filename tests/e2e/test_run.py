@@ -99,8 +99,15 @@ def test_run_files_every_document_and_a_second_run_exits_5(tmp_path: Path, pki: 
         assert again.returncode == 0 and json.loads(again.stdout)["picked"] == 0
         # the ledger follows the files it sent …
         ledger = sqlite3.connect(tmp_path / "home" / "ledger.sqlite3")
-        paths = [Path(p) for (p,) in ledger.execute("SELECT path FROM documents")]
+        paths = [Path(p) for (p,) in ledger.execute("SELECT path FROM documents WHERE transaction_id != ''")]
         assert paths and all(p.exists() and p.parent == clinic / "sent" for p in paths)
+        # … and knows what sohs refused itself, where it is and why (issue 16: they never reached it)
+        refused = {Path(p): m for p, m in ledger.execute("SELECT path, message FROM documents WHERE state = "
+                                                         "'rejected'")}
+        assert set(refused) == {clinic / "failed" / "broken.xml", clinic / "rejected" / "invalid_card_length_3176.xml"}
+        assert all(m.startswith("not sent (") for m in refused.values())
+        status = sohs(clinic, env, "status", "--state", "rejected", "--json")
+        assert status.returncode == 1 and len(json.loads(status.stdout)["documents"]) == 2
         # … and a document the portal refuses while processing it leaves sent/ for rejected/
         victim = next(p for p in paths if p.name == "A_000.signed.xml")
         ledger.execute("UPDATE documents SET state = 'rejected', errors = ? WHERE path = ?",
@@ -112,7 +119,8 @@ def test_run_files_every_document_and_a_second_run_exits_5(tmp_path: Path, pki: 
         assert (clinic / "rejected" / "A_000.xml").exists() and (clinic / "rejected" / "A_000.signed.xml").exists()
         moved = json.loads((clinic / "rejected" / "A_000.xml.errors.json").read_text())
         assert moved["errors"][0]["nhan"] == "Mã thẻ BHYT" and "after processing" in moved["message"]
-        (now_at,) = ledger.execute("SELECT path FROM documents WHERE state = 'rejected'").fetchone()
+        (now_at,) = ledger.execute("SELECT path FROM documents WHERE state = 'rejected' AND transaction_id != ''"
+                                   ).fetchone()
         assert now_at == str(clinic / "rejected" / "A_000.signed.xml")
         ledger.close()
 
