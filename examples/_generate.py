@@ -68,6 +68,14 @@ def main() -> None:
     write("invalid_referral_without_transfer_4750.xml", envelope([
         samples.xml1("4750", lk, ma_loai_rv="1"), samples.xml13("4750", lk, base)]))
 
+    # ---- a real export: several episodes, every table a hospital sends (issue 14)
+    episodes = [samples.hospital_episode(f"LK202511000{i:03d}", drugs=3, services=3, results=2, notes=1)
+                for i in range(201, 204)]
+    write("hospital_export_3176.xml", samples.export(episodes))
+    bad = samples.hospital_episode("LK202511000205", drugs=2, services=2, results=1, notes=1,
+                                   T_TONGCHI_BV="325000,50")  # comma decimal: money uses '.'
+    write("invalid_one_bad_episode_3176.xml", samples.export([episodes[0], bad, episodes[2]]))
+
     write("invalid_checkup_class_and_bmi_2062.xml", envelope(
         samples.adult_checkup("KSK202611000002", phan_loai_sk="1", bmi="30.1"), "01001", "KHAMSUCKHOE"))
 

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sohs_cli.documents import ENVELOPES, detect_kind, pack
+from sohs_cli.documents import ENVELOPES, detect_kind, pack, text_of
 from sohs_cli.errors import ConfigError, ExitCode, PortalUnavailable, SohsError
 from sohs_cli.fileio import atomic_write, machine_error, move, read_file
 from sohs_cli.filenames import NameBook, safe_stem
-from sohs_cli.ledger import Ledger
+from sohs_cli.ledger import DocumentInfo, Ledger
 from sohs_cli.portal.client import PortalClient
 from sohs_cli.portal.hub import HubClient
 from sohs_cli.signing import Signer, sign_document
@@ -379,6 +379,14 @@ class Run:
             atomic_write(str(filed) + ".errors.json", json.dumps(
                 extra | {"split_from": path.name, "valid_part": valid.name} | summary,
                 ensure_ascii=False, indent=1).encode("utf-8"), setup=True)
+        # the ledger names the invalid episodes too: the part is recorded as rejected (never sent), with
+        # its findings, so `sohs status` and the dashboard show where each episode went
+        doc_id = self.ledger.record(DocumentInfo(
+            hashlib.sha256(split.invalid).hexdigest(), str(filed), "GIAMDINHHS", report.standard,
+            text_of(parse_bytes(split.invalid, source=filed.name), "THONGTINDONVI/MACSKCB"),
+            tuple(e.ma_lk for e in split.invalid_episodes if e.ma_lk), ""))
+        self.ledger.set_result(doc_id, "rejected", errors, "", f"not sent: {n_bad} invalid episode(s) split from "
+                               f"{path.name}; the valid ones went in {valid.name}")
         atomic_write(str(valid), split.valid, setup=True)
         move(str(path), str(NameBook(filed.parent).claim(f"{filed.stem}.original", ".xml")))
         for part, episodes in ((valid.name, split.valid_episodes), (filed.name, split.invalid_episodes)):

@@ -42,6 +42,13 @@ def test_run_splits_an_export_and_signs_one_without_chukydonvi(tmp_path: Path, p
         assert (clinic / "rejected" / "export.invalid.original.xml").read_bytes() == samples.export(episodes)
         assert b"<CHUKYDONVI><Signature" in (clinic / "sent" / "no_slot.signed.xml").read_bytes()
         ledger = sqlite3.connect(tmp_path / "home" / "ledger.sqlite3")
-        lks = {lk for (lk,) in ledger.execute("SELECT ma_lk FROM document_lks")}
+        lks = {(state, lk) for state, lk in ledger.execute(
+            "SELECT d.state, l.ma_lk FROM document_lks l JOIN documents d ON d.id = l.document_id")}
+        (path, message, found) = ledger.execute(
+            "SELECT path, message, errors FROM documents WHERE state = 'rejected'").fetchone()
         ledger.close()
-        assert lks == {"LK202511000101", "LK202511000103", "LK202511000104"}  # the valid ones, sent
+        assert {lk for state, lk in lks if state != "rejected"} == {
+            "LK202511000101", "LK202511000103", "LK202511000104"}  # the valid ones, sent
+        assert {lk for state, lk in lks if state == "rejected"} == {"LK202511000102"}  # and the invalid one
+        assert path == str(clinic / "rejected" / "export.invalid.xml") and "not sent" in message
+        assert json.loads(found)[0]["code"] == "card-length"
