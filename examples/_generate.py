@@ -37,6 +37,9 @@ def main() -> None:
             write("tables/XML1_referral_3176.xml", x1)
             write("tables/XML13_referral_3176.xml", x13)
     write("checkup_adult_2062.xml", envelope(samples.adult_checkup("KSK202611000001"), "01001", "KHAMSUCKHOE"))
+    write("checkup_pupil_6to18_2062.xml", envelope(samples.pupil_checkup("KSK202611000003"), "01001", "KHAMSUCKHOE"))
+    write("checkup_child_under6_2062.xml", envelope(samples.child_checkup("KSK202611000004"), "01001",
+                                                    "KHAMSUCKHOE"))
 
     # ---- invalid ones: the mistakes clinics really make
     lk = "LK202511000101"
@@ -78,6 +81,11 @@ def main() -> None:
 
     write("invalid_checkup_class_and_bmi_2062.xml", envelope(
         samples.adult_checkup("KSK202611000002", phan_loai_sk="1", bmi="30.1"), "01001", "KHAMSUCKHOE"))
+    write("invalid_checkup_missing_name_2062.xml", envelope(
+        samples.adult_checkup("KSK202611000005", HO_TEN=None), "01001", "KHAMSUCKHOE"))
+    write("invalid_checkup_mixed_forms_2062.xml", envelope(
+        [*samples.adult_checkup("KSK202611000006", TUAN_THAI="38"),
+         samples.ksk_block("XML3", {"NHIET_DO": "36.8", "DGDHST_NHIET_DO": "1"}, form=1)], "01001", "KHAMSUCKHOE"))
 
 
 if __name__ == "__main__":

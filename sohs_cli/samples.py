@@ -212,53 +212,84 @@ def table(loai: str, standard: str, ma_lk: str, *rows: dict[str, str], day: str 
     return f"{DECL}<{root}>\r\n  <{lst}>\r\n{items}  </{lst}>\r\n{tail}</{root}>\r\n".encode()
 
 
-@cache
-def ksk_blocks() -> dict[str, tuple[str, tuple[str, ...]]]:
-    """LOAIHOSO -> (root, element order) of the QĐ 2062 checkup blocks."""
-    out: dict[str, tuple[str, list[str]]] = {}
-    with open(xsd_dir() / "tables" / "ksk_2062_blocks.csv", encoding="utf-8", newline="") as fh:
-        for r in csv.DictReader(fh):
-            if r["block"] == "ENVELOPE":
-                continue
-            out.setdefault(r["block"], (r["root"], []))[1].append(r["element"])
-    return {k: (root, tuple(v)) for k, (root, v) in out.items()}
+def ksk_block(loaihoso: str, values: dict[str, str], form: int = 3) -> bytes:
+    """One checkup block of a QĐ 2062 PL01 form: the given fields, in the form's table order (a field the
+    form's block lacks goes last, for tests of foreign content)."""
+    from sohs_cli.documents import KSK_LOAIHOSO_ROOT
+    from sohs_cli.kskforms import block_fields
 
-
-def ksk_block(loaihoso: str, values: dict[str, str]) -> bytes:
-    root, order = ksk_blocks()[loaihoso]
-    if loaihoso == "XML11":
-        rows = values.get("_rows", "")
-        return (DECL + f"<{root}>\r\n  <DANH_SACH_CLS>{rows}</DANH_SACH_CLS>\r\n</{root}>\r\n").encode("utf-8")
-    body = "".join(f"  <{n}>{_esc(values.get(n, ''))}</{n}>\r\n" for n in order)
+    root = KSK_LOAIHOSO_ROOT[loaihoso]
+    known = list(block_fields(form, loaihoso))
+    order = [n for n in known if n in values] + [n for n in values if n not in known]
+    body = "".join(f"  <{n}>{_esc(values[n])}</{n}>\r\n" for n in order)
     return (DECL + f"<{root}>\r\n{body}</{root}>\r\n").encode("utf-8")
 
 
-def adult_checkup(ma_lk: str, *, phan_loai_sk: str = "2", bmi: str = "22.9") -> list[bytes]:
-    """The blocks an adult (18+) periodic checkup fills: XML1, 2, 3, 7, 8, 9, 10, 11, 12."""
-    cls = ("<CHI_TIET_CLS><MA_DICH_VU>22.0120.1370</MA_DICH_VU><MA_CHI_SO>GLU</MA_CHI_SO>"
-           "<GIA_TRI>5.2</GIA_TRI><DON_VI_DO>mmol/L</DON_VI_DO><MO_TA>Glucose máu</MO_TA>"
-           "<KET_LUAN>Bình thường</KET_LUAN></CHI_TIET_CLS>")
+def _identity(**extra: str) -> dict[str, str]:
+    # PL01 requires the identity block in every form (HO_TEN … MAXA_CU_TRU)
+    return {"GIOI_TINH": "1", "MA_DAN_TOC": "01", "DIA_CHI": "5 Tràng Tiền, Hà Nội", "MATINH_CU_TRU": "001",
+            "MAXA_CU_TRU": "00070", **extra}
+
+
+def _visit(ma_lk: str, ngay_vao: str) -> dict[str, str]:
+    return {"MA_LK": ma_lk, "MA_CSKCB": "01001", "MA_GTIN_CSKCB": "8930000000017", "DOI_TUONG": "13",
+            "NGUON_CHI_TRA": "4", "MA_LOAI_KCB": "15", "NGAY_VAO": ngay_vao}
+
+
+def adult_checkup(ma_lk: str, *, phan_loai_sk: str = "2", bmi: str = "22.9", **xml1: str | None) -> list[bytes]:
+    """A Form 3 (18 and over) periodic checkup, QĐ 2062 PL01: blocks XML1, 2, 9, 10, 7, 11, 12."""
+    identity: dict[str, str | None] = {**_identity(HO_TEN="Trần Văn Minh", NGAY_SINH="198507200000",
+                                                   SO_CCCD="001085012345", MA_NGHE_NGHIEP="25",
+                                                   LY_DO_VV="Khám sức khỏe định kỳ"), **xml1}
     return [
-        ksk_block("XML1", {"HO_TEN": "Trần Văn Minh", "GIOI_TINH": "1", "NGAY_SINH": "198507200000",
-                           "MA_DAN_TOC": "01", "SO_CCCD": "001085012345", "DIA_CHI": "5 Tràng Tiền, Hà Nội",
-                           "MATINH_CU_TRU": "01", "MAXA_CU_TRU": "00070", "MA_NGHE_NGHIEP": "25"}),
-        ksk_block("XML2", {"MA_LK": ma_lk, "MA_CSKCB": "01001", "MA_GTIN_CSKCB": "8930000000017",
-                           "DOI_TUONG": "13", "NGUON_CHI_TRA": "4", "MA_LOAI_KCB": "15",
-                           "NGAY_VAO": "202611100800"}),
-        ksk_block("XML3", {"NHIET_DO": "36.8", "DGDHST_NHIET_DO": "1", "MACH": "78", "DGDHST_MACH": "1",
-                           "NHIP_THO": "18", "DGDHST_NHIP_THO": "1"}),
-        ksk_block("XML7", {"KHONG_KINH_MAT_PHAI": "10/10", "KHONG_KINH_MAT_TRAI": "9/10", "KHAM_MAT_PL": "1",
-                           "NOI_KHOA_TUAN_HOAN": "Bình thường", "NOI_KHOA_TUAN_HOAN_PL": "2",
-                           "NOI_KHOA_HO_HAP": "Bình thường", "NOI_KHOA_HO_HAP_PL": "1",
-                           "KET_QUA_KHAM_NGOAI_KHOA": "Bình thường", "KHAM_NGOAI_KHOA_PL": "1"}),
-        ksk_block("XML8", {"BINH_THUONG": "1", "NGUY_CO_MAC_LAO": "0", "VAN_DE_SUC_KHOE": "0",
-                           "HEN_KHAM_LAN_SAU": "0", "CHUYEN_CSKCB": "0"}),
-        ksk_block("XML9", {"TSGD_MAC_BENH": "0", "TSBT_MAC_BENH": "0", "TSBT_TANG_HUYET_AP": "0"}),
+        ksk_block("XML1", {k: v for k, v in identity.items() if v is not None}),  # None: left out
+        ksk_block("XML2", _visit(ma_lk, "202611100800")),
+        ksk_block("XML9", {"TSGD_MAC_BENH": "0", "TSBT_BENH_TRONG_5_NAM_QUA": "0", "TSBT_TANG_HUYET_AP": "0"}),
         ksk_block("XML10", {"CHIEU_CAO": "170", "CAN_NANG": "66.2", "CHI_SO_BMI": bmi, "MACH": "78",
                             "HUYET_AP": "120/80", "KHAM_THE_LUC_PL": "2"}),
-        ksk_block("XML11", {"_rows": cls}),
+        ksk_block("XML7", {"NOI_KHOA_TUAN_HOAN": "Bình thường", "NOI_KHOA_TUAN_HOAN_PL": "2",
+                           "NOI_KHOA_HO_HAP": "Bình thường", "NOI_KHOA_HO_HAP_PL": "1",
+                           "KET_QUA_KHAM_NGOAI_KHOA": "Bình thường", "KHAM_NGOAI_KHOA_PL": "1",
+                           "KHONG_KINH_MAT_PHAI": "10/10", "KHONG_KINH_MAT_TRAI": "9/10", "KHAM_MAT_PL": "1"}),
+        ksk_block("XML11", {"MA_DICH_VU": "22.0120.1370", "MA_CHI_SO": "GLU", "GIA_TRI": "5.2",
+                            "DON_VI_DO": "mmol/L", "MO_TA": "Glucose máu", "KET_LUAN": "Bình thường"}),
         ksk_block("XML12", {"PHAN_LOAI_SK": phan_loai_sk, "KET_LUAN_BENH": "",
-                            "CAC_VAN_DE_SUC_KHOE": "Sức khỏe tốt"}),
+                            "CAC_BENH_TAT_NEU_CO": "Sức khỏe tốt"}),
+    ]
+
+
+def pupil_checkup(ma_lk: str) -> list[bytes]:
+    """A Form 2 (6 to under 18) checkup, QĐ 2062 PL01: blocks XML1, 2, 9, 10, 7, 11, 12."""
+    form = 2
+    return [
+        ksk_block("XML1", _identity(HO_TEN="Lê Minh Khoa", NGAY_SINH="201403050000", SO_CCCD="001214012345",
+                                    LY_DO_VV="Khám sức khỏe học sinh", NGUOI_GIAM_HO="Lê Văn Hải"), form),
+        ksk_block("XML2", _visit(ma_lk, "202611120900"), form),
+        ksk_block("XML9", {"TSGD_MAC_BENH": "0", "SAN_KHOA": "0", "TIEM_CHUNG_BCG": "1", "TSBT_MAC_BENH": "0"},
+                  form),
+        ksk_block("XML10", {"CHIEU_CAO": "150", "CAN_NANG": "40.5", "CHI_SO_BMI": "18.0", "MACH": "84",
+                            "HUYET_AP": "105/70", "KHAM_THE_LUC_PL": "1"}, form),
+        ksk_block("XML7", {"NHI_KHOA_TUAN_HOAN": "Bình thường", "NHI_KHOA_HO_HAP": "Bình thường",
+                           "KHONG_KINH_MAT_PHAI": "10/10", "KHONG_KINH_MAT_TRAI": "10/10",
+                           "BENH_TAI_MUI_HONG": "Không", "BENH_RANG_HAM_MAT": "Không"}, form),
+        ksk_block("XML12", {"PHAN_LOAI_SK": "1", "CAC_VAN_DE_SUC_KHOE": "Sức khỏe tốt"}, form),
+    ]
+
+
+def child_checkup(ma_lk: str) -> list[bytes]:
+    """A Form 1 (children under 6) checkup, QĐ 2062 PL01: blocks XML1 to XML8."""
+    form = 1
+    return [
+        ksk_block("XML1", _identity(HO_TEN="Phạm Gia Bảo", NGAY_SINH="202309010000", SO_CCCD="001223012345",
+                                    HO_TEN_NGUOI_DI_CUNG="Phạm Thị Lan", SO_CCCD_NGUOI_DI_CUNG="001190012345",
+                                    MOI_QUAN_HE_VOI_TRE="2", TSBT_MAC_BENH="0"), form),
+        ksk_block("XML2", _visit(ma_lk, "202611130800"), form),
+        ksk_block("XML3", {"NHIET_DO": "36.8", "DGDHST_NHIET_DO": "1", "MACH": "110", "NHIP_THO": "30"}, form),
+        ksk_block("XML4", {"CHIEU_DAI": "95", "CAN_NANG": "14.2", "DGDD_BINH_THUONG": "1"}, form),
+        ksk_block("XML5", {"PT_TTBT_THEO_DO_TUOI": "1", "PT_VDBT_THEO_DO_TUOI": "1", "NGUY_CO_TU_KY": "0"}, form),
+        ksk_block("XML6", {"TIEM_CHUNG_BCG_SS": "1", "TIEM_CHUNG_DAY_DU_THEO_DO_TUOI": "1"}, form),
+        ksk_block("XML7", {"MAU_SAC_DA": "1", "THOP": "1"}, form),
+        ksk_block("XML8", {"BINH_THUONG": "1", "NGUY_CO_MAC_LAO": "0"}, form),
     ]
 
 

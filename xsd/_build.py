@@ -17,12 +17,17 @@ Conventions (QĐ 4750 conventions as the HIS exports them):
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
+import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 HERE = Path(__file__).resolve().parent
 TABLES = HERE / "tables"
+sys.path.insert(0, str(HERE.parent))  # the checkup forms' reader is sohs's own (one reading of the tables)
+from sohs_cli import kskforms  # noqa: E402
+from sohs_cli.documents import KSK_LOAIHOSO_ROOT  # noqa: E402
 
 DATE_TIME = r"[0-9]{4}(0[0-9]|1[0-2])([0-2][0-9]|3[01])([01][0-9]|2[0-3])[0-5][0-9]"
 DATE = r"[0-9]{4}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
@@ -340,35 +345,48 @@ DSIG = """<?xml version="1.0" encoding="utf-8"?>
 KSK_BLOCK_ORDER = [f"XML{i}" for i in range(1, 13)]
 
 
-def ksk_block(rows: list[dict[str, str]], block: str) -> str:
-    block_rows = [r for r in rows if r["block"] == block]
-    root = block_rows[0]["root"]
-    source = "QĐ 2062/QĐ-BYT"
-    # shape of each KSK row: max_length, required; type from the format
-    def as_field(r: dict[str, str]) -> dict[str, str]:
-        fmt = r["format"]
-        typ = "number" if fmt.startswith(("decimal", "integer")) else "string"
-        return {
-            "element": r["element"], "type": typ, "max_length": r["max_length"] or "n",
-            "required": r["required"], "format": fmt, "description_en": r["description_en"],
-        }
-    if block == "XML11":
-        items = [r for r in block_rows if r["element"] not in ("DANH_SACH_CLS", "CHI_TIET_CLS")]
-        fields = "\n".join(field(as_field(r), source, "              ") for r in items)
-        inner = f"""        <xs:element name="DANH_SACH_CLS">{doc("DANH_SACH_CLS")}<xs:complexType><xs:sequence>
-          <xs:element name="CHI_TIET_CLS" minOccurs="0" maxOccurs="unbounded">{doc("CHI_TIET_CLS")}
-            <xs:complexType><xs:sequence>
-{fields}
-            </xs:sequence></xs:complexType>
-          </xs:element>
-        </xs:sequence></xs:complexType></xs:element>"""
-    else:
-        inner = "\n".join(field(as_field(r), source, "        ") for r in block_rows)
+KSK_SOURCE = "QĐ 2062/QĐ-BYT Phụ lục 01"
+
+
+def ksk_field(f: kskforms.Field, indent: str) -> str:
+    """One PL01 field: its form's label, type, length, required mark and codes."""
+    LABELS[f.element] = f.label_vi  # the form's own label (some differ between forms)
+    fmt = {"MA_GTIN_CSKCB": "13 digits", "MA_CSKCB": "5-char facility code"}.get(f.element, "")
+    if f.codes:
+        fmt = f"code-list:{f.element}({','.join(f.codes)})" + (" ;-separated" if f.element == "DOI_TUONG" else "")
+    row = {"element": f.element, "type": f.type, "max_length": f.max_length, "required": "yes" if f.required else "",
+           "format": fmt, "description_en": f.explanation_en}
+    return field(row, KSK_SOURCE, indent)
+
+
+def ksk_block(fields: list[kskforms.Field], block: str, table: str, title: str) -> str:
+    """A checkup block: its fields in any order (xs:all), since the decision fixes none (README)."""
+    root = KSK_LOAIHOSO_ROOT[block]
+    inner = "\n".join(ksk_field(f, "        ") for f in fields)
     body = (
-        f'  <xs:element name="{root}">{doc(root)}\n    <xs:complexType>\n      <xs:sequence>\n'
-        f"{inner}\n      </xs:sequence>\n    </xs:complexType>\n  </xs:element>\n"
+        f'  <xs:element name="{root}">{doc(root)}\n    <xs:complexType>\n      <xs:all>\n'
+        f"{inner}\n      </xs:all>\n    </xs:complexType>\n  </xs:element>\n"
     )
-    return schema("ksk_2062_blocks.csv", f"QĐ 2062/QĐ-BYT khám sức khỏe, {block} {root}", body)
+    return schema(table, title, body)
+
+
+def ksk_union(block: str) -> list[kskforms.Field]:
+    """The block's fields in every form that has it, for a bare block whose form is unknown: required
+    only where every such form requires it, the longest length."""
+    forms = kskforms.forms_with(block)
+    merged: dict[str, kskforms.Field] = {}
+    for form in forms:
+        for f in kskforms.blocks(form, str(TABLES))[block]:
+            if f.element in merged:
+                old = merged[f.element]
+                longer = "n" if "n" in (old.max_length, f.max_length) else str(max(int(old.max_length),
+                                                                                   int(f.max_length)))
+                merged[f.element] = dataclasses.replace(old, max_length=longer, required=old.required and f.required,
+                                                        codes=old.codes if old.codes == f.codes else ())
+            else:
+                merged[f.element] = f
+    everywhere = set.intersection(*({f.element for f in kskforms.blocks(n, str(TABLES))[block]} for n in forms))
+    return [dataclasses.replace(f, required=f.required and f.element in everywhere) for f in merged.values()]
 
 
 def write(path: Path, text: str) -> None:
@@ -386,10 +404,17 @@ def main() -> None:
         write(out / "GIAMDINHHS.xsd", envelope(
             "GIAMDINHHS", bhxh_types, FACILITY, signature_slot("CHUKYDONVI", optional=True),
             f"{src}: envelope GIAMDINHHS (CV 1245/BHXH-CNTT §I.3.4)"))
-    rows = read_csv("ksk_2062_blocks.csv")
     out = HERE / "ksk" / "2062"
-    for block in KSK_BLOCK_ORDER:
-        write(out / f"{block}.xsd", ksk_block(rows, block))
+    for form in kskforms.FORMS:
+        table = kskforms.FORM_FILES[form]
+        for block, fields in kskforms.blocks(form, str(TABLES)).items():
+            if block != "CHUKYDONVI":
+                write(out / f"form{form}" / f"{block}.xsd", ksk_block(
+                    list(fields), block, table, f"{KSK_SOURCE}, {kskforms.FORM_NAMES_EN[form]}: {block} "
+                    f"{KSK_LOAIHOSO_ROOT[block]}"))
+    for block in KSK_BLOCK_ORDER:  # a bare block, its form unknown: what any form allows
+        write(out / f"{block}.xsd", ksk_block(ksk_union(block), block, "ksk_2062_form*.csv",
+                                              f"{KSK_SOURCE}, any form: {block} {KSK_LOAIHOSO_ROOT[block]}"))
     chuky = (
         f'<xs:element name="CHUKYDONVI">{doc("CHUKYDONVI")}<xs:complexType><xs:sequence>'
         f"{checkup_slot('CKS_NGUOI_KET_LUAN')}{checkup_slot('CKS_BENH_VIEN')}"

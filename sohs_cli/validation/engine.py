@@ -31,6 +31,7 @@ from sohs_cli.documents import (
 from sohs_cli.errors import InputError
 from sohs_cli.fileio import read_file
 from sohs_cli.i18n import N_
+from sohs_cli.validation import checkup
 from sohs_cli.validation import rules as rules_mod
 from sohs_cli.validation.report import DEFAULT_MAX_FINDINGS, FileReport, Finding, Findings, Severity, hints
 from sohs_cli.validation.schemas import compiled
@@ -106,12 +107,14 @@ def _located(findings: Iterable[Finding], where: str) -> list[Finding]:
 
 def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
                options: ValidateOptions, *, episode: bool,
-               cap: Findings | None = None) -> tuple[rules_mod.Doc | None, list[Finding]]:
+               cap: Findings | None = None,
+               schema_std: str | None = None) -> tuple[rules_mod.Doc | None, list[Finding]]:
     """XSD + document rules for one table; returns the Doc for episode rules (``episode``: they
     will run, and may read any field), None when rules are off. With ``cap`` (the file's findings),
-    no more findings are made than it has room for (issue 15)."""
+    no more findings are made than it has room for (issue 15). ``schema_std``: the schema folder when
+    it is not the standard's own (a checkup form: ``2062/form3``)."""
     family = kind.family
-    std = KSK_STANDARD if family == "ksk" else standard
+    std = schema_std or (KSK_STANDARD if family == "ksk" else standard)
     name = kind.loaihoso if kind.loaihoso else kind.name
     schema = compiled(family, std, name) if family != "bhxh" or name in SCHEMA_KINDS else None
     if schema is None:  # a table sohs does not know is not silently passed
@@ -242,13 +245,28 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
             roots[inner_kind.loaihoso or ""] = inner_root
             kinds[inner_kind.loaihoso or ""] = inner_kind
         standard, reason = choose_standard(options, roots) if family == "bhxh" else (KSK_STANDARD, "QĐ 2062")
-        standards.add(standard)
+        form: int | None = None
+        if family == "ksk":  # the PL01 form by age (issue 13)
+            form, reason, form_findings = checkup.choose_form(roots, hwhere)
+            report.findings.extend(form_findings)
+            if form is not None:
+                report.findings.extend(checkup.required_blocks(form, roots, hwhere))
+        standards.add(standard if form is None else f"{standard} form {form}")  # the report says the form
         reasons.add(reason)
         episode = rules_mod.Episode(where=hwhere)
         for loai, inner_root in roots.items():
             inner_kind = kinds[loai]
-            doc, findings = _check_doc(inner_kind, standard, inner_root, f"{hwhere} › {loai}", options,
-                                       episode=True, cap=cap)
+            lwhere = f"{hwhere} › {loai}"
+            if form is not None:
+                foreign = checkup.foreign_block(form, loai, inner_root, lwhere)
+                if foreign is not None:
+                    report.findings.append(foreign)
+                    continue
+                inner_root, extra = checkup.foreign_fields(form, loai, inner_root, lwhere)
+                report.findings.extend(extra)
+            doc, findings = _check_doc(inner_kind, standard, inner_root, lwhere, options,
+                                       episode=True, cap=cap,
+                                       schema_std=f"{KSK_STANDARD}/form{form}" if form is not None else None)
             report.findings.extend(findings)
             report.documents += 1
             if doc is not None:

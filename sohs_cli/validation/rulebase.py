@@ -28,7 +28,7 @@ from sohs_cli.validation.schemas import label, named
 Record = dict[str, str | None]  # a record's fields: element name -> its text as written (None if empty)
 
 # Where the records of a table are (every other table is one record, its root).
-RECORD_PATHS = {**BHXH_RECORD_PATHS, "KSK:XML11": "DANH_SACH_CLS/CHI_TIET_CLS"}
+RECORD_PATHS = {**BHXH_RECORD_PATHS}  # a checkup block is one record (QĐ 2062 PL01: no CHI_TIET_CLS list)
 
 
 def _index(rec: etree._Element, wanted: frozenset[str] | None) -> Record:

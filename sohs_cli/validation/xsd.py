@@ -117,6 +117,7 @@ class RecordModel:
 
     fields: tuple[str, ...]
     required: frozenset[str]
+    ordered: bool = True  # False for xs:all (the checkup blocks: QĐ 2062 fixes no order)
 
 
 @functools.cache
@@ -126,6 +127,9 @@ def record_models(family: str, standard: str, name: str) -> dict[str, RecordMode
     models: dict[str, RecordModel] = {}
     for el in tree.iter(f"{XS}element"):
         seq = el.find(f"{XS}complexType/{XS}sequence")
+        ordered = seq is not None
+        if seq is None:
+            seq = el.find(f"{XS}complexType/{XS}all")
         if seq is None:
             continue
         children = seq.findall(f"{XS}element")
@@ -133,7 +137,7 @@ def record_models(family: str, standard: str, name: str) -> dict[str, RecordMode
             continue
         fields = tuple(c.get("name", "") for c in children)
         required = frozenset(c.get("name", "") for c in children if c.get("minOccurs") != "0")
-        models[el.get("name", "")] = RecordModel(fields, required)
+        models[el.get("name", "")] = RecordModel(fields, required, ordered)
     return models
 
 
@@ -182,7 +186,7 @@ def _structure(record: etree._Element, model: RecordModel, where: str, room: int
             out.append(_finding("xsd:repeated-element", tag, line, f"{tag} appears more than once",
                                 f"{tag} xuất hiện nhiều lần", where=where))
             continue
-        if position[tag] < last:
+        if position[tag] < last and model.ordered:
             prev = model.fields[last]
             out.append(_finding("xsd:element-order", tag, line,
                                 f"{tag} must come before {prev} (order of the official table)",

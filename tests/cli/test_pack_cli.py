@@ -65,7 +65,7 @@ def test_checkup_envelope(tmp_path: Path) -> None:
     r = runner.invoke(build_app(), ["pack", *files, "--checkup", "--facility", "01001", "-o", str(out)])
     assert r.exit_code == 0, r.output
     rep = validate_path(str(out))
-    assert rep.valid and rep.kind == "KHAMSUCKHOE" and rep.documents == 9
+    assert rep.valid and rep.kind == "KHAMSUCKHOE" and rep.documents == 7  # Form 3: XML1, 2, 7, 9-12
     assert b"<CKS_NGUOI_KET_LUAN></CKS_NGUOI_KET_LUAN><CKS_BENH_VIEN></CKS_BENH_VIEN>" in out.read_bytes()
 
 

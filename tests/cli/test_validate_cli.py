@@ -68,7 +68,7 @@ def test_sarif_and_junit_to_file(examples: Path, tmp_path: Path) -> None:
     junit = tmp_path / "out.xml"
     code, _, _ = run("validate", "--format", "junit", "-o", str(junit), str(examples))
     suite = etree.parse(str(junit)).getroot()[0]
-    assert code == 1 and int(suite.get("failures", "0")) == 7 and int(suite.get("tests", "0")) == 15
+    assert code == 1 and int(suite.get("failures", "0")) == 9 and int(suite.get("tests", "0")) == 19
 
 
 def test_stdin_and_from_list(examples: Path, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def xmllint() -> str:
 def test_sohs_validate_examples_exit_code(tmp_path: Path) -> None:
     proc = subprocess.run([*SOHS, "validate", "examples/"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
-    assert "15 file(s): 8 valid, 7 invalid" in proc.stdout
+    assert "19 file(s): 10 valid, 9 invalid" in proc.stdout
     proc = subprocess.run([*SOHS, "validate", "examples/referral_episode_3176.xml", "examples/checkup_adult_2062.xml"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0

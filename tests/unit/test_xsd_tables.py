@@ -98,28 +98,38 @@ def test_schema_matches_table(xsd: str, path: str, table: str) -> None:
         assert doc and doc[0].text and doc[0].text.strip(), f"{el.name} has a Vietnamese label"
 
 
-def test_ksk_blocks_match_table() -> None:
-    with open(TABLES / "ksk_2062_blocks.csv", encoding="utf-8", newline="") as fh:
-        table = [r for r in csv.DictReader(fh) if r["block"] != "ENVELOPE"]
-    blocks: dict[str, list[dict[str, str]]] = {}
-    for r in table:
-        blocks.setdefault(r["block"], []).append(r)
-    assert len(blocks) == 12
-    for block, brows in blocks.items():
-        schema = xmlschema.XMLSchema(str(XSD / "ksk" / "2062" / f"{block}.xsd"))
-        root = brows[0]["root"]
+@pytest.mark.parametrize("form", [1, 2, 3])
+def test_ksk_form_schemas_match_the_pl01_tables(form: int) -> None:
+    """Each block of each QĐ 2062 PL01 form: the table's fields (any order), lengths, required, labels."""
+    from sohs_cli import kskforms
+    from sohs_cli.documents import KSK_LOAIHOSO_ROOT
+
+    name = {1: "ksk_2062_form1_under6.csv", 2: "ksk_2062_form2_6to18.csv", 3: "ksk_2062_form3_18plus.csv"}[form]
+    with open(TABLES / name, encoding="utf-8", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == {1: 109, 2: 87, 3: 123}[form]
+    required = {r["element"] for r in table if r["required"] == "yes"}
+    assert len(required) == {1: 18, 2: 16, 3: 17}[form]  # NOTES: Form 1 18, Form 2 16, Form 3 + MA_NGHE_NGHIEP
+    assert {"HO_TEN", "NGAY_SINH", "SO_CCCD", "GIOI_TINH", "MA_DAN_TOC", "DIA_CHI", "MATINH_CU_TRU",
+            "MAXA_CU_TRU"} <= required  # the identity block, in every form
+    seen = set()
+    for block, fields in kskforms.blocks(form, str(TABLES)).items():
+        if block == "CHUKYDONVI":
+            assert [f.element for f in fields] == ["CKS_NGUOI_KET_LUAN", "CKS_BENH_VIEN"]
+            continue
+        schema = xmlschema.XMLSchema(str(XSD / "ksk" / "2062" / f"form{form}" / f"{block}.xsd"))
+        root = KSK_LOAIHOSO_ROOT[block]
         assert list(schema.elements) == [root]
-        if block == "XML11":
-            elements = record(schema, f"{root}/DANH_SACH_CLS/CHI_TIET_CLS")
-            brows = [r for r in brows if r["element"] not in ("DANH_SACH_CLS", "CHI_TIET_CLS")]
-        else:
-            elements = record(schema, root)
-        assert [e.name for e in elements] == [r["element"] for r in brows], block
-        for el, row in zip(elements, brows, strict=True):
+        elements = {e.name: e for e in schema.elements[root].type.content.iter_elements()}
+        assert set(elements) == {f.element for f in fields}, block
+        for f in fields:
+            el = elements[f.element]
             max_len, _, _, _ = facets(el)
-            want = None if row["max_length"] in ("", "n") else int(row["max_length"])
-            assert max_len == want, f"{block} {el.name}"
-            assert (el.min_occurs == 1) == (row["required"] == "yes"), f"{block} {el.name}"
+            assert max_len == (None if f.max_length == "n" else int(f.max_length)), f"{block} {f.element}"
+            assert (el.min_occurs == 1) == f.required, f"{block} {f.element}"
+            assert el.annotation is not None and el.annotation.documentation[0].text == f.label_vi
+            seen.add(f.element)
+    assert seen | {"CKS_NGUOI_KET_LUAN", "CKS_BENH_VIEN"} == {r["element"] for r in table}
 
 
 @pytest.mark.parametrize("std", ["4750", "3176"])
