@@ -103,7 +103,28 @@ def _standard(root: Any, inner: dict[int, dict[str, Any]], wanted: str) -> str:
     return choose_standard(ValidateOptions(), roots)[0]
 
 
-def prepare(path: str, options: SubmitOptions, hub: bool = False) -> DocumentInfo | Item:
+def _checkup_facility(root: Any, inner: dict[int, dict[str, Any]], facility: str, gln: str) -> str:
+    """Why a KHAMSUCKHOE is not the configured facility's ("" when it is): the envelope's MACSKCB (the
+    13-digit ID, as the decision's example, or the 5-character code) and each record's MA_CSKCB /
+    MA_GTIN_CSKCB (XML2) against ``facility`` and ``hub.gln``, as a GIAMDINHHS is checked (issue 13)."""
+    head = text_of(root, "THONGTINDONVI/MACSKCB")
+    wanted = gln if len(head) == 13 else facility
+    if wanted and head != wanted:
+        setting = "hub.gln" if len(head) == 13 else "facility"
+        return f"MACSKCB {head} is not the configured facility ({setting} {wanted}) (sai mã cơ sở)"
+    for hoso, blocks in sorted(inner.items()):
+        visit = blocks.get("XML2")
+        if visit is None:
+            continue
+        for name, value, setting in (("MA_CSKCB", facility, "facility"), ("MA_GTIN_CSKCB", gln, "hub.gln")):
+            got = text_of(visit, name)
+            if value and got != value:
+                return (f"HOSO {hoso} XML2 {name} {got} is not the configured facility ({setting} {value}) "
+                        "(sai mã cơ sở)")
+    return ""
+
+
+def prepare(path: str, options: SubmitOptions, hub: bool = False, gln: str = "") -> DocumentInfo | Item:
     """What the ledger needs to know of a file, or why it is refused before anything is sent."""
     path = os.path.abspath(path)  # the ledger keeps it: cron and the dashboard run from anywhere
     try:
@@ -128,10 +149,11 @@ def prepare(path: str, options: SubmitOptions, hub: bool = False) -> DocumentInf
         if not hub:
             return Item(path, "refused", "a checkup envelope goes to the Ministry of Health hub: configure hub.gln, "
                                          "hub.username and the signing key (see the README)", sha)
-        facility = text_of(root, "THONGTINDONVI/MACSKCB")
-        if options.facility and facility != options.facility:  # the same check as for BHXH envelopes
-            return Item(path, "refused", f"MACSKCB {facility} is not the configured facility {options.facility}", sha)
-        return DocumentInfo(sha, path, tag, "2062", facility, tuple(episode_keys(root, inner)), HUB_PUSH)
+        wrong = _checkup_facility(root, inner, options.facility, gln)
+        if wrong:
+            return Item(path, "refused", wrong, sha)
+        return DocumentInfo(sha, path, tag, "2062", text_of(root, "THONGTINDONVI/MACSKCB"),
+                            tuple(episode_keys(root, inner)), HUB_PUSH)
     standard = _standard(root, inner, options.standard)
     try:
         endpoint, _ = endpoint_for(tag, standard)
@@ -195,7 +217,7 @@ async def submit_files(paths: Sequence[str], client: PortalClient, ledger: Ledge
         slots: list[Item | None] = []
         queue: list[tuple[int, DocumentInfo]] = []
         for path in paths[start:start + CHUNK]:
-            checked = _check(path, ledger, options, hub is not None)
+            checked = _check(path, ledger, options, hub is not None, hub.gln if hub is not None else "")
             if isinstance(checked, Item):
                 slots.append(checked)
                 progress(checked)
@@ -210,9 +232,9 @@ async def submit_files(paths: Sequence[str], client: PortalClient, ledger: Ledge
     return summary
 
 
-def _check(path: str, ledger: Ledger, options: SubmitOptions, hub: bool) -> Item | DocumentInfo:
+def _check(path: str, ledger: Ledger, options: SubmitOptions, hub: bool, gln: str = "") -> Item | DocumentInfo:
     """The document to send, or the finished item for a file refused, skipped or only shown."""
-    info = prepare(path, options, hub=hub)
+    info = prepare(path, options, hub=hub, gln=gln)
     if isinstance(info, Item):
         return info
     row = ledger.document(info.sha256)

@@ -243,6 +243,25 @@ def test_checkup_envelopes_go_to_the_hub(tmp_path: Path, pki: TestPki, clinic: F
         again = await submit_files([str(both)], client, ledger, options(force=True), hub=hub)
         assert again.items[0].transaction_id == result.items[0].transaction_id  # same msg_id, first answer
         assert len([s for s in portal.store.all_submissions() if s.service == "ksk"]) == 1
+        # regression (issue 13): a KHAMSUCKHOE of another facility was pushed; now refused before sending
+        other = tmp_path / "out" / "ksk-other.xml"
+        from sohs_cli import samples
+        from sohs_cli.documents import pack
+
+        blocks = samples.adult_checkup("KSK202611000077")
+        blocks[1] = blocks[1].replace(b"<MA_CSKCB>01001<", b"<MA_CSKCB>02002<")
+        other_raw = pack([(f"b{i}", b) for i, b in enumerate(blocks)], facility="01001", envelope="KHAMSUCKHOE").data
+        other.write_bytes(sign_document(sign_document(other_raw, doctor, role="doctor"), clinic))
+        other_gln = HubClient("http://portal.test", USER, SecretSource("hub password", "TEST_HUB_PW"),
+                              transport=httpx.ASGITransport(app=portal), sleep=no_sleep, gln="8930000000024",
+                              message_key=message_key)
+        refused = await submit_files([str(other), str(both)], client, ledger, options(facility="01001", force=True),
+                                     hub=hub)
+        assert [i.status for i in refused.items] == ["refused", "delivered"], refused.items
+        assert "MA_CSKCB 02002 is not the configured facility (facility 01001)" in refused.items[0].message
+        wrong_gln = await submit_files([str(both)], client, ledger, options(force=True), hub=other_gln)
+        assert wrong_gln.items[0].status == "refused" and "hub.gln 8930000000024" in wrong_gln.items[0].message
+        await other_gln.close()
         with pytest.raises(ConfigError, match="13-digit"):
             HubClient("http://portal.test", USER, SecretSource("p", "X"), gln="123")
         await hub.close()
