@@ -470,3 +470,17 @@ def test_other_commands_do_not_load_the_dashboard() -> None:
             "print(sorted(m for m in sys.modules if m.startswith(('jinja2', 'sohs_cli.dashboard', 'uvicorn'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_dashboard_core_imports_neither_typer_nor_rich(shared: Path) -> None:
+    """STYLE.md principle 1: only sohs_cli/cli imports typer or rich; the dashboard is core."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pkgutil, importlib, sohs_cli.dashboard as d; "
+            "[importlib.import_module('sohs_cli.dashboard.' + m.name) for m in pkgutil.iter_modules(d.__path__)]; "
+            "from sohs_cli.config import resolve; from sohs_cli.dashboard import serve; "
+            f"serve.build(resolve({{'home': {str(shared)!r}}}), host='127.0.0.1', token_file=None, lang='vi'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
