@@ -13,8 +13,6 @@ settings: the settings only say where a secret comes from (``portal.password_env
 from __future__ import annotations
 
 import os
-import sys
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,14 @@ from typing import Any
 
 from sohs_cli.errors import ConfigError
 from sohs_cli.i18n import N_, _
+
+# the settings file's search path, also named here (``from sohs_cli.config import user_data_dir``)
+from sohs_cli.settings_files import config_candidates as config_candidates
+from sohs_cli.settings_files import file_language as file_language
+from sohs_cli.settings_files import find_config as find_config
+from sohs_cli.settings_files import system_config_file as system_config_file
+from sohs_cli.settings_files import user_config_dir as user_config_dir
+from sohs_cli.settings_files import user_data_dir as user_data_dir
 
 #: key -> (default, type, help). The one list of what can be configured (help: a catalog message).
 KEYS: dict[str, tuple[Any, type, str]] = {
@@ -97,70 +103,6 @@ def env_name(key: str) -> str:
     return "SOHS_" + key.upper().replace(".", "_")
 
 
-def user_config_dir() -> Path:
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA", Path.home())) / "sohs"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "sohs"
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "sohs"
-
-
-def user_data_dir() -> Path:
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA") or os.environ.get("APPDATA") or Path.home()) / "sohs"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "sohs"
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "sohs"
-
-
-def system_config_file() -> Path:
-    """The machine-wide file: ``/etc/sohs/sohs.toml``; on Windows ``%PROGRAMDATA%\\sohs\\sohs.toml``."""
-    if sys.platform == "win32":
-        return Path(os.environ.get("PROGRAMDATA") or r"C:\ProgramData") / "sohs" / "sohs.toml"
-    return Path("/etc/sohs/sohs.toml")
-
-
-def config_candidates(explicit: str | None = None) -> list[tuple[str, Path]]:
-    """Where the settings file is looked for, in order: (how it was named, path). The first that
-    exists is used; ``config show`` lists them all."""
-    named = explicit or os.environ.get("SOHS_CONFIG")
-    if named:
-        return [("--config" if explicit else "$SOHS_CONFIG", Path(named))]
-    return [("./sohs.toml", Path("sohs.toml")), (_("user config folder"), user_config_dir() / "sohs.toml"),
-            (_("system"), system_config_file())]
-
-
-def find_config(explicit: str | None) -> Path | None:
-    """``--config FILE``, else ``$SOHS_CONFIG`` (either must exist), else the first of ``./sohs.toml``,
-    the user's config folder and the system's file that exists."""
-    candidates = config_candidates(explicit)
-    if explicit or os.environ.get("SOHS_CONFIG"):
-        how, path = candidates[0]
-        if not path.is_file():
-            raise ConfigError(_("{how} {file}: no such file", how=how, file=path),
-                              hint=_("sohs init writes a commented sohs.toml"))
-        return path
-    for _how, candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def file_language() -> str:
-    """``lang`` from the settings file, for the language of the run before any settings are resolved
-    (``--lang`` > ``SOHS_LANG`` > this > the locale); empty when there is none or the file is unreadable
-    (the command that resolves its settings reports that)."""
-    try:
-        path = find_config(None)
-        if path is None:
-            return ""
-        with open(path, "rb") as fh:
-            value = tomllib.load(fh).get("lang", "")
-    except (OSError, ConfigError, tomllib.TOMLDecodeError):
-        return ""
-    return value if isinstance(value, str) else ""
-
-
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in data.items():
@@ -215,6 +157,8 @@ def resolve(flags: Mapping[str, Any] | None = None, config: str | None = None) -
     path = find_config(config)
     file_values: dict[str, Any] = {}
     if path is not None:
+        import tomllib  # here: validate, which never resolves settings, must not pay for it
+
         try:
             with open(path, "rb") as fh:
                 file_values = _flatten(tomllib.load(fh))

@@ -26,7 +26,6 @@ error (exit 2); a locale that is neither gives English.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
 
 LANGUAGES = ("en", "vi")
 DOMAIN = "sohs"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = os.path.join(os.path.dirname(__file__), "locale")  # no resolve(): start-up pays per syscall
 
 _state = {"lang": ""}  # the run's language once set; empty: resolved from the environment on first use
 _catalogs: dict[str, gettext.NullTranslations] = {}
@@ -87,7 +86,7 @@ def catalog(lang: str) -> gettext.NullTranslations:
         if lang == "en":
             found = gettext.NullTranslations()
         else:
-            mo = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+            mo = os.path.join(LOCALE_DIR, lang, "LC_MESSAGES", f"{DOMAIN}.mo")
             try:
                 with open(mo, "rb") as fh:
                     found = gettext.GNUTranslations(fh)

@@ -33,7 +33,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SOHS_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
     monkeypatch.setenv("APPDATA", str(tmp_path / "user-config"))
-    monkeypatch.setattr("sohs_cli.config.system_config_file", lambda: tmp_path / "system-config" / "sohs.toml")
+    monkeypatch.setattr("sohs_cli.settings_files.system_config_file", lambda: tmp_path / "system-config" / "sohs.toml")
     for var in ("SOHS_P12_PASSWORD", "SOHS_PORTAL_PASSWORD", "SOHS_PKCS11_PIN"):
         monkeypatch.delenv(var, raising=False)
 
@@ -63,7 +63,9 @@ def require_tool(name: str) -> str:
     """The path of an external peer; in CI a missing peer fails the test instead of skipping it."""
     path = shutil.which(name)
     if path is None:
-        if os.environ.get("CI"):
+        # SOHS_PEERS_OPTIONAL: the macOS and Windows jobs (.github/workflows/ci.yml), whose runners lack some
+        # peers; the Linux gate (.ci/run) installs every one and fails without it
+        if os.environ.get("CI") and not os.environ.get("SOHS_PEERS_OPTIONAL"):
             pytest.fail(f"{name} is required in CI (.ci/run installs it)")
         pytest.skip(f"{name} is not installed")
     return path

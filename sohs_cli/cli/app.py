@@ -112,7 +112,7 @@ def _language_of(argv: Sequence[str] | None) -> None:
 def _configured_language(flag: str | None) -> str:
     if flag or os.environ.get("SOHS_LANG"):
         return ""  # decided without looking for a settings file
-    from sohs_cli.config import file_language
+    from sohs_cli.settings_files import file_language
 
     return file_language()
 
@@ -123,13 +123,15 @@ def build_app(argv: Sequence[str] | None = None) -> Any:
 
     from sohs_cli import __version__
     from sohs_cli.cli import output
+    from sohs_cli.i18n import _
 
+    _language_of(argv)  # first: every help text below, and the commands', is in the run's language
     app = typer.Typer(
         name="sohs",
-        help="Validate, sign and submit Vietnamese health records (QĐ 4750/3176, KSK QĐ 2062) "
-        "to the national receiving systems. / Kiểm tra, ký số và gửi hồ sơ XML.",
+        help=_("Validate, sign and submit Vietnamese health records (QĐ 4750/3176, KSK QĐ 2062) to the national "
+               "receiving systems."),
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
@@ -142,10 +144,9 @@ def build_app(argv: Sequence[str] | None = None) -> Any:
     @app.callback()
     def root(
         version: bool = typer.Option(False, "--version", callback=version_cb, is_eager=True,
-                                     help="Print the version and exit."),
-        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors."),
-        lang: str | None = typer.Option(None, "--lang", help="vi or en for every message (default: SOHS_LANG, "
-                                                             "then the locale). / Ngôn ngữ: vi hoặc en."),
+                                     help=_("Print the version and exit.")),
+        debug: bool = typer.Option(False, "--debug", help=_("Show tracebacks of internal errors.")),
+        lang: str | None = output.lang_option(),
     ) -> None:
         output.DEBUG["on"] = debug
         from sohs_cli import i18n
@@ -153,7 +154,6 @@ def build_app(argv: Sequence[str] | None = None) -> Any:
         # every run decides afresh (tests invoke one app many times); --lang fr: a usage error (exit 2)
         output.guarded(lambda: i18n.set_language(i18n.resolve_lang(lang, _configured_language(lang))))
 
-    _language_of(argv)  # before the commands register: their --help is in the run's language
     name = command_named(argv) if argv is not None else None
     modules = [COMMANDS[name]] if name else list(dict.fromkeys(COMMANDS.values()))
     for module in modules:
