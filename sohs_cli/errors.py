@@ -78,6 +78,11 @@ class PortalUnavailable(SohsError):
     exit_code = ExitCode.UNAVAILABLE
 
 
+class AmbiguousSend(PortalUnavailable):
+    """The request left and no answer came (the connection dropped, a timeout after sending, a
+    gateway error): the portal may or may not hold the file. Never blindly retried."""
+
+
 class PortalRejected(SohsError):
     exit_code = ExitCode.FINDINGS
 

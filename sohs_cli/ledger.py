@@ -259,13 +259,14 @@ class Ledger:
     @_sqlite_errors
     def finish_attempt(self, attempt_id: int, outcome: str, *, code: str = "", transaction_id: str = "",
                        received_at: str = "", message: str = "") -> None:
-        """``outcome``: accepted or reconciled (-> sent), rejected, unavailable or interrupted (-> failed).
+        """``outcome``: accepted or reconciled (-> sent), rejected, unavailable, interrupted or ambiguous
+        (the request left, the reply did not come) (-> failed).
 
         The attempt keeps its own outcome. A receipt, once held, is never lost: an attempt that got
         none (a failed or refused ``--force`` resend) leaves the document's receipt and state as they
         were; one with a new receipt makes it the document's, and the earlier stays in its attempt."""
         state = {"accepted": "sent", "reconciled": "sent", "rejected": "rejected", "unavailable": "failed",
-                 "interrupted": "failed"}[outcome]
+                 "interrupted": "failed", "ambiguous": "failed"}[outcome]
         stamp = now_iso()
         with transaction(self.db):
             doc_id = self.db.execute("SELECT document_id FROM attempts WHERE id = ?", (attempt_id,)).fetchone()[0]
@@ -301,10 +302,13 @@ class Ledger:
 
     @_sqlite_errors
     def open_attempts(self) -> list[sqlite3.Row]:
-        """Attempts a crashed run left open, with their document."""
+        """Attempts a crashed run left open, and the last attempts whose reply was lost (ambiguous)
+        of documents still without a receipt, with their document: the portal may hold them."""
         return self.db.execute(
-            "SELECT a.id AS attempt_id, a.started_at, d.* FROM attempts a JOIN documents d ON d.id = a.document_id"
-            " WHERE a.outcome = 'sending' ORDER BY a.id").fetchall()
+            "SELECT a.id AS attempt_id, a.started_at, a.outcome AS attempt_outcome, d.* FROM attempts a"
+            " JOIN documents d ON d.id = a.document_id WHERE a.outcome = 'sending' OR (a.outcome = 'ambiguous'"
+            " AND d.transaction_id = '' AND d.state = 'failed'"
+            " AND a.id = (SELECT max(id) FROM attempts WHERE document_id = d.id)) ORDER BY a.id").fetchall()
 
     @_sqlite_errors
     def unfinished(self) -> list[sqlite3.Row]:

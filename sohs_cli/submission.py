@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sohs_cli.documents import episode_keys, hoso_roots, text_of
-from sohs_cli.errors import ConfigError, ExitCode, InputError, PortalUnavailable
+from sohs_cli.errors import AmbiguousSend, ConfigError, ExitCode, InputError, PortalUnavailable
 from sohs_cli.fileio import read_file
 from sohs_cli.ledger import DocumentInfo, Ledger
 from sohs_cli.portal.client import PortalClient, endpoint_for
@@ -170,9 +170,11 @@ async def reconcile(ledger: Ledger, client: PortalClient) -> int:
     """Close the attempts a crashed run left open; returns how many were found on the portal."""
     found = 0
     for row in ledger.open_attempts():
+        lost = row["attempt_outcome"] == "ambiguous"  # finished, but its reply never came
         if row["kind"] == "KHAMSUCKHOE":  # the hub has no lookup; its msg_id makes a resend safe
-            ledger.finish_attempt(row["attempt_id"], "interrupted", message="interrupted run; resent with the "
-                                                                            "same msg_id")
+            if not lost:
+                ledger.finish_attempt(row["attempt_id"], "interrupted", message="interrupted run; resent with the "
+                                                                                "same msg_id")
             continue
         receipt: dict[str, Any] | None = None
         supported = True
@@ -185,12 +187,14 @@ async def reconcile(ledger: Ledger, client: PortalClient) -> int:
             if receipt:
                 break
         if receipt:
-            ledger.finish_attempt(row["attempt_id"], "reconciled", code="200",
+            attempt = ledger.begin_attempt(row["id"], row["endpoint"]) if lost else row["attempt_id"]
+            ledger.finish_attempt(attempt, "reconciled", code="200",
                                   transaction_id=str(receipt.get("maGiaoDich", "")),
                                   received_at=str(receipt.get("thoiGianTiepNhan", "")),
-                                  message="found on the portal after an interrupted run")
+                                  message="found on the portal after " + ("a lost reply" if lost else
+                                                                          "an interrupted run"))
             found += 1
-        else:
+        elif not lost:
             why = "not on the portal" if supported else "the portal offers no lookup"
             ledger.finish_attempt(row["attempt_id"], "interrupted", message=f"interrupted run; {why}: send again")
     return found
@@ -301,9 +305,20 @@ async def _send_one(item: Item, info: DocumentInfo, client: PortalClient | None,
             answer = await client.push(data, text_of(parse_bytes(data), "THONGTINHOSO/NGAYLAP"))
         else:
             assert client is not None
-            answer = await client.submit(data, info.endpoint, loai, info.facility)
+            try:
+                answer = await client.submit(data, info.endpoint, loai, info.facility)
+            except AmbiguousSend as exc:
+                await io(ledger.finish_attempt, attempt, "ambiguous", message=exc.message)
+                found, note = await _after_lost_reply(client, info)
+                if found is not None:  # it arrived: adopt its receipt, send nothing
+                    await _adopt(item, ledger, io, int(row["id"]), info.endpoint, found)
+                    return
+                client.log(f"{os.path.basename(info.path)}: {note}")
+                attempt = await io(ledger.begin_attempt, int(row["id"]), info.endpoint)
+                answer = await client.submit(data, info.endpoint, loai, info.facility)
     except PortalUnavailable as exc:
-        await io(ledger.finish_attempt, attempt, "unavailable", message=exc.message)
+        await io(ledger.finish_attempt, attempt, "ambiguous" if isinstance(exc, AmbiguousSend) else "unavailable",
+                 message=exc.message)
         down.append(exc.message)
         item.status, item.message = "failed", exc.message
         return
@@ -321,6 +336,36 @@ async def _send_one(item: Item, info: DocumentInfo, client: PortalClient | None,
     else:
         await io(ledger.finish_attempt, attempt, "rejected", code=answer.code, message=answer.message)
         item.status, item.message = "rejected", f"{answer.code}: {answer.message}"
+
+
+async def _after_lost_reply(client: PortalClient, info: DocumentInfo) -> tuple[dict[str, Any] | None, str]:
+    """After a send whose reply was lost: the portal's record of these bytes when it has a lookup
+    and holds them; else ``(None, why a resend follows)``. Where the portal has no lookup (the real
+    BHXH gateway), the resend is deliberate: the portal may then hold the file twice, under two
+    maGiaoDich, and by its rules the later replaces the earlier of the same MA_LK."""
+    supported = True
+    for ma_lk in [lk for lk in info.ma_lks if lk]:
+        rows = await client.lookup(ma_lk=ma_lk)
+        if rows is None:
+            supported = False
+            break
+        found = next((r for r in rows if r.get("sha256") == info.sha256), None)
+        if found:
+            return found, ""
+    if supported:
+        return None, "the reply was lost and the portal does not hold it: sending it again"
+    return None, ("the reply was lost and the portal has no lookup: sending it again deliberately (if the first "
+                  "arrived, the portal holds two receipts and the later replaces the earlier by MA_LK)")
+
+
+async def _adopt(item: Item, ledger: Ledger, io: Callable[..., Awaitable[Any]], doc_id: int, endpoint: str,
+                 found: dict[str, Any]) -> None:
+    attempt = await io(ledger.begin_attempt, doc_id, endpoint)
+    transaction_id, received = str(found.get("maGiaoDich", "")), str(found.get("thoiGianTiepNhan", ""))
+    await io(ledger.finish_attempt, attempt, "reconciled", code="200", transaction_id=transaction_id,
+             received_at=received, message="the reply was lost; found on the portal, not sent again")
+    item.status, item.transaction_id, item.code = "delivered", transaction_id, "200"
+    item.message = f"maGiaoDich {transaction_id} at {received} (the reply was lost; found on the portal)"
 
 
 async def refresh(ledger: Ledger, client: PortalClient) -> tuple[int, bool]:

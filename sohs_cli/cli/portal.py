@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
                                        help="Requests per second before 429 with Retry-After (0: none)."),
         drop_after_accept: float = typer.Option(0.0, "--drop-after-accept", metavar="RATE",
                                                 help="Share of accepted files whose reply is dropped."),
+        realistic: bool = typer.Option(False, "--realistic",
+                                       help="Only what the real gateway does: no status lookup (404 page), no "
+                                            "same-bytes rule (a resend is a new receipt)."),
         seed: int | None = typer.Option(None, "--seed", help="Seed for the fault draws (reproducible runs)."),
         log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
     ) -> None:
@@ -52,7 +55,8 @@ def register(app: typer.Typer) -> None:
                             hang_seconds=hang_seconds, rate_limit=parse_rate_limit(rate_limit),
                             drop_after_accept=drop_after_accept, seed=seed)
             config = PortalConfig(data_dir=data_dir, accounts=load_accounts(accounts), token_ttl=token_ttl,
-                                  processing_delay=processing_delay, max_body=max_body * 1024 * 1024, faults=faults)
+                                  processing_delay=processing_delay, max_body=max_body * 1024 * 1024, faults=faults,
+                                  realistic=realistic)
             portal = Portal(config)
             output.stderr.print(f"simulated portal (not the real BHXH gateway) on http://{escape(host)}:{port} "
                                 f"· state in {escape(data_dir)} · {len(config.accounts)} account(s)")

@@ -52,6 +52,9 @@ class PortalConfig:
     #: bodies over 1 MB read and handled at once; more get 429 (memory bounded by it, issue 15)
     max_large_uploads: int = 2
     faults: Faults = field(default_factory=Faults)
+    #: ``--realistic``: only what the BHXH gateway's guides describe (gateway.py): no status lookup
+    #: (an unknown path answers a 404 web page), no same-bytes rule (a resend is a new receipt)
+    realistic: bool = False
 
 
 class Portal:
@@ -76,6 +79,8 @@ class Portal:
         }
         for path in gateway.ENDPOINTS:
             self.routes[("POST", path)] = gateway.submit
+        if config.realistic:
+            del self.routes[("POST", gateway.LOOKUP)]
 
     def now(self) -> dt.datetime:
         return self._clock()
@@ -160,6 +165,9 @@ class Portal:
     async def _handle(self, req: Request, send: Send) -> None:
         handler = self.routes.get((req.method, req.path))
         if handler is None:
+            if self.config.realistic:  # a web server's page, as a real gateway answers an unknown path
+                await gateway.not_found_page().send(send)
+                return
             known = any(path == req.path for _, path in self.routes)
             await json_response({"error": "method not allowed" if known else "not found"},
                                 405 if known else 404).send(send)

@@ -4,7 +4,9 @@ Errors come in the body with HTTP 200, as the real gateway answers. Checks on re
 token (401), facility of the account (402), parameters, base64 and XML (205), a signature present
 (123), the signature valid, by a certificate registered for the facility, bytes unchanged (125),
 the document kind and standard of the endpoint and the file's MACSKCB (124). Codes 124 and 402 for
-those cases, and the lookup endpoint, are the simulator's choices (INFERENCE, see the README).
+those cases, the lookup endpoint and the same-bytes rule are the simulator's choices (INFERENCE, see
+the README); ``--realistic`` drops the lookup and the same-bytes rule (DOMAIN.md §5.5: the guides
+define no status API; a resend is a correction that replaces the earlier file by MA_LK).
 """
 
 from __future__ import annotations
@@ -142,7 +144,9 @@ def submit(portal: Portal, req: Request) -> Response:
     if problem:
         return answer("124", f"Lỗi nội dung file XML: {problem}")
     sha = hashlib.sha256(data).hexdigest()
-    first = portal.store.same_bytes("bhxh", account.facility, sha)
+    # the same-bytes rule is the simulator's (a resend of identical bytes gets the first receipt);
+    # --realistic has none: a resend is a new receipt, and the later replaces the earlier by MA_LK
+    first = None if portal.config.realistic else portal.store.same_bytes("bhxh", account.facility, sha)
     if first is not None:
         return json_response(first.reply | {"thongDiep": "Tệp đã được tiếp nhận trước đó (cùng nội dung)"})
     return _accept(portal, account, req.path, data, sha, ma_lks)
@@ -162,6 +166,12 @@ def _accept(portal: Portal, account: Account, endpoint: str, data: bytes, sha: s
     if portal.faults.draw(portal.faults.faults.drop_after_accept):
         raise DropConnection(ma_giao_dich)
     return json_response(reply)
+
+
+def not_found_page() -> Response:
+    """What a web server in front of a real gateway answers for a path it does not have."""
+    return Response(404, b"<!DOCTYPE html><html><head><title>404 - Not Found</title></head><body><h1>404 - "
+                         b"Not Found</h1></body></html>", "text/html; charset=utf-8")
 
 
 def lookup(portal: Portal, req: Request) -> Response:

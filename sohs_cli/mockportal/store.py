@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS submissions(
     facility TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL, received_at TEXT NOT NULL,
     received_ts REAL NOT NULL, due_ts REAL NOT NULL, status TEXT NOT NULL, times_received INTEGER NOT NULL,
     msg_id TEXT, body BLOB NOT NULL, reply TEXT NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS submissions_same_bytes ON submissions(service, facility, sha256);
+DROP INDEX IF EXISTS submissions_same_bytes;
+CREATE INDEX IF NOT EXISTS submissions_by_bytes ON submissions(service, facility, sha256);
 CREATE TABLE IF NOT EXISTS hoso(
     ma_giao_dich TEXT NOT NULL, idx INTEGER NOT NULL, ma_lk TEXT NOT NULL, state TEXT NOT NULL,
     errors TEXT NOT NULL, processed_at TEXT, replaced_by TEXT,
@@ -89,8 +90,8 @@ class Store:
                 "WHERE service = ? AND facility = ? AND sha256 = ?", (service, facility, sha256))
             if cur.rowcount == 0:
                 return None
-            row = self.db.execute("SELECT * FROM submissions WHERE service = ? AND facility = ? AND sha256 = ?",
-                                  (service, facility, sha256)).fetchone()
+            row = self.db.execute("SELECT * FROM submissions WHERE service = ? AND facility = ? AND sha256 = ?"
+                                  " ORDER BY received_ts, ma_giao_dich", (service, facility, sha256)).fetchone()
         return _submission(row)
 
     def add_submission(self, sub: Submission, body: bytes, ma_lks: list[str], msg_id: str | None = None) -> None:

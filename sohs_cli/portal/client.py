@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from sohs_cli.credentials import SecretSource
-from sohs_cli.errors import ConfigError, CredentialError, PortalUnavailable
+from sohs_cli.errors import AmbiguousSend, ConfigError, CredentialError, PortalUnavailable
 
 TOKEN_MARGIN = 60.0
 LOOKUP = "/api/kcb/tra-cuu-trang-thai"
@@ -159,12 +159,17 @@ class PortalClient:
     # -------------------------------------------------------------- requests
 
     async def _post(self, path: str, data: dict[str, str] | bytes,
-                    headers: dict[str, str] | None = None) -> httpx.Response:
-        """POST with the retry policy; a response that is neither 5xx nor 429 is returned as is."""
+                    headers: dict[str, str] | None = None, idempotent: bool = True) -> httpx.Response:
+        """POST with the retry policy; a response that is neither 5xx nor 429 is returned as is.
+
+        ``idempotent=False`` (a submission): only what surely did not reach the portal is retried
+        (no connection, 429, 503); a failure after the request left (the reply lost, a timeout
+        while waiting, 500/502/504) raises :class:`AmbiguousSend` at once: the portal may hold it."""
         started = time.monotonic()
         last = ""
         for attempt in range(1, self.policy.attempts + 1):
             wait = 0.0
+            sent = False
             try:
                 if isinstance(data, bytes):  # a prepared body; its Content-Type may come with the headers
                     r = await self._http.post(path, content=data, headers={**_FORM, **(headers or {})})
@@ -173,18 +178,24 @@ class PortalClient:
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # a setting, not an outage: never retried
                 raise ConfigError(f"the portal URL {self.base_url} cannot be used: {exc} (địa chỉ cổng không hợp lệ)",
                                   hint="write it in full, e.g. https://egw.baohiemxahoi.gov.vn") from None
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__  # never left
             except httpx.TimeoutException:
-                last = f"no answer within {self.timeout:g} s"
+                last, sent = f"no answer within {self.timeout:g} s", True
             except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                last, sent = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__), True
             else:
                 if r.status_code == 429:
                     last = "HTTP 429 (rate limited)"
                     wait = _retry_after(r.headers.get("retry-after", ""))
                 elif r.status_code >= 500:
-                    last = f"HTTP {r.status_code}"
+                    last, sent = f"HTTP {r.status_code}", r.status_code != 503  # 503: not taken
                 else:
                     return r
+            if sent and not idempotent:
+                raise AmbiguousSend(f"the request left but no answer came ({last}): the portal may hold it "
+                                    "(không nhận được phản hồi sau khi gửi)",
+                                    hint="sohs asks the portal (where it can) before it sends again")
             if attempt == self.policy.attempts:
                 break
             wait = max(wait, self.policy.backoff(attempt, self._rng))
@@ -199,7 +210,12 @@ class PortalClient:
         form = form_body({"username": self.username, "loaiHoSo": loai, "maTinh": facility[:2], "maCSKCB": facility},
                          base64.b64encode(data).decode("ascii"))
         for fresh in (False, True):
-            body = _json(await self._post(path, form, await self._headers(fresh)))
+            reply = await self._post(path, form, await self._headers(fresh), idempotent=False)
+            try:
+                body = _json(reply)
+            except PortalUnavailable as exc:  # something answered after taking the file: it may hold it
+                raise AmbiguousSend(exc.message, hint="sohs asks the portal (where it can) before it sends again"
+                                    ) from None
             code = str(body.get("maKetQua", ""))
             if code != "401":
                 break
@@ -219,13 +235,15 @@ class PortalClient:
         """Processing results (simulator extension); None when the portal has no lookup API."""
         form = {"username": self.username, "maGiaoDich": ma_giao_dich, "maLk": ma_lk}
         r = await self._post(LOOKUP, form, await self._headers())
-        if r.status_code in (404, 405):
+        body = _lookup_body(r)
+        if body is None:
             return None
-        body = _json(r)
         if str(body.get("maKetQua")) == "401":
-            body = _json(await self._post(LOOKUP, form, await self._headers(fresh=True)))
+            body = _lookup_body(await self._post(LOOKUP, form, await self._headers(fresh=True)))
+            if body is None:
+                return None
         rows = body.get("ketQua") or []
-        return [dict(x) for x in rows if isinstance(x, dict)]
+        return [dict(x) for x in rows if isinstance(x, dict)] if isinstance(rows, list) else []
 
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -249,6 +267,19 @@ def form_body(fields: dict[str, str], file_b64: str) -> bytes:
     head = urllib.parse.urlencode(fields)
     tail = file_b64.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
     return f"{head}&fileHSBase64={tail}".encode("ascii")
+
+
+def _lookup_body(r: httpx.Response) -> dict[str, Any] | None:
+    """The lookup's JSON, or None when the portal has no lookup: the BHXH gateway defines none, and a
+    server without it answers 403, 404, 405 or 501, or a web page (HTML), not an outage (issue 16:
+    `run` exited 4 after delivering everything)."""
+    if r.status_code in (400, 403, 404, 405, 410, 501):
+        return None
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) and ("ketQua" in body or "maKetQua" in body) else None
 
 
 def _json(r: httpx.Response) -> dict[str, Any]:
