@@ -130,6 +130,7 @@ class InnerFile:
     line: int  # line of NOIDUNGFILE in the envelope
     data: bytes | None
     error: str | None = None
+    nested: bool = False  # the block was XML inside NOIDUNGFILE (as QĐ 2062 prints it), not base64
 
 
 @dataclass
@@ -156,6 +157,19 @@ def decode_noidungfile(text: str) -> bytes:
         raise ValueError("not valid base64 (characters outside A-Z a-z 0-9 + / =, or bad padding)") from None
 
 
+_INNER_DECLARATION = re.compile(rb"(<NOIDUNGFILE>\s*)<\?xml\s[^<>]*?\?>")
+
+
+def strip_inner_declarations(data: bytes) -> tuple[bytes, int]:
+    """``data`` without the XML declarations that open nested NOIDUNGFILE blocks, and how many there were.
+
+    The decision prints each nested block with its own ``<?xml …?>`` (QĐ 2062 PL02 §6), which is not
+    well-formed XML: the checkup envelope is read without them, and the reader is told (a warning)."""
+    if b"KHAMSUCKHOE" not in data[:4096] or data.find(b"<?xml", 40) < 0:  # find: no copy of a large file
+        return data, 0
+    return _INNER_DECLARATION.subn(rb"\1", data)
+
+
 def iter_hoso(root: etree._Element) -> Iterator[Hoso]:
     """Walk DANHSACHHOSO/HOSO/FILEHOSO of an envelope, decoding each NOIDUNGFILE."""
     lst = root.find("THONGTINHOSO/DANHSACHHOSO")
@@ -168,6 +182,17 @@ def iter_hoso(root: etree._Element) -> Iterator[Hoso]:
             content = fh.find("NOIDUNGFILE")
             line = (content.sourceline if content is not None else fh.sourceline) or 0
             text = (content.text or "") if content is not None else ""
+            children = [c for c in content if isinstance(c.tag, str)] if content is not None else []
+            if root.tag == KHAMSUCKHOE and children:
+                # QĐ 2062 PL02 §6 prints each block as nested XML; vendors send base64. One element and
+                # nothing else but layout is a block; the block is read as its own document.
+                if len(children) == 1 and not text.strip() and not any((c.tail or "").strip() for c in content):
+                    data = etree.tostring(children[0], encoding="utf-8", xml_declaration=False)
+                    item.files.append(InnerFile(i, loai, line, data, nested=True))
+                else:
+                    item.files.append(InnerFile(i, loai, line, None, "NOIDUNGFILE holds more than one block, or "
+                                                                     "text beside the block"))
+                continue
             try:
                 item.files.append(InnerFile(i, loai, line, decode_noidungfile(text)))
             except ValueError as exc:

@@ -296,7 +296,8 @@ def simple(name: str, facets: str, occurs: str = "") -> str:
     )
 
 
-def envelope(root: str, loaihoso: list[str], facility_pattern: str, chuky: str, title: str) -> str:
+def envelope(root: str, loaihoso: list[str], facility_pattern: str, chuky: str, title: str,
+             noidungfile: str = "") -> str:
     enum = "".join(f'<xs:enumeration value="{v}"/>' for v in loaihoso)
     body = f"""  <xs:element name="{root}">{doc(root)}
     <xs:complexType>
@@ -311,7 +312,7 @@ def envelope(root: str, loaihoso: list[str], facility_pattern: str, chuky: str, 
             <xs:element name="HOSO" maxOccurs="unbounded">{doc("HOSO")}<xs:complexType><xs:sequence>
               <xs:element name="FILEHOSO" maxOccurs="unbounded">{doc("FILEHOSO")}<xs:complexType><xs:sequence>
                 {simple("LOAIHOSO", enum)}
-                {simple("NOIDUNGFILE", '<xs:minLength value="1"/>')}
+                {noidungfile or simple("NOIDUNGFILE", '<xs:minLength value="1"/>')}
               </xs:sequence></xs:complexType></xs:element>
             </xs:sequence></xs:complexType></xs:element>
           </xs:sequence></xs:complexType></xs:element>
@@ -420,9 +421,13 @@ def main() -> None:
         f"{checkup_slot('CKS_NGUOI_KET_LUAN')}{checkup_slot('CKS_BENH_VIEN')}"
         "</xs:sequence></xs:complexType></xs:element>"
     )
+    # NOIDUNGFILE: base64 text (what vendors send) or the block as nested XML (what QĐ 2062 PL02 §6
+    # prints); either way the block itself is checked against its form's schema, not here
+    nested = (f'<xs:element name="NOIDUNGFILE">{doc("NOIDUNGFILE")}<xs:complexType mixed="true"><xs:sequence>'
+              '<xs:any processContents="skip" minOccurs="0"/></xs:sequence></xs:complexType></xs:element>')
     write(out / "KHAMSUCKHOE.xsd", envelope(
         "KHAMSUCKHOE", KSK_BLOCK_ORDER, f"({FACILITY})|([0-9]{{13}})", chuky,
-        "QĐ 2062/QĐ-BYT (amending QĐ 1551/QĐ-BYT): envelope KHAMSUCKHOE"))
+        "QĐ 2062/QĐ-BYT (amending QĐ 1551/QĐ-BYT): envelope KHAMSUCKHOE", nested))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from lxml import etree
 
 from sohs_cli import kskforms
 from sohs_cli.documents import KSK_LOAIHOSO_ROOT, text_of
+from sohs_cli.i18n import N_
 from sohs_cli.validation.report import Finding, Severity, hints
 
 
@@ -42,7 +43,7 @@ def choose_form(roots: dict[str, etree._Element], where: str) -> tuple[int | Non
                 f"no {block} <{root}>: every form of QĐ 2062 PL01 requires it "
                 f"({'the identity of the person' if block == 'XML1' else 'the visit, NGAY_VAO'})",
                 f"thiếu {block} <{root}>: mọi mẫu của QĐ 2062 PL01 đều bắt buộc", element="LOAIHOSO",
-                hint="export the block; a record without identity is not a checkup record"))
+                hint=N_("export the block; a record without identity is not a checkup record")))
     birth = kskforms.parse_day(text_of(roots["XML1"], "NGAY_SINH")) if "XML1" in roots else None
     day = kskforms.parse_day(text_of(roots["XML2"], "NGAY_VAO")) if "XML2" in roots else None
     if birth is None or day is None or day < birth:
@@ -55,7 +56,7 @@ def choose_form(roots: dict[str, etree._Element], where: str) -> tuple[int | Non
                 "(yyyymmdd[HHMM])" if day is None or birth is None else
                 f"the form cannot be told: {what}",
                 f"không xác định được mẫu phiếu theo tuổi: {what} không hợp lệ", element="NGAY_SINH",
-                hint="fill NGAY_SINH (XML1) and NGAY_VAO (XML2) as yyyymmddHHMM"))
+                hint=N_("fill NGAY_SINH (XML1) and NGAY_VAO (XML2) as yyyymmddHHMM")))
         return None, "QĐ 2062, form unknown", found
     years = kskforms.age_on(birth, day)
     form = kskforms.form_for_age(years)
@@ -86,7 +87,7 @@ def foreign_block(form: int, block: str, root: etree._Element, where: str) -> Fi
         f"{block} <{root.tag}> is a block of {_names(owners)}, not of {kskforms.FORM_NAMES_EN[form]}, "
         "the form this record's age gives", f"{block} <{root.tag}> thuộc {_names(owners, True)}, không thuộc "
         f"{kskforms.FORM_NAMES_VI[form]} (mẫu theo tuổi của hồ sơ)", line=root.sourceline or 0, element="LOAIHOSO",
-        hint="check NGAY_SINH and NGAY_VAO, or leave out the block of the other form")
+        hint=N_("check NGAY_SINH and NGAY_VAO, or leave out the block of the other form"))
 
 
 def foreign_fields(form: int, block: str, root: etree._Element, where: str) -> tuple[etree._Element, list[Finding]]:
@@ -109,7 +110,7 @@ def foreign_fields(form: int, block: str, root: etree._Element, where: str) -> t
             f"{block}, the form this record's age gives",
             f"{child.tag} ({label}) thuộc {_names(owners, True)}, không thuộc {block} của "
             f"{kskforms.FORM_NAMES_VI[form]} (mẫu theo tuổi của hồ sơ)", line=child.sourceline or 0,
-            element=child.tag, hint="check NGAY_SINH and NGAY_VAO, or leave out the field of the other form"))
+            element=child.tag, hint=N_("check NGAY_SINH and NGAY_VAO, or leave out the field of the other form")))
         strip.append(i)
     if not strip:
         return root, out

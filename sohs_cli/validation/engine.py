@@ -26,6 +26,7 @@ from sohs_cli.documents import (
     detect_kind,
     iter_hoso,
     standard_for_date,
+    strip_inner_declarations,
     text_of,
 )
 from sohs_cli.errors import InputError
@@ -289,11 +290,19 @@ def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = Non
 
 
 def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptions) -> None:
+    data, declarations = strip_inner_declarations(data)
     try:
         root = parse_bytes(data, source=path, limits=options.limits, keep_blanks=False)
     except InputError as exc:
         report.findings.append(_input_finding(exc))
         return
+    if declarations:  # the checkup example's nested blocks, as the decision prints them (issue 13)
+        report.findings.append(_plain(
+            "ksk-inner-declaration", "warning", path,
+            f"{declarations} NOIDUNGFILE block(s) open with their own <?xml …?> declaration: not well-formed XML, "
+            "read without them", f"{declarations} khối NOIDUNGFILE có khai báo <?xml …?> riêng: không đúng cú pháp "
+            "XML, đã bỏ qua khi đọc", element="NOIDUNGFILE",
+            hint=N_("drop the inner declarations, or send each block as base64 (sohs pack --checkup)")))
     kind = detect_kind(root)
     if kind is None:
         report.findings.append(_plain(
