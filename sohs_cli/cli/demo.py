@@ -15,10 +15,12 @@ from sohs_cli.i18n import _
 
 VALID = ("referral_episode_3176.xml", "appointment_episode_3176.xml")
 INVALID = "invalid_card_length_3176.xml"
+CHECKUP = "checkup_adult_2062.xml"
+GLN = "8930000000017"  # the 13-digit facility ID of the example checkup record (MA_GTIN_CSKCB)
 
 
 def _step(n: int, title: str) -> None:
-    output.stdout.print(f"\n[bold cyan]{n}/5 {escape(title)}[/]")
+    output.stdout.print(f"\n[bold cyan]{n}/6 {escape(title)}[/]")
 
 
 def register(app: typer.Typer) -> None:
@@ -58,6 +60,7 @@ def _run(root: str, lang: str | None) -> None:
     from sohs_cli.mockportal.accounts import Account, md5_upper
     from sohs_cli.mockportal.app import Portal, PortalConfig
     from sohs_cli.portal.client import PortalClient
+    from sohs_cli.portal.hub import HubClient
     from sohs_cli.samples import examples_dir
     from sohs_cli.signing import FileSigner, sign_document
     from sohs_cli.submission import SubmitOptions, refresh, submit_files
@@ -105,9 +108,18 @@ def _run(root: str, lang: str | None) -> None:
         else:
             output.stdout.print("  " + say("signed {file}", file=path.name))
 
+    doctor = FileSigner(load_key_material(p12=pki.doctor_p12, password=SecretSource("p", "-", pki.password_file)))
+    checkup = work / "checkup" / CHECKUP
+    checkup.parent.mkdir(exist_ok=True)
+    checkup.write_bytes(sign_document(sign_document((examples / CHECKUP).read_bytes(), doctor, role="doctor"),
+                                      signer, role="facility"))
+
     _step(4, _("Submit to the simulated portal (embedded in this process)"))
     password = secrets.token_urlsafe(12)
-    account = Account("79001_BV", md5_upper(password), "79001", (signer.certificate,))
+    from sohs_cli.hubmessage import load_message_key, load_public_key
+
+    account = Account("79001_BV", md5_upper(password), "79001", (signer.certificate, doctor.certificate),
+                      gln=GLN, message_keys=(load_public_key(pki.hub_key_public),))
     portal = Portal(PortalConfig(data_dir=str(work / "portal"), accounts={account.username: account},
                                  processing_delay=0))
     os.environ["SOHS_DEMO_PASSWORD"] = password
@@ -119,11 +131,24 @@ def _run(root: str, lang: str | None) -> None:
         try:
             files = sorted(str(p) for p in signed_dir.iterdir())
             # the portal trusts the registered certificate; so does the client, through the TEST CA
-            summary = await submit_files(files, client, ledger, SubmitOptions(trust=Trust.of_ca_bundle(pki.ca_cert)))
+            trust = Trust.of_ca_bundle(pki.ca_cert)
+            summary = await submit_files(files, client, ledger, SubmitOptions(trust=trust))
             for item in summary.items:
                 word = escape(_(WORDS.get(item.status, item.status)))
                 output.stdout.print(f"  [green]{word}[/] {escape(Path(item.path).name)}: {escape(item.message)}")
-            _step(5, _("Status after the portal processed the files (sohs status --refresh)"))
+            _step(5, _("A checkup record (QĐ 2062) to the Ministry of Health's data hub, simulated: signed by the "
+                       "doctor, then by the facility over it; the push signed with the hub's message key"))
+            hub = HubClient("http://portal.demo", "79001_BV", password, transport=httpx.ASGITransport(app=portal),
+                            gln=GLN, message_key=load_message_key(pki.hub_key, SecretSource("", "-")))
+            try:
+                pushed = await submit_files([str(checkup)], client, ledger, SubmitOptions(trust=trust), hub=hub)
+            finally:
+                await hub.close()
+            for item in pushed.items:
+                word = escape(_(WORDS.get(item.status, item.status)))
+                output.stdout.print(f"  [green]{word}[/] {escape(Path(item.path).name)} ({escape(item.code)}): "
+                                    f"{escape(item.message)}")
+            _step(6, _("Status after the portal processed the files (sohs status --refresh)"))
             await refresh(ledger, client)
             return [as_dict(r) for r in ledger.select()]
         finally:

@@ -17,11 +17,14 @@ runner = CliRunner()
 def test_demo_shows_the_whole_flow(tmp_path: Path) -> None:
     r = runner.invoke(build_app(), ["demo", "--dir", str(tmp_path / "demo")])
     assert r.exit_code == 0, r.output
-    for step in ("1/5", "2/5", "3/5", "4/5", "5/5"):
+    for step in ("1/6", "2/6", "3/6", "4/6", "5/6", "6/6"):
         assert step in r.output
     assert "FAIL invalid_card_length_3176.xml" in r.output
     assert "rejected invalid_card_length_3176.xml" in r.output and "MA_THE_BHYT (Mã thẻ BHYT)" in r.output
-    assert r.output.count("accepted ") == 3
+    assert r.output.count("accepted ") == 4
+    # issue 13: a checkup record signed in both slots goes to the simulated hub and comes back accepted
+    assert "checkup_adult_2062.xml (PS_DS_SAVE_SUCCESS)" in r.output
+    assert "accepted checkup_adult_2062.xml maGiaoDich DS-8930000000017-" in " ".join(r.output.split())
     assert (tmp_path / "demo" / "home" / "ledger.sqlite3").exists()
     vi = runner.invoke(build_app(), ["demo", "--lang", "vi"])
     assert vi.exit_code == 0 and "Kiểm tra hồ sơ XML" in vi.output

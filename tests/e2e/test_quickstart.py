@@ -39,7 +39,7 @@ def test_readme_quick_start_commands(tmp_path: Path) -> None:
     first = subprocess.run(["bash", "-c", commands[0]], cwd=tmp_path, env=env, capture_output=True, text=True,
                            timeout=900)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "5/5" in first.stdout and "accepted" in first.stdout
+    assert "6/6" in first.stdout and "accepted" in first.stdout
     shutil.rmtree(tmp_path / ".venv")
     second = subprocess.run(["bash", "-c", commands[1] + " -q -x"], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=1500)
