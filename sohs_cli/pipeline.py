@@ -427,7 +427,9 @@ class Run:
             where = self._file(original, self.folders.sent, item.status, item.message, signed=signed, local=False)
             self.ledger.relocate(item.sha256, str(where))  # the ledger follows the file
         elif item.status in ("rejected", "refused"):
-            where = self._file(original, self.folders.rejected, "rejected", item.message,
+            self.report.setup += item.setup  # the portal refused the certificate: a setup problem (exit 3)
+            where = self._file(original, self.folders.rejected, "setup-rejected" if item.setup else "rejected",
+                               item.message,
                                [{"maKetQua": item.code, "thongDiep": item.message}], signed=signed,
                                local=not item.sha256)
             if item.sha256:

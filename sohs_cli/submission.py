@@ -48,6 +48,19 @@ class SubmitOptions:
     limits: ParseLimits = field(default_factory=ParseLimits)
     #: who may have signed what is sent (trust.from_settings); none: every document is refused
     trust: Trust = field(default_factory=Trust.none)
+    #: send again documents the portal refused for the setup (SETUP_CODES), once it was fixed
+    retry_setup: bool = False
+
+
+#: Portal codes that, for a document whose signature verified here under the facility's trust before
+#: it left, say the portal does not accept the signing certificate (not registered in "Danh mục chứng
+#: thư số", or expired there): the setup's fault, not the data's (issue 16). Re-signing gives the same
+#: bytes, so they are sent again only when asked: --retry-setup-rejections.
+SETUP_CODES = ("125",)
+SETUP_MARK = "setup rejection: "
+SETUP_HINT = ("the data is fine (its signature verifies here): the portal does not accept the signing certificate. "
+              "Register it on the portal (Quản trị hệ thống → Danh mục chứng thư số), then send again with "
+              "--retry-setup-rejections")
 
 
 @dataclass
@@ -60,6 +73,7 @@ class Item:
     code: str = ""
     transaction_id: str = ""
     endpoint: str = ""
+    setup: bool = False  # rejected for the setup (SETUP_CODES), not for the data
 
 
 @dataclass
@@ -74,12 +88,14 @@ class SubmitSummary:
 
     def add(self, item: Item) -> None:
         self.counts[item.status] = self.counts.get(item.status, 0) + 1
+        if item.setup:
+            self.counts["setup"] = self.counts.get("setup", 0) + 1
         if self.keep_items:
             self.items.append(item)
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(v for k, v in self.counts.items() if k != "setup")
 
     def count(self, status: str) -> int:
         return self.counts.get(status, 0)
@@ -89,6 +105,8 @@ class SubmitSummary:
         statuses = set(self.counts)
         if statuses & {"failed", "not-sent"}:
             return ExitCode.UNAVAILABLE
+        if "setup" in statuses:
+            return ExitCode.CONFIG
         if statuses & {"rejected", "refused"}:
             return ExitCode.FINDINGS
         return ExitCode.OK
@@ -244,6 +262,12 @@ def _check(path: str, ledger: Ledger, options: SubmitOptions, hub: bool, gln: st
     row = ledger.document(info.sha256)
     item = Item(path, "", sha256=info.sha256, ma_lks=info.ma_lks, endpoint=info.endpoint)
     if row is not None and not options.force and row["state"] in ("sent", "accepted", "rejected"):
+        if row["state"] == "rejected" and row["message"].startswith(SETUP_MARK):
+            if options.retry_setup and not options.dry_run:
+                return info  # the setup was fixed: once more
+            item.status, item.code, item.setup = "rejected", row["portal_code"], True
+            item.message = f"rejected earlier for the setup ({row['portal_code']}): {SETUP_HINT}"
+            return item
         if row["state"] == "rejected":
             item.status, item.code = "rejected", row["portal_code"]
             item.message = f"rejected earlier ({row['portal_code']}: {row['message']}); fix the data and sign again"
@@ -333,6 +357,11 @@ async def _send_one(item: Item, info: DocumentInfo, client: PortalClient | None,
             await io(ledger.set_result, int(row["id"]), "accepted", [], answer.received_at, answer.message)
         item.status, item.transaction_id = "delivered", answer.transaction_id
         item.message = f"maGiaoDich {answer.transaction_id} at {answer.received_at}"
+    elif answer.code in SETUP_CODES and not isinstance(client, HubClient):
+        # verified here before it left (prepare): the portal refuses the certificate, not the data
+        await io(ledger.finish_attempt, attempt, "rejected", code=answer.code, message=SETUP_MARK + answer.message)
+        item.status, item.setup = "rejected", True
+        item.message = f"{answer.code}: {answer.message}: {SETUP_HINT}"
     else:
         await io(ledger.finish_attempt, attempt, "rejected", code=answer.code, message=answer.message)
         item.status, item.message = "rejected", f"{answer.code}: {answer.message}"

@@ -29,6 +29,7 @@ HUMAN = {"packed": ("packed {file} ({tables} tables, MA_LK {ma_lk})",
          "waiting": ("left in the outbox {file}: {message}", "để lại trong outbox {file}: {message}"),
          "setup": ("left in the outbox {file}: {message}", "để lại trong outbox {file}: {message}"),
          "settling": ("not yet {file}: {message}", "chưa lấy {file}: {message}"),
+         "setup-rejected": ("REJECTED FOR THE SETUP {file}: {message}", "BỊ TỪ CHỐI DO CẤU HÌNH {file}: {message}"),
          "ignored": ("not read {file}: {message}", "không đọc {file}: {message}")}
 
 
@@ -59,6 +60,10 @@ def register(app: typer.Typer) -> None:
                                      help="Sleep a random time up to SECONDS first (holding the lock)."),
         log_file: str | None = typer.Option(None, "--log-file", help="JSON-lines log, rotated (default: "
                                                                      "sohs.log in the data folder)."),
+        retry_setup: bool = typer.Option(False, "--retry-setup-rejections",
+                                         help="Send again documents the portal refused for the setup (125 for a "
+                                              "certificate not registered) once that is fixed (put them back in "
+                                              "the outbox)."),
         as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON (for monitoring)."),
     ) -> None:
         """Validate, pack, sign and submit the outbox; file each document; refresh results (for cron).
@@ -68,7 +73,7 @@ def register(app: typer.Typer) -> None:
         """
 
         def body() -> None:
-            night = _Night(home, config, log_file, jitter)
+            night = _Night(home, config, log_file, jitter, retry_setup)
             try:
                 night.run()
             except BaseException:
@@ -85,8 +90,10 @@ class _Night:
     line by line), also when the settings, the lock or the machine stop the run before it starts.
     SIGTERM (systemd stopping the job) finishes the current step, then ends with exit 143."""
 
-    def __init__(self, home: str | None, config: str | None, log_file: str | None, jitter: float) -> None:
+    def __init__(self, home: str | None, config: str | None, log_file: str | None, jitter: float,
+                 retry_setup: bool = False) -> None:
         self.home, self.config, self.log_file, self.jitter = home, config, log_file, jitter
+        self.retry_setup = retry_setup
         self.log: logging.Logger | None = None
         self.report: Any = None
         self.code = ExitCode.INTERNAL
@@ -172,7 +179,8 @@ class _Night:
         try:
             work = Run(folders, ledger, client, signer, hub,
                        SubmitOptions(facility=s["facility"], standard=s["standard"],
-                                     concurrency=s["portal.concurrency"], trust=trust), self.event,
+                                     concurrency=s["portal.concurrency"], trust=trust,
+                                     retry_setup=self.retry_setup), self.event,
                        s.home / "work", stopping=lambda: self.terminated)
             return run_once(work, s["run.settle_seconds"])
         finally:

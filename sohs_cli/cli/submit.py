@@ -46,6 +46,9 @@ def register(app: typer.Typer) -> None:
         concurrency: int | None = typer.Option(None, "--concurrency", min=1, max=64,
                                                help=_("Documents in flight at once (default 2; or "
                                                       "$SOHS_PORTAL_CONCURRENCY).")),
+        retry_setup: bool = typer.Option(False, "--retry-setup-rejections",
+                                         help=_("Send again documents the portal refused for the setup (125 for a "
+                                                "certificate not registered), once that is fixed.")),
         force: bool = typer.Option(False, "--force", help=_("Send again documents already delivered.")),
         dry_run: bool = typer.Option(False, "--dry-run", help=_("Check and show what would be sent; send nothing.")),
     ) -> None:
@@ -62,6 +65,7 @@ def register(app: typer.Typer) -> None:
             files = list(nonempty(expand(paths, output.skipped)))
             options = SubmitOptions(facility=s["facility"], standard=s["standard"],
                                     concurrency=s["portal.concurrency"], force=force, dry_run=dry_run,
+                                    retry_setup=retry_setup,
                                     trust=_trust(s))
             # one sender per data folder (sohs run too): a dry run sends nothing and needs no lock
             lock = None if dry_run else DataLock(s.home, "submit").acquire()

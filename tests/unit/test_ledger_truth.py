@@ -93,3 +93,32 @@ def test_a_checkup_envelope_of_another_facility_is_not_delivered(tmp_path: Path,
         os.environ.pop("TEST_HUB_PW", None)
 
     scenario(tmp_path, pki, body)
+
+
+def test_a_125_for_an_unregistered_certificate_is_a_setup_rejection_retried_when_asked(
+        tmp_path: Path, pki: TestPki, clinic: FileSigner) -> None:
+    """Issue 16: such a document was "rejected earlier; fix the data" for ever, though the data is
+    fine and signing again gives the same bytes."""
+    from sohs_cli.errors import ExitCode
+    from sohs_cli.mockportal.accounts import load_accounts
+
+    (path,) = write_docs(tmp_path / "out", clinic, 1)
+    unregistered = tmp_path / "unregistered.toml"
+    unregistered.write_text(f'[[account]]\nusername = "{USER}"\npassword = "{PASSWORD}"\nfacility = "79001"\n'
+                            f'certificates = ["{pki.doctor_cert}"]\n', encoding="utf-8")
+
+    async def body(portal: Portal, ledger: Ledger) -> None:
+        portal.accounts = load_accounts(str(unregistered))  # the clinic's certificate is not registered yet
+        client = client_for(portal)
+        first = await submit_files([path], client, ledger, options(pki))
+        assert first.items[0].setup and "Danh mục chứng thư số" in first.items[0].message
+        assert first.exit_code == ExitCode.CONFIG  # a setup problem, not the data's
+        again = await submit_files([path], client, ledger, options(pki))
+        assert again.items[0].setup and "--retry-setup-rejections" in again.items[0].message
+        assert len(portal.store.all_submissions()) == 0
+        portal.accounts = dict(portal.config.accounts)  # the clinic registered it on the portal
+        retried = await submit_files([path], client, ledger, options(pki, retry_setup=True))
+        assert retried.items[0].status == "delivered" and retried.exit_code == ExitCode.OK
+        await client.close()
+
+    scenario(tmp_path, pki, body)
