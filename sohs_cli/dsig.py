@@ -122,8 +122,21 @@ def document_digest(root: etree._Element, slot: Slot, own: etree._Element | None
                 _drop(sig)
     elif own is not None:
         _drop(own)
-    return hashlib.sha256(etree.tostring(root.getroottree(), method="c14n", exclusive=False,
-                                         with_comments=False)).digest()
+    # streamed into the hash: a 50 MB document is never a 50 MB canonical string as well (issue 15)
+    sink = _Hashing()
+    root.getroottree().write_c14n(sink, exclusive=False, with_comments=False)
+    return sink.sha.digest()
+
+
+class _Hashing:
+    """A file-like sink that hashes what is written to it (``write_c14n`` writes in chunks)."""
+
+    def __init__(self) -> None:
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha.update(data)
+        return len(data)
 
 
 _XML_ATTRS = tuple(f"{{{XML_NS}}}{name}" for name in ("lang", "space", "base"))

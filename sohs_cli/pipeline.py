@@ -250,6 +250,7 @@ class Run:
                                "checkup blocks are packed with sohs pack --checkup and signed by the doctor first", [])
                 else:
                     groups.setdefault((root.findtext("MA_LK") or "").strip(), []).append((path, data))
+                del root  # not kept while the groups are validated: one tree at a time (issue 15)
         for ma_lk, tables in sorted(groups.items()):
             if self.stopping():
                 break

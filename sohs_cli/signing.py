@@ -207,6 +207,7 @@ def sign(data: bytes, signer: Signer, *, role: str = "facility", source: str = "
     if slot.checkup and _checkup_form(root, slot, checkup_form, source) == "base64":
         return Signed(_sign_base64(data, slot, signer, source, limits))
     digest = dsig.document_digest(root, slot)
+    del root  # the tree is spent (the digest mutates it): freed before the placed copy is parsed
     key_info, cert_der = _key_info((signer.certificate, *signer.chain))
     sig_id = "sig-" + hashlib.sha256(digest + slot.name.encode() + cert_der).hexdigest()[:20]
     head, tail = _slot_bounds(data, slot.name)

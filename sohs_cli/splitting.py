@@ -64,6 +64,8 @@ def split_envelope(data: bytes, report: FileReport, limits: ParseLimits | None =
     cannot be split (not a GIAMDINHHS, valid, every episode invalid, or an error of the envelope)."""
     if report.kind != GIAMDINHHS or report.valid:
         return None
+    if report.stopped or report.omitted:  # checked in part (--max-findings): a HOSO not checked is not valid
+        return None
     bad: dict[int, list[Finding]] = {}
     for f in report.errors:
         index = hoso_of(f)

@@ -15,6 +15,8 @@ or after the document element one splits nothing and is kept.
 
 from __future__ import annotations
 
+import codecs
+import re
 import threading
 from dataclasses import dataclass
 
@@ -24,26 +26,38 @@ from sohs_cli.errors import InputError
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 64  # the deepest legitimate document (a signed envelope) is about 8 levels
+#: "<" in a document (tags, comments, PIs): an upper bound of its nodes, counted before the tree is
+#: built. libxml2 spends ~120 bytes a node, so 12 million empty elements in 50 MB took 1.5 GB before a
+#: single check ran (issue 15). A real episode's largest table (XML2, a long inpatient stay) has a
+#: few thousand rows of ~30 fields: 200,000 tags; an envelope carries its tables as base64.
+MAX_TAGS = 1_500_000
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class ParseLimits:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_depth: int = MAX_DEPTH
+    max_tags: int = MAX_TAGS
 
 
-def _make_parser(keep_blanks: bool) -> etree.XMLParser:
+#: the document element of an envelope, at the start of the bytes (BOM, declaration, blanks before)
+_ENVELOPE = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]{0,200}\?>\s*)?<(?:GIAMDINHHS|KHAMSUCKHOE)[\s>]")
+
+
+def _make_parser(keep_blanks: bool, huge: bool) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        # libxml2's own "huge" limits refuse a text node over 10 MB (a NOIDUNGFILE of an inner table
-        # over 7.5 MB: "Text node too long"), below the documented 50 MB file limit (issue 15). They
-        # are lifted because the limits that matter are ours, applied before and after libxml2: the
-        # file size (max_bytes, checked before parsing), the depth (MAX_DEPTH), and no DTD, hence
-        # no entity to expand.
-        huge_tree=True,
+        # libxml2's "huge" limits refuse a text node over 10 MB: a NOIDUNGFILE carrying an inner
+        # table over 7.5 MB ("Text node too long"), below the documented 50 MB file limit (issue 15).
+        # They are lifted for envelopes only, the one place a text that long is legitimate, because
+        # the limits that matter there are ours: the file size (max_bytes, checked before parsing),
+        # the tag count, the depth (MAX_DEPTH) and no DTD, hence no entity to expand. Every other
+        # document keeps libxml2's limits (a 37 MB value in a table broke its schema validator).
+        huge_tree=huge,
         remove_blank_text=not keep_blanks,
         remove_comments=True,  # C14N without comments: the signed content has none (see above)
         remove_pis=False,  # C14N keeps them: dropping them would change the digest
@@ -54,12 +68,12 @@ def _make_parser(keep_blanks: bool) -> etree.XMLParser:
 _LOCAL = threading.local()
 
 
-def _parser(keep_blanks: bool = True) -> etree.XMLParser:
+def _parser(keep_blanks: bool = True, huge: bool = False) -> etree.XMLParser:
     """One parser of each kind per thread: an lxml parser must not be used by two threads at once."""
-    name = "parser" if keep_blanks else "lean_parser"
+    name = ("parser" if keep_blanks else "lean_parser") + ("_huge" if huge else "")
     parser: etree.XMLParser | None = getattr(_LOCAL, name, None)
     if parser is None:
-        parser = _make_parser(keep_blanks)
+        parser = _make_parser(keep_blanks, huge)
         setattr(_LOCAL, name, parser)
     return parser
 
@@ -88,6 +102,20 @@ def _first_pi_inside(root: etree._Element) -> etree._Element | None:
     return next(root.iter(etree.PI), None)
 
 
+def _not_utf8_at(data: bytes) -> int | None:
+    """The offset of the first byte that is not UTF-8, or None. ASCII at once; else decoded a
+    megabyte at a time, so 50 MB of Vietnamese text is never a 200 MB string at once."""
+    if data.isascii():
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(data), _CHUNK):
+        try:
+            decoder.decode(data[start:start + _CHUNK], final=start + _CHUNK >= len(data))
+        except UnicodeDecodeError as exc:
+            return start + exc.start
+    return None
+
+
 def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | None = None,
                 keep_blanks: bool = True) -> etree._Element:
     """Parse untrusted bytes into an element tree, or raise :class:`InputError` with one clear line.
@@ -99,24 +127,34 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
     limits = limits or ParseLimits()
     if len(data) > limits.max_bytes:
         raise InputError(
-            f"{source}: {len(data):,} bytes is over the {limits.max_bytes:,}-byte limit "
-            f"(tệp vượt giới hạn kích thước)",
+            # read_file stops one byte past the limit: then the file's own size is not known here
+            (f"{source}: larger than the {limits.max_bytes:,}-byte limit " if len(data) == limits.max_bytes + 1
+             else f"{source}: {len(data):,} bytes is over the {limits.max_bytes:,}-byte limit ")
+            + "(tệp vượt giới hạn kích thước)",
             hint="split the export, or raise the limit with --max-size if the file is genuine",
             code="file-too-large",
         )
     if not data or data.isspace():
         raise InputError(f"{source}: the file is empty (tệp rỗng)", hint="re-export it from the HIS",
                          code="file-empty")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
+    bad = _not_utf8_at(data)
+    if bad is not None:
         raise InputError(
-            f"{source}: not UTF-8 (byte {exc.start:,}); QĐ 130 Điều 1 requires UTF-8 (tệp không phải UTF-8)",
+            f"{source}: not UTF-8 (byte {bad:,}); QĐ 130 Điều 1 requires UTF-8 (tệp không phải UTF-8)",
             hint="re-export the file as UTF-8 from the HIS",
             code="not-utf8",
-        ) from None
+        )
+    tags = data.count(b"<")
+    if tags > limits.max_tags:
+        raise InputError(
+            f"{source}: {tags:,} tags, over the {limits.max_tags:,} a health-record file can hold "
+            "(tệp có quá nhiều thẻ XML)",
+            hint="split the export; the file may be hostile (millions of elements)",
+            code="too-many-elements",
+        )
     try:
-        root = etree.fromstring(data, _parser(keep_blanks), base_url=None)
+        huge = len(data) > 10_000_000 and _ENVELOPE.match(data) is not None
+        root = etree.fromstring(data, _parser(keep_blanks, huge), base_url=None)
     except etree.XMLSyntaxError as exc:
         line = getattr(exc, "lineno", None) or getattr(exc, "position", (0, 0))[0]
         msg = str(exc.msg if hasattr(exc, "msg") else exc)

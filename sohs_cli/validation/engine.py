@@ -127,6 +127,9 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
                                                                           cap=cap))
     if not options.rules:
         return None, _located(_settle(findings, cap), where)
+    if findings.full or (cap is not None and cap.stopped):  # no rule would run: index nothing
+        findings.stopped = True  # (a record of 10⁶ children indexed took 120 MB)
+        return None, _located(_settle(findings, cap), where)
     wanted = rules_mod.document_reads(kind.name)
     if episode and wanted is not None:  # and what the episode rules read of it
         seen = rules_mod.episode_reads(kind.name)

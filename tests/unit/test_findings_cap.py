@@ -65,3 +65,44 @@ def test_five_thousand_digits_of_soluonghoso_are_a_finding_not_a_crash() -> None
     assert len(count) == 1 and "5,000 digits" in count[0].message_en and len(count[0].message_en) < 300
     superscript = data.replace(b"9" * 5000, "²".encode())
     assert validate_bytes(superscript, "n.xml").findings  # isdigit() but not int(): no crash either
+
+
+def test_millions_of_elements_are_refused_before_the_tree_is_built() -> None:
+    import resource
+
+    from sohs_cli.errors import InputError
+    from sohs_cli.xmlsafe import parse_bytes
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    data = b"<TONG_HOP>" + b"<X/>" * 2_000_000 + b"</TONG_HOP>"  # 8 MB; 12.5 million at 50 MB: 1.5 GB
+    try:
+        parse_bytes(data, source="many.xml")
+    except InputError as exc:
+        assert exc.code == "too-many-elements" and "2,000,002 tags" in exc.message
+    else:
+        raise AssertionError("two million elements were parsed")
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 100, grown_mb  # the tree alone is ~240 MB
+    report = validate_bytes(data, "many.xml")
+    assert [f.code for f in report.findings] == ["too-many-elements"]
+
+
+def test_an_envelope_checked_in_part_is_never_split() -> None:
+    from sohs_cli.splitting import split_envelope
+
+    good = base64.b64encode(samples.xml1("3176", "LK202511009304", ma_loai_rv="2")).decode()
+    bad_xml = samples.xml1("3176", "LK202511009305", ma_loai_rv="2").replace(b"GD4797920000001", b"GD479792000001")
+    bad = base64.b64encode(bad_xml).decode()
+
+    def hoso(b64: str) -> str:
+        return f"<HOSO><FILEHOSO><LOAIHOSO>XML1</LOAIHOSO><NOIDUNGFILE>{b64}</NOIDUNGFILE></FILEHOSO></HOSO>"
+
+    envelope = pack([("x1", bad_xml)], facility="79001").data.decode()
+    body = hoso(bad) * 5 + hoso(good) + hoso(bad) * 5  # the cap is reached before the last five
+    data = re.sub(r"<HOSO>.*</HOSO>", body, envelope).replace("<SOLUONGHOSO>1<", "<SOLUONGHOSO>11<").encode()
+    report = validate_bytes(data, "e.xml", ValidateOptions(max_findings=5))
+    assert report.stopped
+    assert split_envelope(data, report) is None  # the unchecked HOSO 7-11 were "valid" to a split before
+    whole = validate_bytes(data, "e.xml")
+    split = split_envelope(data, whole)
+    assert split is not None and [e.index for e in split.valid_episodes] == [6]
