@@ -58,15 +58,20 @@ def repack_files(paths: list[str], *, output: str | None, out_dir: str | None) -
     """Rewrite envelopes with every payload on one line (:func:`sohs_cli.documents.repack`); returns
     ``(written path, payloads rewritten)``. Each file is read and checked before any is written."""
     from sohs_cli.documents import repack
+    from sohs_cli.errors import UsageError
 
     if output is not None and len(paths) != 1:
-        from sohs_cli.errors import UsageError
-
         raise UsageError(f"--output takes one envelope, {len(paths)} were given", hint="use --out-dir DIR")
+    targets = [output if output is not None else os.path.join(out_dir or ".", os.path.basename(p)) for p in paths]
+    for path, target in zip(paths, targets, strict=True):
+        if os.path.abspath(path) == os.path.abspath(target):
+            raise UsageError(f"{target} is the envelope itself; the original is never overwritten",
+                             hint="write the repacked copy elsewhere (-o FILE or --out-dir DIR)")
+    if len(set(map(os.path.abspath, targets))) != len(targets):
+        raise UsageError("two envelopes of the same name would be written to one file", hint="repack them separately")
     done = [(p, *repack(read_file(p, DEFAULT_MAX_BYTES), p)) for p in paths]
     written = []
-    for path, data, changed in done:
-        target = output if output is not None else os.path.join(out_dir or ".", os.path.basename(path))
+    for (_, data, changed), target in zip(done, targets, strict=True):
         if out_dir is not None:
             os.makedirs(out_dir, exist_ok=True)
         atomic_write(target, data)

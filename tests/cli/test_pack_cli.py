@@ -128,3 +128,12 @@ def test_repack_puts_every_payload_on_one_line_and_changes_nothing_else(examples
     garbage.write_bytes(re.sub(rb"<NOIDUNGFILE>[^<]*", b"<NOIDUNGFILE>@@ not base64 @@", wrapped, count=1))
     r = runner.invoke(build_app(), ["pack", "--repack", str(garbage), "-o", str(tmp_path / "g.xml")])
     assert r.exit_code == 1 and "not valid base64" in r.stderr and not (tmp_path / "g.xml").exists()
+
+
+def test_repack_never_overwrites_the_original(examples: Path, tmp_path: Path) -> None:
+    src = tmp_path / "wrapped.xml"
+    src.write_bytes((examples / "invalid_base64_line_breaks.xml").read_bytes())
+    for args in (["-o", str(src)], ["--out-dir", str(tmp_path)]):
+        r = runner.invoke(build_app(), ["pack", "--repack", str(src), *args])
+        assert r.exit_code == 2 and "never overwritten" in r.stderr
+    assert src.read_bytes() == (examples / "invalid_base64_line_breaks.xml").read_bytes()
