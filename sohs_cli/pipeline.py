@@ -374,14 +374,14 @@ class Run:
         errors = [f.to_dict() | {"ma_lk": e.ma_lk, "hoso": e.index} for e in split.invalid_episodes for f in e.errors]
         n_bad, n_ok = len(split.invalid_episodes), len(split.valid_episodes)
         filed = self._file(invalid, self.folders.rejected, "invalid", f"{n_bad} of {n_bad + n_ok} episode(s) "
-                           f"invalid ({lks}); the {n_ok} valid one(s) go in {valid.name}", errors)
+                           f"invalid ({lks}); the {n_ok} valid one(s) go in {valid.name}", errors, local=False)
         with contextlib.suppress(OSError, ValueError):  # the episodes, beside the errors (a convenience)
             extra = json.loads(Path(str(filed) + ".errors.json").read_text(encoding="utf-8"))
             atomic_write(str(filed) + ".errors.json", json.dumps(
                 extra | {"split_from": path.name, "valid_part": valid.name} | summary,
                 ensure_ascii=False, indent=1).encode("utf-8"), setup=True)
         # the ledger names the invalid episodes too: the part is recorded as rejected (never sent), with
-        # its findings, so `sohs status` and the dashboard show where each episode went
+        # its findings and its MA_LK (not through _file's record_refused, which knows no episodes)
         doc_id = self.ledger.record(DocumentInfo(
             hashlib.sha256(split.invalid).hexdigest(), str(filed), "GIAMDINHHS", report.standard,
             text_of(parse_bytes(split.invalid, source=filed.name), "THONGTINDONVI/MACSKCB"),
