@@ -64,6 +64,11 @@ KEYS: dict[str, tuple[Any, type, str]] = {
     "signing.cert": ("", str, N_("PEM certificate (with signing.key)")),
     "signing.password_env": ("SOHS_P12_PASSWORD", str, N_("variable holding the key password")),
     "signing.password_file": ("", str, N_("file whose first line is the key password")),
+    "signing.doctor_p12": ("", str, N_("PKCS#12 of the concluding doctor, for sohs run to sign a checkup record's "
+                                       "CKS_NGUOI_KET_LUAN before the facility signs")),
+    "signing.doctor_password_env": ("SOHS_DOCTOR_P12_PASSWORD", str, N_("variable holding the doctor key's "
+                                                                        "password")),
+    "signing.doctor_password_file": ("", str, N_("file whose first line is the doctor key's password")),
     "signing.expiry_warning_days": (30, int, N_("warn when the certificate expires within N days")),
     "signing.pkcs11_module": ("", str, N_("PKCS#11 library of the USB token or HSM (instead of signing.p12)")),
     "signing.token_label": ("", str, N_("token to use (default: the only one present)")),

@@ -164,8 +164,9 @@ MANIFEST = ".envelope.json"  # in a stash: which envelope its tables went into
 class Run:
     def __init__(self, folders: Folders, ledger: Ledger, client: PortalClient, signer: Signer | None,
                  hub: HubClient | None, options: SubmitOptions, event: Event, work: Path,
-                 stopping: Callable[[], bool] = lambda: False) -> None:
+                 stopping: Callable[[], bool] = lambda: False, doctor: Signer | None = None) -> None:
         self.folders, self.ledger, self.client, self.signer = folders, ledger, client, signer
+        self.doctor = doctor  # signing.doctor_p12: signs a checkup record's CKS_NGUOI_KET_LUAN first
         self.hub, self.options, self.event, self.work = hub, options, event, work
         self.stopping = stopping  # SIGTERM: finish the step under way, start no other
         self.report = RunReport()
@@ -332,9 +333,11 @@ class Run:
         if not unsigned:
             ready[str(path)] = path
             return
-        if any(s.role == "doctor" for s in unsigned):
+        doctor_first = any(s.role == "doctor" for s in unsigned)
+        if doctor_first and self.doctor is None:
             self._file(path, self.folders.rejected, "needs-doctor",
-                       "the concluding doctor signs CKS_NGUOI_KET_LUAN first (sohs sign --as doctor)")
+                       "the concluding doctor signs CKS_NGUOI_KET_LUAN first (sohs sign --as doctor, or "
+                       "signing.doctor_p12 for sohs run)")
             return
         if self.signer is None:
             self.report.setup += 1
@@ -342,6 +345,8 @@ class Run:
                                                                "(signing.p12): left in the outbox"})
             return
         try:
+            if doctor_first and self.doctor is not None:  # QĐ 2062: the doctor, then the facility over it
+                data = sign_document(data, self.doctor, role="doctor", source=path.name)
             signed = sign_document(data, self.signer, source=path.name)
         except ConfigError:
             raise

@@ -82,6 +82,15 @@ def make_signer(s: Any, p12: str | None = None) -> Any:
     return signer
 
 
+def make_doctor_signer(s: Any) -> Any:
+    """The concluding doctor's signer for checkup records (signing.doctor_p12), or None."""
+    if not s["signing.doctor_p12"]:
+        return None
+    signer, _ = keys.load_signer(p12=s["signing.doctor_p12"], password_env=s["signing.doctor_password_env"],
+                                 password_file=s["signing.doctor_password_file"] or None)
+    return signer
+
+
 def make_hub(s: Any) -> Any:
     """The checkup hub client, when hub.gln is configured; else None (checkup files are refused). Its
     message key (hub.message_key) is the key pair the Ministry issued, not the signing certificate."""

@@ -181,7 +181,8 @@ class _Night:
                        SubmitOptions(facility=s["facility"], standard=s["standard"],
                                      concurrency=s["portal.concurrency"], trust=trust,
                                      retry_setup=self.retry_setup), self.event,
-                       s.home / "work", stopping=lambda: self.terminated)
+                       s.home / "work", stopping=lambda: self.terminated,
+                       doctor=portalopts.make_doctor_signer(s))
             return run_once(work, s["run.settle_seconds"])
         finally:
             ledger.close()
