@@ -26,7 +26,7 @@ DATE_ERROR = {"maLoi": "ngay-ra-before-ngay-vao", "truong": "NGAY_RA", "nhan": "
 @dataclass
 class Doc:
     name: str
-    state: str  # pending | sent | accepted | rejected | failed
+    state: str  # pending | sent | accepted | rejected | failed | refused (rejected before sending)
     first_seen: str  # UTC, as the ledger stamps
     facility: str = "79001"
     kind: str = "GIAMDINHHS"
@@ -43,6 +43,10 @@ def fill(home: Path, docs: list[Doc], folder: Path | None = None) -> list[int]:
     ids = []
     for i, d in enumerate(docs):
         path = str((folder or home / "sent") / d.name)
+        if d.state == "refused":  # refused before sending, as sohs run records it: no receipt, local findings
+            ledger.record_refused(f"{i:064x}", path, d.facility, d.message, d.errors)
+            ids.append(int(ledger.document(f"{i:064x}")["id"]))
+            continue
         doc_id = ledger.record(DocumentInfo(f"{i:064x}", path, d.kind, d.standard, d.facility, d.ma_lks,
                                             "/api/qd130/guiHoSoXmlQD3176"))
         ids.append(doc_id)

@@ -27,6 +27,13 @@ COUNT_CAP = 1_000
 # index documents_name (migration 3), so a prefix of the name is an index range.
 _BASENAME = ("replace(replace(path, '\\', '/'), rtrim(replace(path, '\\', '/'), "
              "replace(replace(path, '\\', '/'), '/', '')), '')")
+# a field error in either shape the ledger holds: the portal's (truong, nhan, maLoi, moTa, moTaEn) or a
+# local finding's, for a file refused before sending (element, label, code, message_vi, message_en)
+_FIELD = "coalesce(json_extract({v}, '$.truong'), json_extract({v}, '$.element'))"
+_LABEL = "coalesce(json_extract({v}, '$.nhan'), json_extract({v}, '$.label'))"
+_RULE = "coalesce(json_extract({v}, '$.maLoi'), json_extract({v}, '$.code'))"
+_VI = "coalesce(json_extract({v}, '$.moTa'), json_extract({v}, '$.message_vi'))"
+_EN = "coalesce(json_extract({v}, '$.moTaEn'), json_extract({v}, '$.message_en'))"
 PAGE_SIZES = (25, 50, 100, 200)
 #: sort name -> the ledger columns it orders by (each pair or triple served by an index)
 SORTS: dict[str, tuple[str, ...]] = {"seen": ("first_seen", "id"), "updated": ("updated_at", "id"),
@@ -90,12 +97,11 @@ class Filters:
         if (self.field or self.rule) and not self.states:
             sql.append("state = 'rejected'")  # field errors are the portal's reasons for a rejection
         if self.field:
-            sql.append("EXISTS (SELECT 1 FROM json_each(documents.errors)"
-                       " WHERE json_extract(value, '$.truong') = ?)")
+            sql.append(f"EXISTS (SELECT 1 FROM json_each(documents.errors) WHERE {_FIELD.format(v='value')} = ?)")
             args.append(self.field)
         if self.rule:
-            sql.append("(portal_code = ? OR EXISTS (SELECT 1 FROM json_each(documents.errors)"
-                       " WHERE json_extract(value, '$.maLoi') = ?))")
+            sql.append(f"(portal_code = ? OR EXISTS (SELECT 1 FROM json_each(documents.errors)"
+                       f" WHERE {_RULE.format(v='value')} = ?))")
             args += [self.rule, self.rule]
         return (" AND ".join(sql) or "1=1"), args
 
@@ -249,20 +255,26 @@ class LedgerView:
     # -------------------------------------------------------------- what keeps failing
 
     def failing(self, first: dt.date, last: dt.date, limit: int = 20) -> dict[str, list[dict[str, Any]]]:
-        """The portal's field errors and refusal codes behind the rejections of nights ``first``..``last``."""
+        """What caused the rejections of nights ``first``..``last``: the portal's field errors, its refusal
+        codes without field errors, and the local findings of files refused before sending (no receipt)."""
         span = (night_start(first), night_start(last + dt.timedelta(days=1)))
-        fields = self.db.execute(
-            "SELECT json_extract(e.value, '$.truong') AS field, json_extract(e.value, '$.maLoi') AS rule,"
-            " max(json_extract(e.value, '$.nhan')) AS label, count(*) AS errors, count(DISTINCT d.id) AS documents,"
-            " max(json_extract(e.value, '$.moTa')) AS example_vi, max(json_extract(e.value, '$.moTaEn')) AS example_en"
-            " FROM documents d, json_each(d.errors) e WHERE d.state = 'rejected' AND d.first_seen >= ?"
-            " AND d.first_seen < ? GROUP BY field, rule ORDER BY documents DESC, errors DESC, field LIMIT ?",
-            (*span, limit)).fetchall()
+        v = "e.value"
+
+        def fields(sent: bool) -> list[dict[str, Any]]:
+            rows = self.db.execute(
+                f"SELECT {_FIELD.format(v=v)} AS field, {_RULE.format(v=v)} AS rule, max({_LABEL.format(v=v)})"
+                f" AS label, count(*) AS errors, count(DISTINCT d.id) AS documents, max({_VI.format(v=v)})"
+                f" AS example_vi, max({_EN.format(v=v)}) AS example_en"
+                " FROM documents d, json_each(d.errors) e WHERE d.state = 'rejected' AND d.first_seen >= ?"
+                f" AND d.first_seen < ? AND d.transaction_id {'!=' if sent else '='} ''"
+                " GROUP BY field, rule ORDER BY documents DESC, errors DESC, field LIMIT ?", (*span, limit)).fetchall()
+            return [dict(r) for r in rows]
+
         codes = self.db.execute(
             "SELECT portal_code AS code, count(*) AS documents, max(message) AS example FROM documents"
             " WHERE state = 'rejected' AND errors = '[]' AND first_seen >= ? AND first_seen < ?"
             " GROUP BY portal_code ORDER BY documents DESC LIMIT ?", (*span, limit)).fetchall()
-        return {"fields": [dict(r) for r in fields], "codes": [dict(r) for r in codes]}
+        return {"fields": fields(True), "codes": [dict(r) for r in codes], "local": fields(False)}
 
 
 def document_dict(row: sqlite3.Row | Any) -> dict[str, Any]:

@@ -111,7 +111,6 @@ TEXTS: dict[str, str] = {
     "fail.example": N_("Example"),
     "fail.none": N_("Nothing failed in these nights."),
     "fail.files": N_("files"),
-    "fail.local_note": N_("From the FILE.errors.json files sohs run wrote in {folder} (newest {n})."),
     "health.title": N_("Health"),
     "health.cert": N_("Signing certificate"),
     "health.cert_none": N_("Unknown: no signing.cert in the settings and no signed file in sent/ yet."),

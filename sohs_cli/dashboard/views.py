@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -29,7 +28,6 @@ Query = Mapping[str, Sequence[str]]
 DEFAULT_NIGHTS = 30
 MAX_NIGHTS = 3 * 366 + 1  # three years of bars at most
 REFUSED_SHOWN = 10  # rejected documents of the latest night listed on the nights page
-LOCAL_FILES = 2000  # newest errors.json files read for local findings
 ERRORS_JSON_MAX = 1024 * 1024
 
 
@@ -144,9 +142,8 @@ class Views:
 
     def failing(self, query: Query) -> dict[str, Any]:
         first, last, clamped = night_range(query, tonight(self.clock()))
-        portal = self.ledger.failing(first, last)
-        return {"from": first.isoformat(), "to": last.isoformat(), "clamped": clamped, **portal,
-                "local": local_findings(self.places.rejected, first, last)}
+        found = self.ledger.failing(first, last)
+        return {"from": first.isoformat(), "to": last.isoformat(), "clamped": clamped, **found}
 
     def health(self) -> dict[str, Any]:
         return health_mod.health(self.places, self.ledger.in_flight())
@@ -172,40 +169,3 @@ def errors_json(path: Path) -> dict[str, Any] | None:
             content = None
         return {"path": str(candidate), "content": content, "too_large": False}
     return None
-
-
-def local_findings(rejected: Path, first: dt.date, last: dt.date) -> dict[str, Any]:
-    """Findings of local validation, from the errors.json files of ``rejected/`` written in the nights."""
-    from sohs_cli.dashboard.store import night_start
-
-    start = dt.datetime.strptime(night_start(first), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
-    end = dt.datetime.strptime(night_start(last + dt.timedelta(days=1)), "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=dt.UTC).timestamp()
-    try:
-        files = [(p.stat().st_mtime, p) for p in rejected.glob("*.errors.json")]
-    except OSError:
-        files = []
-    files = sorted(((m, p) for m, p in files if start <= m < end), reverse=True)[:LOCAL_FILES]
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for _, p in files:
-        found = errors_json(Path(str(p).removesuffix(".errors.json")))
-        content = found["content"] if found else None
-        if not isinstance(content, dict) or content.get("outcome") != "invalid":
-            continue
-        seen: set[tuple[str, str]] = set()
-        for e in content.get("errors") or []:
-            if not isinstance(e, dict):
-                continue
-            key = (str(e.get("element", "")), str(e.get("code", "")))
-            g = groups.setdefault(key, {"field": key[0], "label": str(e.get("label", "")), "rule": key[1],
-                                        "errors": 0, "files": 0, "example_vi": str(e.get("message_vi", "")),
-                                        "example_en": str(e.get("message_en", e.get("message", ""))),
-                                        "names": []})
-            g["errors"] += 1
-            if key not in seen:
-                seen.add(key)
-                g["files"] += 1
-                if len(g["names"]) < 5:
-                    g["names"].append(str(content.get("file", p.name)))
-    top = sorted(groups.values(), key=lambda g: (-g["files"], -g["errors"], g["field"]))[:20]
-    return {"folder": str(rejected), "files_read": len(files), "findings": top, "at": time.time()}

@@ -97,6 +97,14 @@ def chromium() -> Iterator[Any]:
             driver.quit()
 
 
+def arrived(browser: Any, part: str) -> None:
+    """Wait until the browser shows the page whose address holds ``part`` (a click loads a new page)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 15).until(lambda b: part in b.current_url and
+                                     b.execute_script("return document.readyState") == "complete")
+
+
 def nights_ago(home: Path, days: int) -> None:
     """Date every document of the ledger ``days`` earlier: the night it holds becomes an earlier night
     (the runs of one test all happen now; a clinic's happen on different nights)."""
@@ -116,6 +124,7 @@ def night(db_path: Path, name: str) -> str:
 
 def test_the_dashboard_in_a_browser(tmp_path: Path, pki: TestPki, clinic: FileSigner, examples: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     screens = tmp_path / "screens"
     screens.mkdir()
@@ -123,8 +132,9 @@ def test_the_dashboard_in_a_browser(tmp_path: Path, pki: TestPki, clinic: FileSi
     with served(tmp_path, pki) as base:
         folder, env = clinic_setup(tmp_path, pki, base)
         outbox = folder / "outbox"
-        # night 1: three good envelopes, one invalid one (refused before sending), and a signed invalid
-        # document sent with `sohs submit`, which the portal rejects while processing it
+        # night 1: three good envelopes, one invalid one (refused before sending: in the ledger as rejected,
+        # with its local findings), and a signed invalid document sent with `sohs submit`, which the
+        # portal rejects while processing it
         for i in range(3):
             (outbox / f"N1_{i}.xml").write_bytes(envelope(f"LKN1{i:05d}"))
         shutil.copy(examples / "invalid_card_length_3176.xml", outbox / "local_invalid.xml")
@@ -154,6 +164,7 @@ def test_the_dashboard_in_a_browser(tmp_path: Path, pki: TestPki, clinic: FileSi
         browser.save_screenshot(str(screens / "0-login.png"))
         browser.find_element(By.ID, "token").send_keys(TOKEN)
         browser.find_element(By.ID, "login-go").click()
+        WebDriverWait(browser, 15).until(lambda b: "/login" not in b.current_url)
         assert browser.current_url.rstrip("/") == url
         browser.save_screenshot(str(screens / "1-nights.png"))
         assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
@@ -163,26 +174,29 @@ def test_the_dashboard_in_a_browser(tmp_path: Path, pki: TestPki, clinic: FileSi
         bar1 = browser.find_element(By.CSS_SELECTOR, f'#nights-chart a.bar[data-night="{n1}"]')
         bar2 = browser.find_element(By.CSS_SELECTOR, f'#nights-chart a.bar[data-night="{n2}"]')
         assert (bar1.get_attribute("data-accepted"), bar1.get_attribute("data-rejected"),
-                bar1.get_attribute("data-total")) == ("3", "1", "4")
+                bar1.get_attribute("data-total")) == ("3", "2", "5")
         assert (bar2.get_attribute("data-accepted"), bar2.get_attribute("data-total")) == ("2", "2")
-        assert bar1.find_element(By.CSS_SELECTOR, "text.total").text == "4"
+        assert bar1.find_element(By.CSS_SELECTOR, "text.total").text == "5"
         heights = [float(r.get_attribute("height")) for r in bar1.find_elements(By.CSS_SELECTOR, "rect.s-accepted,"
                                                                                   "rect.s-rejected")]
-        assert len(heights) == 2 and heights[0] == pytest.approx(3 * heights[1], rel=0.01)
+        assert len(heights) == 2 and 2 * heights[0] == pytest.approx(3 * heights[1], rel=0.01)
         row = browser.find_element(By.CSS_SELECTOR, f'#nights-table tr[data-night="{n1}"]')
         cells = {c.get_attribute("data-state"): c.text for c in row.find_elements(By.CSS_SELECTOR, "td[data-state]")}
-        assert (cells["accepted"], cells["rejected"], cells["total"]) == ("3", "1", "4")
+        assert (cells["accepted"], cells["rejected"], cells["total"]) == ("3", "2", "5")
         assert browser.find_element(By.CSS_SELECTOR, '#last-night [data-count="total"]').text == "2"
         assert "mã thoát" in browser.find_element(By.ID, "run-line").text
 
         # a bar opens its night's documents; the rejected one shows its field errors, labelled in Vietnamese
         browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", bar1)
-        assert f"from={n1}" in browser.current_url
+        arrived(browser, f"from={n1}")
         rows = browser.find_elements(By.CSS_SELECTOR, "#documents-table tbody tr")
-        assert len(rows) == 4
+        assert len(rows) == 5
         rejected = [r for r in rows if r.get_attribute("data-state") == "rejected"]
-        assert len(rejected) == 1 and "từ chối" in rejected[0].text
-        rejected[0].find_element(By.CSS_SELECTOR, "td.file a").click()
+        assert len(rejected) == 2 and all("từ chối" in r.text for r in rejected)
+        by_portal = [r for r in rejected if "portal_bad" in r.text]
+        assert len(by_portal) == 1
+        by_portal[0].find_element(By.CSS_SELECTOR, "td.file a").click()
+        arrived(browser, "/documents/")
         browser.save_screenshot(str(screens / "2-document.png"))
         errors = browser.find_element(By.ID, "field-errors").text
         assert "MA_THE_BHYT" in errors and "Mã thẻ BHYT" in errors and "mỗi thẻ cần 15" in errors
@@ -193,9 +207,10 @@ def test_the_dashboard_in_a_browser(tmp_path: Path, pki: TestPki, clinic: FileSi
 
         # a filter narrows the table
         browser.get(url + "/documents")
-        assert len(browser.find_elements(By.CSS_SELECTOR, "#documents-table tbody tr")) == 6
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#documents-table tbody tr")) == 7
         browser.find_element(By.ID, "f-ma-lk").send_keys("LKN200001")
         browser.find_element(By.ID, "filter-go").click()
+        arrived(browser, "ma_lk=LKN200001")
         rows = browser.find_elements(By.CSS_SELECTOR, "#documents-table tbody tr")
         assert len(rows) == 1 and "LKN200001" in rows[0].text
         assert "1 hồ sơ" in browser.find_element(By.ID, "doc-count").text
@@ -215,6 +230,8 @@ def test_the_dashboard_in_a_browser(tmp_path: Path, pki: TestPki, clinic: FileSi
 
         # English by choice, and a phone's width
         browser.find_element(By.ID, "lang-switch").click()
+        WebDriverWait(browser, 15).until(
+            lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
         assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
         assert "Last run" in browser.page_source
         browser.set_window_size(390, 844)

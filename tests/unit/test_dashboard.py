@@ -367,29 +367,32 @@ def test_a_document_page_shows_receipt_attempts_errors_and_errors_json(home: Pat
 
 
 def test_what_keeps_failing(home: Path, tmp_path: Path) -> None:
-    rejected = tmp_path / "clinic" / "rejected"
-    rejected.mkdir(parents=True)
-    finding = {"code": "xsd:length", "element": "MA_THE_BHYT", "label": "Mã thẻ BHYT", "message_en": "14 characters",
-               "message_vi": "14 ký tự", "message": "14 characters"}
-    for name in ("l1.xml", "l2.xml"):
-        (rejected / f"{name}.errors.json").write_text(json.dumps(
-            {"file": name, "outcome": "invalid", "message": "1 validation error(s)", "errors": [finding, finding]}))
-    (rejected / "r.xml.errors.json").write_text(json.dumps({"file": "r.xml", "outcome": "rejected", "errors": []}))
-    (tmp_path / "clinic" / "sohs.toml").write_text("")
-    dashboard = app(home, config=str(tmp_path / "clinic" / "sohs.toml"))
+    finding = {"code": "xsd:length", "severity": "error", "element": "MA_THE_BHYT", "label": "Mã thẻ BHYT",
+               "message_en": "14 characters", "message_vi": "14 ký tự", "line": 17}
+    # files refused before sending, as sohs run records them in the ledger (no receipt, local findings)
+    fill(tmp_path / "local", [Doc(f"l{i}.xml", "refused", "2026-12-01T16:00:00Z", message="not sent (invalid)",
+                                  errors=[finding, finding]) for i in range(2)] + DOCS)
+    dashboard = app(tmp_path / "local")
     today = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)).date().isoformat()
     data = api(dashboard, f"/api/failing?from={NIGHT1}&to={today}")
     top = data["fields"][0]
     assert (top["field"], top["label"], top["rule"], top["documents"], top["errors"]) == \
         ("MA_THE_BHYT", "Mã thẻ BHYT", "card-length", 2, 2)
     assert [(c["code"], c["documents"]) for c in data["codes"]] == [("125", 1)]
-    local = data["local"]["findings"]
-    assert [(f["field"], f["label"], f["files"], f["errors"]) for f in local] == [("MA_THE_BHYT", "Mã thẻ BHYT", 2, 4)]
+    assert [(f["field"], f["label"], f["rule"], f["documents"], f["errors"]) for f in data["local"]] == \
+        [("MA_THE_BHYT", "Mã thẻ BHYT", "xsd:length", 2, 4)]
     only_first = api(dashboard, f"/api/failing?from={NIGHT1}&to={NIGHT1}")
     assert [(f["field"], f["documents"]) for f in only_first["fields"]] == [("MA_THE_BHYT", 2), ("NGAY_RA", 1)]
+    assert only_first["local"] == []
     html = get(dashboard, f"/failing?from={NIGHT1}&to={NIGHT1}").text
     link = f"/documents?state=rejected&amp;field=NGAY_RA&amp;rule=ngay-ra-before-ngay-vao&amp;from={NIGHT1}"
     assert link in html and "Ngày ra viện" in html
+    local = get(dashboard, f"/failing?from={NIGHT2}&to={NIGHT2}").text
+    assert "14 ký tự" in local and "/documents?state=rejected&amp;field=MA_THE_BHYT&amp;rule=xsd%3Alength" in local
+    # the link narrows the documents to those two files (a local finding's element is a field too)
+    assert names(api(dashboard, "/api/documents?field=MA_THE_BHYT&rule=xsd:length")) == {"l0.xml", "l1.xml"}
+    page = get(dashboard, "/documents/1").text  # a refused file: no receipt, its findings with their labels
+    assert "Chưa có biên nhận." in page and "<td class=\"label\">Mã thẻ BHYT</td>" in page and "14 ký tự" in page
 
 
 def test_health_reads_the_log_outbox_and_lock_without_locking(home: Path, tmp_path: Path) -> None:
