@@ -239,6 +239,17 @@ def check_certificate(cert: x509.Certificate, at: dt.datetime | None = None) -> 
 
 
 def signer_problem(cert: x509.Certificate, who: str | None = None) -> tuple[str, str] | None:
+    if who is None:  # a batch verifies thousands of documents signed by one certificate
+        return _signer_problem(cert)
+    return _signer_problem_of(cert, who)
+
+
+@functools.lru_cache(maxsize=64)
+def _signer_problem(cert: x509.Certificate) -> tuple[str, str] | None:
+    return _signer_problem_of(cert, None)
+
+
+def _signer_problem_of(cert: x509.Certificate, who: str | None) -> tuple[str, str] | None:
     """Why ``cert`` may not sign a health record, with a hint, or None: the one signer policy of
     ``sign``, ``verify`` and the simulated portal (issue 15). RSA (the portal profile is
     RSA-SHA256) of at least ``MIN_RSA_BITS``, and a key usage naming digitalSignature or

@@ -29,11 +29,12 @@ portal's registered-certificate list is where a revoked certificate is removed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
+from cryptography.x509.verification import ClientVerifier, ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
 from sohs_cli.certs import load_ca_bundle, load_certificates, now
 from sohs_cli.config import Settings
@@ -129,14 +130,20 @@ def chain_to(leaf: x509.Certificate, intermediates: list[x509.Certificate], anch
         return False, "the CA bundle holds no certificate"
     if _der(leaf) in {_der(a) for a in anchors}:
         return True, ""  # the signer's own certificate is in the bundle: pinned by it
-    builder = (PolicyBuilder().store(Store(anchors)).time(at or now()).max_chain_depth(MAX_INTERMEDIATES)
-               .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(),
-                                   ee_policy=ExtensionPolicy.permit_all()))
+    when = (at or now()).replace(microsecond=0)  # one verifier a second serves a whole batch
     try:
-        builder.build_client_verifier().verify(leaf, intermediates)
+        _verifier(tuple(anchors), when).verify(leaf, intermediates)
     except VerificationError as exc:
         return False, _why(leaf, intermediates, anchors, str(exc))
     return True, ""
+
+
+@functools.lru_cache(maxsize=8)
+def _verifier(anchors: tuple[x509.Certificate, ...], at: dt.datetime) -> ClientVerifier:
+    return (PolicyBuilder().store(Store(list(anchors))).time(at).max_chain_depth(MAX_INTERMEDIATES)
+            .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(),
+                                ee_policy=ExtensionPolicy.permit_all())
+            .build_client_verifier())
 
 
 def _why(leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate],
