@@ -202,3 +202,35 @@ def test_the_portal_keeps_answering_through_the_corpus(tmp_path: Path, pki: Test
 
     assert asyncio.run(go(Portal(config, clock=lambda: now[0]), after_restart)) == 200
     assert listener.connections == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "wait4"), reason="peak memory of a child through wait4 (POSIX)")
+def test_the_nightly_run_takes_the_corpus_from_its_outbox(tmp_path: Path, pki: TestPki, clinic: FileSigner,
+                                                          listener: Listener) -> None:
+    from tests.e2e.test_run import setup
+    from tests.portal_helpers import served
+
+    with served(tmp_path, pki) as base:
+        env = setup(tmp_path, pki, base)
+        outbox = tmp_path / "clinic" / "outbox"
+        outside = tmp_path / "outside.xml"
+        corpus = write_corpus(outbox, listener.address, clinic, outside=outside)
+        kept = outside.read_bytes()
+        code, out, peak = _run_in(["run"], env, tmp_path / "clinic")
+    assert code in (0, 1), out[-3000:]  # delivered and rejected: never 70, never a hang
+    assert "Traceback" not in out and peak < MEMORY_BOUND_MB, (peak, out[-3000:])
+    left = {p.name for p in outbox.iterdir()}
+    regular = {c.name for c, _ in corpus if c.kind in ("file", "sparse")}
+    assert not regular & left, regular & left  # every plain file was taken: sent, rejected or failed
+    assert {"fifo.xml", "link-out.xml"} <= left  # neither opened nor followed: left where they are
+    assert outside.read_bytes() == kept and listener.connections == 0
+
+
+def _run_in(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, int]:
+    proc = subprocess.Popen([sys.executable, "-m", "sohs_cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    peak = usage.ru_maxrss // 1024 if sys.platform != "darwin" else usage.ru_maxrss // (1024 * 1024)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace"), peak
