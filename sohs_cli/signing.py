@@ -137,8 +137,10 @@ def _check_slot(root: etree._Element, slot: dsig.Slot, source: str) -> etree._El
     return container
 
 
-def _slot_bounds(data: bytes, tag: str) -> tuple[bytes, bytes]:
-    """Split the raw bytes where a signature goes into the slot ``tag``: ``head + signature + tail``.
+def _slot_bounds(data: bytes, tag: str) -> tuple[bytes | memoryview, bytes | memoryview]:
+    """Split the raw bytes where a signature goes into the slot ``tag``: ``head + signature + tail``
+    (join them with ``b"".join``: a slot closed by its own tag is split as views of ``data``, not
+    copies of its 50 MB, issue 15).
 
     The last ``<tag/>`` or ``</tag>`` of the file is the slot (it is the last element of the
     document); a self-closing slot is opened. A tag inside a trailing comment would mislead this,
@@ -152,7 +154,8 @@ def _slot_bounds(data: bytes, tag: str) -> tuple[bytes, bytes]:
     if match.group(0).endswith(b"/>"):
         opening = b"<" + tag.encode() + (match.group(1) or b"") + b">"
         return data[:match.start()] + opening, b"</" + tag.encode() + b">" + data[match.end():]
-    return data[:match.start()], data[match.start():]
+    view = memoryview(data)
+    return view[:match.start()], view[match.start():]
 
 
 _VALUE_PLACEHOLDER = "SOHS-SIGNATURE-VALUE"
@@ -219,7 +222,7 @@ def sign(data: bytes, signer: Signer, *, role: str = "facility", source: str = "
     # SignedInfo is canonicalised exactly as a verifier will see it: in the spliced file, parsed
     # again (inclusive C14N takes the ancestors' namespaces). The same parse proves the placement:
     # the document seen through the slot's transforms must still have the digest just computed.
-    placed = parse_bytes(head + signature(_VALUE_PLACEHOLDER) + tail, source=source, limits=limits)
+    placed = parse_bytes(b"".join((head, signature(_VALUE_PLACEHOLDER), tail)), source=source, limits=limits)
     own = dsig.slot_signatures(placed, slot)
     if len(own) != 1 or own[0].get("Id") != sig_id:
         raise SigningError(f"{source}: the signature could not be placed in {slot.label}",
@@ -228,7 +231,7 @@ def sign(data: bytes, signer: Signer, *, role: str = "facility", source: str = "
     if dsig.document_digest(placed, slot, own[0]) != digest:
         raise SigningError(f"{source}: placing the signature changed the signed content of {slot.label}",
                            hint="report it with --debug")
-    return Signed(head + signature(base64.b64encode(value).decode("ascii")) + tail, with_slot is not None)
+    return Signed(b"".join((head, signature(base64.b64encode(value).decode("ascii")), tail)), with_slot is not None)
 
 
 def _checkup_form(root: etree._Element, slot: dsig.Slot, wanted: str | None, source: str) -> str:
@@ -261,7 +264,7 @@ def _sign_base64(data: bytes, slot: dsig.Slot, signer: Signer, source: str, limi
 
     text = checkupsig.sign_text(data, slot.name, [signer.certificate, *signer.chain], signer.sign, limits)
     head, tail = _slot_bounds(data, slot.name)
-    out = head + text.encode("ascii") + tail
+    out = b"".join((head, text.encode("ascii"), tail))
     placed = parse_bytes(out, source=source, limits=limits)
     try:
         got, _ = checkupsig.verify_text(out, slot.name, checkupsig.slot_text(placed.find(slot.path)), limits)
