@@ -31,6 +31,10 @@ p12 = "{p12}"                   # {c_p12}
 password_env = "SOHS_P12_PASSWORD"
 expiry_warning_days = 30
 
+# [verify]                      # {c_verify}
+# ca_bundle = "/etc/sohs/ca.pem"                 # {c_ca_bundle}
+# certificates = "/etc/sohs/registered.pem"      # {c_registered}
+
 [folders]
 outbox = "outbox"               # {c_outbox}
 sent = "sent"
@@ -60,6 +64,9 @@ COMMENTS = {
     "c_attempts": N_("tries per request for transport errors, 5xx and 429"),
     "c_deadline": N_("seconds a request may take with all its retries"),
     "c_p12": N_("the clinic's certificate with its key (PKCS#12)"),
+    "c_verify": N_("who may have signed what is sent (default: the certificate of signing.p12 and its CA)"),
+    "c_ca_bundle": N_("the CAs that issue your certificates"),
+    "c_registered": N_("or: the certificates registered on the portal"),
     "c_outbox": N_("the HIS drops XML here"),
     "c_rejected": N_("with FILE.errors.json beside each file"),
     "c_settle": N_("files changed more recently are still being written: next run"),
