@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from sohs_cli.credentials import SecretSource
 from sohs_cli.errors import CertificateError, CredentialError, InputError
 from sohs_cli.fileio import read_file
+from sohs_cli.i18n import _
 
 MIN_RSA_BITS = 2048
 DEFAULT_EXPIRY_WARNING_DAYS = 30
@@ -103,10 +104,10 @@ def load_certificates(data: bytes, source: str) -> list[x509.Certificate]:
         else:
             certs = [x509.load_der_x509_certificate(data)]
     except ValueError:
-        raise CertificateError(f"{source}: not a PEM or DER certificate (không đọc được chứng thư số)",
-                               hint="give a .pem, .crt, .cer or .der certificate file") from None
+        raise CertificateError(_("{file}: not a PEM or DER certificate", file=source),
+                               hint=_("give a .pem, .crt, .cer or .der certificate file")) from None
     if not certs:
-        raise CertificateError(f"{source}: holds no certificate (không có chứng thư số)")
+        raise CertificateError(_("{file}: holds no certificate", file=source))
     return certs
 
 
@@ -155,14 +156,14 @@ def _open_pem_key(data: bytes, source: str, password: SecretSource) -> Any:
         try:
             return serialization.load_pem_private_key(data, None)
         except (ValueError, TypeError):
-            raise CredentialError(f"{source}: not a PEM private key (không đọc được khóa bí mật)") from None
+            raise CredentialError(_("{file}: not a PEM private key", file=source)) from None
     secret = password.configured()
     if secret is None:
         secret = password.ask(f"Password for {source}: ")
     try:
         return serialization.load_pem_private_key(data, secret)
     except (ValueError, TypeError):
-        raise CredentialError(f"{source}: wrong password, or not a PEM private key (sai mật khẩu)",
+        raise CredentialError(_("{file}: wrong password, or not a PEM private key", file=source),
                               hint=f"check the {password.what} ({password.describe()})") from None
 
 
@@ -182,12 +183,11 @@ def load_key_material(*, p12: str | None = None, key: str | None = None, cert: s
         certificate, extra = certs[0], certs[1:]
         source = key
     else:
-        raise CredentialError("no signing key given (chưa chọn khóa ký)",
-                              hint="use --p12 FILE, or --key FILE --cert FILE")
+        raise CredentialError(_("no signing key given"), hint=_("use --p12 FILE, or --key FILE --cert FILE"))
     for path in chain or []:
         extra += load_certificates(_read(path), path)
     if not isinstance(pkey, rsa.RSAPrivateKey):
-        raise CertificateError(f"{source}: the key is not RSA; the portal profile is RSA-SHA256 (khóa không phải RSA)")
+        raise CertificateError(_("{file}: the key is not RSA; the portal profile is RSA-SHA256", file=source))
     return KeyMaterial(pkey, certificate, extra)
 
 
@@ -197,7 +197,7 @@ def load_private_key(path: str, password: SecretSource) -> rsa.RSAPrivateKey:
     data = _read(path)
     pkey = _open_pkcs12(data, path, password)[0] if looks_like_pkcs12(data) else _open_pem_key(data, path, password)
     if not isinstance(pkey, rsa.RSAPrivateKey):
-        raise CertificateError(f"{path}: the key is not RSA; the message checksum is RSA-SHA256 (khóa không phải RSA)")
+        raise CertificateError(_("{file}: the key is not RSA; the message checksum is RSA-SHA256", file=path))
     return pkey
 
 
@@ -215,8 +215,8 @@ def check_signing_certificate(km: KeyMaterial, at: dt.datetime | None = None) ->
     """Refuse what the portal would refuse; return the description for warnings (expiry)."""
     info = check_certificate(km.cert, at)
     if km.cert.public_key().public_numbers() != km.key.public_key().public_numbers():  # type: ignore[union-attr]
-        raise CertificateError(f"the private key does not belong to certificate '{info.subject}' "
-                               "(khóa không khớp chứng thư số)", hint="give the certificate issued for this key")
+        raise CertificateError(_("the private key does not belong to certificate '{subject}'", subject=info.subject),
+                               hint=_("give the certificate issued for this key"))
     return info
 
 
@@ -226,10 +226,10 @@ def check_certificate(cert: x509.Certificate, at: dt.datetime | None = None) -> 
     info = describe(cert, at)
     who = f"certificate '{info.subject}'"
     if at < cert.not_valid_before_utc:
-        raise CertificateError(f"{who} is not valid until {info.not_before:%Y-%m-%d} (chứng thư số chưa có hiệu lực)",
-                               hint="check the system clock, or wait until the certificate is valid")
+        raise CertificateError(_("{who} is not valid until {date}", who=who, date=f"{info.not_before:%Y-%m-%d}"),
+                               hint=_("check the system clock, or wait until the certificate is valid"))
     if at > cert.not_valid_after_utc:
-        raise CertificateError(f"{who} expired on {info.not_after:%Y-%m-%d} (chứng thư số đã hết hạn)",
+        raise CertificateError(_("{who} expired on {date}", who=who, date=f"{info.not_after:%Y-%m-%d}"),
                                hint="renew it with the CA and register the new one on the portal "
                                     "(Danh mục chứng thư số)")
     problem = signer_problem(cert, who)

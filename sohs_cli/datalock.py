@@ -20,6 +20,7 @@ from types import TracebackType
 import filelock
 
 from sohs_cli.errors import LockHeld, MachineError
+from sohs_cli.i18n import _
 
 LOCK_NAME = "run.lock"
 
@@ -37,20 +38,18 @@ class DataLock:
 
     def acquire(self) -> DataLock:
         if self.home.exists() and not self.home.is_dir():
-            raise MachineError(f"the data folder {self.home} is a file, not a folder (thư mục dữ liệu là một tệp)",
-                               hint="point SOHS_HOME / --home at a folder")
+            raise MachineError(_("the data folder {home} is a file, not a folder", home=self.home),
+                               hint=_("point SOHS_HOME / --home at a folder"))
         try:
             self.home.mkdir(parents=True, exist_ok=True)
             self._lock.acquire()
         except filelock.Timeout:
             holder = _read(self.owner) or "?"
-            raise LockHeld(f"another sohs command holds the lock on {self.home} ({holder}) "
-                           f"(đang có lệnh sohs khác dùng thư mục dữ liệu này)",
-                           hint="wait for it to finish; the lock is released when that process ends") from None
+            raise LockHeld(_("another sohs command holds the lock on {home} ({holder})", home=self.home, holder=holder),
+                           hint=_("wait for it to finish; the lock is released when that process ends")) from None
         except OSError as exc:
-            raise MachineError(f"cannot take the lock {self.path}: {exc.strerror or exc} "
-                              f"(không tạo được khóa trong thư mục dữ liệu)",
-                              hint="SOHS_HOME / --home must be a folder sohs can write to") from None
+            raise MachineError(_("cannot take the lock {path}: {reason}", path=self.path, reason=exc.strerror or exc),
+                              hint=_("SOHS_HOME / --home must be a folder sohs can write to")) from None
         try:
             self.previous = _read(self.owner)
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -58,8 +57,8 @@ class DataLock:
                 fh.write(f"pid {os.getpid()}, sohs {self.command} since {stamp}")
         except OSError as exc:
             self._lock.release()
-            raise MachineError(f"cannot write {self.owner}: {exc.strerror or exc} (không ghi được thư mục dữ liệu)",
-                              hint="SOHS_HOME / --home must be a folder sohs can write to") from None
+            raise MachineError(_("cannot write {path}: {reason}", path=self.owner, reason=exc.strerror or exc),
+                              hint=_("SOHS_HOME / --home must be a folder sohs can write to")) from None
         return self
 
     def release(self) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from sohs_cli.errors import InputError, MachineError
+from sohs_cli.i18n import _
 
 _CHUNK = 1 << 20
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -44,7 +45,8 @@ def read_file(path: str, limit: int | None = None) -> bytes:
         finally:
             os.close(fd)
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror} (không đọc được tệp)", code="unreadable") from None
+        raise InputError(_("{path}: cannot read: {reason}", path=path, reason=exc.strerror), code="unreadable") \
+            from None
 
 
 _EDQUOT = getattr(errno, "EDQUOT", -1)  # not on every platform
@@ -151,7 +153,6 @@ def read_named(path: str, limit: int | None = None) -> bytes:
     is a usage error (exit 2), as for every command (issue 17), not a finding about a document."""
     if not os.path.lexists(path):
         from sohs_cli.errors import UsageError
-        from sohs_cli.i18n import _
 
         raise UsageError(_("{path}: no such file or folder", path=path),
                          hint=_("check the path; quote glob patterns if your shell expands them"))

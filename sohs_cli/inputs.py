@@ -19,7 +19,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 
 from sohs_cli.errors import UsageError
-from sohs_cli.i18n import N_
+from sohs_cli.i18n import N_, _
 
 GLOB_CHARS = set("*?[")
 
@@ -84,7 +84,8 @@ def expand(paths: Iterable[str], on_skip: Skip = _ignore) -> Iterator[str]:
         elif GLOB_CHARS & set(raw):
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:
-                raise UsageError(f"{raw}: the pattern matches no file", hint="check the folder and the pattern")
+                raise UsageError(_("{pattern}: the pattern matches no file", pattern=raw),
+                                 hint=_("check the folder and the pattern"))
             for m in matches:
                 if os.path.isdir(m) and not os.path.islink(m):
                     yield from _walk(m, on_skip)
@@ -93,8 +94,8 @@ def expand(paths: Iterable[str], on_skip: Skip = _ignore) -> Iterator[str]:
                 else:
                     on_skip(m, why)
         else:
-            raise UsageError(f"{raw}: no such file or folder (không tìm thấy tệp)",
-                             hint="check the path; quote glob patterns if your shell expands them")
+            raise UsageError(_("{path}: no such file or folder", path=raw),
+                             hint=_("check the path; quote glob patterns if your shell expands them"))
 
 
 def nonempty(files: Iterable[str]) -> Iterator[str]:

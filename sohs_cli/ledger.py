@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sohs_cli.errors import ConfigError, MachineError
+from sohs_cli.i18n import _
 from sohs_cli.sqlitedb import transaction
 
 FINAL = ("accepted", "rejected")
@@ -114,23 +115,24 @@ def ledger_trouble(path: Path, exc: sqlite3.Error) -> MachineError:
     low = text.lower()
     keep = "nothing was lost: a send is recorded before it leaves, and what was not recorded was not sent"
     if "readonly" in low or "read-only" in low:
-        return MachineError(f"the ledger {path} is read-only: {text} (sổ ghi chỉ đọc)",
+        return MachineError(_("the ledger {path} is read-only: {reason}", path=path, reason=text),
                             hint="give the user running sohs write access to it, its folder and the -wal and "
                                  f"-shm files beside it; {keep}")
     if "full" in low:
-        return MachineError(f"the disk holding the ledger {path} is full (ổ đĩa đầy)",
+        return MachineError(_("the disk holding the ledger {path} is full", path=path),
                             hint=f"free space on it, then run again; {keep}")
     if "i/o" in low:
-        return MachineError(f"the ledger {path} cannot be written: {text} (không ghi được sổ ghi)",
+        return MachineError(_("the ledger {path} cannot be written: {reason}", path=path, reason=text),
                             hint=f"check the disk, its free space and the file size limit (ulimit -f); {keep}")
     if "locked" in low or "busy" in low:
-        return MachineError(f"the ledger {path} is held by another program: {text} (sổ ghi đang bị khóa)",
+        return MachineError(_("the ledger {path} is held by another program: {reason}", path=path, reason=text),
                             hint="close the program that has it open (a database browser?), then run again")
     if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in low or "malformed" in low):
-        return MachineError(f"the ledger {path} is damaged or not a sohs ledger: {text} (sổ ghi bị hỏng)",
+        return MachineError(_("the ledger {path} is damaged or not a sohs ledger: {reason}", path=path, reason=text),
                             hint="move it aside (keep it: it holds your receipts; `sqlite3 FILE .recover` may "
                                  "save them) and run again: sohs starts a new ledger")
-    return MachineError(f"the ledger {path}: {text} (lỗi sổ ghi)", hint="check the file and its folder")
+    return MachineError(_("the ledger {path}: {reason}", path=path, reason=text),
+                        hint=_("check the file and its folder"))
 
 
 class Ledger:
@@ -138,8 +140,8 @@ class Ledger:
         self.path = home / "ledger.sqlite3"
         try:
             if home.exists() and not home.is_dir():
-                raise MachineError(f"the data folder {home} is a file, not a folder (thư mục dữ liệu là một tệp)",
-                                   hint="point SOHS_HOME / --home at a folder")
+                raise MachineError(_("the data folder {home} is a file, not a folder", home=home),
+                                   hint=_("point SOHS_HOME / --home at a folder"))
             home.mkdir(parents=True, exist_ok=True)
             if not self.path.exists():
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -147,8 +149,8 @@ class Ledger:
             # submission the writes run on a dedicated thread so that their fsync overlaps the network
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
         except OSError as exc:
-            raise MachineError(f"cannot open the ledger in {home}: {exc.strerror or exc} (không mở được sổ ghi)",
-                               hint="check SOHS_HOME / --home points to a folder sohs can write to") from None
+            raise MachineError(_("cannot open the ledger in {home}: {reason}", home=home, reason=exc.strerror or exc),
+                               hint=_("check SOHS_HOME / --home points to a folder sohs can write to")) from None
         except sqlite3.Error as exc:
             raise ledger_trouble(self.path, exc) from None
         self.db.row_factory = sqlite3.Row
@@ -164,7 +166,7 @@ class Ledger:
     def _migrate(self) -> None:
         version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
         if version == 0 and self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-            raise MachineError(f"{self.path} is an SQLite file but not a sohs ledger (không phải sổ ghi của sohs)",
+            raise MachineError(_("{path} is an SQLite file but not a sohs ledger", path=self.path),
                                hint="SOHS_HOME / --home points at another program's data: choose sohs's own "
                                     "folder, or move that file aside")
         if version > len(MIGRATIONS):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from sohs_cli.errors import InputError
+from sohs_cli.i18n import _
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 64  # the deepest legitimate document (a signed envelope) is about 8 levels
@@ -135,7 +136,7 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
             code="file-too-large",
         )
     if not data or data.isspace():
-        raise InputError(f"{source}: the file is empty (tệp rỗng)", hint="re-export it from the HIS",
+        raise InputError(_("{file}: the file is empty", file=source), hint=_("re-export it from the HIS"),
                          code="file-empty")
     bad = _not_utf8_at(data)
     if bad is not None:
@@ -166,7 +167,7 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
     except ValueError as exc:  # e.g. unicode strings with encoding declarations
         raise InputError(f"{source}: cannot be parsed as XML: {exc}", code="xml-malformed") from None
     if root is None:
-        raise InputError(f"{source}: no root element (không có phần tử gốc)", code="xml-malformed")
+        raise InputError(_("{file}: no root element", file=source), code="xml-malformed")
     # UTF-8 (checked above) spells a DOCTYPE in ASCII: look at the tree only when the bytes have one
     if b"<!DOCTYPE" in data and _declares_doctype(root):
         raise InputError(

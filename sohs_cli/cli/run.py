@@ -13,24 +13,23 @@ from typing import Any
 import typer
 
 from sohs_cli.cli import output, portalopts
-from sohs_cli.cli.output import escape
+from sohs_cli.cli.output import escape, say
 from sohs_cli.errors import ExitCode, SohsError
+from sohs_cli.i18n import N_, _, translate
 
-HUMAN = {"packed": ("packed {file} ({tables} tables, MA_LK {ma_lk})",
-                    "đã đóng gói {file} ({tables} bảng, MA_LK {ma_lk})"),
-         "delivered": ("delivered {file}: {message}", "đã gửi {file}: {message}"),
-         "skipped": ("already delivered {file}", "đã gửi trước đó {file}"),
-         "rejected": ("REJECTED {file}: {message}", "BỊ TỪ CHỐI {file}: {message}"),
-         "invalid": ("INVALID {file}: {message}", "KHÔNG HỢP LỆ {file}: {message}"),
-         "split": ("split {file}: {valid_count} valid episode(s) go on in {valid}, {invalid_count} invalid "
-                   "({invalid_list}) to {invalid}",
-                   "tách {file}: {valid_count} hồ sơ hợp lệ gửi tiếp trong {valid}, {invalid_count} không hợp lệ "
-                   "({invalid_list}) vào {invalid}"),
-         "waiting": ("left in the outbox {file}: {message}", "để lại trong outbox {file}: {message}"),
-         "setup": ("left in the outbox {file}: {message}", "để lại trong outbox {file}: {message}"),
-         "settling": ("not yet {file}: {message}", "chưa lấy {file}: {message}"),
-         "setup-rejected": ("REJECTED FOR THE SETUP {file}: {message}", "BỊ TỪ CHỐI DO CẤU HÌNH {file}: {message}"),
-         "ignored": ("not read {file}: {message}", "không đọc {file}: {message}")}
+# the line a terminal shows for an event of the log (a catalog message, filled with the event's fields)
+HUMAN = {"packed": N_("packed {file} ({tables} tables, MA_LK {ma_lk})"),
+         "delivered": N_("delivered {file}: {message}"),
+         "skipped": N_("already delivered {file}"),
+         "rejected": N_("REJECTED {file}: {message}"),
+         "invalid": N_("INVALID {file}: {message}"),
+         "split": N_("split {file}: {valid_count} valid episode(s) go on in {valid}, {invalid_count} invalid "
+                     "({invalid_list}) to {invalid}"),
+         "waiting": N_("left in the outbox {file}: {message}"),
+         "setup": N_("left in the outbox {file}: {message}"),
+         "settling": N_("not yet {file}: {message}"),
+         "setup-rejected": N_("REJECTED FOR THE SETUP {file}: {message}"),
+         "ignored": N_("not read {file}: {message}")}
 
 
 class _JsonLines(logging.Formatter):
@@ -52,25 +51,23 @@ def _logger(path: Path) -> logging.Logger:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    @app.command(help=_("Validate, pack, sign and submit the outbox; file each document; refresh results (for "
+                        "cron). Exit 0 all delivered, 1 some rejected, 3 setup problem, 4 portal unavailable "
+                        "(nothing lost), 5 another run holds the lock."))
     def run(
         config: str | None = portalopts.config(),
         home: str | None = portalopts.home(),
         jitter: float = typer.Option(0.0, "--jitter", min=0, metavar="SECONDS",
-                                     help="Sleep a random time up to SECONDS first (holding the lock)."),
-        log_file: str | None = typer.Option(None, "--log-file", help="JSON-lines log, rotated (default: "
-                                                                     "sohs.log in the data folder)."),
+                                     help=_("Sleep a random time up to SECONDS first (holding the lock).")),
+        log_file: str | None = typer.Option(None, "--log-file", help=_("JSON-lines log, rotated (default: "
+                                                                       "sohs.log in the data folder; or "
+                                                                       "$SOHS_RUN_LOG_FILE).")),
         retry_setup: bool = typer.Option(False, "--retry-setup-rejections",
-                                         help="Send again documents the portal refused for the setup (125 for a "
-                                              "certificate not registered) once that is fixed (put them back in "
-                                              "the outbox)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON (for monitoring)."),
+                                         help=_("Send again documents the portal refused for the setup (125 for a "
+                                                "certificate not registered) once that is fixed (put them back in "
+                                                "the outbox).")),
+        as_json: bool = typer.Option(False, "--json", help=_("Print the run summary as JSON (for monitoring).")),
     ) -> None:
-        """Validate, pack, sign and submit the outbox; file each document; refresh results (for cron).
-
-        Chạy toàn bộ quy trình. Exit 0 all delivered, 1 some rejected, 3 setup problem,
-        4 portal unavailable (nothing lost), 5 another run holds the lock.
-        """
 
         def body() -> None:
             night = _Night(home, config, log_file, jitter, retry_setup)
@@ -104,7 +101,7 @@ class _Night:
         if self.log is not None:
             self.log.info(name, extra={"fields": fields})
         if name in HUMAN and sys.stderr.isatty():
-            output.stderr.print(escape(output.t(*HUMAN[name]).format_map(_Default(fields))))
+            output.stderr.print(escape(translate(output.language(), HUMAN[name]).format_map(_Default(fields))))
 
     def _open_log(self, settings: Any | None) -> None:
         """The JSON-lines log, as early as it can be known; a log that cannot be opened is named on
@@ -118,8 +115,8 @@ class _Night:
         try:
             self.log = _logger(path)
         except OSError as exc:
-            output.stderr.print(escape(output.t(f"warning: no log: cannot write {path}: {exc.strerror or exc}",
-                                                f"cảnh báo: không ghi được nhật ký {path}: {exc.strerror or exc}")))
+            output.stderr.print(say("warning: no log: cannot write {path}: {reason}", path=path,
+                                    reason=exc.strerror or exc))
 
     def _on_sigterm(self, signum: int, frame: object) -> None:
         self.terminated = True  # the pipeline looks at this between steps
@@ -203,20 +200,17 @@ class _Night:
             document = (self.report.as_dict() if self.report else {}) | end
             output.write_output(json.dumps(document, ensure_ascii=False), None)
         elif self.report is not None:
-            r, t = self.report, output.t
-            output.stdout.print(" · ".join((
-                f"{r.picked} {t('picked', 'tệp nhận')}", f"{r.packed} {t('packed', 'đóng gói')}",
-                f"{r.signed} {t('signed', 'đã ký')}", f"{r.delivered} {t('delivered', 'đã gửi')}",
-                f"{r.skipped} {t('already delivered', 'đã gửi trước đó')}",
-                f"{r.rejected} {t('rejected', 'bị từ chối')}", f"{r.failed} {t('failed', 'lỗi đọc')}",
-                f"{r.waiting + r.setup + r.settling} {t('left in the outbox', 'còn trong outbox')}",
-                *([f"{r.ignored} {t('not read (sub-folders, other files)', 'không đọc (thư mục con, tệp khác)')}"]
-                  if r.ignored else []),
-                f"{r.processed} {t('result(s) refreshed', 'kết quả cập nhật')}")))
+            r = self.report
+            output.stdout.print(escape(" · ".join((
+                _("{n} picked", n=r.picked), _("{n} packed", n=r.packed), _("{n} signed", n=r.signed),
+                _("{n} delivered", n=r.delivered), _("{n} already delivered", n=r.skipped),
+                _("{n} rejected", n=r.rejected), _("{n} failed", n=r.failed),
+                _("{n} left in the outbox", n=r.waiting + r.setup + r.settling),
+                *([_("{n} not read (sub-folders, other files)", n=r.ignored)] if r.ignored else []),
+                _("{n} result(s) refreshed", n=r.processed)))))
         if self.terminated and not failed:
-            output.stderr.print(output.t(
-                "stopped (SIGTERM) after finishing the current step; the rest waits in the outbox for the next run",
-                "đã dừng (SIGTERM) sau khi xong bước đang làm; phần còn lại chờ lượt chạy sau trong outbox"))
+            output.stderr.print(say("stopped (SIGTERM) after finishing the current step; the rest waits in the "
+                                    "outbox for the next run"))
         if not failed and self.code:
             raise SystemExit(int(self.code))
 
@@ -231,7 +225,7 @@ def _warn_expiry(signer: Any, days: int, event: Any) -> None:
 
     info = describe(signer.certificate)
     if info.days_left <= days:
-        message = (f"certificate '{info.subject}' expires on {info.not_after:%Y-%m-%d} ({info.days_left} days left; "
-                   "chứng thư số sắp hết hạn): renew it and register the new one on the portal")
+        message = _("certificate '{subject}' expires on {date} ({days} days left): renew it and register the new "
+                    "one on the portal", subject=info.subject, date=f"{info.not_after:%Y-%m-%d}", days=info.days_left)
         event("certificate-expiring", {"days_left": info.days_left, "message": message})
-        output.stderr.print(f"[yellow]{output.t('warning', 'cảnh báo')}:[/] {escape(message)}")
+        output.stderr.print(f"[yellow]{say('warning:')}[/] {escape(message)}")
