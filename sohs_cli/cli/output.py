@@ -102,7 +102,7 @@ def say(message: str, /, **fields: object) -> str:
 #: described by ``sohs_cli/schemas/<command>-<version>.schema.json``. A change that can break a script
 #: (a field removed, renamed or retyped) is a new version; adding a field is not.
 JSON_SCHEMAS = {"doctor": 1, "validate": 1, "verify": 1, "status": 1, "config": 1, "cert": 1, "cert-token": 1,
-                "run": 1, "submit": 1}
+                "run": 1}
 
 
 def json_option() -> Any:

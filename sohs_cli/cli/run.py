@@ -197,7 +197,7 @@ class _Night:
             for handler in self.log.handlers:
                 handler.close()
         if as_json:
-            document = (self.report.as_dict() if self.report else {}) | end
+            document = output.with_schema("run", (self.report.as_dict() if self.report else {}) | end)
             output.write_output(json.dumps(document, ensure_ascii=False), None)
         elif self.report is not None:
             r = self.report

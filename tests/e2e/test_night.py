@@ -83,6 +83,10 @@ def test_the_readme_cron_line_pasted_as_it_is(tmp_path: Path, pki: TestPki) -> N
             done = subprocess.run(["/bin/sh", "-c", command], env=env, stdin=subprocess.DEVNULL, timeout=300)
             assert done.returncode == 0, (c["log"] / "runs.err").read_text()
         nights = [json.loads(line) for line in (c["log"] / "runs.jsonl").read_text().splitlines()]
+        from tests.cli.schemas import assert_schema
+
+        for night in nights:
+            assert_schema("run", night)
         assert [n["delivered"] for n in nights] == [3, 0] and all(n["exit_code"] == 0 for n in nights)
         assert events(c)[-1]["event"] == "end"
 
@@ -93,6 +97,9 @@ def test_json_and_the_end_event_however_the_run_ends(tmp_path: Path, pki: TestPk
     done = cron(c, "--json")
     assert done.returncode == 3, done.stderr
     (document,) = [json.loads(line) for line in done.stdout.splitlines()]  # one document, one line
+    from tests.cli.schemas import assert_schema
+
+    assert_schema("run", document)
     assert document["exit_code"] == 3 and "https://" in document["error"]
     assert events(c)[-1]["event"] == "end" and events(c)[-1]["exit_code"] == 3
     missing = subprocess.run([SOHS, "run", "--json", "--config", str(tmp_path / "nope.toml")], cwd="/",
