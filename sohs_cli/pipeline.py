@@ -207,6 +207,12 @@ class Run:
             return  # it was just moved there; unreadable now means the folder is gone: the move said so
         self.ledger.record_refused(sha, str(path), self.options.facility, f"not sent ({outcome}): {message}", errors)
 
+    def _leave(self, path: Path, outcome: str, message: str) -> None:
+        """A document left in the outbox, named in the report with why (the next run takes it)."""
+        self.report.files.append({"file": path.name, "outcome": outcome, "folder": self.folders.outbox.name,
+                                  "message": message})
+        self.event(outcome, {"file": path.name, "message": message})
+
     @contextlib.contextmanager
     def _each(self, paths: list[Path], folder: Path, outcome: str) -> Iterator[None]:
         """One document's (or one group's) step: a failure of the document files it in ``folder``
@@ -226,8 +232,8 @@ class Run:
         except Exception as exc:  # a bug: the others still go; the document stays for a fixed sohs
             self.report.internal += 1
             for path in paths:
-                self.event("internal-error", {"file": path.name, "message": f"{type(exc).__name__}: {exc} "
-                                              "(left in the outbox; this is a bug in sohs, please report it)"})
+                self._leave(path, "internal-error", f"{type(exc).__name__}: {exc} (left in the outbox; this is a "
+                                                    "bug in sohs, please report it)")
 
     # -------------------------------------------------------------- stages
 
@@ -320,8 +326,8 @@ class Run:
             return
         if report.kind == "KHAMSUCKHOE" and self.hub is None:
             self.report.setup += 1
-            self.event("setup", {"file": path.name, "message": "checkup envelopes go to the Ministry hub: "
-                                                               "configure hub.gln (left in the outbox)"})
+            self._leave(path, "setup", "checkup envelopes go to the Ministry hub: configure hub.gln (left in the "
+                                       "outbox)")
             return
         check = verify_bytes(data, path.name, trust=self.options.trust)
         unsigned = [s for s in check.signatures if s.code == "not-signed"]
@@ -341,8 +347,8 @@ class Run:
             return
         if self.signer is None:
             self.report.setup += 1
-            self.event("setup", {"file": path.name, "message": "not signed, and no signing key is configured "
-                                                               "(signing.p12): left in the outbox"})
+            self._leave(path, "setup", "not signed, and no signing key is configured (signing.p12): left in the "
+                                       "outbox")
             return
         try:
             if doctor_first and self.doctor is not None:  # QĐ 2062: the doctor, then the facility over it
@@ -442,7 +448,7 @@ class Run:
                 self.ledger.relocate(item.sha256, str(where))
         else:
             self.report.waiting += 1
-            self.event("waiting", {"file": original.name, "message": item.message})
+            self._leave(original, "waiting", item.message)
 
     def file_processing_rejections(self) -> None:
         """Documents the portal refused while processing them leave ``sent/`` for ``rejected/``, with
