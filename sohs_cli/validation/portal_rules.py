@@ -327,6 +327,24 @@ for _name in LEAVE:
     _leave_rule(_name)
 
 
+CHECKIN_ITEMS = ("MA_DICH_VU", "MA_THUOC", "MA_VAT_TU")
+
+
+@rule("checkin-one-item", "warning", "A check-in row names one service, drug or supply (CTN4750 Bang Check-in)",
+      "Mỗi dòng check-in ghi một dịch vụ, thuốc hoặc vật tư", kinds=("XML0",), reads=CHECKIN_ITEMS)
+def _checkin_one_item(r: Rule, doc: Doc) -> Iterator[Finding]:
+    """The sheet makes each of the three required only when the other two are empty (the rules
+    XML0.*.req-if-no-*): one row is one of them. Two or three in one row is not what it describes; the
+    portal's behaviour then is not published, so a warning."""
+    for row, rec in enumerate(doc.rows):
+        given = [n for n in CHECKIN_ITEMS if value(rec, n)]
+        if len(given) > 1:
+            yield r.finding(doc, given[1], f"{' and '.join(given)} in one row; a check-in row names one of them",
+                            f"{' và '.join(given)} trong cùng một dòng; mỗi dòng check-in chỉ ghi một loại", row=row,
+                            expected="one of MA_DICH_VU, MA_THUOC, MA_VAT_TU", found=", ".join(given),
+                            hint=N_("send one check-in row per service, drug or supply"))
+
+
 @rule("XML8.MA_LK.only-if-XML1-MA_LOAI_KCB-03-04-06", "error",
       "XML8 is sent only when XML1 MA_LOAI_KCB is 03, 04 or 06 (portal)",
       "Chỉ gửi XML8 khi MA_LOAI_KCB của XML1 là 03, 04 hoặc 06", scope="episode", sees=(("XML1", "MA_LOAI_KCB"),))

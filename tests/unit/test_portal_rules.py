@@ -235,3 +235,12 @@ def test_a_catalogue_turns_the_form_check_into_a_full_check(tmp_path: Path) -> N
     (tmp_path / "MA_KHOA.csv").write_bytes(b"code\n\xff\xfe\n")
     with pytest.raises(CatalogueError, match="not UTF-8"):
         load(str(tmp_path))
+
+
+def test_a_check_in_row_names_one_service_drug_or_supply() -> None:
+    """Exactly one of MA_DICH_VU / MA_THUOC / MA_VAT_TU (issue 14): none is the sheet's error, two a warning."""
+    assert "checkin-one-item" not in {c for c, _ in findings("XML0", {})}  # the sample names a service
+    two = findings("XML0", {"MA_THUOC": "40.17", "TEN_THUOC": "Paracetamol"})
+    assert ("checkin-one-item", "MA_THUOC") in two
+    none = findings("XML0", {"MA_DICH_VU": "", "TEN_DICH_VU": ""})
+    assert ("XML0.MA_DICH_VU.req-if-no-MA_THUOC-MA_VAT_TU", "MA_DICH_VU") in none
