@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
 import re
 import subprocess
@@ -68,12 +69,22 @@ def cases() -> dict[str, bytes]:
     }
 
 
+#: a small process of its own starts each command: Linux counts the memory of the process that forks
+#: into its child's peak (ru_maxrss survives exec), so it must not be this one
+LAUNCH = ("import json, os, subprocess, sys\n"
+          "p = subprocess.Popen(sys.argv[3:], cwd=sys.argv[2] or None, stdout=subprocess.DEVNULL, "
+          "stderr=subprocess.DEVNULL)\n"
+          "_, status, usage = os.wait4(p.pid, 0)\n"
+          "scale = 1024 * 1024 if sys.platform == 'darwin' else 1024\n"
+          "print(json.dumps([os.waitstatus_to_exitcode(status), usage.ru_maxrss // scale]))\n")
+
+
 def peak(args: list[str], env: dict[str, str], cwd: str | None = None) -> tuple[int, int]:
     """(exit code, peak resident MB) of one process."""
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
-    return os.waitstatus_to_exitcode(status), usage.ru_maxrss // scale
+    done = subprocess.run([sys.executable, "-c", LAUNCH, "-", cwd or "", *args], env=env, check=True,
+                          capture_output=True, text=True)
+    code, mb = json.loads(done.stdout)
+    return int(code), int(mb)
 
 
 PROCESS = ("import sys; from sohs_cli.mockportal.processing import process; "

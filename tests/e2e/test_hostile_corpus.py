@@ -115,16 +115,30 @@ def test_every_case_through_every_reading_command(tmp_path: Path, pki: TestPki, 
     assert listener.connections == 0  # no DTD, entity, XInclude or schema was ever fetched
 
 
-def _run(args: list[str], env: dict[str, str]) -> tuple[int, str, int]:
+#: Runs a command and writes its exit code and peak memory to a file. A small process of its own:
+#: Linux counts the memory a process had when it forked into its child's peak (ru_maxrss survives
+#: exec), so a command started by a grown pytest would report pytest's size, not its own.
+LAUNCH = ("import json, os, subprocess, sys\n"
+          "p = subprocess.Popen(sys.argv[3:], cwd=sys.argv[2] or None)\n"
+          "_, status, usage = os.wait4(p.pid, 0)\n"
+          "scale = 1024 * 1024 if sys.platform == 'darwin' else 1024\n"
+          "open(sys.argv[1], 'w').write(json.dumps([os.waitstatus_to_exitcode(status), usage.ru_maxrss // scale]))\n")
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[int, str, int]:
     """Exit code, output and peak memory (MB) of ``sohs ARGS`` in its own process."""
-    proc = subprocess.Popen([sys.executable, "-m", "sohs_cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env=env)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    peak = usage.ru_maxrss // 1024 if sys.platform != "darwin" else usage.ru_maxrss // (1024 * 1024)
-    return proc.returncode, out.decode("utf-8", "replace"), peak
+    import json
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        result = fh.name
+    try:
+        done = subprocess.run([sys.executable, "-c", LAUNCH, result, str(cwd or ""), sys.executable, "-m", "sohs_cli",
+                               *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, timeout=600)
+        code, peak = json.loads(Path(result).read_text())
+    finally:
+        os.unlink(result)
+    return int(code), done.stdout.decode("utf-8", "replace"), int(peak)
 
 
 @pytest.mark.skipif(not hasattr(os, "wait4"), reason="peak memory of a child through wait4 (POSIX)")
@@ -216,7 +230,7 @@ def test_the_nightly_run_takes_the_corpus_from_its_outbox(tmp_path: Path, pki: T
         outside = tmp_path / "outside.xml"
         corpus = write_corpus(outbox, listener.address, clinic, outside=outside)
         kept = outside.read_bytes()
-        code, out, peak = _run_in(["run"], env, tmp_path / "clinic")
+        code, out, peak = _run(["run"], env, tmp_path / "clinic")
     assert code in (0, 1), out[-3000:]  # delivered and rejected: never 70, never a hang
     assert "Traceback" not in out and peak < MEMORY_BOUND_MB, (peak, out[-3000:])
     left = {p.name for p in outbox.iterdir()}
@@ -224,13 +238,3 @@ def test_the_nightly_run_takes_the_corpus_from_its_outbox(tmp_path: Path, pki: T
     assert not regular & left, regular & left  # every plain file was taken: sent, rejected or failed
     assert {"fifo.xml", "link-out.xml"} <= left  # neither opened nor followed: left where they are
     assert outside.read_bytes() == kept and listener.connections == 0
-
-
-def _run_in(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, int]:
-    proc = subprocess.Popen([sys.executable, "-m", "sohs_cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env=env, cwd=cwd)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    peak = usage.ru_maxrss // 1024 if sys.platform != "darwin" else usage.ru_maxrss // (1024 * 1024)
-    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace"), peak
