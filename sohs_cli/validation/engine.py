@@ -32,6 +32,8 @@ from sohs_cli.documents import (
 from sohs_cli.errors import InputError
 from sohs_cli.fileio import read_file
 from sohs_cli.i18n import N_
+from sohs_cli.kskjson import looks_like_json
+from sohs_cli.kskjson import to_xml as json_to_xml
 from sohs_cli.validation import checkup
 from sohs_cli.validation import rules as rules_mod
 from sohs_cli.validation.report import DEFAULT_MAX_FINDINGS, FileReport, Finding, Findings, Severity, hints
@@ -295,6 +297,8 @@ def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = Non
 def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptions) -> None:
     data, declarations = strip_inner_declarations(data)
     try:
+        if looks_like_json(data):  # the JSON form of a checkup message (QĐ 2062 PL02 §6 b), issue 13
+            data = json_to_xml(data, path)
         root = parse_bytes(data, source=path, limits=options.limits, keep_blanks=False)
     except InputError as exc:
         report.findings.append(_input_finding(exc))

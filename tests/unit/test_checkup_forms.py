@@ -93,3 +93,24 @@ def test_the_decisions_example_is_read_and_its_mixed_forms_reported() -> None:
     blocks = [f.location for f in report.errors if f.code == "ksk-form-content" and f.element == "LOAIHOSO"]
     assert [re.search(r"XML\d+", b).group(0) for b in blocks] == ["XML9", "XML10", "XML11", "XML12"]  # type: ignore
     assert "xsd:missing-element" not in {f.code for f in report.errors}  # its identity block is complete
+
+
+def test_the_json_form_of_the_message_reads_as_its_xml() -> None:
+    """QĐ 2062 PL02 §6 b prints the same message as JSON: validate reads it, and finds what the XML has."""
+    text = "\n".join(line for line in (DATA / "qd2062_pl02_example.jsonc").read_text(encoding="utf-8").splitlines()
+                     if not line.lstrip().startswith("//")).encode()
+    from_json = validate_bytes(text, "pl02.json")
+    from_xml = validate_bytes((DATA / "qd2062_pl02_example.xml").read_bytes(), "pl02.xml")
+    assert from_json.kind == "KHAMSUCKHOE" and from_json.standard == "2062 form 1"
+    assert {(f.code, f.element) for f in from_json.errors} >= {("ksk-form-content", "NGUOI_GIAM_HO"),
+                                                               ("ksk-form-content", "LOAIHOSO")}
+    assert {f.element for f in from_json.errors if f.code == "ksk-form-content"} == \
+        {f.element for f in from_xml.errors if f.code == "ksk-form-content"}
+    # the same, as a hub message with data_type json/base64
+    import json as jsonlib
+
+    message = jsonlib.dumps({"header": {"data_type": "json/base64"}, "data": base64.b64encode(text).decode()})
+    assert validate_bytes(message.encode(), "push.json").standard == "2062 form 1"
+    for bad in (b'{"khamsuckhoe": [', b'{"other": {}}', b'{"khamsuckhoe": {"a b": 1}}', b"{" * 100000):
+        report = validate_bytes(bad, "bad.json")
+        assert not report.valid and report.errors[0].code == "json-invalid", report.errors

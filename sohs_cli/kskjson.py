@@ -1,0 +1,84 @@
+"""The JSON form of a checkup message (QĐ 2062 PL02 §6 b), read as the XML it stands for.
+
+The decision prints the same ``KHAMSUCKHOE`` as JSON: keys are the XML element names in lower case,
+``noidungfile`` holds the block as an object, a repeated element is an array (``filehoso``; XML11
+``kham_can_lam_sang`` as a one-element array), values are strings or numbers as printed. A hub
+message (``{header, data, signature}`` with ``data_type`` ``json/base64`` or ``xml/base64``) is read
+too: its ``data`` is decoded first. Each key becomes its element in upper case, each scalar its
+text; the result is validated like any checkup envelope.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+from lxml import etree
+
+from sohs_cli.errors import InputError
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+MAX_DEPTH = 32  # the decision's message is 6 levels deep
+
+
+def looks_like_json(data: bytes) -> bool:
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"{")
+
+
+def _load(data: bytes, source: str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: JSON that is not UTF-8 (byte {exc.start})", code="not-utf8") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{source}: not valid JSON ({str(exc)[:80]})", code="json-invalid",
+                         hint="the JSON form of QĐ 2062 PL02 §6 b: {\"khamsuckhoe\": {...}}") from None
+
+
+def to_xml(data: bytes, source: str) -> bytes:
+    """The XML of a JSON checkup message (or of a hub message carrying one); InputError when it is neither."""
+    obj = _load(data, source)
+    if isinstance(obj, dict) and "header" in obj and "data" in obj:  # a hub push message (PL02 §5.2)
+        header = obj["header"] if isinstance(obj["header"], dict) else {}
+        kind = str(header.get("data_type", "xml/base64"))
+        try:
+            inner = base64.b64decode("".join(str(obj["data"]).split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise InputError(f"{source}: the message's data is not base64", code="json-invalid") from None
+        if kind == "xml/base64":
+            return inner
+        if kind != "json/base64":
+            raise InputError(f"{source}: data_type {kind!r} is neither xml/base64 nor json/base64",
+                             code="json-invalid")
+        obj = _load(inner, f"{source} data")
+    if not isinstance(obj, dict) or set(obj) != {"khamsuckhoe"} or not isinstance(obj["khamsuckhoe"], dict):
+        raise InputError(f"{source}: JSON without the one key \"khamsuckhoe\" holding the message",
+                         code="json-invalid", hint="the JSON form of QĐ 2062 PL02 §6 b: {\"khamsuckhoe\": {...}}")
+    root = etree.Element("KHAMSUCKHOE")
+    _fill(root, obj["khamsuckhoe"], source, 1)
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return out
+
+
+def _fill(parent: etree._Element, value: dict[str, Any], source: str, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise InputError(f"{source}: JSON nested deeper than {MAX_DEPTH} levels", code="json-invalid")
+    for key, item in value.items():
+        if not _NAME.fullmatch(key):
+            raise InputError(f"{source}: JSON key {key[:40]!r} is not an element name", code="json-invalid")
+        for one in item if isinstance(item, list) else [item]:
+            child = etree.SubElement(parent, key.upper())
+            if isinstance(one, dict):
+                _fill(child, one, source, depth + 1)
+            elif isinstance(one, list):
+                raise InputError(f"{source}: an array inside an array at {key!r}", code="json-invalid")
+            elif one is None:
+                continue
+            elif isinstance(one, bool):
+                child.text = "1" if one else "0"
+            else:
+                child.text = str(one)
