@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
         port: int = typer.Option(8088, "--port", min=0, max=65535, help="Port (0: any free port)."),
         data_dir: str = typer.Option(..., "--data-dir", help="Where the portal keeps its SQLite state."),
-        accounts: str = typer.Option(..., "--accounts", help="Accounts file (TOML, see the README)."),
+        accounts: str = typer.Option(..., "--accounts", help="Accounts file (TOML, see the README): each account's "
+                                     "registered certificates; for the checkup hub its gln and message_key (the "
+                                     "public half of the message key issued to the sender)."),
         token_ttl: float = typer.Option(3600.0, "--token-ttl", min=1, help="Token lifetime in seconds."),
         processing_delay: float = typer.Option(2.0, "--processing-delay", min=0,
                                                help="Seconds between receipt and the processing result."),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import functools
 import re
 from collections.abc import Iterator
@@ -289,6 +290,42 @@ def _bmi(r: Rule, doc: Doc) -> Iterator[Finding]:
                         f"{bmi_text} nhưng {w:g} kg / ({h:.2f} m)² = {expected:.1f}",
                         expected=f"{expected:.1f}", found=bmi_text,
                         hint=N_("recompute BMI, or check the units (cm, kg)"))
+
+
+BLOOD_PRESSURE = re.compile(r"([0-9]{2,3})/([0-9]{2,3})")
+
+
+@rule("blood-pressure", "error", "HUYET_AP is systolic/diastolic in mmHg, systolic above diastolic",
+      "Huyết áp ghi tâm thu/tâm trương (mmHg), tâm thu lớn hơn tâm trương", kinds=("KSK:XML10",),
+      reads=("HUYET_AP",))
+def _blood_pressure(r: Rule, doc: Doc) -> Iterator[Finding]:
+    text = value(doc.fields, "HUYET_AP").strip()
+    if not text:
+        return
+    m = BLOOD_PRESSURE.fullmatch(text)
+    if m is None or not 50 <= int(m.group(1)) <= 300 or not 20 <= int(m.group(2)) <= 200:
+        yield r.finding(doc, "HUYET_AP", f"'{text}' is not a blood pressure systolic/diastolic such as 120/80",
+                        f"'{text}' không phải huyết áp dạng tâm thu/tâm trương như 120/80",
+                        expected="120/80", found=text, hint=N_("write it as systolic/diastolic in mmHg, e.g. 120/80"))
+    elif int(m.group(1)) <= int(m.group(2)):
+        yield r.finding(doc, "HUYET_AP", f"systolic {m.group(1)} is not above diastolic {m.group(2)}",
+                        f"tâm thu {m.group(1)} không lớn hơn tâm trương {m.group(2)}", found=text,
+                        hint=N_("the two numbers may be swapped: systolic first"))
+
+
+VN = dt.timezone(dt.timedelta(hours=7))
+
+
+@rule("ksk-date-in-future", "error", "A checkup's birth and visit dates are not in the future",
+      "Ngày sinh và ngày khám không được sau hôm nay", kinds=("KSK:XML1", "KSK:XML2"),
+      reads=("NGAY_SINH", "NGAY_VAO"))
+def _checkup_future(r: Rule, doc: Doc) -> Iterator[Finding]:
+    today = dt.datetime.now(VN).strftime("%Y%m%d")
+    for name in ("NGAY_SINH", "NGAY_VAO"):
+        text = value(doc.fields, name).strip()
+        if len(text) >= 8 and text[:8].isdigit() and _real_date(text[:8], False) and text[:8] > today:
+            yield r.finding(doc, name, f"{text[:8]} is after today ({today})", f"{text[:8]} sau hôm nay ({today})",
+                            expected=f"<= {today}", found=text, hint=N_("check the year, and the HIS's clock"))
 
 
 # ------------------------------------------------------------------ episode rules (one HOSO)

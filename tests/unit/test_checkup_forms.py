@@ -114,3 +114,21 @@ def test_the_json_form_of_the_message_reads_as_its_xml() -> None:
     for bad in (b'{"khamsuckhoe": [', b'{"other": {}}', b'{"khamsuckhoe": {"a b": 1}}', b"{" * 100000):
         report = validate_bytes(bad, "bad.json")
         assert not report.valid and report.errors[0].code == "json-invalid", report.errors
+
+
+@pytest.mark.parametrize(("huyet_ap", "code"), [("120/80", None), ("80/120", "blood-pressure"),
+                                                ("120-80", "blood-pressure"), ("12/8", "blood-pressure")])
+def test_blood_pressure_is_systolic_over_diastolic(huyet_ap: str, code: str | None) -> None:
+    blocks = samples.adult_checkup("KSK1")
+    blocks[3] = blocks[3].replace(b"<HUYET_AP>120/80</HUYET_AP>", f"<HUYET_AP>{huyet_ap}</HUYET_AP>".encode())
+    assert [f.code for f in validate_bytes(envelope(blocks), "k.xml").errors] == ([code] if code else [])
+
+
+def test_checkup_dates_in_the_future_are_refused_and_the_rules_are_listed() -> None:
+    blocks = samples.adult_checkup("KSK1")
+    blocks[1] = blocks[1].replace(b"<NGAY_VAO>202611100800<", b"<NGAY_VAO>209911100800<")
+    errors = validate_bytes(envelope(blocks), "k.xml").errors
+    assert [(f.code, f.element) for f in errors] == [("ksk-date-in-future", "NGAY_VAO")]
+    from sohs_cli.validation.rules import RULES  # what --list-rules prints
+
+    assert {"blood-pressure", "ksk-date-in-future", "bmi-mismatch", "icd10-shape"} <= {r.id for r in RULES}
