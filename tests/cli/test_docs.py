@@ -90,3 +90,19 @@ def test_every_reference_is_real() -> None:
     code = "\n".join(p.read_text(encoding="utf-8") for p in (root / "sohs_cli").rglob("*.py"))
     assert "github.com/sohs-cli" not in code and "your-org" not in README
     assert "rev: v" not in README  # no tag to pin: sohs has no public repository yet
+
+
+def test_options_that_read_an_environment_variable_name_it_in_their_help() -> None:
+    """Issue 17: an option whose value also comes from a SOHS_* variable says which, in --help."""
+    reads = {"--home": "$SOHS_HOME", "--config": "$SOHS_CONFIG", "--portal": "$SOHS_PORTAL_URL",
+             "--username": "$SOHS_PORTAL_USERNAME", "--lang": "$SOHS_LANG"}
+    seen = set()
+    for name, cmd in ALL:
+        for param in cmd.params:
+            for opt in getattr(param, "opts", []):
+                if (name, opt) == ("sohs dashboard", "--lang"):
+                    continue  # the page's default language (each viewer switches), not the run's
+                if opt in reads and reads[opt] not in (param.help or ""):
+                    raise AssertionError(f"{name} {opt}: its help does not name {reads[opt]}")
+                seen.add(opt)
+    assert set(reads) <= seen
