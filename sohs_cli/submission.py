@@ -21,6 +21,7 @@ import asyncio
 import functools
 import hashlib
 import os
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -329,17 +330,28 @@ async def _send_one(item: Item, info: DocumentInfo, client: PortalClient | None,
             answer = await client.push(data, text_of(parse_bytes(data), "THONGTINHOSO/NGAYLAP"))
         else:
             assert client is not None
-            try:
-                answer = await client.submit(data, info.endpoint, loai, info.facility)
-            except AmbiguousSend as exc:
-                await io(ledger.finish_attempt, attempt, "ambiguous", message=exc.message)
-                found, note = await _after_lost_reply(client, info)
-                if found is not None:  # it arrived: adopt its receipt, send nothing
-                    await _adopt(item, ledger, io, int(row["id"]), info.endpoint, found)
-                    return
-                client.log(f"{os.path.basename(info.path)}: {note}")
-                attempt = await io(ledger.begin_attempt, int(row["id"]), info.endpoint)
-                answer = await client.submit(data, info.endpoint, loai, info.facility)
+            started, sends = time.monotonic(), 1
+            while True:
+                try:
+                    answer = await client.submit(data, info.endpoint, loai, info.facility)
+                    break
+                except AmbiguousSend as exc:
+                    # Every lost reply is asked about before the next send, not only the first: a portal
+                    # that is slow but alive (a busy night, a loaded machine) may lose two replies in a
+                    # row for the same file, and that is no outage (it stopped the whole run, exit 4).
+                    await io(ledger.finish_attempt, attempt, "ambiguous", message=exc.message)
+                    found, note, lookup = await _after_lost_reply(client, info)
+                    if found is not None:  # it arrived: adopt its receipt, send nothing
+                        await _adopt(item, ledger, io, int(row["id"]), info.endpoint, found)
+                        return
+                    if not _may_resend(client, sends, started, lookup):  # its attempt stays ambiguous
+                        down.append(exc.message)
+                        item.status, item.message = "failed", exc.message
+                        return
+                    client.log(f"{os.path.basename(info.path)}: {note}")
+                    await client.pause(sends)
+                    sends += 1
+                    attempt = await io(ledger.begin_attempt, int(row["id"]), info.endpoint)
     except PortalUnavailable as exc:
         await io(ledger.finish_attempt, attempt, "ambiguous" if isinstance(exc, AmbiguousSend) else "unavailable",
                  message=exc.message)
@@ -367,24 +379,38 @@ async def _send_one(item: Item, info: DocumentInfo, client: PortalClient | None,
         item.status, item.message = "rejected", f"{answer.code}: {answer.message}"
 
 
-async def _after_lost_reply(client: PortalClient, info: DocumentInfo) -> tuple[dict[str, Any] | None, str]:
+def _may_resend(client: PortalClient, sends: int, started: float, lookup: bool) -> bool:
+    """Whether a file whose reply was lost ``sends`` times (and which the portal was not found to
+    hold) is sent once more. With a lookup every resend is safe (the portal was asked first), so
+    it goes on within the retry policy: at most ``attempts`` sends, within ``deadline`` seconds of
+    the first. Without one (the real BHXH gateway) each resend may leave one more copy on the
+    portal, so there is one deliberate resend; a second lost reply leaves the file ``failed``
+    (ambiguous in the ledger: the next run sends it again)."""
+    if not lookup:
+        return sends < 2
+    return sends < client.policy.attempts and time.monotonic() - started < client.policy.deadline
+
+
+async def _after_lost_reply(client: PortalClient, info: DocumentInfo) -> tuple[dict[str, Any] | None, str, bool]:
     """After a send whose reply was lost: the portal's record of these bytes when it has a lookup
-    and holds them; else ``(None, why a resend follows)``. Where the portal has no lookup (the real
-    BHXH gateway), the resend is deliberate: the portal may then hold the file twice, under two
-    maGiaoDich, and by its rules the later replaces the earlier of the same MA_LK."""
-    supported = True
-    for ma_lk in [lk for lk in info.ma_lks if lk]:
+    and holds them; else ``(None, why a resend follows, whether the portal has a lookup)``. Where the
+    portal has no lookup (the real BHXH gateway), the resend is deliberate: the portal may then hold
+    the file twice, under two maGiaoDich, and by its rules the later replaces the earlier of the same
+    MA_LK."""
+    lks = [lk for lk in info.ma_lks if lk]
+    supported = bool(lks)  # a file without MA_LK cannot be looked up: a resend of it is blind
+    for ma_lk in lks:
         rows = await client.lookup(ma_lk=ma_lk)
         if rows is None:
             supported = False
             break
         found = next((r for r in rows if r.get("sha256") == info.sha256), None)
         if found:
-            return found, ""
+            return found, "", True
     if supported:
-        return None, "the reply was lost and the portal does not hold it: sending it again"
+        return None, "the reply was lost and the portal does not hold it: sending it again", True
     return None, ("the reply was lost and the portal has no lookup: sending it again deliberately (if the first "
-                  "arrived, the portal holds two receipts and the later replaces the earlier by MA_LK)")
+                  "arrived, the portal holds two receipts and the later replaces the earlier by MA_LK)"), False
 
 
 async def _adopt(item: Item, ledger: Ledger, io: Callable[..., Awaitable[Any]], doc_id: int, endpoint: str,

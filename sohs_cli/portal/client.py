@@ -206,6 +206,11 @@ class PortalClient:
         raise PortalUnavailable(f"the portal is unavailable ({last}) (cổng tiếp nhận không phản hồi)",
                                 hint="nothing was lost: run again later")
 
+    async def pause(self, attempt: int) -> None:
+        """The retry policy's backoff before send number ``attempt + 1`` of a file whose reply was lost
+        (the caller asked the portal in between): a portal that lost a reply gets time to catch up."""
+        await self.sleep(self.policy.backoff(attempt, self._rng))
+
     async def submit(self, data: bytes, path: str, loai: str, facility: str) -> Answer:
         form = form_body({"username": self.username, "loaiHoSo": loai, "maTinh": facility[:2], "maCSKCB": facility},
                          base64.b64encode(data).decode("ascii"))
