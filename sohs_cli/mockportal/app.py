@@ -97,19 +97,34 @@ class Portal:
             done += 1
         return done
 
-    async def process_due_async(self) -> int:
-        """Process what is due with the validation in a worker thread: a hostile file that takes
-        seconds to check no longer stops every other request (issue 15: the loop blocked 24 s). The
-        store is read and written on the loop's thread only; one processing pass at a time."""
+    async def process_due_async(self, wanted: Callable[[Any, list[str]], bool] | None = None) -> int:
+        """Process what is due (or what of it ``wanted(submission, its MA_LKs)`` picks) with the
+        validation in a worker thread: a hostile file that takes seconds to check no longer stops
+        every other request (issue 15: the loop blocked 24 s). The store is read and written on the
+        loop's thread only; one processing pass at a time."""
         if self._processing is None:
             self._processing = asyncio.Lock()
         done = 0
         async with self._processing:
             for sub, body in self.store.due(self.now().timestamp()):
                 lks = [row["ma_lk"] for row in self.store.hosos(sub.ma_giao_dich)]
+                if sub.status != "received" or (wanted is not None and not wanted(sub, lks)):
+                    continue
                 self._record(sub, await asyncio.to_thread(_safely, sub.endpoint, body, lks, sub.ma_giao_dich))
                 done += 1
         return done
+
+    async def _fresh(self, req: Request) -> None:
+        """Before a handler that shows results: process what it will show. A lookup waits for its own
+        submission(s) only, not for the backlog of every clinic (each in the worker thread)."""
+        if req.path != gateway.LOOKUP:
+            await self.process_due_async()
+            return
+        form = req.form()
+        number, ma_lk = form.get("maGiaoDich", ""), form.get("maLk", "")
+        # its episodes too: an earlier version of the same MA_LK is processed first, in receipt order
+        episodes = {row["ma_lk"] for row in self.store.hosos(number)} if number else {ma_lk} - {""}
+        await self.process_due_async(lambda sub, lks: sub.ma_giao_dich == number or bool(episodes & set(lks)))
 
     def _record(self, sub: Any, results: list[tuple[int, str, str, list[Any]]]) -> None:
         self.store.record_result(sub.ma_giao_dich, sub.facility, results, gateway.stamp(self.now()))
@@ -177,8 +192,8 @@ class Portal:
             if early is not None:
                 await early.send(send)
                 return
-        if handler in _FRESH:  # results first, off the loop, so the handler finds nothing left due
-            await self.process_due_async()
+        if handler in _FRESH:  # results first, off the loop: the handler finds its own processed
+            await self._fresh(req)
         try:
             response = handler(self, req)
         except gateway.DropConnection as drop:
