@@ -204,8 +204,9 @@ def check_the_night(c: dict[str, Path], base: str, plan: dict[str, str], report:
     for sha, copies in by_sha.items():
         if realistic:  # without a lookup a lost reply is sent again, deliberately: at most once per loss
             assert len(copies) <= 1 + lost.get(sha, 0), (sha, copies)
-        else:  # the lookup was asked first: never twice
-            assert len(copies) == 1 and copies[0]["times_received"] == 1, copies
+        else:  # the lookup was asked first: one receipt; a second arrival only of a request whose reply
+            # was lost (a request that hung past the client's timeout still reaches the portal later)
+            assert len(copies) == 1 and copies[0]["times_received"] <= 1 + lost.get(sha, 0), (copies, lost)
         # every receipt the portal gave is in the ledger, but those whose reply was lost, recorded so
         unheard = [c_ for c_ in copies if c_["maGiaoDich"] not in held]
         assert len(unheard) <= lost.get(sha, 0), (sha, copies, lost.get(sha))
@@ -219,7 +220,7 @@ def a_faulty_week(tmp_path: Path, pki: TestPki, *mode: str) -> None:
     with served(tmp_path, pki, *faults, *mode) as base:
         c = clinic(tmp_path, pki, base)
         plan = inputs(c)
-        for _night in range(4):  # cron, night after night, until nothing waits for the portal
+        for _night in range(6):  # cron, night after night, until nothing waits for the portal
             done = cron(c, "--json")
             report = json.loads(done.stdout)
             # 1: the invalid documents (the night they are filed), 4: the portal left some waiting
