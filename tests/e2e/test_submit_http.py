@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -83,24 +82,26 @@ def test_kill_9_at_random_moments_then_rerun(tmp_path: Path, pki: TestPki, clini
     rng = random.Random(20261123)
     killed_mid_run = 0
     with served(tmp_path, pki) as base:
-        # Kill moments are drawn within the time a whole run takes on this machine (a fixed range
-        # missed most runs once start-up got faster): calibrate on a batch of the same size.
-        write_batch(tmp_path / "calibration", clinic, 300, "LK2026990")
-        started = time.perf_counter()
-        whole = sohs("submit", str(tmp_path / "calibration"), env=sohs_env(tmp_path / "home-calibration", base,
-                                                                           SOHS_PORTAL_CONCURRENCY="4"))
-        duration = time.perf_counter() - started
-        assert whole.returncode == 0, whole.stderr[-1500:]
         for trial in range(10):
             batch = write_batch(tmp_path / f"outbox{trial}", clinic, 300, f"LK2026{trial:02d}0")
             home = tmp_path / f"home{trial}"
-            env = sohs_env(home, base, SOHS_PORTAL_CONCURRENCY="4")
+            env = sohs_env(home, base, SOHS_PORTAL_CONCURRENCY="4", PYTHONUNBUFFERED="1")
+            # The kill moment is drawn in the run's progress (after the k-th file it reports done), not
+            # in seconds: a moment in seconds, calibrated on one run, missed most runs whenever the
+            # machine's load changed between the calibration and the trials (a loaded CI box).
+            after = rng.randint(1, 240)
             proc = subprocess.Popen([sys.executable, "-m", "sohs_cli", "submit", str(tmp_path / f"outbox{trial}")],
-                                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.1, 0.9) * duration)
+                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            assert proc.stdout is not None
+            reported = 0
+            for line in proc.stdout:
+                reported += line.startswith("delivered ")
+                if reported >= after:
+                    break
             if proc.poll() is None:
                 killed_mid_run += 1
             proc.send_signal(signal.SIGKILL)
+            proc.stdout.close()
             proc.wait(timeout=30)
             rerun = sohs("submit", str(tmp_path / f"outbox{trial}"), env=env)
             assert rerun.returncode == 0, f"trial {trial}: {rerun.stdout[-1500:]}{rerun.stderr[-1500:]}"
@@ -115,7 +116,7 @@ def test_kill_9_at_random_moments_then_rerun(tmp_path: Path, pki: TestPki, clini
                 assert all(r["transaction_id"] == portal[r["sha256"]]["maGiaoDich"] for r in rows)
             finally:
                 ledger.close()
-    assert killed_mid_run >= 5, "the kills mostly missed the runs: the test proved little"
+    assert killed_mid_run >= 8, f"only {killed_mid_run} of 10 kills landed mid-run: the test proved little"
 
 
 def test_secrets_never_reach_the_ledger_or_the_output(tmp_path: Path, pki: TestPki, clinic: FileSigner) -> None:
