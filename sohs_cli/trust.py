@@ -40,6 +40,7 @@ from sohs_cli.certs import load_ca_bundle, load_certificates, now
 from sohs_cli.config import Settings
 from sohs_cli.errors import CertificateError, ConfigError, InputError
 from sohs_cli.fileio import read_file
+from sohs_cli.i18n import _
 
 MAX_INTERMEDIATES = 4
 
@@ -117,10 +118,9 @@ def from_settings(s: Settings, signer: x509.Certificate | None = None,
         what = "facility's signing certificate" + (" and the CAs of its chain" if anchors else "")
         return Trust("signer", what, anchors=anchors, pinned=(signer,))
     raise ConfigError(
-        "no trust source for signatures: a signature by anyone's key would pass "
-        "(chưa cấu hình nguồn tin cậy cho chữ ký số)",
-        hint="set verify.ca_bundle (the CA that issues your certificates) or verify.certificates (the "
-             "certificates registered on the portal) in sohs.toml, or SOHS_VERIFY_CA_BUNDLE")
+        _("no trust source for signatures: a signature by anyone's key would pass"),
+        hint=_("set verify.ca_bundle (the CA that issues your certificates) or verify.certificates (the "
+               "certificates registered on the portal) in sohs.toml, or SOHS_VERIFY_CA_BUNDLE"))
 
 
 def chain_to(leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate],

@@ -6,43 +6,40 @@ import typer
 
 from sohs_cli.cli import output
 from sohs_cli.cli.output import escape
+from sohs_cli.i18n import _
 
 
 def register(app: typer.Typer) -> None:
-    portal_app = typer.Typer(help="The simulated BHXH receiving portal and checkup hub. / Cổng tiếp nhận mô phỏng.",
-                             no_args_is_help=True)
+    portal_app = typer.Typer(help=_("The simulated BHXH receiving portal and checkup hub."), no_args_is_help=True)
     app.add_typer(portal_app, name="portal")
 
-    @portal_app.command("serve")
+    @portal_app.command("serve", help=_("Serve the simulated portal: BHXH gateway, checkup hub, /_mock/ views (Ctrl-C "
+                                        "or SIGTERM stops it)."))
     def serve(
-        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
-        port: int = typer.Option(8088, "--port", min=0, max=65535, help="Port (0: any free port)."),
-        data_dir: str = typer.Option(..., "--data-dir", help="Where the portal keeps its SQLite state."),
-        accounts: str = typer.Option(..., "--accounts", help="Accounts file (TOML, see the README): each account's "
+        host: str = typer.Option("127.0.0.1", "--host", help=_("Address to listen on (loopback by default).")),
+        port: int = typer.Option(8088, "--port", min=0, max=65535, help=_("Port (0: any free port).")),
+        data_dir: str = typer.Option(..., "--data-dir", help=_("Where the portal keeps its SQLite state.")),
+        accounts: str = typer.Option(..., "--accounts", help=_("Accounts file (TOML, see the README): each account's "
                                      "registered certificates; for the checkup hub its gln and message_key (the "
-                                     "public half of the message key issued to the sender)."),
-        token_ttl: float = typer.Option(3600.0, "--token-ttl", min=1, help="Token lifetime in seconds."),
+                                     "public half of the message key issued to the sender).")),
+        token_ttl: float = typer.Option(3600.0, "--token-ttl", min=1, help=_("Token lifetime in seconds.")),
         processing_delay: float = typer.Option(2.0, "--processing-delay", min=0,
-                                               help="Seconds between receipt and the processing result."),
-        max_body: int = typer.Option(64, "--max-body", min=1, help="Largest accepted request body, in MB."),
-        latency: float = typer.Option(0.0, "--latency", min=0, help="Seconds added to every API request."),
-        fail_rate: float = typer.Option(0.0, "--fail-rate", help="Share of API requests answered HTTP 503."),
-        timeout_rate: float = typer.Option(0.0, "--timeout-rate", help="Share of API requests that hang."),
-        hang_seconds: float = typer.Option(120.0, "--hang-seconds", min=0, help="How long a hang lasts."),
+                                               help=_("Seconds between receipt and the processing result.")),
+        max_body: int = typer.Option(64, "--max-body", min=1, help=_("Largest accepted request body, in MB.")),
+        latency: float = typer.Option(0.0, "--latency", min=0, help=_("Seconds added to every API request.")),
+        fail_rate: float = typer.Option(0.0, "--fail-rate", help=_("Share of API requests answered HTTP 503.")),
+        timeout_rate: float = typer.Option(0.0, "--timeout-rate", help=_("Share of API requests that hang.")),
+        hang_seconds: float = typer.Option(120.0, "--hang-seconds", min=0, help=_("How long a hang lasts.")),
         rate_limit: str = typer.Option("0", "--rate-limit", metavar="N/s",
-                                       help="Requests per second before 429 with Retry-After (0: none)."),
+                                       help=_("Requests per second before 429 with Retry-After (0: none).")),
         drop_after_accept: float = typer.Option(0.0, "--drop-after-accept", metavar="RATE",
-                                                help="Share of accepted files whose reply is dropped."),
+                                                help=_("Share of accepted files whose reply is dropped.")),
         realistic: bool = typer.Option(False, "--realistic",
-                                       help="Only what the real gateway does: no status lookup (404 page), no "
-                                            "same-bytes rule (a resend is a new receipt)."),
-        seed: int | None = typer.Option(None, "--seed", help="Seed for the fault draws (reproducible runs)."),
-        log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+                                       help=_("Only what the real gateway does: no status lookup (404 page), no "
+                                            "same-bytes rule (a resend is a new receipt).")),
+        seed: int | None = typer.Option(None, "--seed", help=_("Seed for the fault draws (reproducible runs).")),
+        log_level: str = typer.Option("info", "--log-level", help=_("uvicorn log level.")),
     ) -> None:
-        """Serve the simulated portal: BHXH gateway, checkup hub, /_mock/ views (Ctrl-C or SIGTERM stops it).
-
-        Chạy cổng tiếp nhận mô phỏng.
-        """
 
         def body() -> None:
             import signal
