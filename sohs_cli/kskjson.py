@@ -82,3 +82,47 @@ def _fill(parent: etree._Element, value: dict[str, Any], source: str, depth: int
                 child.text = "1" if one else "0"
             else:
                 child.text = str(one)
+
+
+def _as_json(el: etree._Element) -> Any:
+    children = [c for c in el if isinstance(c.tag, str)]
+    if not children:
+        return el.text or ""
+    out: dict[str, Any] = {}
+    for child in children:
+        key, value = str(child.tag).lower(), _as_json(child)
+        if key in out:  # a repeated element is an array, as filehoso is in the decision's example
+            out[key] = [*out[key], value] if isinstance(out[key], list) else [out[key], value]
+        else:
+            out[key] = value
+    return out
+
+
+def records_as_json(data: bytes, source: str) -> list[tuple[int, bytes]]:
+    """Each record (HOSO) of a KHAMSUCKHOE in the decision's JSON form: ``(HOSO number, UTF-8 JSON)``.
+
+    Every value is a string, as the XML holds it (the decision's example mixes strings and numbers);
+    ``noidungfile`` holds each block as an object; ``sohs validate`` reads the result back."""
+    from sohs_cli.documents import KHAMSUCKHOE, iter_hoso, text_of
+    from sohs_cli.xmlsafe import parse_bytes
+
+    root = parse_bytes(data, source=source)
+    if root.tag != KHAMSUCKHOE:
+        raise InputError(f"{source}: <{root.tag}> is not a checkup envelope: the JSON form is QĐ 2062's "
+                         "(KHAMSUCKHOE) only", code="json-invalid", hint="unpack it without --json")
+    chuky = root.find("CHUKYDONVI")
+    out = []
+    for hoso in iter_hoso(root):
+        files = []
+        for inner in hoso.files:
+            if inner.data is None:
+                raise InputError(f"{source} › HOSO {hoso.index} › {inner.loaihoso} line {inner.line}: {inner.error}")
+            block = parse_bytes(inner.data, source=f"{source} › HOSO {hoso.index} › {inner.loaihoso}")
+            files.append({"loaihoso": inner.loaihoso, "noidungfile": {str(block.tag).lower(): _as_json(block)}})
+        message = {"khamsuckhoe": {
+            "thongtindonvi": {"macskcb": text_of(root, "THONGTINDONVI/MACSKCB")},
+            "thongtinhoso": {"ngaylap": text_of(root, "THONGTINHOSO/NGAYLAP"), "soluonghoso": "1",
+                             "danhsachhoso": {"hoso": {"filehoso": files}}},
+            "chukydonvi": _as_json(chuky) if chuky is not None else {}}}
+        out.append((hoso.index, json.dumps(message, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"))
+    return out

@@ -52,6 +52,8 @@ def register(app: typer.Typer) -> None:
     def unpack(
         envelope: str = typer.Argument(..., help=_("A GIAMDINHHS or KHAMSUCKHOE file.")),
         directory: str = typer.Option(..., "--dir", "-d", help=_("Where to write the inner documents.")),
+        as_json: bool = typer.Option(False, "--json", help=_("Checkup envelopes: write each record (HOSO1.json …) "
+                                                             "in the JSON form of QĐ 2062 PL02.")),
     ) -> None:
 
         def body() -> None:
@@ -61,6 +63,14 @@ def register(app: typer.Typer) -> None:
 
             data = read_named(envelope, DEFAULT_MAX_BYTES)  # the parser refuses what is over it
             output_dirs(directory)
+            if as_json:
+                from sohs_cli.kskjson import records_as_json
+
+                for index, text in records_as_json(data, envelope):
+                    target = os.path.join(directory, f"HOSO{index}.json")
+                    atomic_write(target, text, setup=True)
+                    output.stdout.print(say("wrote {file}", file=target))
+                return
             for name, inner in unpack_envelope(data, envelope):
                 target = os.path.join(directory, name)
                 atomic_write(target, inner, setup=True)

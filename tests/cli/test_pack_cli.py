@@ -137,3 +137,21 @@ def test_repack_never_overwrites_the_original(examples: Path, tmp_path: Path) ->
         r = runner.invoke(build_app(), ["pack", "--repack", str(src), *args])
         assert r.exit_code == 2 and "never overwritten" in r.stderr
     assert src.read_bytes() == (examples / "invalid_base64_line_breaks.xml").read_bytes()
+
+
+def test_unpack_writes_a_checkup_record_as_json_that_validate_reads_back(examples: Path, tmp_path: Path) -> None:
+    """Issue 13: `sohs unpack --json` writes the decision's JSON form; `validate` reads it as the XML."""
+    import json
+
+    r = runner.invoke(build_app(), ["unpack", str(examples / "checkup_adult_2062.xml"), "-d", str(tmp_path / "j"),
+                                    "--json"])
+    assert r.exit_code == 0, r.output
+    text = (tmp_path / "j" / "HOSO1.json").read_text(encoding="utf-8")
+    message = json.loads(text)["khamsuckhoe"]
+    first = message["thongtinhoso"]["danhsachhoso"]["hoso"]["filehoso"][0]
+    assert first["loaihoso"] == "XML1" and first["noidungfile"]["thong_tin_hanh_chinh"]["ho_ten"] == "Trần Văn Minh"
+    report = validate_path(str(tmp_path / "j" / "HOSO1.json"))
+    assert report.valid and report.standard == "2062 form 3", [f.message_en for f in report.findings]
+    bhyt = runner.invoke(build_app(), ["unpack", str(examples / "referral_episode_3176.xml"), "-d",
+                                       str(tmp_path / "k"), "--json"])
+    assert bhyt.exit_code == 1 and "QĐ 2062" in bhyt.output
