@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import datetime as dt
@@ -104,6 +105,21 @@ class InProcess:
     async def submissions(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = (await self.client.get("/_mock/submissions")).json()
         return result
+
+
+def submit_once(portal: Any, data: bytes) -> dict[str, Any]:
+    """Log in to ``portal`` in-process, submit ``data`` once, and stop the portal: its answer."""
+
+    async def go() -> dict[str, Any]:
+        client = InProcess(portal)
+        try:
+            token = (await client.token())["APIKey"]
+            return await client.submit(token, data)
+        finally:
+            await client.client.aclose()
+            await portal.stop()
+
+    return asyncio.run(go())
 
 
 def sha(data: bytes) -> str:

@@ -4,7 +4,6 @@ which C14N keeps but no health-record file uses, is refused where it could split
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from sohs_cli.trust import Trust
 from sohs_cli.validation.engine import validate_bytes
 from sohs_cli.verification import verify_bytes
 from sohs_cli.xmlsafe import parse_bytes
-from tests.portal_helpers import FACILITY, InProcess, accounts, envelope
+from tests.portal_helpers import FACILITY, accounts, envelope, submit_once
 
 INTEGRITY = Trust.none(integrity_only=True)
 
@@ -78,16 +77,7 @@ def test_the_portal_reads_the_signed_facility(tmp_path: Path, pki: TestPki, clin
     signed = sign_document(_commented_envelope("LK202511009004"), clinic)
     portal = Portal(PortalConfig(data_dir=str(tmp_path / "data"), accounts=accounts(tmp_path, pki)))
 
-    async def go() -> dict[str, object]:
-        client = InProcess(portal)
-        try:
-            token = (await client.token())["APIKey"]
-            return await client.submit(token, signed)
-        finally:
-            await client.client.aclose()
-            await portal.stop()
-
-    answer = asyncio.run(go())
+    answer = submit_once(portal, signed)
     assert answer["maKetQua"] == "200", answer
 
 
@@ -111,16 +101,7 @@ def test_text_between_signature_parts_is_a_bad_signature_not_a_crash(
     assert not isinstance(item, DocumentInfo) and item.status == "refused"
     portal = Portal(PortalConfig(data_dir=str(tmp_path / "data"), accounts=accounts(tmp_path, pki)))
 
-    async def go() -> dict[str, object]:
-        client = InProcess(portal)
-        try:
-            token = (await client.token())["APIKey"]
-            return await client.submit(token, hostile)
-        finally:
-            await client.client.aclose()
-            await portal.stop()
-
-    assert asyncio.run(go())["maKetQua"] == "125"
+    assert submit_once(portal, hostile)["maKetQua"] == "125"
 
 
 def test_an_inner_table_over_7_5_mb_is_accepted_below_the_50_mb_limit() -> None:

@@ -4,7 +4,6 @@ under a written policy and fail with a reason in words."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from sohs_cli.signing import FileSigner, sign_document
 from sohs_cli.testpki import TestPki, make_certificate, new_key
 from sohs_cli.trust import Trust, chain_to
 from sohs_cli.verification import verify_bytes
-from tests.portal_helpers import FACILITY, PASSWORD, USER, InProcess, envelope
+from tests.portal_helpers import FACILITY, PASSWORD, USER, envelope, submit_once
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -82,16 +81,7 @@ def test_the_signer_policy_of_sign_holds_in_verify_and_in_the_portal(
     account = Account(USER, md5_upper(PASSWORD), FACILITY, (cert,))
     portal = Portal(PortalConfig(data_dir=str(tmp_path / "data"), accounts={account.username: account}))
 
-    async def go() -> dict[str, object]:
-        client = InProcess(portal)
-        try:
-            token = (await client.token())["APIKey"]
-            return await client.submit(token, signed)
-        finally:
-            await client.client.aclose()
-            await portal.stop()
-
-    assert asyncio.run(go())["maKetQua"] == "125"  # … and the portal, even for a registered certificate
+    assert submit_once(portal, signed)["maKetQua"] == "125"  # … and the portal, even for a registered certificate
 
 
 def _leaf(issuer: x509.Certificate, issuer_key: rsa.RSAPrivateKey) -> x509.Certificate:
