@@ -132,3 +132,12 @@ def test_a_locale_that_is_neither_gives_english(monkeypatch: pytest.MonkeyPatch)
     assert i18n.resolve_lang() == "en"
     monkeypatch.setenv("LC_ALL", "vi_VN.UTF-8")
     assert i18n.resolve_lang() == "vi"
+
+
+def test_the_catalog_is_in_order() -> None:
+    """Entries grouped by file (``.ci/sort_po``): after a merge conflict, keep both sides and run it."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / ".ci" / "sort_po"), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
