@@ -7,6 +7,8 @@ time, which an offline machine cannot; check-jsonschema is pure Python."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import shlex
 import subprocess
 import sys
@@ -15,6 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+if importlib.util.find_spec("check_jsonschema") is None or importlib.util.find_spec("ruamel") is None:
+    # a venv made before these test tools joined the dev group; CI installs them, and fails without
+    if os.environ.get("CI"):
+        raise ImportError("check-jsonschema and ruamel.yaml are required in CI (the test dependency group)")
+    pytest.skip("check-jsonschema is not installed: pip install -e . --group dev", allow_module_level=True)
+
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[2]
