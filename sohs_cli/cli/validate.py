@@ -350,6 +350,17 @@ def register(app: typer.Typer) -> None:
                     title = r.title_vi if language == "vi" else r.title_en
                     output.stdout.print(f"{r.id:34} {escape(translate(language, SEVERITY[r.severity])):8} "
                                         f"{escape(title)}")
+                from sohs_cli.validation.checkup import CHECKS
+
+                for heading, checkup in ((N_("Checks of a checkup record (QĐ 2062), with their source:"), True),
+                                         (N_("Checks of every document (structure, schema, reading), with their "
+                                             "source:"), False)):
+                    output.stdout.print("\n" + escape(translate(language, heading)))
+                    for c in CHECKS:
+                        if c.checkup == checkup:
+                            title = c.title_vi if language == "vi" else c.title_en
+                            output.stdout.print(f"{c.id:34} {escape(translate(language, SEVERITY[c.severity])):8} "
+                                                f"{escape(title)} · {escape(c.source)}")
                 output.stdout.print("\n" + escape(translate(language, "The portal's rules sheet (portal_rules.csv):")))
                 for p in portal_rules():
                     output.stdout.print(f"{p.id:50} {escape(_status_text(p, language))} · "

@@ -11,6 +11,8 @@ checked against what any form allows (``xsd/ksk/2062/``) and the record is repor
 from __future__ import annotations
 
 import copy
+import dataclasses
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -18,6 +20,104 @@ from sohs_cli import kskforms
 from sohs_cli.documents import KSK_LOAIHOSO_ROOT, text_of
 from sohs_cli.i18n import N_
 from sohs_cli.validation.report import Finding, Severity, hints
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check ``sohs validate`` makes outside the rule registry (``--list-rules`` prints both)."""
+
+    id: str
+    severity: Severity
+    title_en: str
+    title_vi: str
+    source: str
+    checkup: bool = True  # False: made on every document, a checkup record among them
+
+
+# Every finding code the validation of a checkup record can carry that is not a rule of the registry
+# (tests/unit/test_checkup_rules.py derives the codes from the source and finds each one here).
+CHECKS: tuple[Check, ...] = (
+    Check("ksk-form-unknown", "error", "The form (by age on NGAY_VAO) can be told: NGAY_SINH, NGAY_VAO are dates",
+          "Xác định được mẫu phiếu theo tuổi: NGAY_SINH và NGAY_VAO là ngày hợp lệ",
+          "QĐ 2062 PL01 (three forms by age)"),
+    Check("ksk-form-content", "error", "No block or field of another form than the one the age gives",
+          "Không có khối hay trường của mẫu khác với mẫu theo tuổi", "QĐ 2062 PL01 (fields of each form)"),
+    Check("ksk-block-missing", "error", "Every block holding a required field of the form is there",
+          "Có đủ các khối chứa trường bắt buộc của mẫu", "QĐ 2062 PL01 (required fields, 'x')"),
+    Check("ksk-inner-declaration", "warning", "A nested NOIDUNGFILE block has no <?xml?> declaration of its own",
+          "Khối NOIDUNGFILE lồng không có khai báo <?xml?> riêng", "XML 1.0; QĐ 2062 PL02 §6 prints them"),
+    Check("ksk-ma-cskcb", "error", "MA_CSKCB is the facility's 5-character BHXH code",
+          "MA_CSKCB là mã cơ sở KBCB 5 ký tự", "QĐ 2062 PL01 (MA_CSKCB, C5)"),
+    Check("ksk-ma-gtin-cskcb", "error", "MA_GTIN_CSKCB is the facility's 13-digit GLN ID",
+          "MA_GTIN_CSKCB là mã định danh GLN 13 chữ số", "QĐ 2062 PL01 (MA_GTIN_CSKCB, 13 characters)"),
+    Check("xsd:missing-element", "error", "Each required field of the form is there", "Có đủ trường bắt buộc",
+          "the schema (a checkup form's: PL01 'x')", False),
+    Check("xsd:required-empty", "error", "A required field is not empty", "Trường bắt buộc không để trống",
+          "the schema (a checkup form's: PL01 'x')", False),
+    Check("xsd:enumeration", "error", "A coded field holds one of its codes", "Trường mã hóa có giá trị thuộc danh mục",
+          "the schema (a checkup form's: PL01 code lists)", False),
+    Check("xsd:pattern", "error", "A value has its field's format (dates, numbers, codes separated by ';')",
+          "Giá trị đúng định dạng của trường", "the schema (a checkup form's: PL01 types)", False),
+    Check("xsd:maxLength", "error", "A value is not longer than its field allows", "Giá trị không dài quá cho phép",
+          "the schema (a checkup form's: PL01 sizes)", False),
+    Check("xsd:unexpected-element", "error", "Every element is a field of its block", "Mọi phần tử là trường của khối",
+          "the schema", False),
+    Check("xsd:repeated-element", "error", "A field appears once", "Mỗi trường xuất hiện một lần", "the schema", False),
+    Check("xsd:element-order", "error", "Fields in the order of the table (BHYT tables; no order in a checkup block)",
+          "Thứ tự trường theo bảng (bảng BHYT)", "QĐ 4750/3176 tables", False),
+    Check("xsd:root", "error", "The root element is the one the schema expects", "Phần tử gốc đúng lược đồ",
+          "the schema", False),
+    Check("xsd:unchecked", "error", "The schema validator could check the document", "Kiểm tra được theo lược đồ",
+          "the schema", False),
+    Check("xsd:error", "error", "Any other schema error", "Lỗi lược đồ khác", "the schema", False),
+    Check("xsd:*", "error", "Any other facet of the schema (xsd:minLength …)", "Ràng buộc khác của lược đồ",
+          "the schema", False),
+    Check("envelope-count", "error", "SOLUONGHOSO is the number of HOSO", "SOLUONGHOSO bằng số HOSO",
+          "the envelope (QĐ 4750 / QĐ 2062 PL02)", False),
+    Check("envelope-base64", "error", "NOIDUNGFILE is base64 on one line", "NOIDUNGFILE là base64 trên một dòng",
+          "the envelope", False),
+    Check("loaihoso-mismatch", "error", "LOAIHOSO names the block NOIDUNGFILE holds", "LOAIHOSO đúng với nội dung",
+          "the envelope", False),
+    Check("loaihoso-repeated", "error", "A block appears once in a HOSO", "Mỗi khối xuất hiện một lần trong HOSO",
+          "the envelope", False),
+    Check("table-unknown", "error", "A table sohs has a schema for", "Bảng có lược đồ", "sohs", False),
+    Check("unknown-document", "error", "A document sohs knows (its root element)", "Loại hồ sơ được hỗ trợ", "sohs",
+          False),
+    Check("chukydonvi-missing", "warning", "A BHYT document has its CHUKYDONVI slot", "Hồ sơ BHYT có thẻ CHUKYDONVI",
+          "QĐ 4750", False),
+    Check("json-invalid", "error", "The JSON form of the message has the decision's shape",
+          "Dạng JSON của bản tin đúng cấu trúc", "QĐ 2062 PL02 §6 b", False),
+    Check("not-utf8", "error", "The file is UTF-8", "Tệp mã hóa UTF-8", "QĐ 4750 / QĐ 2062", False),
+    Check("xml-malformed", "error", "The file is well-formed XML", "Tệp là XML đúng cú pháp", "XML 1.0", False),
+    Check("file-empty", "error", "The file is not empty", "Tệp không rỗng", "sohs", False),
+    Check("file-too-large", "error", "The file is within --max-size", "Tệp không quá --max-size", "sohs", False),
+    Check("too-many-elements", "error", "At most 1.5 million elements in a document", "Tối đa 1,5 triệu phần tử",
+          "sohs (bounded memory)", False),
+    Check("too-deep", "error", "XML not nested deeper than sohs reads", "XML không lồng quá sâu",
+          "sohs (bounded memory)", False),
+    Check("doctype-forbidden", "error", "No DOCTYPE (entities are refused)", "Không có DOCTYPE",
+          "sohs (hardened parser)", False),
+    Check("pi-forbidden", "error", "No processing instruction but the XML declaration", "Không có chỉ thị xử lý",
+          "sohs (hardened parser)", False),
+    Check("unreadable", "error", "The file can be read", "Đọc được tệp", "sohs", False),
+)
+
+# An XSD finding on the facility codes, as PL01 states them (a user who swapped the two is told so)
+FACILITY_CODES = {
+    "MA_CSKCB": ("ksk-ma-cskcb", N_("MA_CSKCB is the facility's 5-character BHXH code (e.g. 01001); the 13-digit "
+                                    "ID goes in MA_GTIN_CSKCB")),
+    "MA_GTIN_CSKCB": ("ksk-ma-gtin-cskcb", N_("MA_GTIN_CSKCB is the facility's 13-digit GLN ID (e.g. "
+                                              "8930000000017); the 5-character BHXH code goes in MA_CSKCB")),
+}
+
+
+def facility_codes(findings: list[Finding]) -> None:
+    """Give the XSD findings on ``MA_CSKCB`` / ``MA_GTIN_CSKCB`` (block XML2) their checkup rule id and hint."""
+    for i, f in enumerate(findings):
+        named_code = FACILITY_CODES.get(f.element)
+        if named_code is not None and f.code in ("xsd:pattern", "xsd:maxLength", "xsd:minLength"):
+            hint = hints(named_code[1])
+            findings[i] = dataclasses.replace(f, code=named_code[0], hint=hint["hint"], hint_vi=hint["hint_vi"])
 
 
 def _finding(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0, element: str = "",

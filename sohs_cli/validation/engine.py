@@ -127,6 +127,8 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
                              line=root.sourceline or 0, hint=N_("check LOAIHOSO and the root element of the table"))]
     findings = Findings(cap.room if cap is not None else 0, validate_xsd(schema, root, family, std, name, where,
                                                                           cap=cap))
+    if kind.name == "KSK:XML2":  # MA_CSKCB / MA_GTIN_CSKCB as PL01 states them (issue 13)
+        checkup.facility_codes(findings)
     if not options.rules:
         return None, _located(_settle(findings, cap), where)
     if findings.full or (cap is not None and cap.stopped):  # no rule would run: index nothing

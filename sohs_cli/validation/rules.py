@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import datetime as dt
 import functools
 import re
 from collections.abc import Iterator
 
 from sohs_cli.i18n import N_
+from sohs_cli.validation import checkup_rules as _checkup_rules  # noqa: F401 - registers the checkup rules
 from sohs_cli.validation import portal_rules as _portal_rules  # noqa: F401 - registers the sheet's rules
 from sohs_cli.validation.report import Finding
 from sohs_cli.validation.rulebase import (
@@ -188,13 +188,12 @@ def _cccd(r: Rule, doc: Doc) -> Iterator[Finding]:
 
 ICD10_RE = re.compile(r"[A-Z][0-9]{2}(\.?[0-9]{1,4}[A-Z]?)?")
 ICD_SINGLE = ("MA_BENH_CHINH",)
-ICD_LISTS = {"MA_BENH_KT": 12, "KET_LUAN_BENH": 0, "TSBT_MA_BENH": 0, "TSGD_MA_BENH": 0,
-             "TSBT_MA_BENH_KHAC": 0, "TSBT_MA_BENH_THAI_SAN": 0, "MA_BENH_SAN_KHOA_KHONG_BT": 0}
+ICD_LISTS = {"MA_BENH_KT": 12}  # a checkup's ICD-10 lists: ksk-icd10-list (checkup_rules)
 ICD_FIELDS = (*ICD_SINGLE, *ICD_LISTS)
 
 
 @rule("icd10-shape", "error", "ICD-10 codes are well formed (letter, 2 digits, optional subcode)",
-      "Mã ICD-10 đúng cấu trúc", kinds=BHXH + KSK_ALL, reads=ICD_FIELDS)
+      "Mã ICD-10 đúng cấu trúc", kinds=BHXH, reads=ICD_FIELDS)
 def _icd10(r: Rule, doc: Doc) -> Iterator[Finding]:
     for row, rec in enumerate(doc.rows):
         for name in ICD_FIELDS:
@@ -269,63 +268,6 @@ def _decision_length_rule(kind: str, names: tuple[str, ...]) -> None:
 
 for _kind, _names in DECISION_STRICTER.items():
     _decision_length_rule(_kind, _names)
-
-
-@rule("bmi-mismatch", "error", "CHI_SO_BMI agrees with CAN_NANG / (CHIEU_CAO in m)²",
-      "CHI_SO_BMI khớp với cân nặng và chiều cao", kinds=("KSK:XML10",),
-      reads=("CHIEU_CAO", "CAN_NANG", "CHI_SO_BMI"))
-def _bmi(r: Rule, doc: Doc) -> Iterator[Finding]:
-    try:
-        h = float(value(doc.fields, "CHIEU_CAO")) / 100
-        w = float(value(doc.fields, "CAN_NANG"))
-        bmi_text = value(doc.fields, "CHI_SO_BMI")
-        bmi = float(bmi_text)
-    except ValueError:
-        return
-    if h <= 0:
-        return
-    expected = w / (h * h)
-    if abs(expected - bmi) > 0.5:
-        yield r.finding(doc, "CHI_SO_BMI", f"{bmi_text} but {w:g} kg / ({h:.2f} m)² = {expected:.1f}",
-                        f"{bmi_text} nhưng {w:g} kg / ({h:.2f} m)² = {expected:.1f}",
-                        expected=f"{expected:.1f}", found=bmi_text,
-                        hint=N_("recompute BMI, or check the units (cm, kg)"))
-
-
-BLOOD_PRESSURE = re.compile(r"([0-9]{2,3})/([0-9]{2,3})")
-
-
-@rule("blood-pressure", "error", "HUYET_AP is systolic/diastolic in mmHg, systolic above diastolic",
-      "Huyết áp ghi tâm thu/tâm trương (mmHg), tâm thu lớn hơn tâm trương", kinds=("KSK:XML10",),
-      reads=("HUYET_AP",))
-def _blood_pressure(r: Rule, doc: Doc) -> Iterator[Finding]:
-    text = value(doc.fields, "HUYET_AP").strip()
-    if not text:
-        return
-    m = BLOOD_PRESSURE.fullmatch(text)
-    if m is None or not 50 <= int(m.group(1)) <= 300 or not 20 <= int(m.group(2)) <= 200:
-        yield r.finding(doc, "HUYET_AP", f"'{text}' is not a blood pressure systolic/diastolic such as 120/80",
-                        f"'{text}' không phải huyết áp dạng tâm thu/tâm trương như 120/80",
-                        expected="120/80", found=text, hint=N_("write it as systolic/diastolic in mmHg, e.g. 120/80"))
-    elif int(m.group(1)) <= int(m.group(2)):
-        yield r.finding(doc, "HUYET_AP", f"systolic {m.group(1)} is not above diastolic {m.group(2)}",
-                        f"tâm thu {m.group(1)} không lớn hơn tâm trương {m.group(2)}", found=text,
-                        hint=N_("the two numbers may be swapped: systolic first"))
-
-
-VN = dt.timezone(dt.timedelta(hours=7))
-
-
-@rule("ksk-date-in-future", "error", "A checkup's birth and visit dates are not in the future",
-      "Ngày sinh và ngày khám không được sau hôm nay", kinds=("KSK:XML1", "KSK:XML2"),
-      reads=("NGAY_SINH", "NGAY_VAO"))
-def _checkup_future(r: Rule, doc: Doc) -> Iterator[Finding]:
-    today = dt.datetime.now(VN).strftime("%Y%m%d")
-    for name in ("NGAY_SINH", "NGAY_VAO"):
-        text = value(doc.fields, name).strip()
-        if len(text) >= 8 and text[:8].isdigit() and _real_date(text[:8], False) and text[:8] > today:
-            yield r.finding(doc, name, f"{text[:8]} is after today ({today})", f"{text[:8]} sau hôm nay ({today})",
-                            expected=f"<= {today}", found=text, hint=N_("check the year, and the HIS's clock"))
 
 
 # ------------------------------------------------------------------ episode rules (one HOSO)
