@@ -59,6 +59,8 @@ KEYS: dict[str, tuple[Any, type, str]] = {
     "hub.message_key_password_env": ("SOHS_HUB_KEY_PASSWORD", str, N_("variable holding the message key's "
                                                                       "password")),
     "hub.message_key_password_file": ("", str, N_("file whose first line is the message key's password")),
+    "hub.reply_key": ("", str, N_("the hub's public key (PEM, or a certificate) the Ministry hands out to verify the "
+                                  "hub's replies; empty: replies are not verified")),
     "signing.p12": ("", str, N_("PKCS#12 file with the facility's key and certificate")),
     "signing.key": ("", str, N_("PEM private key (with signing.cert)")),
     "signing.cert": ("", str, N_("PEM certificate (with signing.key)")),
@@ -145,7 +147,7 @@ def _coerce(key: str, value: Any, where: str) -> Any:
 #: settings that name files or folders: a relative one in sohs.toml is relative to that file's folder
 #: (cron runs from anywhere; issue 16: signing.p12 was looked up in the working directory)
 PATH_KEYS = frozenset({"home", "portal.password_file", "portal.ca_bundle", "hub.password_file", "hub.message_key",
-                       "hub.message_key_password_file", "signing.p12", "signing.key", "signing.cert",
+                       "hub.message_key_password_file", "hub.reply_key", "signing.p12", "signing.key", "signing.cert",
                        "signing.password_file", "verify.ca_bundle", "verify.certificates", "folders.outbox",
                        "folders.sent", "folders.rejected", "folders.failed", "run.log_file"})
 

@@ -16,6 +16,14 @@ for both sides: the client that signs a push and the simulated hub that verifies
 The decision fixes no key order or number format for the header, so the client serialises it once,
 compactly, hashes that exact text and sends that exact text; the simulated hub re-serialises the
 header it received compactly, keys in the order received.
+
+**The hub's replies are signed too**: the Ministry hands the unit "khóa công khai của Trục dữ liệu
+Bộ Y tế để đơn vị kiểm định bản tin Response" (PL02 §4), and a push reply carries ``signature``
+("Chữ ký số dùng cho checksum (RSASHA256) giữa header và data tạo bởi bên nhận tin", PL02 §5.2 b 3).
+The reply's ``data`` is an object (or ``null``), not base64, and the decision does not say how it is
+hashed: sohs reads the recipe the same way, with ``data`` as its compact JSON text and ``{}`` when
+it is null (as "nếu không có giá trị thì truyền vào {}" reads for the header) — :func:`reply_text`.
+The login reply has no ``signature`` field (PL02 §5.1 b), so only push replies are verified.
 """
 
 from __future__ import annotations
@@ -68,6 +76,11 @@ class MessageKey:
                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+def reply_text(header: dict[str, Any], data: Any) -> tuple[str, str]:
+    """What a reply's checksum covers: the header and ``data`` as compact JSON text (``{}`` for null)."""
+    return compact(header), "{}" if data is None else json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
 def verify(public_key: rsa.RSAPublicKey, header_json: str, data: str, signature: str) -> bool:
     """Whether ``signature`` (base64) is the checksum of this header and data under ``public_key``."""
     try:
@@ -94,15 +107,16 @@ def load_message_key(path: str, password: SecretSource) -> MessageKey:
     return MessageKey(path, key)
 
 
-def load_public_key(path: str) -> rsa.RSAPublicKey:
-    """A public half for the simulated hub: a PEM or DER public key, or a certificate holding it."""
+def load_public_key(path: str, setting: str = "message_key in the accounts file names the sender's public key",
+                    ) -> rsa.RSAPublicKey:
+    """A public half: a PEM or DER public key, or a certificate holding it (the sender's message key for
+    the simulated hub; the hub's reply key, ``hub.reply_key``, for the client)."""
     from cryptography import x509
 
     try:
         data = read_file(path)
     except InputError as exc:
-        raise ConfigError(f"{exc.message}", hint="message_key in the accounts file names the sender's public key") \
-            from None
+        raise ConfigError(f"{exc.message}", hint=setting) from None
     loaded: Any = None
     for load in (serialization.load_pem_public_key, serialization.load_der_public_key):
         try:
@@ -119,5 +133,5 @@ def load_public_key(path: str) -> rsa.RSAPublicKey:
                 continue
     if not isinstance(loaded, rsa.RSAPublicKey):
         raise CredentialError(f"{path}: not an RSA public key or certificate (không phải khóa công khai RSA)",
-                              hint="give the public half of the message key issued to the sender, as PEM")
+                              hint=f"{setting}, as PEM")
     return loaded

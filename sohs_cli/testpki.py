@@ -39,10 +39,13 @@ class TestPki:
     password_file: str
     hub_key: str = ""  # TEST stand-in for the checkup hub message key the Ministry issues (QĐ 2062 PL02 §4)
     hub_key_public: str = ""  # its public half, for the simulated hub's accounts file
+    hub_own_key: str = ""  # TEST key the simulated hub signs its replies with (portal serve --hub-key)
+    hub_own_key_public: str = ""  # its public half: the client's hub.reply_key
 
     def files(self) -> list[str]:
         return [self.ca_cert, self.clinic_cert, self.clinic_key, self.clinic_p12, self.doctor_cert,
-                self.doctor_key, self.doctor_p12, self.password_file, self.hub_key, self.hub_key_public]
+                self.doctor_key, self.doctor_p12, self.password_file, self.hub_key, self.hub_key_public,
+                self.hub_own_key, self.hub_own_key_public]
 
 
 def _name(*parts: tuple[x509.ObjectIdentifier, str]) -> x509.Name:
@@ -122,7 +125,8 @@ def make_test_pki(directory: str, *, password: bytes | None = None, facility: st
     pki = TestPki(directory, p(directory, "test-ca.pem"), p(directory, "clinic.pem"), p(directory, "clinic.key"),
                   p(directory, "clinic.p12"), p(directory, "doctor.pem"), p(directory, "doctor.key"),
                   p(directory, "doctor.p12"), p(directory, PASSWORD_FILE), p(directory, "hub-message-key.pem"),
-                  p(directory, "hub-message-key.pub.pem"))
+                  p(directory, "hub-message-key.pub.pem"), p(directory, "hub-own-key.pem"),
+                  p(directory, "hub-own-key.pub.pem"))
     enc = serialization.BestAvailableEncryption(pw)
     atomic_write(pki.ca_cert, _pem_cert(ca))
     for cert, key, cert_path, key_path, p12_path, label in (
@@ -132,8 +136,9 @@ def make_test_pki(directory: str, *, password: bytes | None = None, facility: st
         atomic_write(key_path, _pem_key(key), mode=0o600)
         atomic_write(p12_path, pkcs12.serialize_key_and_certificates(label, key, cert, [ca], enc), mode=0o600)
     atomic_write(pki.password_file, pw + b"\n", mode=0o600)
-    hub_key = new_key()
-    atomic_write(pki.hub_key, _pem_key(hub_key), mode=0o600)
-    atomic_write(pki.hub_key_public, hub_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    for private, public in ((pki.hub_key, pki.hub_key_public), (pki.hub_own_key, pki.hub_own_key_public)):
+        key = new_key()
+        atomic_write(private, _pem_key(key), mode=0o600)
+        atomic_write(public, key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                           serialization.PublicFormat.SubjectPublicKeyInfo))
     return pki

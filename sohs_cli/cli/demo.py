@@ -121,7 +121,7 @@ def _run(root: str, lang: str | None) -> None:
     account = Account("79001_BV", md5_upper(password), "79001", (signer.certificate, doctor.certificate),
                       gln=GLN, message_keys=(load_public_key(pki.hub_key_public),))
     portal = Portal(PortalConfig(data_dir=str(work / "portal"), accounts={account.username: account},
-                                 processing_delay=0))
+                                 processing_delay=0, hub_key=pki.hub_own_key))
     os.environ["SOHS_DEMO_PASSWORD"] = password
     ledger = Ledger(work / "home")
 
@@ -139,7 +139,8 @@ def _run(root: str, lang: str | None) -> None:
             _step(5, _("A checkup record (QĐ 2062) to the Ministry of Health's data hub, simulated: signed by the "
                        "doctor, then by the facility over it; the push signed with the hub's message key"))
             hub = HubClient("http://portal.demo", "79001_BV", password, transport=httpx.ASGITransport(app=portal),
-                            gln=GLN, message_key=load_message_key(pki.hub_key, SecretSource("", "-")))
+                            gln=GLN, message_key=load_message_key(pki.hub_key, SecretSource("", "-")),
+                            reply_key=load_public_key(pki.hub_own_key_public))  # the hub's replies verified
             try:
                 pushed = await submit_files([str(checkup)], client, ledger, SubmitOptions(trust=trust), hub=hub)
             finally:

@@ -37,6 +37,10 @@ def register(app: typer.Typer) -> None:
         realistic: bool = typer.Option(False, "--realistic",
                                        help=_("Only what the real gateway does: no status lookup (404 page), no "
                                             "same-bytes rule (a resend is a new receipt).")),
+        hub_key: str = typer.Option("", "--hub-key", metavar="PEM",
+                                    help=_("Private key the checkup hub signs its replies with (clients verify them "
+                                         "with its public half as hub.reply_key); default: a new key per run. "
+                                         "Password, if any, in SOHS_MOCK_HUB_KEY_PASSWORD.")),
         seed: int | None = typer.Option(None, "--seed", help=_("Seed for the fault draws (reproducible runs).")),
         log_level: str = typer.Option("info", "--log-level", help=_("uvicorn log level.")),
     ) -> None:
@@ -55,7 +59,7 @@ def register(app: typer.Typer) -> None:
                             drop_after_accept=drop_after_accept, seed=seed)
             config = PortalConfig(data_dir=data_dir, accounts=load_accounts(accounts), token_ttl=token_ttl,
                                   processing_delay=processing_delay, max_body=max_body * 1024 * 1024, faults=faults,
-                                  realistic=realistic)
+                                  realistic=realistic, hub_key=hub_key)
             portal = Portal(config)
             output.stderr.print(f"simulated portal (not the real BHXH gateway) on http://{escape(host)}:{port} "
                                 f"· state in {escape(data_dir)} · {len(config.accounts)} account(s)")

@@ -96,7 +96,7 @@ def make_hub(s: Any) -> Any:
     message key (hub.message_key) is the key pair the Ministry issued, not the signing certificate."""
     if not s["hub.gln"]:
         return None
-    from sohs_cli.hubmessage import load_message_key
+    from sohs_cli.hubmessage import load_message_key, load_public_key
     from sohs_cli.portal.client import RetryPolicy
     from sohs_cli.portal.hub import HubClient, base_url
 
@@ -110,4 +110,6 @@ def make_hub(s: Any) -> Any:
                      connect_timeout=s["portal.connect_timeout"],
                      policy=RetryPolicy(attempts=s["portal.attempts"], deadline=s["portal.deadline"]), log=log_retry,
                      gln=s["hub.gln"], message_key=load_message_key(s["hub.message_key"], key_password),
-                     receiver_id=s["hub.receiver_id"])
+                     receiver_id=s["hub.receiver_id"],
+                     reply_key=load_public_key(s["hub.reply_key"], "hub.reply_key names the hub's public key")
+                     if s["hub.reply_key"] else None)

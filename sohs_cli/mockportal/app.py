@@ -55,6 +55,8 @@ class PortalConfig:
     #: ``--realistic``: only what the BHXH gateway's guides describe (gateway.py): no status lookup
     #: (an unknown path answers a 404 web page), no same-bytes rule (a resend is a new receipt)
     realistic: bool = False
+    #: ``--hub-key``: PEM private key the checkup hub signs its replies with (empty: a fresh one per process)
+    hub_key: str = ""
 
 
 class Portal:

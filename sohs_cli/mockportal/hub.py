@@ -22,9 +22,10 @@ ref_msg_id, res_datetime}, data, signature}``:
 7. sohs validation of the record (schemas and rules) → ``CM_INVALID_REQUEST`` with the first errors;
 8. stored → HTTP 200 ``PS_DS_SAVE_SUCCESS`` with the data of PL02 §5.2 b 2.x.
 
-The reply's ``signature`` is the same checksum over the reply's header and ``data`` (JSON text, or
-``{}`` when null), by the simulated hub's own key (a fresh one per process: no client can verify it,
-as no client can verify the real hub's without the key the Ministry hands out).
+The reply's ``signature`` is the same checksum over the reply's header and ``data`` (compact JSON
+text, or ``{}`` when null: :func:`sohs_cli.hubmessage.reply_text`), by the hub's own key: the PEM
+given with ``sohs portal serve --hub-key`` (its public half is the client's ``hub.reply_key``), else
+a fresh key per process, which no client can verify.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from sohs_cli.documents import episode_keys
 from sohs_cli.errors import InputError
-from sohs_cli.hubmessage import MessageKey, compact, verify
+from sohs_cli.hubmessage import MessageKey, compact, reply_text, verify
 from sohs_cli.mockportal.accounts import Account
 from sohs_cli.mockportal.asgi import Request, Response, json_response
 from sohs_cli.mockportal.gateway import stamp
@@ -70,7 +71,7 @@ MESSAGES = {  # res_msg as PL02 prints them (⟨restored⟩ Vietnamese)
     "CM_AUTH_EXPIRED": "Token đã hết hạn",
 }
 FIELDS = ("version", "sender_id", "receiver_id", "txn_type", "msg_id", "msg_type", "data_type", "send_datetime")
-_KEY: list[MessageKey] = []
+_KEYS: dict[str, MessageKey] = {}
 
 
 def _now_ms() -> int:
@@ -106,15 +107,23 @@ def login(portal: Portal, req: Request) -> Response:
                                             "duration": duration, "role": "facility"})
 
 
-def _hub_key() -> MessageKey:
-    if not _KEY:
-        from sohs_cli.testpki import new_key
+def _hub_key(portal: Portal) -> MessageKey:
+    """The key the hub signs its replies with: ``--hub-key`` (PortalConfig.hub_key), else one made for the process."""
+    path = portal.config.hub_key
+    if path not in _KEYS:
+        if path:
+            from sohs_cli.credentials import SecretSource
+            from sohs_cli.hubmessage import load_message_key
 
-        _KEY.append(MessageKey("simulated hub", new_key()))
-    return _KEY[0]
+            _KEYS[path] = load_message_key(path, SecretSource("hub key password", "SOHS_MOCK_HUB_KEY_PASSWORD"))
+        else:
+            from sohs_cli.testpki import new_key
+
+            _KEYS[path] = MessageKey("simulated hub", new_key())
+    return _KEYS[path]
 
 
-def _reply(code: str, ref: dict[str, Any], account: Account | None, status: int = 200, detail: str = "",
+def _reply(portal: Portal, code: str, ref: dict[str, Any], account: Account | None, status: int = 200, detail: str = "",
            txn_id: str = "", data: dict[str, Any] | None = None) -> Response:
     now = dt.datetime.now(dt.UTC)
     sender = account.gln if account else str(ref.get("sender_id", ""))
@@ -123,7 +132,7 @@ def _reply(code: str, ref: dict[str, Any], account: Account | None, status: int 
               "msg_type": "102", "msg_id": f"{HUB_ID}{now:%y%m%d}{uuid.uuid4().hex}",
               "send_datetime": ref.get("send_datetime", 0), "ref_msg_id": str(ref.get("msg_id", "")),
               "res_datetime": int(now.timestamp() * 1000)}
-    signature = _hub_key().sign(compact(header), compact(data) if data is not None else "{}")
+    signature = _hub_key(portal).sign(*reply_text(header, data))
     return json_response({"header": header, "data": data, "signature": signature}, status)
 
 
@@ -157,41 +166,41 @@ def push(portal: Portal, req: Request) -> Response:
     if auth.startswith("Bearer "):
         row = portal.store.token(auth[7:].strip(), "ksk")
     if row is None:
-        return _reply("CM_AUTH_PERMISSION", {}, None, 401)
+        return _reply(portal, "CM_AUTH_PERMISSION", {}, None, 401)
     if row["expires_ts"] <= portal.now().timestamp():
-        return _reply("CM_AUTH_EXPIRED", {}, None, 401)
+        return _reply(portal, "CM_AUTH_EXPIRED", {}, None, 401)
     account = portal.accounts[row["username"]]
     if req.headers.get("service-type") != "100":
-        return _reply("CM_INVALID_REQUEST", {}, account, 400, "thiếu header service-type: 100")
+        return _reply(portal, "CM_INVALID_REQUEST", {}, account, 400, "thiếu header service-type: 100")
     try:
         body = req.json()
         header, data = body["header"], body["data"]
     except (ValueError, KeyError, TypeError):
-        return _reply("CM_INVALID_REQUEST", {}, account, 400, "cần JSON {header, data, signature}")
+        return _reply(portal, "CM_INVALID_REQUEST", {}, account, 400, "cần JSON {header, data, signature}")
     if not isinstance(header, dict) or not isinstance(data, str):
-        return _reply("CM_INVALID_REQUEST", {}, account, 400, "header phải là Object, data là String base64")
+        return _reply(portal, "CM_INVALID_REQUEST", {}, account, 400, "header phải là Object, data là String base64")
     problem = _header_problem(header, account)
     if problem:
-        return _reply("CM_INVALID_REQUEST", header, account, 400, problem)
+        return _reply(portal, "CM_INVALID_REQUEST", header, account, 400, problem)
     signature = body.get("signature")
     if not isinstance(signature, str) or not signature.strip():
-        return _reply("PS_DS_RSA_SIGNATURE_MISSING", header, account, 400)
+        return _reply(portal, "PS_DS_RSA_SIGNATURE_MISSING", header, account, 400)
     if not any(verify(key, compact(header), data, signature) for key in account.message_keys):
         why = "" if account.message_keys else "chưa đăng ký khóa công khai (message_key) cho tài khoản"
-        return _reply("PS_DS_RSA_SIGNATURE_INVALID", header, account, 400, why)
+        return _reply(portal, "PS_DS_RSA_SIGNATURE_INVALID", header, account, 400, why)
     earlier = portal.store.by_msg_id("ksk", account.facility, header["msg_id"])
     if earlier is not None:
         return json_response(earlier.reply)
     if header["data_type"] != "xml/base64":
-        return _reply("CM_INVALID_REQUEST", header, account, 400, "hệ thống mô phỏng chỉ nhận xml/base64")
+        return _reply(portal, "CM_INVALID_REQUEST", header, account, 400, "hệ thống mô phỏng chỉ nhận xml/base64")
     try:
         xml = base64.b64decode("".join(data.split()), validate=True)
     except (binascii.Error, ValueError):
-        return _reply("CM_INVALID_REQUEST", header, account, 400, "data không phải base64")
+        return _reply(portal, "CM_INVALID_REQUEST", header, account, 400, "data không phải base64")
     problem_code = _check_envelope(xml, account)
     if problem_code:
         code, detail = problem_code
-        return _reply(code, header, account, 400, detail)
+        return _reply(portal, code, header, account, 400, detail)
     same = portal.store.same_bytes("ksk", account.facility, hashlib.sha256(xml).hexdigest())
     if same is not None:  # identical bytes under a new msg_id: the first result stands
         return json_response(same.reply)
@@ -230,7 +239,7 @@ def _accepted(portal: Portal, account: Account, header: dict[str, Any], xml: byt
     txn_id = f"DS-{account.gln}-{now:%y%m%d}{uuid.uuid4().hex}"  # PL02 §5.2 b 1.3
     data = {"data_state": "0", "data_state_msg": "Data is received", "message_check_ca": "Digitally signed XML data",
             "message_notify": "Successfully inserted data to DATA LAKE"}
-    response = _reply("PS_DS_SAVE_SUCCESS", header, account, txn_id=txn_id, data=data)
+    response = _reply(portal, "PS_DS_SAVE_SUCCESS", header, account, txn_id=txn_id, data=data)
     lks = episode_keys(parse_bytes(xml))
     sub = Submission(txn_id, "ksk", PUSH, account.username, account.facility, hashlib.sha256(xml).hexdigest(),
                      len(xml), stamp(now), now.timestamp(), "received", 1, json.loads(response.body))

@@ -17,6 +17,14 @@ QĐ 2062/QĐ-BYT Phụ lục 02 defines it (shared/spec/ksk/hub_api.md).
   ``NGAYLAP`` and the 32 hex a UUIDv4 made from the SHA-256 of the document, so the same record
   always carries the same ``msg_id`` and a resend after a crash is recognisable as one.
 
+* **The reply's signature** (PL02 §4, §5.2 b 3): the Ministry hands the unit the hub's public key
+  "để đơn vị kiểm định bản tin Response". With ``hub.reply_key`` set (that key, PEM or a
+  certificate), every push reply's ``signature`` is verified over its header and data
+  (:func:`sohs_cli.hubmessage.reply_text`) before its outcome is believed: a reply that does not
+  verify, or carries none, is a configuration error (exit 3) and the record is not filed as
+  accepted or rejected. Without ``hub.reply_key`` replies are not verified (the README says so):
+  the key is not published, and the decision leaves open how a ``null`` data is hashed.
+
 Every ``res_code`` is classified (:data:`OUTCOMES`); anything the decision does not describe (not
 JSON, not the ``{header:{res_code}}`` shape, HTTP 401 without a code) ends in one clear error.
 """
@@ -34,9 +42,10 @@ from typing import Any
 
 import brotli  # noqa: F401  httpx decodes "br" replies with it; PL02 §5 requires Accept-Encoding: gzip,deflate,br
 import httpx
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sohs_cli.errors import ConfigError, CredentialError, PortalUnavailable
-from sohs_cli.hubmessage import MessageKey, compact, no_message_key
+from sohs_cli.hubmessage import MessageKey, compact, no_message_key, reply_text, verify
 from sohs_cli.portal.client import Answer, PortalClient
 
 LOGIN = "/api/auth/login"
@@ -111,6 +120,7 @@ class HubClient(PortalClient):
     message_key: MessageKey | None = field(default=None, repr=False)
     receiver_id: str = "TDLBYT"
     version: str = "1.0.6"
+    reply_key: rsa.RSAPublicKey | None = field(default=None, repr=False)  # hub.reply_key: the hub's public key
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -187,7 +197,25 @@ class HubClient(PortalClient):
             raise CredentialError(f"the checkup hub refused the token of {self.username} after a fresh login "
                                   f"({code or 'HTTP 401 without a CM_AUTH_* code'}) (Trục dữ liệu từ chối token)",
                                   hint="check that the hub account may push for hub.gln (facility-api role)")
+        if self.reply_key is not None:
+            self._check_signature(r, header, data, code)
         return self._answer(r, header, data, code)
+
+    def _check_signature(self, r: httpx.Response, header: dict[str, Any], data: Any, code: str) -> None:
+        """The reply's checksum by the hub's key (``hub.reply_key``), before its outcome is believed."""
+        assert self.reply_key is not None
+        body = r.json()
+        signature = body.get("signature") if isinstance(body, dict) else None
+        if isinstance(signature, str) and signature.strip() and verify(self.reply_key, *reply_text(header, data),
+                                                                        signature):
+            return
+        what = "carries no signature" if not isinstance(signature, str) or not signature.strip() else \
+            "has a signature that does not verify"
+        raise ConfigError(f"the checkup hub's reply ({code or f'HTTP {r.status_code}'}) {what} with hub.reply_key: "
+                          "its outcome is not believed and the record stays to send again "
+                          "(chữ ký bản tin trả lời của Trục không hợp lệ)",
+                          hint="hub.reply_key must be the hub's public key the Ministry handed out with the message "
+                               "key; if the reply came from elsewhere, check hub.url / hub.environment")
 
     def _answer(self, r: httpx.Response, header: dict[str, Any], data: Any, code: str) -> Answer:
         kind, en, vi = OUTCOMES.get(code, ("rejected", "", ""))

@@ -48,7 +48,8 @@ def test_a_checkup_record_is_pushed_with_the_issued_key_and_accepted(tmp_path: P
 def test_sohs_run_signs_both_slots_pushes_with_the_issued_key_and_status_shows_accepted(
         tmp_path: Path, pki: TestPki, examples: Path) -> None:
     """Issue 13's "done when": a checkup record in the outbox is signed by the doctor (signing.doctor_p12)
-    and then by the facility, pushed to the simulated hub with hub.message_key, accepted in sohs status."""
+    and then by the facility, pushed to the simulated hub with hub.message_key, accepted in sohs status;
+    the hub's signed reply verified with hub.reply_key."""
     import shutil
     import subprocess
     import sys
@@ -57,10 +58,11 @@ def test_sohs_run_signs_both_slots_pushes_with_the_issued_key_and_status_shows_a
     for folder in ("outbox", "sent", "rejected", "failed"):
         (clinic / folder).mkdir(parents=True)
     shutil.copy(examples / "checkup_adult_2062.xml", clinic / "outbox")
-    with served(tmp_path, pki) as base:
+    with served(tmp_path, pki, "--hub-key", pki.hub_own_key) as base:  # the hub signs its replies (PL02 §4)
         (clinic / "sohs.toml").write_text(
             f'[portal]\nurl = "{base}"\nusername = "{USER}"\n'
             f'[hub]\nurl = "{base}"\ngln = "{GLN}"\nmessage_key = "{pki.hub_key}"\n'
+            f'reply_key = "{pki.hub_own_key_public}"\n'
             f'[signing]\np12 = "{pki.clinic_p12}"\npassword_file = "{pki.password_file}"\n'
             f'doctor_p12 = "{pki.doctor_p12}"\ndoctor_password_file = "{pki.password_file}"\n'
             f'[run]\nsettle_seconds = 0\n', encoding="utf-8")

@@ -25,6 +25,7 @@ from sohs_cli.errors import ConfigError, CredentialError, PortalUnavailable, Soh
 from sohs_cli.hubmessage import MessageKey
 from sohs_cli.portal.client import Answer, RetryPolicy
 from sohs_cli.portal.hub import HubClient, base_url, message_id
+from sohs_cli.signing import FileSigner
 from sohs_cli.testpki import TestPki
 
 GLN = "8930000000017"
@@ -191,3 +192,105 @@ def test_the_message_key_is_its_own_setting() -> None:
     for environment in ("", "staging"):
         with pytest.raises(ConfigError, match="hub"):
             base_url("", environment)
+
+
+# ------------------------------------------------------------------ the hub's reply signature (PL02 §4, §5.2 b 3)
+
+
+def hub_signed(reply: dict[str, Any], key: rsa.RSAPrivateKey) -> dict[str, Any]:
+    """``reply`` with the hub's checksum, computed here without sohs: the recipe of PL02 §4 over the
+    reply's header and data as compact JSON (whitespace removed), ``{}`` for a null data."""
+    def unspaced_json(value: Any) -> str:
+        return "{}" if value is None else re.sub(r"\s", "", json.dumps(value, separators=(",", ":"),
+                                                                         ensure_ascii=False))
+
+    a = hashlib.sha256(unspaced_json(reply["header"]).encode()).hexdigest().upper()
+    b = hashlib.sha256(unspaced_json(reply["data"]).encode()).hexdigest().upper()
+    signature = key.sign(f"{a}.{b}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return reply | {"signature": base64.b64encode(signature).decode()}
+
+
+def push_verified(hub: ScriptedHub, key: MessageKey, reply_key: rsa.RSAPublicKey) -> Answer:
+    async def go() -> Answer:
+        c = client(hub, key)
+        c.reply_key = reply_key
+        try:
+            return await c.push(XML, "20261123")
+        finally:
+            await c.close()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("data", [None, {"data_state": "0", "message_notify": "Successfully inserted data"}])
+def test_a_reply_signed_by_the_hubs_key_is_believed(message_key: MessageKey, data: Any) -> None:
+    from sohs_cli.testpki import new_key
+
+    hub_key = new_key()
+    reply = hub_signed(pushed("PS_DS_SAVE_SUCCESS", data), hub_key)
+    assert push_verified(ScriptedHub([(200, reply)]), message_key, hub_key.public_key()).outcome == "accepted"
+    rejected = hub_signed(pushed("PS_CCCD_DUPLICATE_IN_6_MONTHS"), hub_key)
+    assert push_verified(ScriptedHub([(400, rejected)]), message_key, hub_key.public_key()).outcome == "rejected"
+
+
+@pytest.mark.parametrize("tamper", ["other key", "changed code", "no signature", "not base64"])
+def test_a_reply_that_does_not_verify_with_hub_reply_key_is_not_believed(message_key: MessageKey,
+                                                                         tamper: str) -> None:
+    from sohs_cli.testpki import new_key
+
+    hub_key = new_key()
+    reply = hub_signed(pushed("PS_DS_SAVE_SUCCESS"), new_key() if tamper == "other key" else hub_key)
+    if tamper == "changed code":  # a rejection turned into a success on the way
+        reply = hub_signed(pushed("CM_INVALID_REQUEST"), hub_key)
+        reply["header"]["res_code"] = "PS_DS_SAVE_SUCCESS"
+    elif tamper == "no signature":
+        del reply["signature"]
+    elif tamper == "not base64":
+        reply["signature"] = "***"
+    with pytest.raises(ConfigError) as err:
+        push_verified(ScriptedHub([(200, reply)]), message_key, hub_key.public_key())
+    assert "hub.reply_key" in err.value.message and "not believed" in err.value.message
+    assert "\n" not in err.value.message and "hub.reply_key" in (err.value.hint or "")
+    # without hub.reply_key the reply is not verified (the README says so)
+    assert push(ScriptedHub([(200, reply)]), message_key).outcome == "accepted"
+
+
+def test_the_simulated_hub_signs_its_replies_with_its_hub_key(tmp_path: Path, pki: TestPki, examples: Path,
+                                                              message_key: MessageKey, clinic: FileSigner,
+                                                              doctor: FileSigner) -> None:
+    """sohs portal serve --hub-key: the client verifies every reply with the public half (hub.reply_key)."""
+    from sohs_cli.hubmessage import load_public_key
+    from sohs_cli.mockportal.app import Portal, PortalConfig
+    from sohs_cli.signing import sign_document
+    from tests.portal_helpers import PASSWORD, USER, accounts
+
+    record = sign_document(sign_document((examples / "checkup_adult_2062.xml").read_bytes(), doctor, role="doctor"),
+                           clinic)
+    portal = Portal(PortalConfig(data_dir=str(tmp_path / "data"), accounts=accounts(tmp_path, pki),
+                                 processing_delay=0, hub_key=pki.hub_own_key))
+
+    async def go(reply_key: rsa.RSAPublicKey, xml: bytes) -> Answer:
+        os.environ["TEST_HUB_PW"] = PASSWORD
+        c = HubClient("http://hub.test", USER, SecretSource("hub password", "TEST_HUB_PW"),
+                      transport=httpx.ASGITransport(app=portal), policy=RetryPolicy(attempts=1), gln=GLN,
+                      message_key=message_key, reply_key=reply_key)
+        try:
+            return await c.push(xml, "20261110")
+        finally:
+            await c.close()
+
+    async def scenario() -> tuple[Answer, Answer, Exception | None]:
+        good = await go(load_public_key(pki.hub_own_key_public), record)
+        refused = await go(load_public_key(pki.hub_own_key_public), record.replace(b"<NGAYLAP>", b"<NGAYLAP> "))
+        try:
+            await go(load_public_key(pki.hub_key_public), record)  # not the hub's key
+            wrong = None
+        except ConfigError as exc:
+            wrong = exc
+        await portal.stop()
+        return good, refused, wrong
+
+    good, refused, wrong = asyncio.run(scenario())
+    assert good.outcome == "accepted" and good.code == "PS_DS_SAVE_SUCCESS"
+    assert refused.outcome == "rejected"  # a signed rejection verifies too
+    assert wrong is not None and "does not verify" in wrong.message
