@@ -83,6 +83,16 @@ def _dates_real(r: Rule, doc: Doc) -> Iterator[Finding]:
                 continue
             for part in filter(None, text.split(";")) if ";" in text else (text,):
                 if not _SURELY_REAL.fullmatch(part) and not _real_date(part, allow_unknown=name == "NGAY_SINH"):
+                    if doc.kind.startswith("KSK:") and len(part) == 8 and _real_date(part[4:] + part[2:4] + part[:2],
+                                                                                     False):
+                        # the decision's checkup example prints dates ddmmyyyy; PL01 says "as QĐ 3176"
+                        fixed = part[4:] + part[2:4] + part[:2]
+                        yield r.finding(doc, name, f"'{part}' is a date written ddmmyyyy (as the decision's example "
+                                        "prints it), not yyyymmdd as QĐ 3176 writes it, which PL01 refers to",
+                                        f"'{part}' là ngày ghi ddmmyyyy (như ví dụ của quyết định), không phải "
+                                        "yyyymmdd theo QĐ 3176 mà PL01 dẫn chiếu", row=row, found=part, expected=fixed,
+                                        hint=N_("write it yyyymmdd[HHMM]: {fixed}"), hint_fields={"fixed": fixed})
+                        continue
                     yield r.finding(doc, name, f"'{part}' is not a real date or time",
                                     f"'{part}' không phải ngày giờ có thật", row=row, found=part,
                                     expected="a real date (month 01-12, day within the month, hour < 24)")

@@ -219,3 +219,11 @@ def test_the_scan_sees_a_new_finding_code(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text('_plain("ksk-new-check", "error", where, "en", "vi")\nFinding(code=f"xsd:{x}")\n')
     assert _codes_in(module) == {"ksk-new-check", "xsd:*"}
+
+
+def test_a_date_written_ddmmyyyy_as_the_decisions_example_says_so_and_gives_the_fix() -> None:
+    report = findings(samples.adult_checkup("KSK1", NGAY_SINH="20071985"))
+    assert [(f.code, f.element) for f in report] == [("date-not-real", "NGAY_SINH")]
+    assert "ddmmyyyy" in report[0].message_en and report[0].hint == "write it yyyymmdd[HHMM]: 19850720"
+    real = [f for f in findings(samples.adult_checkup("KSK1", NGAY_SINH="19853107")) if f.code == "date-not-real"]
+    assert "not a real date" in real[0].message_en  # neither yyyymmdd nor ddmmyyyy
