@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import shutil
 import stat
 from collections.abc import Iterator
@@ -93,7 +92,7 @@ def atomic_writer(path: str, mode: int | None = None, setup: bool = False) -> It
     directory = os.path.dirname(os.path.abspath(path))
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     while True:
-        tmp = os.path.join(directory, f".sohs-{secrets.token_hex(8)}.tmp")
+        tmp = os.path.join(directory, f".sohs-{os.urandom(8).hex()}.tmp")
         try:
             try:
                 fd = os.open(tmp, flags, 0o600)
@@ -129,7 +128,7 @@ def move(src: str, dst: str) -> None:
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise machine_error(exc, dst, "move a file to", setup=True) from None
-    tmp = os.path.join(os.path.dirname(os.path.abspath(dst)), f".sohs-{secrets.token_hex(8)}.tmp")
+    tmp = os.path.join(os.path.dirname(os.path.abspath(dst)), f".sohs-{os.urandom(8).hex()}.tmp")
     try:
         if os.path.isdir(src):
             shutil.copytree(src, tmp)

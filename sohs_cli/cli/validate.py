@@ -250,6 +250,12 @@ def _status_text(rule: Any, lang: str) -> str:
     if rule.status == "catalogue":
         return translate(lang, "catalogue: not checked offline (form only; --catalogue DIR checks it)")
     if rule.status == "schema":
+        from sohs_cli.validation.catalogues import covering
+
+        cat = covering(rule.table, rule.element)
+        if cat is not None and cat.rule_id:  # the sheet's "Như 4210": QĐ 4210 checked the code's catalogue
+            return translate(lang, "checked by the schema; catalogue: not checked offline (--catalogue DIR "
+                             "with {file}.csv checks it: {rule})", file=cat.file, rule=cat.rule_id)
         return translate(lang, "checked by the schema")
     if rule.status == "not published":
         return translate(lang, "not published by the sheet: not checked")
@@ -325,9 +331,10 @@ def register(app: typer.Typer) -> None:
         list_rules: bool = typer.Option(False, "--list-rules",
                                         help=_("Print the business rules and the portal sheet's rules, and exit.")),
         catalogue: str | None = typer.Option(None, "--catalogue", metavar="DIR",
-                                             help=_("National catalogues, one CSV per catalogue (MA_KHOA.csv, "
-                                             "MA_DOITUONG_KCB.csv; a 'code' column): check codes, not only "
-                                             "their form.")),
+                                             help=_("National catalogues, one CSV per catalogue (ICD10.csv, "
+                                             "MA_THUOC.csv, MA_DICH_VU.csv, MA_VAT_TU.csv, MA_CSKCB.csv, "
+                                             "MA_KHOA.csv, MA_DOITUONG_KCB.csv; a 'code' column): check codes, "
+                                             "not only their form.")),
     ) -> None:
         def body() -> None:
             from sohs_cli.errors import ExitCode, UsageError

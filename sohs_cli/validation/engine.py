@@ -134,7 +134,8 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
     if findings.full or (cap is not None and cap.stopped):  # no rule would run: index nothing
         findings.stopped = True  # (a record of 10⁶ children indexed took 120 MB)
         return None, _located(_settle(findings, cap), where)
-    wanted = rules_mod.document_reads(kind.name)
+    given = frozenset(options.catalogues) if options.catalogues else rules_mod.NO_CATALOGUE
+    wanted = rules_mod.document_reads(kind.name, given)
     if episode and wanted is not None:  # and what the episode rules read of it
         seen = rules_mod.episode_reads(kind.name)
         wanted = None if seen is None else wanted | seen
@@ -143,7 +144,7 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
         # (libxml2 tests every child against each name asked for)
         wanted = _in_schema(wanted, family, std, name)
     doc = rules_mod.Doc(kind.name, standard, root, where, wanted, options.catalogues)
-    for r in rules_mod.document_rules(kind.name):
+    for r in rules_mod.document_rules(kind.name, given):
         if findings.full:  # a rule walks every row: past the cap it is not started
             findings.stopped = True
             break

@@ -94,6 +94,9 @@ class Rule:
     reads: frozenset[str] | None = None  # the fields ``check`` reads; None: it may read any
     # episode rules: the (table, field) pairs they read, "*" for any table or any field; None: any
     sees: frozenset[tuple[str, str]] | None = None
+    # a national catalogue the rule checks against (--catalogue DIR): it runs only when it is given,
+    # so the fields it reads are not indexed otherwise
+    needs: str | None = None
 
     def finding(self, doc: Doc, element: str, en: str, vi: str, *, row: int = 0, expected: str = "",
                 found: str = "", hint: str = "", hint_fields: Mapping[str, object] | None = None) -> Finding:
@@ -109,16 +112,18 @@ class Rule:
 
 
 RULES: list[Rule] = []
-_BY_KIND: dict[tuple[str, str, int], list[Rule]] = {}
+_BY_KIND: dict[tuple[str, str, int, frozenset[str]], list[Rule]] = {}
 
 
 def rule(rule_id: str, severity: Severity, title_en: str, title_vi: str, *,
          kinds: Iterable[str] = (), scope: Literal["document", "episode"] = "document",
          reads: Iterable[str] | None = None, sees: Iterable[tuple[str, str]] | None = None,
+         needs: str | None = None,
          ) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
     def register(fn: Callable[..., Iterable[Finding]]) -> Callable[..., Iterable[Finding]]:
         RULES.append(Rule(rule_id, severity, title_en, title_vi, scope, frozenset(kinds), fn,
-                          None if reads is None else frozenset(reads), None if sees is None else frozenset(sees)))
+                          None if reads is None else frozenset(reads), None if sees is None else frozenset(sees),
+                          needs))
         return fn
     return register
 
@@ -134,27 +139,33 @@ def value(record: Record, name: str) -> str:
     return text.strip() if text else ""
 
 
-def _selected(scope: Literal["document", "episode"], kind: str) -> list[Rule]:
-    key = (scope, kind, len(RULES))  # the registry only grows (at import), so its length versions it
+NO_CATALOGUE: frozenset[str] = frozenset()
+
+
+def _selected(scope: Literal["document", "episode"], kind: str, catalogues: frozenset[str] = NO_CATALOGUE,
+              ) -> list[Rule]:
+    key = (scope, kind, len(RULES), catalogues)  # the registry only grows (at import): its length versions it
     found = _BY_KIND.get(key)
     if found is None:
-        found = _BY_KIND[key] = [r for r in RULES if r.scope == scope and (scope == "episode" or kind in r.kinds)]
+        found = _BY_KIND[key] = [r for r in RULES if r.scope == scope and (scope == "episode" or kind in r.kinds)
+                                 and (r.needs is None or r.needs in catalogues)]
     return found
 
 
-def document_rules(kind: str) -> list[Rule]:
-    return _selected("document", kind)
+def document_rules(kind: str, catalogues: frozenset[str] = NO_CATALOGUE) -> list[Rule]:
+    """The document rules of ``kind``; those that check a national catalogue only when it is given."""
+    return _selected("document", kind, catalogues)
 
 
-_READS: dict[tuple[str, int], frozenset[str] | None] = {}
+_READS: dict[tuple[str, int, frozenset[str]], frozenset[str] | None] = {}
 
 
-def document_reads(kind: str) -> frozenset[str] | None:
+def document_reads(kind: str, catalogues: frozenset[str] = NO_CATALOGUE) -> frozenset[str] | None:
     """The fields the document rules of ``kind`` read; None when one of them may read any."""
-    key = (kind, len(RULES))
+    key = (kind, len(RULES), catalogues)
     if key not in _READS:
         wanted: set[str] = set()
-        for r in document_rules(kind):
+        for r in document_rules(kind, catalogues):
             if r.reads is None:
                 _READS[key] = None
                 break

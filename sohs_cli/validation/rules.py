@@ -25,6 +25,7 @@ from sohs_cli.validation.report import Finding
 from sohs_cli.validation.rulebase import (
     BHXH,
     KSK_ALL,
+    NO_CATALOGUE,
     RULES,
     Doc,
     Episode,
@@ -41,7 +42,8 @@ from sohs_cli.validation.xsd import portal_length
 
 # The engine, the CLI and the SARIF renderer import the registry from here, so that importing it
 # also registers every rule below, and the portal sheet's rules (portal_rules).
-__all__ = ["RULES", "Doc", "Episode", "Rule", "document_reads", "document_rules", "episode_reads", "episode_rules"]
+__all__ = ["NO_CATALOGUE", "RULES", "Doc", "Episode", "Rule", "document_reads", "document_rules", "episode_reads",
+           "episode_rules"]
 
 
 # A quick yes for almost every date: days 01-28 of any month, 29-30 of any month but February, 31 of

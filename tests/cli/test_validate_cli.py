@@ -187,8 +187,50 @@ def test_catalogue_folder(tmp_path: Path, examples: Path) -> None:
     assert run("validate", "--catalogue", str(tmp_path), str(env))[0] == 0
     (tmp_path / "MA_KHOA.csv").write_text("K01\n", encoding="utf-8")
     code, _, err = run("validate", "--catalogue", str(tmp_path), str(env))
-    assert code == 3 and "MA_KHOA.csv: no 'code' column" in err and "Traceback" not in err
+    assert code == 3 and "MA_KHOA.csv, line 1: no 'code' column" in err and "Traceback" not in err
     assert len([x for x in err.splitlines() if x.startswith("error")]) == 1
+
+
+def _codes_of(envelope: Path) -> dict[str, set[str]]:
+    """Every code the envelope's tables carry in a field a catalogue covers, by catalogue file."""
+    import base64
+    import re as re_
+
+    from sohs_cli.validation.catalogues import FILES, covering
+
+    out: dict[str, set[str]] = {name: set() for name in FILES}
+    data = envelope.read_bytes()
+    for loai, b64 in re_.findall(rb"<LOAIHOSO>(\w+)</LOAIHOSO>\s*<NOIDUNGFILE>([^<]+)</NOIDUNGFILE>", data):
+        for el in etree.fromstring(base64.b64decode(b64)).iter():
+            cat = covering(loai.decode(), str(el.tag))
+            if cat is not None and el.text and el.text.strip():
+                out[cat.file] |= {c for c in el.text.strip().split(cat.separator) if c}
+    return out
+
+
+def test_catalogue_folder_checks_every_catalogue_of_a_hospital_export(tmp_path: Path, examples: Path) -> None:
+    """--catalogue DIR with every catalogue: the real export passes when each of its codes is listed, fails
+    naming the code when one is not, and a malformed catalogue stops the run with one line (exit 3)."""
+    env = examples / "hospital_export_3176.xml"
+    codes = _codes_of(env)
+    assert all(codes[n] for n in ("ICD10", "MA_THUOC", "MA_CSKCB", "MA_KHOA"))
+    for name, found in codes.items():
+        (tmp_path / f"{name}.csv").write_text("code,name\n" + "".join(f"{c},x\n" for c in sorted(found or {"X"})),
+                                              encoding="utf-8")
+    code, out, err = run("validate", "--catalogue", str(tmp_path), "-f", "json", str(env))
+    assert code == 0, out + err
+    missing = "I10"  # the secondary diagnosis of every episode
+    (tmp_path / "ICD10.csv").write_text("code\n" + "".join(f"{c}\n" for c in sorted(codes["ICD10"] - {missing})),
+                                        encoding="utf-8")
+    code, out, _ = run("validate", "--catalogue", str(tmp_path), "-f", "json", str(env))
+    errors = [e for f in json.loads(out)["files"] for e in f["errors"]]
+    assert code == 1 and {e["code"] for e in errors} == {"catalogue-icd10"} and len(errors) == 3
+    assert all(e["found"] == missing and e["element"] == "MA_BENH_KT" for e in errors)
+    (tmp_path / "ICD10.csv").write_text("code\nJ18.9\nnot a code\n", encoding="utf-8")
+    code, out, err = run("validate", "--catalogue", str(tmp_path), str(env))
+    assert code == 3 and out == "" and "Traceback" not in err
+    assert err.splitlines()[0] == f"error: {tmp_path / 'ICD10.csv'}, line 3: 'not a code' is not one code " \
+                                  "(spaces or separators inside)"
 
 
 def test_split_valid_writes_both_parts_with_the_errors_of_each_episode(tmp_path: Path) -> None:

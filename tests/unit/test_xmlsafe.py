@@ -82,3 +82,34 @@ def test_every_file_that_is_not_utf8_is_refused_naming_the_first_bad_byte(data: 
 def test_utf8_however_declared_is_read() -> None:
     for head in (b"", b'<?xml version="1.0"?>', b"<?xml version='1.0' encoding='UTF8' ?>", b"\xef\xbb\xbf"):
         assert parse_bytes(head + "<A>Nguyễn</A>".encode()).text == "Nguyễn"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<?xml version="1.0"?><A>why?<?pi x?></A>',  # a "?" in a text before the PI
+        b'<?xml version="1.0"?><A><?pi x?></A>',  # the PI right after the declaration's element
+        b"<A>?<B><?pi?></B></A>",  # no declaration
+    ],
+    ids=["question-mark-first", "after-declaration", "no-declaration"],
+)
+def test_a_pi_inside_is_found_whatever_comes_before_it(data: bytes) -> None:
+    """The PI search starts at the first "?" after the declaration (a one-byte search)."""
+    with pytest.raises(InputError) as err:
+        parse_bytes(data, source="x.xml")
+    assert err.value.code == "pi-forbidden"
+
+
+def test_depth_and_tag_limits_hold_for_small_and_large_documents() -> None:
+    """Small documents skip the tag count (one '<' a byte at most) and are walked for depth; both
+    limits still hold, at their edge."""
+    deep = b"<a>" * 65 + b"</a>" * 65  # 65 levels: one over 64
+    with pytest.raises(InputError, match="deeper than 64"):
+        parse_bytes(deep)
+    parse_bytes(b"<a>" * 64 + b"</a>" * 64)  # 64 levels: within
+    flat = b"<R>" + b"<F/>" * 200 + b"</R>"  # 202 "<" in 807 bytes
+    with pytest.raises(InputError) as err:
+        parse_bytes(flat, limits=ParseLimits(max_tags=200))
+    assert err.value.code == "too-many-elements" and "202 tags" in err.value.message
+    parse_bytes(flat, limits=ParseLimits(max_tags=202))
+    parse_bytes(b"<R>" + b"<F/>" * 10 + b"</R>", limits=ParseLimits(max_tags=200))  # 47 bytes: not counted
