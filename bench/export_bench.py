@@ -2,13 +2,15 @@
 episodes with tables XML1, XML2, XML3, XML4, XML5 and XML11, against `xmllint --noout --schema` run
 on the same inner tables (one xmllint per table kind, all its files at once: the least xmllint can do).
 
-Run: python bench/export_bench.py [--rounds 7] [--memory 300]. Prints a table and writes it to
-docs/performance.md between markers. Not a test: nothing here asserts a time.
+Run: python bench/export_bench.py [--rounds 7] [--memory 300] [--many 5000]. Prints a table and
+writes it to docs/performance.md between markers. Not a test: nothing here asserts a time.
 
 Three numbers: the whole command (`sohs validate export.xml`: start-up, six schemas compiled, base64
 decoded, every table parsed, checked against its schema and the rules, the report written); the same
-work in a warm process (what a batch of exports costs per export); and the resident memory of one
-process validating the export again and again (flat: nothing is kept from one export to the next).
+work in a warm process (what a batch of exports costs per export); the resident memory of one
+process validating the export again and again (flat: nothing is kept from one export to the next);
+and the peak memory of `sohs validate DIR` on a folder of ``--many`` envelopes of one episode each
+(as clinics send them: one HOSO per file, tables XML1-XML5 and XML11), against a tenth as many.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import base64
 import compileall
+import os
 import re
 import shutil
 import subprocess
@@ -77,10 +80,40 @@ print(min(times), sorted(times)[len(times) // 2])
 """
 
 
+def many(folder: Path, count: int) -> None:
+    """``count`` envelopes of one hospital episode each, every one its own MA_LK, 100 to a subfolder."""
+    for i in range(count):
+        sub = folder / f"{i // 100:03d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"hoso_{i:05d}.xml").write_bytes(samples.export([samples.hospital_episode(
+            f"LK2025{i:08d}", drugs=5, services=8, results=10, notes=3)]))
+
+
+def peak_of_folders(tmp: Path, count: int) -> list[tuple[str, int, float, int]]:
+    """(jobs, files, seconds, peak MB) of `sohs validate DIR -f json -o FILE` on count/10 and count envelopes."""
+    from bench.hostile_memory import peak
+
+    rows = []
+    small = count // 10
+    many(tmp / "big", count)
+    (tmp / "small").mkdir()
+    for path in sorted((tmp / "big").rglob("*.xml"))[:small]:  # the first tenth, the same files (hard links:
+        os.link(path, tmp / "small" / path.name)               # validate does not follow a symbolic link)
+    for jobs in ("1", "auto"):
+        for folder, n in (("small", small), ("big", count)):
+            t0 = time.perf_counter()
+            code, mb = peak([sys.executable, "-m", "sohs_cli", "validate", "--jobs", jobs, "--format", "json",
+                             "-o", str(tmp / "out.json"), str(tmp / folder)], ENV, str(ROOT))
+            assert code == 0, f"the generated envelopes are valid (exit {code})"
+            rows.append((jobs, n, time.perf_counter() - t0, mb))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--memory", type=int, default=300, help="exports validated in one process for the memory line")
+    ap.add_argument("--many", type=int, default=5000, help="envelopes of one episode for the folder memory line")
     args = ap.parse_args()
     xmllint = shutil.which("xmllint")
     if not xmllint:
@@ -108,6 +141,7 @@ def main() -> None:
                                 text=True, check=True, env=ENV, cwd=ROOT).stdout.split()
         memory_s = time.perf_counter() - t0
         tables = sum(len(v) for v in by_kind.values())
+        folders = peak_of_folders(folder / "many", args.many) if args.many else []
     base = results.pop("xmllint --noout --schema, 6 table kinds (baseline)")
     (name, runs), = results.items()
     size = len(data) / 1e6
@@ -122,6 +156,12 @@ def main() -> None:
              f"Memory of one process validating the export {args.memory} times ({args.memory * EPISODES:,} episodes, "
              f"{memory_s:.0f} s): maximum RSS {memory[0]} MB after 10, {memory[1]} MB after {args.memory // 2}, "
              f"{memory[2]} MB after {args.memory}."]
+    if folders:
+        lines += ["", "`sohs validate DIR --format json -o FILE` on a folder of envelopes of one episode each "
+                  "(XML1-XML5, XML11, 40 KB), peak resident memory of the command as `wait4` reports it "
+                  "(with workers, the largest of the parent and its workers):", "",
+                  "| --jobs | envelopes | seconds | peak memory |", "|---|---:|---:|---:|"]
+        lines += [f"| {jobs} | {n:,} | {wall:.1f} | {mb} MB |" for jobs, n, wall, mb in folders]
     text = "\n".join(lines)
     print(text)
     record("validate-export", text)

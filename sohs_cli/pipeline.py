@@ -544,6 +544,10 @@ def run_once(run: Run, settle: float) -> RunReport:
     run.report.skipped = sum(1 for f in filed if f["outcome"] == "skipped")
     run.report.rejected = sum(1 for f in filed if f["folder"] == run.folders.rejected.name)
     run.report.failed = sum(1 for f in filed if f["folder"] == run.folders.failed.name)
+    # a split episode went where its part went: the valid part was delivered (sent/), refused, or waits
+    final = {f["file"]: f["folder"] for f in filed}
+    for episode in run.report.episodes:
+        episode["folder"] = final.get(episode["part"], episode["folder"])
     return run.report
 
 

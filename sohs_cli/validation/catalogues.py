@@ -22,7 +22,6 @@ import csv
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from sohs_cli.errors import ConfigError
@@ -51,17 +50,21 @@ ICD10_CODE = re.compile(r"[A-Z][0-9]{2}(\.?[0-9]{1,4}[A-Z]?)?")
 _DAGGER = "*†+"  # ICD-10 lists mark dagger and asterisk codes; the data carry the code alone
 
 
-@dataclass(frozen=True)
 class Catalogue:
-    """One national catalogue: the rule that checks it, the fields it covers and how codes are read."""
+    """One national catalogue: the rule that checks it, the fields it covers and how codes are read.
+    (A plain class: a dataclass costs a millisecond of start-up to create, and sohs validate starts
+    once per batch.)"""
 
-    file: str  # "ICD10": DIR/ICD10.csv
-    rule_id: str  # "" for the sheet's own catalogue rules (portal_rules: XML3.MA_KHOA.catalogue …)
-    what_en: str
-    what_vi: str
-    fields: Mapping[str, tuple[str, ...]]  # table -> its fields holding codes of this catalogue
-    separator: str = ";"  # between the codes of one field
-    form: re.Pattern[str] | None = None  # every code of the file has this form (a wrong file is refused)
+    __slots__ = ("fields", "file", "form", "rule_id", "separator", "what_en", "what_vi")
+
+    def __init__(self, file: str, rule_id: str, what_en: str, what_vi: str, fields: Mapping[str, tuple[str, ...]],
+                 separator: str = ";", form: re.Pattern[str] | None = None) -> None:
+        self.file = file  # "ICD10": DIR/ICD10.csv
+        self.rule_id = rule_id  # "" for the sheet's own catalogue rules (portal_rules: XML3.MA_KHOA.catalogue …)
+        self.what_en, self.what_vi = what_en, what_vi
+        self.fields = fields  # table -> its fields holding codes of this catalogue
+        self.separator = separator  # between the codes of one field
+        self.form = form  # every code of the file has this form (a wrong file is refused)
 
 
 FILES: dict[str, Catalogue] = {c.file: c for c in (

@@ -25,6 +25,14 @@ def test_valid_file_exits_0(examples: Path) -> None:
     assert "PASS" in out and "GIAMDINHHS" in out and "3176" in out
 
 
+def test_an_envelope_says_how_many_tables_were_checked(examples: Path) -> None:
+    """A new user sees every table of a hospital export checked, not only the envelope (issue 14)."""
+    code, out, _ = run("validate", str(examples / "hospital_export_3176.xml"))
+    assert code == 0 and "(GIAMDINHHS, standard 3176, 18 table(s) checked)" in out  # 3 episodes × 6 tables
+    code, out, _ = run("validate", "--lang", "vi", str(examples / "hospital_export_3176.xml"))
+    assert "đã kiểm tra 18 bảng" in out
+
+
 def test_invalid_file_exits_1_with_located_message(examples: Path) -> None:
     code, out, _ = run("validate", str(examples / "invalid_card_length_3176.xml"))
     assert code == 1
@@ -135,7 +143,7 @@ def test_paths_are_printed_as_they_are_not_as_markup(examples: Path, tmp_path: P
     odd = tmp_path / "[red]x [bold].xml"
     odd.write_bytes((examples / "referral_episode_3176.xml").read_bytes())
     code, out, _ = run("validate", str(odd))
-    assert code == 0 and f"PASS {odd} (GIAMDINHHS, standard 3176)" in out
+    assert code == 0 and f"PASS {odd} (GIAMDINHHS, standard 3176, 2 table(s) checked)" in out
 
 
 def _warning_only(tmp_path: Path) -> Path:

@@ -29,8 +29,9 @@ def test_run_splits_an_export_and_signs_one_without_chukydonvi(tmp_path: Path, p
         report = json.loads(done.stdout)
         assert (report["delivered"], report["rejected"], report["failed"]) == (2, 1, 0), report
         where = {(e["ma_lk"], e["folder"]) for e in report["episodes"]}
-        assert where == {("LK202511000101", "outbox"), ("LK202511000102", "rejected"),
-                         ("LK202511000103", "outbox"), ("LK202511000104", "outbox")}
+        # where each episode went: the valid ones were delivered with their part (sent/), not left in the outbox
+        assert where == {("LK202511000101", "sent"), ("LK202511000102", "rejected"),
+                         ("LK202511000103", "sent"), ("LK202511000104", "sent")}
         sent = sorted(p.name for p in (clinic / "sent").iterdir())
         assert sent == ["export.valid.signed.xml", "export.valid.xml", "no_slot.signed.xml", "no_slot.xml"]
         rejected = sorted(p.name for p in (clinic / "rejected").iterdir())

@@ -140,7 +140,7 @@ def test_human_report_is_coloured_only_where_colour_is_wanted(env: dict[str, str
     assert ("\x1b[32mPASS\x1b[0m" in proc.stdout and "\x1b[31mFAIL\x1b[0m" in proc.stdout) is coloured
     assert ("\x1b[" in proc.stdout) is coloured
     plain = proc.stdout if not coloured else re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout)
-    assert "PASS examples/referral_episode_3176.xml (GIAMDINHHS, standard 3176)" in plain
+    assert "PASS examples/referral_episode_3176.xml (GIAMDINHHS, standard 3176, 2 table(s) checked)" in plain
     assert "2 file(s): 1 valid, 1 invalid" in plain
 
 
