@@ -145,14 +145,18 @@ def main() -> None:
     base = results.pop("xmllint --noout --schema, 6 table kinds (baseline)")
     (name, runs), = results.items()
     size = len(data) / 1e6
+    walls = [w / b for (w, _), (b, _) in zip(runs, base, strict=True)]
+    cpus = [c / d for (_, c), (_, d) in zip(runs, base, strict=True)]
     lines = [f"One GIAMDINHHS of {EPISODES} episodes ({tables} inner tables: XML1-XML5, XML11; {size:.1f} MB), "
-             f"{args.rounds} interleaved rounds, median ratio within a round.", "",
-             "| command | best wall s | median ratio to xmllint |", "|---|---:|---:|",
-             f"| xmllint --noout --schema on the inner tables (baseline) | {min(w for w, _ in base):.3f} | 1.00× |",
-             f"| {name} | {min(w for w, _ in runs):.3f} | "
-             f"{median(w / b for (w, _), (b, _) in zip(runs, base, strict=True)):.2f}× |",
+             f"{args.rounds} interleaved rounds, ratios within a round (median and range); CPU: user + system.", "",
+             "| command | best wall s | median ratio to xmllint | range | CPU s (best) | median CPU ratio | range |",
+             "|---|---:|---:|---:|---:|---:|---:|",
+             f"| xmllint --noout --schema on the inner tables (baseline) | {min(w for w, _ in base):.3f} | 1.00× | | "
+             f"{min(c for _, c in base):.3f} | 1.00× | |",
+             f"| {name} | {min(w for w, _ in runs):.3f} | {median(walls):.2f}× | {min(walls):.2f}–{max(walls):.2f} | "
+             f"{min(c for _, c in runs):.3f} | {median(cpus):.2f}× | {min(cpus):.2f}–{max(cpus):.2f} |",
              f"| the same in a warm process (best / median of {args.rounds * 3}) | {float(warm[0]):.3f} / "
-             f"{float(warm[1]):.3f} | {float(warm[0]) / min(w for w, _ in base):.2f}× (best to best) |", "",
+             f"{float(warm[1]):.3f} | {float(warm[0]) / min(w for w, _ in base):.2f}× (best to best) | | | | |", "",
              f"Memory of one process validating the export {args.memory} times ({args.memory * EPISODES:,} episodes, "
              f"{memory_s:.0f} s): maximum RSS {memory[0]} MB after 10, {memory[1]} MB after {args.memory // 2}, "
              f"{memory[2]} MB after {args.memory}."]
