@@ -71,6 +71,7 @@ def blocks(form: int, tables: str = "") -> dict[str, tuple[Field, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+@functools.cache
 def block_fields(form: int, block: str) -> dict[str, Field]:
     return {f.element: f for f in blocks(form).get(block, ())}
 
@@ -80,6 +81,7 @@ def forms_with(block: str, element: str | None = None) -> list[int]:
     return [f for f in FORMS if block in blocks(f) and (element is None or element in block_fields(f, block))]
 
 
+@functools.cache
 def required_blocks(form: int) -> list[str]:
     """Blocks holding a required field of the form: a record of the form cannot lack them."""
     return [b for b, fields in blocks(form).items() if b != "CHUKYDONVI" and any(f.required for f in fields)]

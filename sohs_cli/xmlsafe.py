@@ -108,6 +108,12 @@ def _not_utf8_at(data: bytes) -> int | None:
     megabyte at a time, so 50 MB of Vietnamese text is never a 200 MB string at once."""
     if data.isascii():
         return None
+    if len(data) <= _CHUNK:  # one piece: decoded at once (an incremental decoder costs more on small blocks)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return exc.start
+        return None
     decoder = codecs.getincrementaldecoder("utf-8")()
     for start in range(0, len(data), _CHUNK):
         try:

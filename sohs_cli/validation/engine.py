@@ -161,11 +161,12 @@ def _settle(local: Findings, cap: Findings | None) -> Findings:
     return local
 
 
-def _episode_findings(ep: rules_mod.Episode, options: ValidateOptions, cap: Findings | None = None) -> list[Finding]:
+def _episode_findings(ep: rules_mod.Episode, options: ValidateOptions, cap: Findings | None = None,
+                      family: str = "") -> list[Finding]:
     if not options.rules:
         return []
     out = Findings(cap.room if cap is not None else 0)
-    for r in rules_mod.episode_rules():
+    for r in rules_mod.episode_rules(family):
         if out.full:
             out.stopped = True
             break
@@ -280,7 +281,7 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
             report.documents += 1
             if doc is not None:
                 episode.docs[inner_kind.name] = doc
-        report.findings.extend(_episode_findings(episode, options, cap))
+        report.findings.extend(_episode_findings(episode, options, cap, family))
     report.standard = ",".join(sorted(standards))
     report.standard_reason = "; ".join(sorted(reasons))
 

@@ -90,14 +90,18 @@ class Findings(list[Finding]):
             self._over(f)
 
     def extend(self, items: Iterable[Finding]) -> None:
+        # called dozens of times per document, mostly with nothing: no property on the way
         if isinstance(items, list | tuple):  # made already: what does not fit is counted
-            room = self.room
+            if not items:
+                return
+            room = max(0, self.cap - len(self))
             super().extend(items[:room])
             for f in items[room:]:
                 self._over(f)
             return
+        cap = self.cap
         for f in items:
-            if self.full:
+            if len(self) >= cap:
                 self._over(f)
                 self.stopped = True  # the rest of the generator is never made
                 return

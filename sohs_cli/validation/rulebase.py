@@ -175,8 +175,18 @@ def document_reads(kind: str, catalogues: frozenset[str] = NO_CATALOGUE) -> froz
     return _READS[key]
 
 
-def episode_rules() -> list[Rule]:
-    return _selected("episode", "")
+def episode_rules(family: str = "") -> list[Rule]:
+    """Every episode rule; with ``family`` ("ksk", "bhxh"), those that can see a table of that family
+    (a rule of BHYT tables never fires on a checkup record's blocks, ``KSK:XML1`` …)."""
+    if not family:
+        return _selected("episode", "")
+    key = ("episode", family, len(RULES))
+    found = _BY_KIND.get(key)
+    if found is None:
+        ksk = family == "ksk"
+        found = _BY_KIND[key] = [r for r in _selected("episode", "") if not r.sees or any(
+            k == "*" or k.startswith("KSK:") == ksk for k, _ in r.sees)]
+    return found
 
 
 _SEES: dict[tuple[str, int], frozenset[str] | None] = {}

@@ -73,14 +73,17 @@ DATE_FIELDS = (
 )
 
 
+_DATE_ORDER = DATE_FIELDS
+_DATE_SET = frozenset(DATE_FIELDS)
+
 # ------------------------------------------------------------------ document rules
 
 @rule("date-not-real", "error", "Dates are real calendar dates", "Ngày tháng phải là ngày có thật",
       kinds=BHXH + KSK_ALL, reads=DATE_FIELDS)
 def _dates_real(r: Rule, doc: Doc) -> Iterator[Finding]:
     for row, rec in enumerate(doc.rows):
-        for name in DATE_FIELDS:
-            text = rec.get(name)  # value() inlined: this loop runs 14 times per record
+        for name in _DATE_ORDER if len(rec) > 14 else sorted(rec.keys() & _DATE_SET, key=_DATE_ORDER.index):
+            text = rec.get(name)  # value() inlined: this loop runs for every record
             if not text or not (text := text.strip()):
                 continue
             for part in filter(None, text.split(";")) if ";" in text else (text,):
@@ -362,10 +365,18 @@ def _referral(r: Rule, ep: Episode) -> Iterator[Finding]:
                         expected="2 or 5", found=loai)
 
 
+def _organ_classes() -> tuple[tuple[str, str], ...]:
+    """The ``*_PL`` classification fields of XML7 and XML10 in any form (what the rule below reads)."""
+    from sohs_cli import kskforms
+
+    return tuple(sorted({(f"KSK:{block}", f.element) for form in kskforms.FORMS for block in ("XML7", "XML10")
+                         for f in kskforms.blocks(form).get(block, ()) if f.element.endswith("_PL")}))
+
+
 @rule("phan-loai-sk-better-than-organ", "error",
       "PHAN_LOAI_SK is no better than the worst organ class (QĐ 1613 mục III.3.3)",
       "Phân loại sức khỏe không tốt hơn phân loại thấp nhất của các chuyên khoa", scope="episode",
-      sees=(("KSK:XML12", "PHAN_LOAI_SK"), ("KSK:XML7", "*"), ("KSK:XML10", "*")))
+      sees=(("KSK:XML12", "PHAN_LOAI_SK"), *_organ_classes()))
 def _phan_loai(r: Rule, ep: Episode) -> Iterator[Finding]:
     ket_luan = ep.docs.get("KSK:XML12")
     if ket_luan is None:

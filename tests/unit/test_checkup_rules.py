@@ -227,3 +227,17 @@ def test_a_date_written_ddmmyyyy_as_the_decisions_example_says_so_and_gives_the_
     assert "ddmmyyyy" in report[0].message_en and report[0].hint == "write it yyyymmdd[HHMM]: 19850720"
     real = [f for f in findings(samples.adult_checkup("KSK1", NGAY_SINH="19853107")) if f.code == "date-not-real"]
     assert "not a real date" in real[0].message_en  # neither yyyymmdd nor ddmmyyyy
+
+
+def test_the_episode_rules_left_out_of_a_family_see_only_the_other_familys_tables() -> None:
+    """validate runs on a checkup record only the episode rules that can see its blocks (speed, issue 13):
+    a rule left out reads only tables of the other family, so it could never fire there."""
+    from sohs_cli.validation.rulebase import episode_rules
+
+    for family, other in (("ksk", False), ("bhxh", True)):
+        kept = {r.id for r in episode_rules(family)}
+        for r in episode_rules():
+            if r.id not in kept:
+                assert r.sees and all(k != "*" and k.startswith("KSK:") is other for k, _ in r.sees), r.id
+    assert "phan-loai-sk-better-than-organ" in {r.id for r in episode_rules("ksk")}
+    assert "phan-loai-sk-better-than-organ" not in {r.id for r in episode_rules("bhxh")}
