@@ -120,6 +120,22 @@ def facility_codes(findings: list[Finding]) -> None:
             findings[i] = dataclasses.replace(f, code=named_code[0], hint=hint["hint"], hint_vi=hint["hint_vi"])
 
 
+def relabel(findings: list[Finding], form: int, block: str) -> list[Finding]:
+    """The findings of a block named with the labels of its form (``NGAY_VAO (Ngày khám sức khỏe)``,
+    not the BHYT table's ``Ngày vào``, which the shared label index holds first)."""
+    fields = kskforms.block_fields(form, block)
+    out = []
+    for f in findings:
+        fd = fields.get(f.element)
+        if fd is None or not f.label or f.label == fd.label_vi:
+            out.append(f)
+            continue
+        old, new = f"{f.element} ({f.label})", f"{f.element} ({fd.label_vi})"
+        out.append(dataclasses.replace(f, label=fd.label_vi, message_en=f.message_en.replace(old, new),
+                                       message_vi=f.message_vi.replace(old, new)))
+    return out
+
+
 def _finding(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0, element: str = "",
              hint: str = "", expected: str = "", found: str = "") -> Finding:
     at = f"{where} line {line}" if line else where

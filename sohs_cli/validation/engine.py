@@ -277,6 +277,8 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
             doc, findings = _check_doc(inner_kind, standard, inner_root, lwhere, options,
                                        episode=True, cap=cap,
                                        schema_std=f"{KSK_STANDARD}/form{form}" if form is not None else None)
+            if form is not None and findings:  # named as the form names its fields
+                findings = checkup.relabel(findings, form, loai)
             report.findings.extend(findings)
             report.documents += 1
             if doc is not None:

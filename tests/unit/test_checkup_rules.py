@@ -241,3 +241,12 @@ def test_the_episode_rules_left_out_of_a_family_see_only_the_other_familys_table
                 assert r.sees and all(k != "*" and k.startswith("KSK:") is other for k, _ in r.sees), r.id
     assert "phan-loai-sk-better-than-organ" in {r.id for r in episode_rules("ksk")}
     assert "phan-loai-sk-better-than-organ" not in {r.id for r in episode_rules("bhxh")}
+
+
+def test_a_checkup_field_is_named_with_the_label_of_its_form() -> None:
+    """Regression (issue 13): NGAY_VAO was named 'Ngày vào' (the BHYT table's label), not PL01's."""
+    blocks = samples.adult_checkup("KSK1")
+    blocks[1] = blocks[1].replace(b"<NGAY_VAO>202611100800<", b"<NGAY_VAO>209911100800<")
+    report = findings(blocks)
+    assert "NGAY_VAO (Ngày khám sức khỏe)" in report[0].message_en and report[0].label == "Ngày khám sức khỏe"
+    assert "NGAY_VAO (Ngày khám sức khỏe)" in report[0].message_vi
