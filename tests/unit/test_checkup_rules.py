@@ -250,3 +250,34 @@ def test_a_checkup_field_is_named_with_the_label_of_its_form() -> None:
     report = findings(blocks)
     assert "NGAY_VAO (Ngày khám sức khỏe)" in report[0].message_en and report[0].label == "Ngày khám sức khỏe"
     assert "NGAY_VAO (Ngày khám sức khỏe)" in report[0].message_vi
+
+
+@pytest.mark.parametrize("form", kskforms.FORMS)
+def test_every_coded_field_of_every_form_holds_only_its_pl01_codes(form: int) -> None:
+    """Issue 13 item 3, "codes of every coded field": each field with a code list in the PL01 table is an
+    enumeration of exactly those codes in its form's schema (a ';'-list, DOI_TUONG, a pattern of them),
+    and a value outside them is refused."""
+    import re as regex
+
+    import xmlschema
+
+    checked = 0
+    for block, fields in kskforms.blocks(form).items():
+        if block == "CHUKYDONVI":
+            continue
+        schema = xmlschema.XMLSchema(str(ROOT / "xsd" / "ksk" / "2062" / f"form{form}" / f"{block}.xsd"))
+        elements = {e.name: e for e in schema.elements[KSK_LOAIHOSO_ROOT[block]].type.content.iter_elements()}
+        for f in (f for f in fields if f.codes):
+            t = elements[f.element].type
+            enum = [str(v) for v in t.enumeration or []]
+            if enum:
+                assert [v for v in enum if v] == list(f.codes), f"{block} {f.element}"
+                assert ("" in enum) == (not f.required), f"{block} {f.element}: an optional code may be empty"
+            else:  # codes separated by ';'
+                pattern = t.patterns.regexps[0]
+                assert regex.fullmatch(pattern, ";".join(f.codes)) and not regex.fullmatch(pattern, "99"), f.element
+            assert not t.is_valid("99") or "99" in f.codes, f"{block} {f.element} takes a code PL01 does not list"
+            for code in f.codes:  # TIEM_CHUNG_CAC_LOAI_KHAC was S1 with a code 99, which it then refused
+                assert t.is_valid(code), f"{block} {f.element} refuses its own code {code}"
+            checked += 1
+    assert checked >= {1: 60, 2: 15, 3: 28}[form]  # the scan found the coded fields
