@@ -180,7 +180,7 @@ def episode_rules(family: str = "") -> list[Rule]:
     (a rule of BHYT tables never fires on a checkup record's blocks, ``KSK:XML1`` …)."""
     if not family:
         return _selected("episode", "")
-    key = ("episode", family, len(RULES))
+    key = ("episode", family, len(RULES), NO_CATALOGUE)  # the family in the kind's place
     found = _BY_KIND.get(key)
     if found is None:
         ksk = family == "ksk"
