@@ -131,6 +131,8 @@ def _checked_elsewhere(cat: Catalogue, table: str, code: str) -> bool:
     """A code whose form is wrong is reported by the form's rule (icd10-shape, the schema's pattern)."""
     if cat.file == "ICD10":
         return table != "XML3" and not ICD10_CODE.fullmatch(code)  # icd10-shape: not XML3.MA_BENH
+    if cat.file in ("MA_THUOC", "MA_DICH_VU", "MA_VAT_TU"):  # catalogue-code-form
+        return _NOT_IN_A_CODE.search(code) is not None
     return cat.form is not None and not cat.form.fullmatch(code)
 
 
@@ -167,6 +169,55 @@ def _catalogue_rule(cat: Catalogue) -> None:
 for _cat in FILES.values():
     if _cat.rule_id:
         _catalogue_rule(_cat)
+
+
+# The form of the codes of the catalogues that have no published grammar (drugs, services, supplies),
+# checked offline: table -> field -> the separator allowed between its codes ("" : one code only).
+FORM_FIELDS: dict[str, dict[str, str]] = {
+    "XML0": {"MA_THUOC": "+", "MA_DICH_VU": "", "MA_VAT_TU": ""},
+    "XML2": {"MA_THUOC": "+", "MA_DICH_VU": ";"},  # ingredients of a preparation by +; services by ;
+    "XML3": {"MA_DICH_VU": "", "MA_VAT_TU": ""},
+    "XML4": {"MA_DICH_VU": ""},
+}
+_NOT_IN_A_CODE = re.compile(r"[\s,;+]")
+
+
+def _form_problem(text: str, separator: str) -> tuple[str, str] | None:
+    """What makes ``text`` no code (or no list of codes joined by ``separator``), in en and vi; None if nothing."""
+    parts = text.split(separator) if separator else [text]
+    for part in parts:
+        if not part:
+            return "an empty code between separators", "một mã trống giữa hai dấu phân cách"
+        bad = _NOT_IN_A_CODE.search(part)
+        if bad is not None:
+            if bad.group().isspace():
+                return "a space inside a code", "có khoảng trắng trong mã"
+            return f"'{bad.group()}' inside a code", f"có '{bad.group()}' trong mã"
+    return None
+
+
+@rule("catalogue-code-form", "warning", "Drug, service and supply codes are codes (catalogue: not checked offline)",
+      "Mã thuốc, dịch vụ, vật tư đúng dạng mã (chưa đối chiếu danh mục)", kinds=tuple(FORM_FIELDS),
+      reads=sorted({f for names in FORM_FIELDS.values() for f in names}))
+def _code_form(r: Rule, doc: Doc) -> Iterator[Finding]:
+    """Offline, the catalogue codes that have no published grammar are checked for what no code holds:
+    a space, a comma, a separator the field does not use, an empty code. A warning: the form is an
+    inference; ``--catalogue DIR`` checks the code itself."""
+    fields = FORM_FIELDS.get(doc.kind, {})
+    for row, rec in enumerate(doc.rows):
+        for name, separator in fields.items():
+            text = rec.get(name)
+            if not text or not (text := text.strip()):
+                continue
+            problem = _form_problem(text, separator)
+            if problem is not None:
+                joined = f"codes joined by '{separator}'" if separator else "one code"
+                joined_vi = f"các mã nối bằng '{separator}'" if separator else "một mã"
+                yield r.finding(doc, name, f"'{text}' is not {joined}: {problem[0]}",
+                                f"'{text}' không phải {joined_vi}: {problem[1]}", row=row, found=text,
+                                expected=joined, hint=N_("write the code as the catalogue has it, without spaces; "
+                                                         "several services are separated by ';', the ingredients "
+                                                         "of a preparation by '+'"))
 
 
 def covering(table: str, element: str) -> Catalogue | None:

@@ -170,3 +170,35 @@ def test_a_folder_without_catalogues_is_refused(tmp_path: Path) -> None:
         load(str(tmp_path))
     with pytest.raises(CatalogueError, match="not a folder"):
         load(str(tmp_path / "missing"))
+
+
+# ------------------------------------------------------------------ offline: the form of the codes
+
+
+@pytest.mark.parametrize(("table", "element", "kept", "broken"), [
+    ("XML2", "MA_THUOC", "40.17+40.573", "40.17, 40.573"),  # a comma and a space: no code
+    ("XML2", "MA_THUOC", "2019.VD-12345-19", "40.17++40.573"),  # an empty ingredient
+    ("XML2", "MA_DICH_VU", "02.1896;13.0001.0100", "02.1896,13.0001.0100"),  # services: ';', not ','
+    ("XML3", "MA_DICH_VU", "13.0001.0100_TB", "13.0001.0100;02.1896"),  # one service a row
+    ("XML3", "MA_VAT_TU", "N07.07.010.2.K01920", "N07.07 010.2"),
+    ("XML4", "MA_DICH_VU", "13.0001.0100.K.79010", "13.0001.0100 "),  # only trailing layout: kept
+    ("XML0", "MA_THUOC", "40.17", "40.17;40.573"),
+    ("XML0", "MA_VAT_TU", "N01.01.010", "N01.01.010,N02"),
+])
+def test_codes_without_a_published_grammar_are_checked_for_form_offline(table: str, element: str, kept: str,
+                                                                        broken: str) -> None:
+    """Offline (no --catalogue), drug, service and supply codes are checked for what no code holds: a
+    warning, listed as 'catalogue: not checked offline'."""
+    assert "catalogue-code-form" not in {c for c, e, _ in codes_found(table, {element: kept}, None)}
+    found = codes_found(table, {element: broken}, None)
+    if broken.strip() == broken:
+        assert ("catalogue-code-form", element, broken) in found
+    else:  # layout around a value is not part of it (the portal trims it)
+        assert "catalogue-code-form" not in {c for c, _, _ in found}
+    assert next(r for r in RULES if r.id == "catalogue-code-form").severity == "warning"
+
+
+def test_a_malformed_code_is_one_finding_with_the_catalogue_too(folder: Path) -> None:
+    found = codes_found("XML2", {"MA_THUOC": "40.17, 40.573"}, load(str(folder)))
+    assert ("catalogue-code-form", "MA_THUOC", "40.17, 40.573") in found
+    assert "catalogue-drug" not in {c for c, _, _ in found}
