@@ -14,11 +14,12 @@ created with mode 0600 (SQLite gives its WAL files the same mode). No secret is 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -180,6 +181,16 @@ class Ledger:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """One transaction around several writes (each method's own transaction becomes a savepoint
+        of it): they reach the disk together, with one commit and one flush, or not at all."""
+        try:
+            with transaction(self.db):
+                yield
+        except sqlite3.Error as exc:
+            raise ledger_trouble(self.path, exc) from None
 
     @_sqlite_errors
     def check(self) -> list[str]:

@@ -14,6 +14,19 @@ from collections.abc import Iterator
 
 @contextlib.contextmanager
 def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; inside a transaction already, a savepoint of it: the writes
+    land with the enclosing transaction's commit, and an error undoes only this part of it (the
+    ledger commits a group of sends' records at once this way: :mod:`sohs_cli.submission`)."""
+    if db.in_transaction:
+        db.execute("SAVEPOINT part")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK TO part")
+            db.execute("RELEASE part")
+            raise
+        db.execute("RELEASE part")
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
