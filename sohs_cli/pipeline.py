@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from sohs_cli.portal.client import PortalClient
 from sohs_cli.portal.hub import HubClient
 from sohs_cli.signing import Signer, sign_document
 from sohs_cli.splitting import split_envelope
-from sohs_cli.submission import Item, SubmitOptions, refresh, submit_files
+from sohs_cli.submission import Document, Item, SubmitOptions, check, refresh, submit_files
 from sohs_cli.validation.engine import validate_bytes
 from sohs_cli.validation.report import FileReport
 from sohs_cli.verification import verify_bytes
@@ -170,6 +170,7 @@ class Run:
         self.hub, self.options, self.event, self.work = hub, options, event, work
         self.stopping = stopping  # SIGTERM: finish the step under way, start no other
         self.report = RunReport()
+        self.checked: dict[str, DocumentInfo | Item] = {}  # path to submit -> what the send needs
 
     @property
     def stash_root(self) -> Path:
@@ -237,13 +238,15 @@ class Run:
 
     # -------------------------------------------------------------- stages
 
-    def pack_tables(self, files: list[Path]) -> list[Path]:
-        """Envelopes for bare tables, grouped by MA_LK; returns the outbox's documents to send."""
-        documents: list[Path] = []
+    def pack_tables(self, files: list[Path]) -> Iterator[Document]:
+        """The outbox's documents to send, each as soon as it is read (parsed once: the stages that
+        follow take its tree), then envelopes for the bare tables, grouped by MA_LK. The caller has
+        a document's tree until it asks for the next: one tree at a time (issue 15)."""
         groups: dict[str, list[tuple[Path, bytes]]] = {}
         for path in files:
             if self.stopping():
-                return documents  # what is not yet taken stays in the outbox
+                return  # what is not yet taken stays in the outbox
+            doc: Document | None = None
             with self._each([path], self.folders.failed, "unreadable"):
                 data = read_file(str(path), self.options.limits.max_bytes)
                 root = parse_bytes(data, source=path.name, limits=self.options.limits)
@@ -251,23 +254,27 @@ class Run:
                 if kind is None:
                     self._file(path, self.folders.failed, "unknown", f"<{root.tag}> is not a document sohs knows", [])
                 elif root.tag in SIGNED_ROOTS:
-                    documents.append(path)
+                    doc = Document(str(path), data, root)
                 elif kind.family == "ksk":
                     self._file(path, self.folders.failed, "unpacked-checkup",
                                "checkup blocks are packed with sohs pack --checkup and signed by the doctor first", [])
                 else:
                     groups.setdefault((root.findtext("MA_LK") or "").strip(), []).append((path, data))
-                del root  # not kept while the groups are validated: one tree at a time (issue 15)
+                del root  # a table's tree is not kept while the groups wait: one tree at a time (issue 15)
+            if doc is not None:
+                yield doc
+                del doc
         for ma_lk, tables in sorted(groups.items()):
             if self.stopping():
                 break
+            packed: Document | None = None
             with self._each([p for p, _ in tables], self.folders.rejected, "invalid"):
                 packed = self._pack_group(ma_lk, tables)
-                if packed is not None:
-                    documents.append(packed)
-        return documents
+            if packed is not None:
+                yield packed
+                del packed
 
-    def _pack_group(self, ma_lk: str, tables: list[tuple[Path, bytes]]) -> Path | None:
+    def _pack_group(self, ma_lk: str, tables: list[tuple[Path, bytes]]) -> Document | None:
         """One episode's tables as an envelope in the outbox (staged: envelope first, then the tables
         step aside into the stash), or None when the group was rejected."""
         bad = [(p, r) for p, r in ((p, validate_bytes(d, p.name)) for p, d in tables) if not r.valid]
@@ -299,25 +306,29 @@ class Run:
             move(str(p), str(stash / p.name))
         self.report.packed += 1
         self.event("packed", {"file": name.name, "tables": len(tables), "ma_lk": ma_lk})
-        return name
+        return Document(str(name), envelope.data, parse_bytes(envelope.data, source=name.name,
+                                                              limits=self.options.limits))
 
-    def prepare(self, documents: list[Path]) -> dict[str, Path]:
-        """Validate and sign; returns ``{path to submit: outbox file}``."""
+    def prepare(self, documents: Iterable[Document]) -> dict[str, Path]:
+        """Validate, sign and check each document; returns ``{path to submit: outbox file}``, and
+        :attr:`checked` holds what the send needs of each (or why it is refused)."""
         ready: dict[str, Path] = {}
         try:
             self.work.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise machine_error(exc, str(self.work), "create the folder", setup=True) from None
-        for path in documents:
+        for doc in documents:
             if self.stopping():
                 break
-            with self._each([path], self.folders.rejected, "invalid"):
-                self._prepare_one(path, ready)
+            with self._each([Path(doc.path)], self.folders.rejected, "invalid"):
+                self._prepare_one(doc, ready)
+            del doc  # its tree: one at a time
         return ready
 
-    def _prepare_one(self, path: Path, ready: dict[str, Path]) -> None:
-        data = read_file(str(path), self.options.limits.max_bytes)
-        report = validate_bytes(data, path.name)
+    def _prepare_one(self, doc: Document, ready: dict[str, Path]) -> None:
+        path, data = Path(doc.path), doc.data
+        inner: dict[int, dict[str, Any]] = {}
+        report = validate_bytes(data, path.name, root=doc.root, inner=inner)
         if not report.valid:
             if self.split_partly_invalid(path, data, report, ready):
                 return
@@ -329,7 +340,9 @@ class Run:
             self._leave(path, "setup", "checkup envelopes go to the Ministry hub: configure hub.gln (left in the "
                                        "outbox)")
             return
-        check = verify_bytes(data, path.name, trust=self.options.trust)
+        if report.kind in ENVELOPES and len(inner) == len(doc.root.findall("THONGTINHOSO/DANHSACHHOSO/HOSO")):
+            doc.inner = inner  # every HOSO's tables, as validation read them: the check takes them
+        check = verify_bytes(data, path.name, trust=self.options.trust, root=doc.root)
         unsigned = [s for s in check.signatures if s.code == "not-signed"]
         broken = check.error or next((s.message_en for s in check.signatures if s.code not in ("ok", "not-signed")),
                                      "")
@@ -337,7 +350,8 @@ class Run:
             self._file(path, self.folders.rejected, "bad-signature", broken)
             return
         if not unsigned:
-            ready[str(path)] = path
+            doc.verified = check  # verified once: the check before sending reads this verdict
+            self._checked(doc, path, ready)
             return
         doctor_first = any(s.role == "doctor" for s in unsigned)
         if doctor_first and self.doctor is None:
@@ -351,9 +365,10 @@ class Run:
                                        "outbox")
             return
         try:
+            root = doc.root  # spent by the first signature (it changes the tree)
             if doctor_first and self.doctor is not None:  # QĐ 2062: the doctor, then the facility over it
-                data = sign_document(data, self.doctor, role="doctor", source=path.name)
-            signed = sign_document(data, self.signer, source=path.name)
+                data, root = sign_document(data, self.doctor, role="doctor", source=path.name, root=root), None
+            signed = sign_document(data, self.signer, source=path.name, root=root)
         except ConfigError:
             raise
         except SohsError as exc:
@@ -361,8 +376,19 @@ class Run:
             return
         copy = self.work / path.name
         atomic_write(str(copy), signed, setup=True)
-        ready[str(copy)] = path
+        # the signed bytes are a document of their own: parsed once, their new signature verified once
+        # (by the check); their tables are the ones validation read
+        self._checked(Document(str(copy), signed, parse_bytes(signed, source=copy.name, limits=self.options.limits),
+                               inner=doc.inner), path, ready)
         self.report.signed += 1
+
+    def _checked(self, doc: Document, original: Path, ready: dict[str, Path]) -> None:
+        """The check before sending (:func:`sohs_cli.submission.check`), made now, while the tree is
+        here; the send reads its result and the file's bytes, not the tree."""
+        key = os.path.abspath(doc.path)
+        self.checked[key] = check(doc, self.options, hub=self.hub is not None,
+                                  gln=self.hub.gln if self.hub is not None else "")
+        ready[key] = original
 
     def split_partly_invalid(self, path: Path, data: bytes, report: FileReport, ready: dict[str, Path]) -> bool:
         """Deliver what is deliverable (issue 14): an envelope whose episodes are partly invalid is split
@@ -410,18 +436,23 @@ class Run:
                              "valid_count": n_ok, "invalid_count": n_bad, "invalid_list": lks,
                              "valid_episodes": [e.ma_lk for e in split.valid_episodes],
                              "invalid_episodes": [e.ma_lk for e in split.invalid_episodes]})
-        self._prepare_one(valid, ready)
+        self._prepare_one(Document(str(valid), split.valid, parse_bytes(split.valid, source=valid.name,
+                                                                        limits=self.options.limits)), ready)
         return True
 
     async def deliver(self, ready: dict[str, Path]) -> None:
         """Submit what is ready, file each document, then refresh results, even with nothing to send:
         yesterday's results arrive today."""
-        summary = await submit_files(list(ready), self.client, self.ledger, self.options, hub=self.hub,
-                                     stopping=self.stopping)
+        summary = await submit_files([self.checked.get(p, p) for p in ready], self.client, self.ledger, self.options,
+                                     hub=self.hub, stopping=self.stopping)
         for item in summary.items:
             original = ready[item.path]
             with self._each([], self.folders.failed, "unreadable"):
                 self._file_item(item, original)
+        if summary.untaken:  # SIGTERM before they were taken: named, left in the outbox
+            for path in list(ready)[len(summary.items):]:
+                self.report.waiting += 1
+                self._leave(ready[path], "waiting", "not sent: stopped (SIGTERM); the next run sends it")
         if self.stopping():
             return
         try:

@@ -187,20 +187,25 @@ class Signed:
 
 
 def sign_document(data: bytes, signer: Signer, *, role: str = "facility", source: str = "<input>",
-                  limits: ParseLimits | None = None, checkup_form: str | None = None) -> bytes:
+                  limits: ParseLimits | None = None, checkup_form: str | None = None,
+                  root: etree._Element | None = None) -> bytes:
     """Return ``data`` with one enveloped signature added in the slot for ``role`` (adding an empty
     ``CHUKYDONVI`` first where a BHXH document lacks it: :func:`insert_slot`). A checkup record's
     slot gets the base64 form unless ``checkup_form`` is ``xmldsig`` (:mod:`sohs_cli.checkupsig`).
 
+    ``root``: the tree of ``data`` the caller parsed already (blanks kept), instead of a second parse;
+    it is spent: signing changes it (issue 19: ``sohs run`` parses a document once).
+
     Raises :class:`SigningError` (exit 1) for a document that cannot be signed; never writes.
     """
-    return sign(data, signer, role=role, source=source, limits=limits, checkup_form=checkup_form).data
+    return sign(data, signer, role=role, source=source, limits=limits, checkup_form=checkup_form, root=root).data
 
 
 def sign(data: bytes, signer: Signer, *, role: str = "facility", source: str = "<input>",
-         limits: ParseLimits | None = None, checkup_form: str | None = None) -> Signed:
+         limits: ParseLimits | None = None, checkup_form: str | None = None,
+         root: etree._Element | None = None) -> Signed:
     """:func:`sign_document`, saying whether the signature slot had to be added."""
-    root = parse_bytes(data, source=source, limits=limits)
+    root = parse_bytes(data, source=source, limits=limits) if root is None else root
     with_slot = insert_slot(data, root, source)
     if with_slot is not None:
         data = with_slot

@@ -36,7 +36,7 @@ from sohs_cli.portal.client import PortalClient, endpoint_for
 from sohs_cli.portal.hub import PUSH as HUB_PUSH
 from sohs_cli.portal.hub import HubClient
 from sohs_cli.trust import Trust
-from sohs_cli.verification import verify_bytes
+from sohs_cli.verification import VerifyReport, verify_bytes
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
 
@@ -87,6 +87,7 @@ class SubmitSummary:
     items: list[Item] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     reconciled: int = 0
+    untaken: int = 0  # files not even read: SIGTERM came first
 
     def add(self, item: Item) -> None:
         self.counts[item.status] = self.counts.get(item.status, 0) + 1
@@ -144,6 +145,26 @@ def _checkup_facility(root: Any, inner: dict[int, dict[str, Any]], facility: str
     return ""
 
 
+@dataclass
+class Document:
+    """One document on its way from pick-up to filing (issue 19 item 3): its bytes, parsed once by the
+    hardened parser, and what the stages learnt of it. A stage that needs the tree takes it from here
+    instead of reading and parsing the file again; the signature is verified once (``verified``), and
+    the check before sending reads that verdict. Once checked, the caller drops the document: what the
+    send needs (:class:`DocumentInfo`) is small, the tree is not (one tree at a time, issue 15)."""
+
+    path: str  # the file these bytes are: the outbox's, or the signed copy sohs wrote
+    data: bytes
+    root: Any  # lxml element: the tree of ``data``, blanks kept (what a signature covers)
+    #: the tables of each HOSO of an envelope, when validation parsed them (every HOSO), else None
+    inner: dict[int, dict[str, Any]] | None = None
+    verified: VerifyReport | None = None  # the signatures of ``data``, verified under the trust
+
+    @property
+    def kind(self) -> str:
+        return self.root.tag if isinstance(self.root.tag, str) else ""
+
+
 def prepare(path: str, options: SubmitOptions, hub: bool = False, gln: str = "") -> DocumentInfo | Item:
     """What the ledger needs to know of a file, or why it is refused before anything is sent."""
     path = os.path.abspath(path)  # the ledger keeps it: cron and the dashboard run from anywhere
@@ -152,8 +173,15 @@ def prepare(path: str, options: SubmitOptions, hub: bool = False, gln: str = "")
         root = parse_bytes(data, source=path, limits=options.limits)
     except InputError as exc:
         return Item(path, "refused", exc.message)
+    return check(Document(path, data, root), options, hub, gln)
+
+
+def check(doc: Document, options: SubmitOptions, hub: bool = False, gln: str = "") -> DocumentInfo | Item:
+    """:func:`prepare` of a document already read and parsed: signed, the signature valid (verified
+    here unless the document holds its verdict), a kind the portal takes, the facility's."""
+    path, data, root = os.path.abspath(doc.path), doc.data, doc.root
     sha = hashlib.sha256(data).hexdigest()
-    report = verify_bytes(data, path, trust=options.trust, limits=options.limits, root=root)  # the same tree
+    report = doc.verified or verify_bytes(data, path, trust=options.trust, limits=options.limits, root=root)
     if report.error:
         return Item(path, "refused", report.error, sha)
     unsigned = [s.slot for s in report.signatures if s.code == "not-signed"]
@@ -163,8 +191,9 @@ def prepare(path: str, options: SubmitOptions, hub: bool = False, gln: str = "")
     bad = next((s for s in report.signatures if not s.ok), None)
     if bad is not None:
         return Item(path, "refused", f"{bad.slot}: {bad.message_en} (chữ ký không hợp lệ)", sha)
-    tag = root.tag if isinstance(root.tag, str) else ""
-    inner = hoso_roots(root, options.limits) if tag in ("GIAMDINHHS", "KHAMSUCKHOE") else {}
+    tag = doc.kind
+    inner = doc.inner if doc.inner is not None else \
+        hoso_roots(root, options.limits) if tag in ("GIAMDINHHS", "KHAMSUCKHOE") else {}
     if tag == "KHAMSUCKHOE":
         if not hub:
             return Item(path, "refused", "a checkup envelope goes to the Ministry of Health hub: configure hub.gln, "
@@ -229,7 +258,8 @@ def _lks(row: Any) -> list[str]:
 CHUNK = 256  # files prepared, recorded and sent together
 
 
-async def submit_files(paths: Sequence[str], client: PortalClient, ledger: Ledger, options: SubmitOptions,
+async def submit_files(paths: Sequence[str | DocumentInfo | Item], client: PortalClient, ledger: Ledger,
+                       options: SubmitOptions,
                        progress: Callable[[Item], None] = lambda item: None,
                        hub: HubClient | None = None, keep_items: bool = True,
                        stopping: Callable[[], bool] = lambda: False) -> SubmitSummary:
@@ -238,9 +268,15 @@ async def submit_files(paths: Sequence[str], client: PortalClient, ledger: Ledge
         summary.reconciled = await reconcile(ledger, client)
     down: list[str] = []
     for start in range(0, len(paths), CHUNK):
+        if stopping():  # SIGTERM: what is not taken yet is not read, recorded or sent (the next run's)
+            summary.untaken = len(paths) - start
+            break
         slots: list[Item | None] = []
         checked: list[tuple[int, DocumentInfo]] = []
-        for path in paths[start:start + CHUNK]:
+        for offset, path in enumerate(paths[start:start + CHUNK]):
+            if stopping():
+                summary.untaken = len(paths) - start - offset
+                break
             one = _check(path, ledger, options, hub is not None, hub.gln if hub is not None else "")
             if isinstance(one, Item):
                 slots.append(one)
@@ -254,12 +290,19 @@ async def submit_files(paths: Sequence[str], client: PortalClient, ledger: Ledge
         for item in slots:
             assert item is not None
             summary.add(item)
+        if summary.untaken:
+            break
     return summary
 
 
-def _check(path: str, ledger: Ledger, options: SubmitOptions, hub: bool, gln: str = "") -> Item | DocumentInfo:
-    """The document to send, or the finished item for a file refused, skipped or only shown."""
-    info = prepare(path, options, hub=hub, gln=gln)
+def _check(path: str | DocumentInfo | Item, ledger: Ledger, options: SubmitOptions, hub: bool,
+           gln: str = "") -> Item | DocumentInfo:
+    """The document to send, or the finished item for a file refused, skipped or only shown. A
+    :class:`DocumentInfo` or :class:`Item` is a file the caller checked already (:func:`check`)."""
+    if isinstance(path, str):
+        info = prepare(path, options, hub=hub, gln=gln)
+    else:
+        info, path = path, path.path
     if isinstance(info, Item):
         return info
     row = ledger.document(info.sha256)

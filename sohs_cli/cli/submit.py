@@ -9,6 +9,7 @@ import typer
 
 from sohs_cli.cli import output, portalopts
 from sohs_cli.cli.output import escape, printable, say
+from sohs_cli.errors import ExitCode
 from sohs_cli.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def register(app: typer.Typer) -> None:
             # one sender per data folder (sohs run too): a dry run sends nothing and needs no lock
             lock = None if dry_run else DataLock(s.home, "submit").acquire()
             try:
-                summary = _send(s, files, options)
+                summary = _send(s, files, options, stop)
             finally:
                 if lock is not None:
                     lock.release()
@@ -86,12 +87,47 @@ def register(app: typer.Typer) -> None:
                 output.stdout.print(say("reconciled {count} interrupted send(s) with the portal",
                                         count=summary.reconciled))
             counts = ", ".join(f"{summary.count(k)} {_(WORDS[k])}" for k in _STYLE if summary.count(k))
-            output.stdout.print(say("{count} file(s): {counts}", count=summary.total,
+            if summary.untaken:
+                counts = ", ".join(filter(None, (counts, _("{n} not taken", n=summary.untaken))))
+            output.stdout.print(say("{count} file(s): {counts}", count=summary.total + summary.untaken,
                                     counts=counts or _("nothing to do")))
+            if stop.terminated:
+                output.stderr.print(say("stopped (SIGTERM) after the requests in flight were answered and recorded; "
+                                        "what was not sent is sent by the next submit"))
+                raise SystemExit(int(ExitCode.TERMINATED))
             if summary.exit_code:
                 raise SystemExit(int(summary.exit_code))
 
-        output.guarded(body)
+        stop = _Stop()
+        with stop:
+            output.guarded(body)
+
+
+class _Stop:
+    """SIGTERM (systemd stopping a job, a shutdown) while submitting: no new file is taken and no new
+    request leaves; the requests in flight get their answers, and those answers are recorded; the
+    summary is printed and the command exits 143 (README)."""
+
+    def __init__(self) -> None:
+        self.terminated = False
+        self.previous: Any = None
+
+    def __call__(self) -> bool:
+        return self.terminated
+
+    def _on_sigterm(self, signum: int, frame: object) -> None:
+        self.terminated = True
+
+    def __enter__(self) -> _Stop:
+        import signal
+
+        self.previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        signal.signal(signal.SIGTERM, self.previous)
 
 
 def _trust(s: Any) -> Any:
@@ -104,7 +140,7 @@ def _trust(s: Any) -> Any:
     return from_settings(s, signer.certificate, signer.chain)
 
 
-def _send(s: Any, files: list[str], options: Any) -> Any:
+def _send(s: Any, files: list[str], options: Any, stopping: Any) -> Any:
     import asyncio
 
     from sohs_cli.ledger import Ledger
@@ -117,7 +153,8 @@ def _send(s: Any, files: list[str], options: Any) -> Any:
         client = portalopts.make_client(s)
         hub = portalopts.make_hub(s)
         try:
-            return await submit_files(files, client, ledger, options, show, hub=hub, keep_items=False)
+            return await submit_files(files, client, ledger, options, show, hub=hub, keep_items=False,
+                                      stopping=stopping)
         finally:
             await client.close()
             if hub is not None:
@@ -137,7 +174,13 @@ def _progress(total: int) -> tuple[Any, Any]:
         console = output.stdout
         if console.is_terminal or console.color_system is not None:
             return None, lambda item: console.print(_line(item))
-        return None, lambda item: console.file.write(_plain(item))
+        out = console.file
+
+        def plain(item: Item) -> None:
+            out.write(_plain(item))
+            out.flush()  # as rich does: a log that is followed (tail -f) gets each line as it happens
+
+        return None, plain
     from rich.progress import Progress
 
     progress = Progress(console=output.stdout, transient=True)

@@ -186,7 +186,8 @@ def _slot_missing(root: etree._Element, where: str) -> list[Finding]:
                    hint=N_("sohs sign adds it before signing; or export it empty: <CHUKYDONVI></CHUKYDONVI>"))]
 
 
-def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, options: ValidateOptions) -> None:
+def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, options: ValidateOptions,
+                       inner_out: dict[int, dict[str, etree._Element]] | None = None) -> None:
     where = report.path
     family = kind.family
     envelope_std = "3176" if options.standard == "auto" else options.standard
@@ -254,6 +255,8 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
                 continue
             roots[inner_kind.loaihoso or ""] = inner_root
             kinds[inner_kind.loaihoso or ""] = inner_kind
+        if inner_out is not None:
+            inner_out[hoso.index] = dict(roots)
         standard, reason = choose_standard(options, roots) if family == "bhxh" else (KSK_STANDARD, "QĐ 2062")
         form: int | None = None
         if family == "ksk":  # the PL01 form by age (issue 13)
@@ -288,11 +291,18 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
     report.standard_reason = "; ".join(sorted(reasons))
 
 
-def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = None) -> FileReport:
-    """The report of one document, its findings capped at ``options.max_findings`` (issue 15)."""
+def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = None, *,
+                   root: etree._Element | None = None,
+                   inner: dict[int, dict[str, etree._Element]] | None = None) -> FileReport:
+    """The report of one document, its findings capped at ``options.max_findings`` (issue 15).
+
+    ``root``: the tree of ``data`` the caller parsed already (:func:`sohs_cli.xmlsafe.parse_bytes`), read
+    and never changed, instead of a second parse (issue 19: ``sohs run`` parses a document once).
+    ``inner``: filled with the tables of each HOSO of an envelope as checked (only for a HOSO walked
+    whole; the caller compares the count)."""
     options = options or ValidateOptions()
     report = FileReport(path=path, findings=Findings(options.max_findings))
-    _validate(report, data, path, options)
+    _validate(report, data, path, options, root, inner)
     report.close_findings()
     if options.strict and report.findings:
         report.findings = [f if f.severity == "error" else dataclasses.replace(f, severity="error")
@@ -300,12 +310,15 @@ def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = Non
     return report
 
 
-def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptions) -> None:
+def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptions,
+              given: etree._Element | None = None, inner: dict[int, dict[str, etree._Element]] | None = None) -> None:
     data, declarations = strip_inner_declarations(data)
     try:
         if looks_like_json(data):  # the JSON form of a checkup message (QĐ 2062 PL02 §6 b), issue 13
-            data = json_to_xml(data, path)
-        root = parse_bytes(data, source=path, limits=options.limits, keep_blanks=False)
+            data, given = json_to_xml(data, path), None
+        # the caller's tree is the one of these very bytes only when nothing was stripped
+        root = given if given is not None and not declarations else \
+            parse_bytes(data, source=path, limits=options.limits, keep_blanks=False)
     except InputError as exc:
         report.findings.append(_input_finding(exc))
         return
@@ -326,7 +339,7 @@ def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptio
         return
     report.kind = kind.name
     if kind.name in ENVELOPES:
-        _validate_envelope(report, root, kind, options)
+        _validate_envelope(report, root, kind, options, inner)
         return
     if kind.family == "ksk":
         standard, reason = KSK_STANDARD, "QĐ 2062"

@@ -65,3 +65,56 @@ def test_ctrl_c_during_parallel_signing(tmp_path: Path, pki: TestPki) -> None:
     assert signed and all(p.read_bytes().rstrip().endswith(b"</GIAMDINHHS>") and b"</Signature>" in p.read_bytes()
                           for p in signed)  # every file written whole
     assert sorted(p.name for p in inbox.iterdir()) == sorted(f"e{i:04d}.xml" for i in range(1500))
+
+
+def test_sigterm_during_submit_answers_what_is_in_flight_records_it_and_exits_143(tmp_path: Path,
+                                                                                    pki: TestPki) -> None:
+    """systemd stopping `sohs submit`: the requests in flight get their answers and the ledger records
+    them (no attempt is left `sending`); nothing more is read or sent; one line, exit 143. The next
+    submit sends the rest, and the portal holds every document once."""
+    import sqlite3
+
+    import httpx
+
+    from sohs_cli.certs import load_key_material
+    from sohs_cli.credentials import SecretSource
+    from sohs_cli.signing import FileSigner
+    from tests.portal_helpers import PASSWORD, USER, served, signed
+
+    signer = FileSigner(load_key_material(p12=pki.clinic_p12, password=SecretSource("p", "-", pki.password_file)))
+    folder = tmp_path / "signed"
+    folder.mkdir()
+    for i in range(120):
+        (folder / f"h{i:03d}.xml").write_bytes(signed(signer, f"LKSTOP{i:05d}"))
+    with served(tmp_path, pki, "--latency", "0.1") as base:
+        env = os.environ | {"SOHS_HOME": str(tmp_path / "home"), "SOHS_PORTAL_URL": base, "SOHS_LANG": "en",
+                            "SOHS_PORTAL_USERNAME": USER, "SOHS_PORTAL_PASSWORD": PASSWORD,
+                            "SOHS_VERIFY_CA_BUNDLE": pki.ca_cert}
+        command = [*SOHS, "submit", str(folder), "--concurrency", "2"]
+        proc = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        assert proc.stdout is not None
+        delivered = 0
+        while delivered < 4:  # sending is under way: answers are coming back
+            line = proc.stdout.readline()
+            assert line, "submit ended before SIGTERM"
+            delivered += line.startswith(b"delivered ")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+        text = err.decode()
+        assert proc.returncode == 143, text
+        assert "Traceback" not in text and [line for line in text.splitlines() if "SIGTERM" in line] == \
+            [line for line in text.splitlines() if line.strip()], text  # one line, about SIGTERM
+        summary = out.splitlines()[-1]
+        assert b"not-sent" in summary or b"not taken" in summary  # the summary names what was left
+        portal = httpx.get(f"{base}/_mock/submissions").json()
+        with sqlite3.connect(tmp_path / "home" / "ledger.sqlite3") as db:
+            open_attempts = db.execute("SELECT count(*) FROM attempts WHERE outcome = 'sending'").fetchone()[0]
+            receipts = {r[0] for r in db.execute("SELECT transaction_id FROM attempts WHERE outcome = 'accepted'")}
+        assert open_attempts == 0  # what was in flight was answered and recorded
+        assert receipts == {s["maGiaoDich"] for s in portal}  # every receipt the portal gave, and no other
+        assert 4 <= len(portal) < 120  # stopped: the rest was not sent
+        again = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
+        assert again.returncode == 0, again.stderr.decode()
+        portal = httpx.get(f"{base}/_mock/submissions").json()
+        assert len(portal) == 120 and all(s["times_received"] == 1 for s in portal)

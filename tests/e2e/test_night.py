@@ -95,6 +95,92 @@ def test_the_readme_cron_line_pasted_as_it_is(tmp_path: Path, pki: TestPki) -> N
         assert events(c)[-1]["event"] == "end"
 
 
+def unit_file(text: str) -> dict[str, list[tuple[str, str]]]:
+    """A systemd unit as ``{section: [(key, value), ...]}`` (keys may repeat, as systemd allows)."""
+    sections: dict[str, list[tuple[str, str]]] = {}
+    current = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+            sections.setdefault(current, [])
+            continue
+        key, sep, value = line.partition("=")
+        assert sep and current, f"not a unit line: {raw!r}"
+        sections[current].append((key.strip(), value.strip()))
+    return sections
+
+
+def one(unit: dict[str, list[tuple[str, str]]], section: str, key: str) -> str:
+    (value,) = [v for k, v in unit[section] if k == key]
+    return value
+
+
+def test_the_readme_systemd_units_pasted_as_they_are(tmp_path: Path, pki: TestPki) -> None:
+    """The README's sohs.service and sohs.timer: well-formed (`systemd-analyze verify` where it exists),
+    and the service's ExecStart run as systemd runs it: a fresh process with no terminal, stdin
+    /dev/null, the unit's working directory and Environment=, the environment systemd gives a service
+    with User= (a bare PATH, HOME, USER, LOGNAME, SHELL; no LANG), against `sohs portal serve`. The
+    JSON-lines log then reads line by line and ends with `end`. What differs from the machine the
+    README means is named: its paths (/srv/sohs, /etc/sohs/*, /opt/sohs) and --jitter 600 (1 s here)."""
+    import shlex
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    texts = {name: re.search(rf"`/etc/systemd/system/{name}`[^\n]*:\s*```ini\n(.+?)\n```", readme, re.S)
+             for name in ("sohs.service", "sohs.timer")}
+    assert all(texts.values()), "the README has no sohs.service or sohs.timer block"
+    service = unit_file(texts["sohs.service"].group(1))  # type: ignore[union-attr]
+    timer = unit_file(texts["sohs.timer"].group(1))  # type: ignore[union-attr]
+    assert one(service, "Service", "Type") == "oneshot"
+    assert one(timer, "Install", "WantedBy") == "timers.target" and one(timer, "Timer", "Persistent") == "true"
+    calendar = one(timer, "Timer", "OnCalendar")
+    exec_start = one(service, "Service", "ExecStart")
+    workdir = one(service, "Service", "WorkingDirectory")
+    assignments = dict(a.split("=", 1) for e in (v for k, v in service["Service"] if k == "Environment")
+                       for a in shlex.split(e))
+    analyze = shutil.which("systemd-analyze")
+    if analyze is not None:  # the units as pasted but for the binary's path, which verify requires to exist
+        units = tmp_path / "units"
+        units.mkdir()
+        (units / "sohs.service").write_text(texts["sohs.service"].group(1).replace(  # type: ignore[union-attr]
+            "/opt/sohs/bin/sohs", SOHS) + "\n", encoding="utf-8")
+        (units / "sohs.timer").write_text(texts["sohs.timer"].group(1) + "\n", encoding="utf-8")  # type: ignore[union-attr]
+        verify = subprocess.run([analyze, "verify", str(units / "sohs.service"), str(units / "sohs.timer")],
+                                capture_output=True, text=True, timeout=60)
+        assert verify.returncode == 0 and "sohs" not in verify.stderr, verify.stderr
+        when = subprocess.run([analyze, "calendar", calendar], capture_output=True, text=True, timeout=60)
+        assert when.returncode == 0 and "Next elapse" in when.stdout, when.stdout + when.stderr
+    with served(tmp_path, pki) as base:
+        c = clinic(tmp_path, pki, base)
+        for i in range(3):
+            (c["folder"] / "outbox" / f"e{i}.xml").write_bytes(envelope(f"LKUNIT{i:04d}"))
+        here = {"/srv/sohs": str(c["folder"]), "/etc/sohs/portal": str(c["secret"]),
+                "/etc/sohs/p12": str(pki.password_file), "/opt/sohs/bin/sohs": SOHS}
+        argv = shlex.split(exec_start)
+        assert argv[:2] == ["/opt/sohs/bin/sohs", "run"] and argv[2:] == ["--jitter", "600"], argv
+        argv = [here.get(a, a) for a in argv[:-1]] + ["1"]
+        assert workdir == "/srv/sohs" and set(assignments) == {"SOHS_PORTAL_PASSWORD_FILE",
+                                                               "SOHS_SIGNING_PASSWORD_FILE"}
+        c["user"].mkdir(exist_ok=True)
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(c["user"]),
+               "USER": "sohs", "LOGNAME": "sohs", "SHELL": "/bin/sh", "SOHS_LANG": "en"}
+        env |= {k: here.get(v, v) for k, v in assignments.items()}
+        for night in range(2):
+            done = subprocess.run(argv, cwd=here[workdir], env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=300, start_new_session=True)
+            assert done.returncode == 0, done.stdout + done.stderr  # oneshot: 0 is a successful run
+            log = (data_home(c) / "sohs.log").read_text(encoding="utf-8")
+            lines = [json.loads(line) for line in log.splitlines()]  # every line one JSON event
+            ends = [e for e in lines if e["event"] == "end"]
+            assert len(ends) == night + 1 and lines[-1]["event"] == "end" and lines[-1]["exit_code"] == 0
+        assert ends[0]["delivered"] == 3 and ends[1]["delivered"] == 0
+        assert sorted(p.name for p in (c["folder"] / "sent").glob("e*.xml") if ".signed" not in p.name) == \
+            ["e0.xml", "e1.xml", "e2.xml"]
+    shutil.rmtree(c["user"], ignore_errors=True)
+
+
 def test_json_and_the_end_event_however_the_run_ends(tmp_path: Path, pki: TestPki) -> None:
     c = clinic(tmp_path, pki, "egw.baohiemxahoi.gov.vn")  # a setting mistake: exit 3 before anything
     (c["folder"] / "outbox" / "e.xml").write_bytes(envelope("LKJSON0001"))
