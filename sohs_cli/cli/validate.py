@@ -69,7 +69,7 @@ class _Terminal:
         lang = self.lang
         std = f", {self.standard_word} {report.standard}" if report.standard else ""
         if report.kind in ("GIAMDINHHS", "KHAMSUCKHOE"):  # an envelope: how many of its tables were checked
-            std += ", " + translate(lang, "{n} table(s) checked", n=report.documents)
+            std += ", " + translate(lang, "{n} table(s) checked", n=f"{report.documents:,}")
         # data (names, values in messages) with control characters written out: printable()
         line = [self.passed if report.valid else self.failed, " ", printable(report.path), " ",
                 self.dim(f"({report.kind}{std})")]
