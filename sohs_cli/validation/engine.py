@@ -103,6 +103,22 @@ def _in_schema(fields: frozenset[str], family: str, standard: str, name: str) ->
     return fields & schema_fields(family, standard, name)
 
 
+@functools.cache
+def _wanted(kind: str, given: frozenset[str], episode: bool, valid: bool, family: str, std: str,
+            name: str, registry: int) -> frozenset[str] | None:
+    """The fields of a table its rules read (None: any), worked out once per kind of table (and size of
+    the rule registry, which only grows)."""
+    wanted = rules_mod.document_reads(kind, given)
+    if episode and wanted is not None:  # and what the episode rules read of it
+        seen = rules_mod.episode_reads(kind)
+        wanted = None if seen is None else wanted | seen
+    if wanted is not None and valid:
+        # a valid table holds only its schema's fields: look for those the rules read and it has
+        # (libxml2 tests every child against each name asked for)
+        wanted = _in_schema(wanted, family, std, name)
+    return wanted
+
+
 def _located(findings: Iterable[Finding], where: str) -> list[Finding]:
     return [f if f.location else dataclasses.replace(f, location=f"{where} line {f.line}" if f.line else where)
             for f in findings]
@@ -135,14 +151,7 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
         findings.stopped = True  # (a record of 10⁶ children indexed took 120 MB)
         return None, _located(_settle(findings, cap), where)
     given = frozenset(options.catalogues) if options.catalogues else rules_mod.NO_CATALOGUE
-    wanted = rules_mod.document_reads(kind.name, given)
-    if episode and wanted is not None:  # and what the episode rules read of it
-        seen = rules_mod.episode_reads(kind.name)
-        wanted = None if seen is None else wanted | seen
-    if wanted is not None and not findings:
-        # a valid table holds only its schema's fields: look for those the rules read and it has
-        # (libxml2 tests every child against each name asked for)
-        wanted = _in_schema(wanted, family, std, name)
+    wanted = _wanted(kind.name, given, episode, not findings, family, std, name, len(rules_mod.RULES))
     doc = rules_mod.Doc(kind.name, standard, root, where, wanted, options.catalogues)
     for r in rules_mod.document_rules(kind.name, given):
         if findings.full:  # a rule walks every row: past the cap it is not started
