@@ -158,4 +158,7 @@ def build_app(argv: Sequence[str] | None = None) -> Any:
     modules = [COMMANDS[name]] if name else list(dict.fromkeys(COMMANDS.values()))
     for module in modules:
         importlib.import_module(f"sohs_cli.cli.{module}").register(app)
+    from sohs_cli.cli import clitext
+
+    clitext.adopt(app)  # typer's and click's own words (help, usage errors) in the run's language
     return app

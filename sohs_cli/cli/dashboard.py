@@ -11,24 +11,22 @@ DEFAULT_PORT = 8765
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    from sohs_cli.i18n import _
+
+    @app.command(help=_("Serve the read-only status page: nights, documents, what keeps failing, health (Ctrl-C "
+                         "stops it); by default at http://127.0.0.1:8765."))
     def dashboard(
         home: str | None = portalopts.home(),
         config: str | None = portalopts.config(),
-        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; any other than loopback "
-                                                             "needs --token-file."),
-        port: int = typer.Option(DEFAULT_PORT, "--port", min=1, max=65535, help="Port to listen on."),
+        host: str = typer.Option("127.0.0.1", "--host", help=_("Address to listen on; any other than loopback "
+                                                                "needs --token-file.")),
+        port: int = typer.Option(DEFAULT_PORT, "--port", min=1, max=65535, help=_("Port to listen on.")),
         token_file: str | None = typer.Option(None, "--token-file", metavar="FILE", envvar="SOHS_DASHBOARD_TOKEN_FILE",
-                                              help="File whose first line is the access token every request must "
-                                                   "carry (or SOHS_DASHBOARD_TOKEN_FILE)."),
-        lang: str | None = typer.Option(None, "--lang", help="Page language by default: vi (default) or en; each "
-                                                             "viewer can switch."),
+                                              help=_("File whose first line is the access token every request "
+                                                      "must carry (or SOHS_DASHBOARD_TOKEN_FILE).")),
+        lang: str | None = typer.Option(None, "--lang", help=_("Page language by default: vi (default) or en; "
+                                                                "each viewer can switch.")),
     ) -> None:
-        """Serve the read-only status page: nights, documents, what keeps failing, health (Ctrl-C stops it).
-
-        Trang xem tình trạng gửi hồ sơ (chỉ đọc sổ ghi), mặc định tại http://127.0.0.1:8765.
-        """
-
         def body() -> None:
             import os
             import signal
