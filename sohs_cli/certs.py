@@ -130,8 +130,8 @@ class KeyMaterial:
 
 def _open_pkcs12(data: bytes, source: str, password: SecretSource) -> tuple[Any, Any, list[x509.Certificate]]:
     if not looks_like_pkcs12(data):
-        raise CredentialError(f"{source}: not a PKCS#12 (.p12/.pfx) file, or it is damaged (tệp PKCS#12 hỏng)",
-                              hint="export the certificate with its private key again from the CA's tool")
+        raise CredentialError(_("{file}: not a PKCS#12 (.p12/.pfx) file, or it is damaged", file=source),
+                              hint=_("export the certificate with its private key again from the CA's tool"))
     secret = password.configured()
     tries = [secret] if secret is not None else [None, b""]
     for pw in tries:
@@ -142,13 +142,14 @@ def _open_pkcs12(data: bytes, source: str, password: SecretSource) -> tuple[Any,
             continue
     if secret is None:  # encrypted and nothing configured: ask a person, once
         try:
-            key, cert, extra = pkcs12.load_key_and_certificates(data, password.ask(f"Password for {source}: "))
+            key, cert, extra = pkcs12.load_key_and_certificates(data, password.ask(_("Password for {file}: ",
+                                                                                       file=source)))
             return key, cert, list(extra)
         except ValueError:
             pass
     raise CredentialError(
-        f"{source}: wrong password, or the PKCS#12 file is damaged (sai mật khẩu hoặc tệp hỏng)",
-        hint=f"check the {password.what} ({password.describe()})")
+        _("{file}: wrong password, or the PKCS#12 file is damaged", file=source),
+        hint=_("check the {what} ({where})", what=password.what, where=password.describe()))
 
 
 def _open_pem_key(data: bytes, source: str, password: SecretSource) -> Any:
@@ -159,12 +160,13 @@ def _open_pem_key(data: bytes, source: str, password: SecretSource) -> Any:
             raise CredentialError(_("{file}: not a PEM private key", file=source)) from None
     secret = password.configured()
     if secret is None:
-        secret = password.ask(f"Password for {source}: ")
+        secret = password.ask(_("Password for {file}: ", file=source))
     try:
         return serialization.load_pem_private_key(data, secret)
     except (ValueError, TypeError):
         raise CredentialError(_("{file}: wrong password, or not a PEM private key", file=source),
-                              hint=f"check the {password.what} ({password.describe()})") from None
+                              hint=_("check the {what} ({where})", what=password.what,
+                                     where=password.describe())) from None
 
 
 def load_key_material(*, p12: str | None = None, key: str | None = None, cert: str | None = None,
@@ -174,8 +176,8 @@ def load_key_material(*, p12: str | None = None, key: str | None = None, cert: s
     if p12:
         pkey, certificate, extra = _open_pkcs12(_read(p12), p12, password)
         if pkey is None or certificate is None:
-            raise CredentialError(f"{p12}: holds no private key with its certificate",
-                                  hint="export the PKCS#12 with the private key included")
+            raise CredentialError(_("{file}: holds no private key with its certificate", file=p12),
+                                  hint=_("export the PKCS#12 with the private key included"))
         source = p12
     elif key and cert:
         pkey = _open_pem_key(_read(key), key, password)
@@ -205,7 +207,7 @@ def _read(path: str) -> bytes:
     try:
         return read_file(path)
     except InputError as exc:
-        raise CredentialError(exc.message, hint="check the path") from None
+        raise CredentialError(exc.message, hint=_("check the path")) from None
 
 
 # ---------------------------------------------------------------- checks before signing
@@ -224,14 +226,13 @@ def check_certificate(cert: x509.Certificate, at: dt.datetime | None = None) -> 
     """The checks that need no private key: validity, RSA ≥ 2048, a signing key usage."""
     at = at or now()
     info = describe(cert, at)
-    who = f"certificate '{info.subject}'"
+    who = _("certificate '{subject}'", subject=info.subject)
     if at < cert.not_valid_before_utc:
         raise CertificateError(_("{who} is not valid until {date}", who=who, date=f"{info.not_before:%Y-%m-%d}"),
                                hint=_("check the system clock, or wait until the certificate is valid"))
     if at > cert.not_valid_after_utc:
         raise CertificateError(_("{who} expired on {date}", who=who, date=f"{info.not_after:%Y-%m-%d}"),
-                               hint="renew it with the CA and register the new one on the portal "
-                                    "(Danh mục chứng thư số)")
+                               hint=_("renew it with the CA and register the new one on the portal"))
     problem = signer_problem(cert, who)
     if problem is not None:
         raise CertificateError(problem[0], hint=problem[1])
@@ -298,6 +299,6 @@ def load_ca_bundle(path: str) -> list[x509.Certificate]:
         data = read_file(path)
     except InputError as exc:
         raise CertificateError(f"--ca-bundle: {exc.message}",
-                               hint="give a readable PEM file of CA certificates") from None
+                               hint=_("give a readable PEM file of CA certificates")) from None
     certs = load_certificates(data, f"--ca-bundle {path}")
     return certs

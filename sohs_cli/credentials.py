@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sohs_cli.errors import CredentialError
+from sohs_cli.i18n import _
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,9 @@ class SecretSource:
     file_hint: str = "--password-file FILE"
 
     def _or_file(self) -> str:
-        return f", or give {self.file_hint}" if self.file_hint else ""
+        # the placeholder of "--password-file FILE" in the run's language
+        hint = self.file_hint.replace(" FILE", " " + _("FILE"))
+        return _(", or give {option}", option=hint) if self.file_hint else ""
 
     def configured(self) -> bytes | None:
         """The secret from the file or the environment (file first), or None if neither is set."""
@@ -33,9 +36,12 @@ class SecretSource:
                 with open(self.file, "rb") as fh:
                     first = fh.read(64 * 1024).splitlines()
             except OSError as exc:
+                from sohs_cli.fileio import reason
+
                 raise CredentialError(
-                    f"cannot read the {self.what} file {self.file}: {exc.strerror} (không đọc được tệp mật khẩu)",
-                    hint=f"check the path ({self.file_hint or 'the password file'})") from None
+                    _("cannot read the file of the {what}, {file}: {reason}", what=self.what, file=self.file,
+                      reason=reason(exc)),
+                    hint=_("check the path ({where})", where=self.file_hint or _("the password file"))) from None
             return first[0] if first else b""
         value = os.environ.get(self.env)
         if value is None:
@@ -44,22 +50,21 @@ class SecretSource:
             return value.encode("utf-8")
         except UnicodeEncodeError:  # bytes that are not UTF-8 (POSIX surrogateescape): say where, not what
             raise CredentialError(
-                f"${self.env} is not UTF-8 text, so the {self.what} cannot be used "
-                "(mật khẩu trong biến môi trường không phải văn bản UTF-8)",
-                hint=f"set {self.env} again from a UTF-8 terminal{self._or_file()}") from None
+                _("${env} is not UTF-8 text, so the {what} cannot be used", env=self.env, what=self.what),
+                hint=_("set {env} again from a UTF-8 terminal", env=self.env) + self._or_file()) from None
 
     def ask(self, question: str) -> bytes:
         """Prompt (hidden) when interactive; otherwise say how to provide the secret."""
         if self.prompt is None:
             raise CredentialError(
-                f"the {self.what} is needed and no terminal is attached to ask for it (cần mật khẩu)",
-                hint=f"set {self.env} in the environment{self._or_file()}")
+                _("the {what} is needed and no terminal is attached to ask for it", what=self.what),
+                hint=_("set {env} in the environment", env=self.env) + self._or_file())
         return self.prompt(question).encode("utf-8")
 
     def describe(self) -> str:
         """Where the secret came from, without the secret: for messages."""
         if self.file:
-            return f"the file {self.file}"
+            return _("the file {file}", file=self.file)
         if self.env in os.environ:
             return f"${self.env}"
-        return "the prompt" if self.prompt else "no password"
+        return _("the prompt") if self.prompt else _("no password")

@@ -96,7 +96,9 @@ def _writable(s: Settings) -> Check:
         with tempfile.NamedTemporaryFile(dir=s.home, prefix=".doctor-"):
             pass
     except OSError as exc:
-        return Check(DATA, "fail", f"{s.home}: {exc.strerror}", _("set SOHS_HOME or home to a writable folder"))
+        from sohs_cli.fileio import reason
+
+        return Check(DATA, "fail", f"{s.home}: {reason(exc)}", _("set SOHS_HOME or home to a writable folder"))
     return Check(DATA, "ok", _("{folder} is writable", folder=s.home))
 
 

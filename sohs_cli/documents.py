@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from sohs_cli.errors import InputError, UsageError
+from sohs_cli.i18n import _
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
 GIAMDINHHS = "GIAMDINHHS"
@@ -147,14 +148,15 @@ def decode_noidungfile(text: str) -> bytes:
     """
     raw = text.encode("ascii", errors="replace")
     if b"\n" in raw or b"\r" in raw or b" " in raw or b"\t" in raw:  # (a generator cost more than the decoding)
-        what = "line breaks" if (b"\n" in raw or b"\r" in raw) else "spaces"
-        raise ValueError(f"base64 contains {what}; it must be one unbroken line")
+        if b"\n" in raw or b"\r" in raw:
+            raise ValueError(_("base64 contains line breaks; it must be one unbroken line"))
+        raise ValueError(_("base64 contains spaces; it must be one unbroken line"))
     try:  # strict: only the alphabet, whole quanta, padding only at the end (a regex took 30 ms per 4 MB)
         if len(raw) % 4 or raw.find(b"=", 0, len(raw) - 2) != -1:
             raise ValueError
         return binascii.a2b_base64(raw, strict_mode=True)
     except (binascii.Error, ValueError):
-        raise ValueError("not valid base64 (characters outside A-Z a-z 0-9 + / =, or bad padding)") from None
+        raise ValueError(_("not valid base64 (characters outside A-Z a-z 0-9 + / =, or bad padding)")) from None
 
 
 _INNER_DECLARATION = re.compile(rb"(<NOIDUNGFILE>\s*)<\?xml\s[^<>]*?\?>")
@@ -259,9 +261,9 @@ def pack(
     """
     if not re.fullmatch(r"[0-9A-Z]{5}" if envelope == GIAMDINHHS else r"[0-9A-Z]{5}|[0-9]{13}", facility):
         raise UsageError(
-            f"--facility {facility!r} is not a facility code (mã cơ sở KBCB)",
-            hint="use the 5-character BHXH code, e.g. 01001"
-            + ("" if envelope == GIAMDINHHS else ", or the 13-digit facility ID"),
+            _("--facility {facility} is not a facility code", facility=repr(facility)),
+            hint=_("use the 5-character BHXH code, e.g. 01001") if envelope == GIAMDINHHS else
+            _("use the 5-character BHXH code, e.g. 01001, or the 13-digit facility ID"),
         )
     entries: list[tuple[int, str, bytes]] = []
     ma_lks: set[str] = set()
@@ -269,24 +271,27 @@ def pack(
         root = parse_bytes(data, source=source)
         kind = detect_kind(root)
         if kind is None or kind.is_envelope or kind.loaihoso is None:
-            raise InputError(f"{source}: root <{root.tag}> is not a table that goes inside {envelope}")
+            raise InputError(_("{file}: root <{root}> is not a table that goes inside {envelope}", file=source,
+                               root=root.tag, envelope=envelope))
         if (kind.family == "ksk") != (envelope == KHAMSUCKHOE):
-            raise InputError(f"{source}: a {kind.family.upper()} table cannot go inside {envelope}")
+            raise InputError(_("{file}: a {family} table cannot go inside {envelope}", file=source,
+                               family=kind.family.upper(), envelope=envelope))
         ma_lk = text_of(root, "MA_LK")  # KSK: only XML2 carries it
         if kind.name == "XML0":
-            raise InputError(f"{source}: the check-in table XML0 is sent on its own, not inside {envelope}")
+            raise InputError(_("{file}: the check-in table XML0 is sent on its own, not inside {envelope}",
+                               file=source, envelope=envelope))
         if ma_lk:
             ma_lks.add(ma_lk)
         entries.append((int(kind.loaihoso[3:]), kind.loaihoso, data))
     if len(ma_lks) > 1:
         raise InputError(
-            f"tables of different episodes (MA_LK {', '.join(sorted(ma_lks))}) cannot share one HOSO",
-            hint="use --out-dir to write one envelope per MA_LK",
+            _("tables of different episodes (MA_LK {ma_lks}) cannot share one HOSO", ma_lks=", ".join(sorted(ma_lks))),
+            hint=_("use --out-dir to write one envelope per MA_LK"),
         )
     seen: set[str] = set()
-    for _, loai, _ in entries:
+    for _order, loai, _data in entries:
         if loai in seen:
-            raise InputError(f"two {loai} tables for the same episode; a HOSO holds one of each")
+            raise InputError(_("two {table} tables for the same episode; a HOSO holds one of each", table=loai))
         seen.add(loai)
     entries.sort()
     day = (today or dt.date.today()).strftime("%Y%m%d")
@@ -323,10 +328,11 @@ def repack(data: bytes, source: str) -> tuple[bytes, int]:
     rewrite would break its signature), and so is a payload that is not base64 once unwrapped."""
     root = parse_bytes(data, source=source)
     if root.tag not in ENVELOPES:
-        raise InputError(f"{source}: root <{root.tag}> is not an envelope (GIAMDINHHS or KHAMSUCKHOE)")
+        raise InputError(_("{file}: root <{root}> is not an envelope (GIAMDINHHS or KHAMSUCKHOE)", file=source,
+                           root=root.tag))
     if any(el.tag == "{http://www.w3.org/2000/09/xmldsig#}Signature" for el in root.iter()):
-        raise InputError(f"{source}: the envelope is signed; repacking it would break the signature "
-                         "(hồ sơ đã ký, không đóng gói lại được)", hint="repack the unsigned export, then sign it")
+        raise InputError(_("{file}: the envelope is signed; repacking it would break the signature", file=source),
+                         hint=_("repack the unsigned export, then sign it"))
     changed = 0
 
     def one_line(m: re.Match[bytes]) -> bytes:
@@ -340,8 +346,9 @@ def repack(data: bytes, source: str) -> tuple[bytes, int]:
     for hoso in iter_hoso(parse_bytes(out, source=source)):
         for inner in hoso.files:
             if inner.data is None:
-                raise InputError(f"{source} › HOSO {hoso.index} › {inner.loaihoso} line {inner.line}: {inner.error}",
-                                 hint="the payload is not base64 even on one line: export it again")
+                raise InputError(_("{file} › HOSO {index} › {table} line {line}: {error}", file=source,
+                                   index=hoso.index, table=inner.loaihoso, line=inner.line, error=inner.error),
+                                 hint=_("the payload is not base64 even on one line: export it again"))
     return out, changed
 
 
@@ -349,7 +356,8 @@ def unpack(data: bytes, source: str) -> list[tuple[str, bytes]]:
     """The inner documents of an envelope as ``(file name, bytes)``: ``HOSO1_XML13.xml`` …"""
     root = parse_bytes(data, source=source)
     if root.tag not in ENVELOPES:
-        raise InputError(f"{source}: root <{root.tag}> is not an envelope (GIAMDINHHS or KHAMSUCKHOE)")
+        raise InputError(_("{file}: root <{root}> is not an envelope (GIAMDINHHS or KHAMSUCKHOE)", file=source,
+                           root=root.tag))
     from sohs_cli.filenames import NameBook, safe_stem
 
     names = NameBook()  # LOAIHOSO is content: made safe, and two XML1 of one HOSO never share a name
@@ -357,8 +365,7 @@ def unpack(data: bytes, source: str) -> list[tuple[str, bytes]]:
     for hoso in iter_hoso(root):
         for inner in hoso.files:
             if inner.data is None:
-                raise InputError(
-                    f"{source} › HOSO {hoso.index} › {inner.loaihoso} line {inner.line}: {inner.error}"
-                )
+                raise InputError(_("{file} › HOSO {index} › {table} line {line}: {error}", file=source,
+                                   index=hoso.index, table=inner.loaihoso, line=inner.line, error=inner.error))
             out.append((names.claim(f"HOSO{hoso.index}_{safe_stem(inner.loaihoso, 'UNKNOWN')}").name, inner.data))
     return out

@@ -9,6 +9,7 @@ from sohs_cli.documents import GIAMDINHHS, KHAMSUCKHOE, pack
 from sohs_cli.errors import ExitCode, InputError, SohsError
 from sohs_cli.fileio import atomic_write, output_dirs, read_file, read_named
 from sohs_cli.filenames import NameBook, safe_stem
+from sohs_cli.i18n import _
 from sohs_cli.xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
 
 
@@ -41,7 +42,8 @@ def pack_files(paths: list[str], *, facility: str, output: str | None, out_dir: 
         root = parse_bytes(data, source=path)
         ma_lk = (root.findtext("MA_LK") or "").strip()
         if not ma_lk:
-            raise InputError(f"{path}: no MA_LK to group by", hint="use --output to pack tables into one envelope")
+            raise InputError(_("{file}: no MA_LK to group by", file=path),
+                             hint=_("use --output to pack tables into one envelope"))
         groups[ma_lk].append((path, data))
     output_dirs(out_dir)
     written = []
@@ -61,17 +63,19 @@ def repack_files(paths: list[str], *, output: str | None, out_dir: str | None) -
     from sohs_cli.errors import UsageError
 
     if output is not None and len(paths) != 1:
-        raise UsageError(f"--output takes one envelope, {len(paths)} were given", hint="use --out-dir DIR")
+        raise UsageError(_("--output takes one envelope, {n} were given", n=len(paths)),
+                         hint=_("use --out-dir DIR"))
     targets = [output if output is not None else os.path.join(out_dir or ".", os.path.basename(p)) for p in paths]
     for path, target in zip(paths, targets, strict=True):
         if os.path.abspath(path) == os.path.abspath(target):
-            raise UsageError(f"{target} is the envelope itself; the original is never overwritten",
-                             hint="write the repacked copy elsewhere (-o FILE or --out-dir DIR)")
+            raise UsageError(_("{file} is the envelope itself; the original is never overwritten", file=target),
+                             hint=_("write the repacked copy elsewhere (-o FILE or --out-dir DIR)"))
     if len(set(map(os.path.abspath, targets))) != len(targets):
-        raise UsageError("two envelopes of the same name would be written to one file", hint="repack them separately")
+        raise UsageError(_("two envelopes of the same name would be written to one file"),
+                         hint=_("repack them separately"))
     done = [(p, *repack(read_file(p, DEFAULT_MAX_BYTES), p)) for p in paths]
     written = []
-    for (_, data, changed), target in zip(done, targets, strict=True):
+    for (_source, data, changed), target in zip(done, targets, strict=True):
         if out_dir is not None:
             os.makedirs(out_dir, exist_ok=True)
         atomic_write(target, data)

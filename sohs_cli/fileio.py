@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from sohs_cli.errors import InputError, MachineError
-from sohs_cli.i18n import _
+from sohs_cli.i18n import N_, _, language
 
 _CHUNK = 1 << 20
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -44,7 +44,7 @@ def read_file(path: str, limit: int | None = None) -> bytes:
         finally:
             os.close(fd)
     except OSError as exc:
-        raise InputError(_("{path}: cannot read: {reason}", path=path, reason=exc.strerror), code="unreadable") \
+        raise InputError(_("{path}: cannot read: {reason}", path=path, reason=reason(exc)), code="unreadable") \
             from None
 
 
@@ -54,16 +54,44 @@ _MACHINE = {errno.ENOSPC, _EDQUOT, errno.EROFS, errno.EFBIG, errno.EXDEV, errno.
 #: also the machine's when the path is one of sohs's own folders (data folder, outbox …): ``setup``
 _SETUP = {errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EEXIST}
 _ADVICE = {
-    errno.ENOSPC: ("the disk is full", "ổ đĩa đầy", "free space on that disk, then run again (nothing was lost)"),
-    _EDQUOT: ("the disk quota is used up", "hết hạn mức đĩa", "free space or raise the quota, then run again"),
-    errno.EROFS: ("the filesystem is read-only", "hệ thống tệp chỉ đọc",
-                  "mount it read-write or choose another folder"),
-    errno.EFBIG: ("the file size limit is reached (ulimit -f)", "vượt giới hạn kích thước tệp",
-                  "raise the limit for the user running sohs (ulimit -f unlimited)"),
-    errno.EACCES: ("permission denied", "không có quyền", "give the user running sohs write access to it"),
-    errno.EPERM: ("operation not permitted", "không được phép", "give the user running sohs write access to it"),
-    errno.EIO: ("an input/output error of the disk", "lỗi đọc ghi đĩa", "check the disk"),
+    errno.ENOSPC: N_("free space on that disk, then run again (nothing was lost)"),
+    _EDQUOT: N_("free space or raise the quota, then run again"),
+    errno.EROFS: N_("mount it read-write or choose another folder"),
+    errno.EFBIG: N_("raise the limit for the user running sohs (ulimit -f unlimited)"),
+    errno.EACCES: N_("give the user running sohs write access to it"),
+    errno.EPERM: N_("give the user running sohs write access to it"),
+    errno.EIO: N_("check the disk"),
 }
+#: what an ``OSError`` means, in the run's language: the system's own text (``strerror``) is English
+_REASONS = {
+    errno.ENOENT: N_("no such file or folder"), errno.EACCES: N_("permission denied"),
+    errno.EPERM: N_("operation not permitted"), errno.EISDIR: N_("it is a folder"),
+    errno.ENOTDIR: N_("a part of the path is not a folder"), errno.EEXIST: N_("it already exists"),
+    errno.ENOSPC: N_("the disk is full"), _EDQUOT: N_("the disk quota is used up"),
+    errno.EROFS: N_("the filesystem is read-only"), errno.EFBIG: N_("the file size limit is reached (ulimit -f)"),
+    errno.EIO: N_("an input/output error of the disk"), errno.ELOOP: N_("too many levels of symbolic links"),
+    errno.ENAMETOOLONG: N_("the name is too long"), errno.EMFILE: N_("too many open files"),
+    errno.EBUSY: N_("it is in use"), errno.EXDEV: N_("it is on another filesystem"),
+}
+#: ``machine_error``'s ``doing`` -> its message
+_DOING = {
+    "write": N_("cannot write {path}: {reason}"), "write into": N_("cannot write into {path}: {reason}"),
+    "move a file to": N_("cannot move a file to {path}: {reason}"),
+    "copy a file to": N_("cannot copy a file to {path}: {reason}"),
+    "remove the moved file": N_("cannot remove the moved file {path}: {reason}"),
+    "create the folder": N_("cannot create the folder {path}: {reason}"),
+    "read": N_("cannot read {path}: {reason}"),
+}
+
+
+def reason(exc: OSError) -> str:
+    """Why ``exc`` happened, in the run's language (for "cannot read X: <reason>")."""
+    known = _REASONS.get(exc.errno or 0)
+    if known is not None:
+        return _(known)
+    if language() == "en":
+        return exc.strerror or str(exc)
+    return _("system error {code}", code=errno.errorcode.get(exc.errno or 0, str(exc.errno)))
 
 
 def machine_error(exc: OSError, path: str, doing: str = "write", setup: bool = False) -> MachineError | InputError:
@@ -72,8 +100,8 @@ def machine_error(exc: OSError, path: str, doing: str = "write", setup: bool = F
     folders or an output the user named: a missing or forbidden one is a setup problem too), else a
     plain input error."""
     code = exc.errno or 0
-    what, vi, todo = _ADVICE.get(code, (exc.strerror or str(exc), "lỗi hệ thống tệp", "check that path"))
-    message = f"cannot {doing} {path}: {what} ({vi})"
+    todo = _(_ADVICE.get(code, N_("check that path")))
+    message = _(_DOING.get(doing, N_("cannot write {path}: {reason}")), path=path, reason=reason(exc))
     if code in _MACHINE or (setup and code in _SETUP):
         return MachineError(message, hint=todo)
     return InputError(message, hint=todo, code="unwritable")

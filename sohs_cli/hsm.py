@@ -25,6 +25,7 @@ from sohs_cli.certs import load_certificates
 from sohs_cli.credentials import SecretSource
 from sohs_cli.errors import CertificateError, ConfigError, CredentialError, InputError
 from sohs_cli.fileio import read_file
+from sohs_cli.i18n import _
 
 #: DER prefix of a DigestInfo for SHA-256 (RFC 8017 §9.2, note 1)
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
@@ -45,7 +46,7 @@ def _pkcs11() -> Any:
     try:
         import pkcs11
     except ImportError:
-        raise ConfigError("PKCS#11 support is not installed (python-pkcs11) (chưa cài hỗ trợ PKCS#11)",
+        raise ConfigError(_("PKCS#11 support is not installed (python-pkcs11)"),
                           hint="pip install 'sohs-cli[pkcs11]'") from None
     return pkcs11
 
@@ -55,19 +56,20 @@ def _lib(module: str) -> Any:
     try:
         return pkcs11.lib(module)
     except Exception as exc:  # python-pkcs11 raises its own errors for a bad or missing module
-        raise ConfigError(f"--pkcs11-module {module}: cannot be loaded ({exc}) (không nạp được thư viện PKCS#11)",
-                          hint="give the token vendor's PKCS#11 library (.so), e.g. /usr/lib/softhsm/libsofthsm2.so"
-                          ) from None
+        raise ConfigError(_("--pkcs11-module {module}: cannot be loaded ({reason})", module=module, reason=exc),
+                          hint=_("give the token vendor's PKCS#11 library (.so), e.g. "
+                                 "/usr/lib/softhsm/libsofthsm2.so")) from None
 
 
 def _token(lib: Any, label: str) -> Any:
     tokens = [t for t in lib.get_tokens() if getattr(t, "label", "")]
-    labels = ", ".join(repr(t.label) for t in tokens) or "none"
+    labels = ", ".join(repr(t.label) for t in tokens) or _("none")
     chosen = [t for t in tokens if t.label == label] if label else tokens
     if len(chosen) != 1:
-        what = f"token {label!r} is not present" if label else f"{len(chosen)} tokens are present"
-        raise ConfigError(f"{what} (tokens: {labels}) (không tìm thấy token)",
-                          hint="plug the token in, or choose one with --token-label")
+        what = _("token {label} is not present", label=repr(label)) if label else \
+            _("{n} tokens are present", n=len(chosen))
+        raise ConfigError(_("{what} (tokens: {labels})", what=what, labels=labels),
+                          hint=_("plug the token in, or choose one with --token-label"))
     return chosen[0]
 
 
@@ -76,17 +78,18 @@ def _open(token: Any, pin: SecretSource) -> Any:
 
     secret = pin.configured()
     if secret is None:
-        secret = pin.ask(f"PIN for token {token.label}: ")
+        secret = pin.ask(_("PIN for token {label}: ", label=token.label))
     try:
         return token.open(user_pin=secret.decode("utf-8"))
     except errors.UserAlreadyLoggedIn:  # login is per application: another session of ours is open
         return token.open()
     except errors.PinIncorrect:
-        raise CredentialError(f"wrong PIN for token {token.label!r}; not tried again: the token locks after a few "
-                              "wrong PINs (sai mã PIN)", hint=f"check the PIN ({pin.describe()})") from None
+        raise CredentialError(_("wrong PIN for token {label}; not tried again: the token locks after a few wrong "
+                                "PINs", label=repr(token.label)),
+                              hint=_("check the PIN ({where})", where=pin.describe())) from None
     except errors.PinLocked:
-        raise CredentialError(f"token {token.label!r} is locked (token bị khóa)",
-                              hint="unlock it with the CA's tool (SO PIN)") from None
+        raise CredentialError(_("token {label} is locked", label=repr(token.label)),
+                              hint=_("unlock it with the CA's tool (SO PIN)")) from None
 
 
 def _certificate(obj: Any) -> x509.Certificate:
@@ -113,19 +116,19 @@ class Pkcs11Signer:
         keys = list(self._session.get_objects(query))
         if len(keys) != 1:
             self.close()
-            what = "no RSA private key" if not keys else f"{len(keys)} RSA private keys"
-            raise ConfigError(f"{what} on token {token.label!r} match (không tìm thấy khóa)",
-                              hint="choose the key with --key-label or --key-id; sohs cert show --pkcs11-module "
-                                   "lists them")
+            what = _("no RSA private key") if not keys else _("{n} RSA private keys", n=len(keys))
+            raise ConfigError(_("{what} on token {label} match", what=what, label=repr(token.label)),
+                              hint=_("choose the key with --key-label or --key-id; sohs cert show --pkcs11-module "
+                                     "lists them"))
         self._key = keys[0]
         self._cert = self._find_certificate(cert_path)
         modulus = int.from_bytes(self._key[Attribute.MODULUS], "big")
         public = self._cert.public_key()
         if not isinstance(public, rsa.RSAPublicKey) or public.public_numbers().n != modulus:
             self.close()
-            raise CertificateError(f"the key on token {token.label!r} does not belong to certificate "
-                                   f"'{self._cert.subject.rfc4514_string()}' (khóa không khớp chứng thư số)",
-                                   hint="give the certificate issued for this key, or pick the key with --key-id")
+            raise CertificateError(_("the key on token {label} does not belong to certificate '{subject}'",
+                                     label=repr(token.label), subject=self._cert.subject.rfc4514_string()),
+                                   hint=_("give the certificate issued for this key, or pick the key with --key-id"))
 
     def _find_certificate(self, cert_path: str | None) -> x509.Certificate:
         from pkcs11 import Attribute, ObjectClass
@@ -141,8 +144,8 @@ class Pkcs11Signer:
             except InputError as exc:
                 raise CertificateError(exc.message) from None
         self.close()
-        raise ConfigError("the token holds no certificate for the key (không có chứng thư số trên token)",
-                          hint="give the certificate with --cert")
+        raise ConfigError(_("the token holds no certificate for the key"),
+                          hint=_("give the certificate with --cert"))
 
     @property
     def certificate(self) -> x509.Certificate:

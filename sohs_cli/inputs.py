@@ -64,11 +64,12 @@ def read_list(list_file: str) -> list[str]:
         with open(list_file, encoding="utf-8") as fh:
             return [ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
     except OSError as exc:
-        raise UsageError(f"--from-list {list_file}: cannot read: {exc.strerror}") from None
+        from sohs_cli.fileio import reason
+
+        raise UsageError(_("--from-list {file}: cannot read: {reason}", file=list_file, reason=reason(exc))) from None
     except UnicodeDecodeError as exc:  # exit 70 before issue 15
-        raise UsageError(f"--from-list {list_file}: not UTF-8 text (byte {exc.start:,}) "
-                         "(danh sách không phải văn bản UTF-8)",
-                         hint="write one path per line, in UTF-8") from None
+        raise UsageError(_("--from-list {file}: not UTF-8 text (byte {byte:,})", file=list_file, byte=exc.start),
+                         hint=_("write one path per line, in UTF-8")) from None
 
 
 def expand(paths: Iterable[str], on_skip: Skip = _ignore) -> Iterator[str]:

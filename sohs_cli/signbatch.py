@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from sohs_cli.errors import ExitCode, SohsError, UsageError
 from sohs_cli.fileio import atomic_write, output_dirs, read_file
+from sohs_cli.i18n import _
 from sohs_cli.signing import Signer, sign
 from sohs_cli.xmlsafe import ParseLimits
 
@@ -46,13 +47,13 @@ def plan_targets(paths: Sequence[str], *, output: str | None, out_dir: str | Non
                  in_place: bool) -> list[tuple[str, str]]:
     """``(source, target)`` for every input; exactly one of ``-o``, ``--out-dir``, ``--in-place``."""
     if sum((output is not None, out_dir is not None, in_place)) != 1:
-        raise UsageError("give exactly one of --output FILE, --out-dir DIR or --in-place",
-                         hint="--in-place replaces each file by its signed copy (atomically)")
+        raise UsageError(_("give exactly one of --output FILE, --out-dir DIR or --in-place"),
+                         hint=_("--in-place replaces each file by its signed copy (atomically)"))
     if "-" in paths:
-        raise UsageError("sohs sign reads files, not standard input", hint="save the document to a file first")
+        raise UsageError(_("sohs sign reads files, not standard input"), hint=_("save the document to a file first"))
     if output is not None:
         if len(paths) != 1:
-            raise UsageError(f"--output takes one input, {len(paths)} were given", hint="use --out-dir DIR")
+            raise UsageError(_("--output takes one input, {n} were given", n=len(paths)), hint=_("use --out-dir DIR"))
         return [(paths[0], output)]
     if in_place:
         return [(p, p) for p in paths]
@@ -61,10 +62,11 @@ def plan_targets(paths: Sequence[str], *, output: str | None, out_dir: str | Non
     seen: dict[str, str] = {}
     for src, dst in pairs:
         if dst in seen:
-            raise UsageError(f"{seen[dst]} and {src} would both be written to {dst}",
-                             hint="sign the folders separately, or rename one file")
+            raise UsageError(_("{first} and {second} would both be written to {target}", first=seen[dst], second=src,
+                               target=dst), hint=_("sign the folders separately, or rename one file"))
         if os.path.abspath(src) == os.path.abspath(dst):
-            raise UsageError(f"--out-dir {out_dir} holds {src} itself", hint="use --in-place to replace files")
+            raise UsageError(_("--out-dir {folder} holds {file} itself", folder=out_dir, file=src),
+                             hint=_("use --in-place to replace files"))
         seen[dst] = src
     return pairs
 

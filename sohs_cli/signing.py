@@ -29,6 +29,7 @@ from lxml import etree
 from sohs_cli import dsig
 from sohs_cli.certs import KeyMaterial, rsa_sign
 from sohs_cli.errors import SigningError, UsageError
+from sohs_cli.i18n import _, language
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
 
@@ -104,36 +105,36 @@ def choose_slot(root: etree._Element, role: str, source: str) -> dsig.Slot:
     slots = dsig.slots_for(root.tag if isinstance(root.tag, str) else "")
     if not slots:
         raise SigningError(
-            f"{source}: <{root.tag}> is not a document that is signed; sign the envelope "
-            "(GIAMDINHHS, KHAMSUCKHOE) or the check-in file (không phải hồ sơ cần ký)",
-            hint="pack the tables first: sohs pack TABLE.xml... --facility CODE -o envelope.xml")
+            _("{file}: <{root}> is not a document that is signed; sign the envelope (GIAMDINHHS, KHAMSUCKHOE) or "
+              "the check-in file", file=source, root=root.tag),
+            hint=_("pack the tables first: sohs pack TABLE.xml... --facility CODE -o envelope.xml"))
     for slot in slots:
         if slot.role == role:
             return slot
-    raise UsageError(f"--as {role} applies to checkup envelopes (KHAMSUCKHOE) only; {root.tag} has one "
-                     "facility signature", hint="drop --as, or use --as facility")
+    raise UsageError(_("--as {role} applies to checkup envelopes (KHAMSUCKHOE) only; {root} has one facility "
+                       "signature", role=role, root=root.tag), hint=_("drop --as, or use --as facility"))
 
 
 def _check_slot(root: etree._Element, slot: dsig.Slot, source: str) -> etree._Element:
     containers = root.findall(slot.path)
     if len(containers) != 1:
-        what = "no" if not containers else f"{len(containers)}"
         raise SigningError(
-            f"{source}: {what} {slot.label} element where one is expected; the portal needs it present "
-            "and empty before signing (thiếu thẻ chữ ký)",
-            hint="re-pack the document with sohs pack, which writes the empty signature slot")
+            _("{file}: {n} {slot} elements where one is expected; the portal needs it present and empty before "
+              "signing", file=source, n=len(containers), slot=slot.label),
+            hint=_("re-pack the document with sohs pack, which writes the empty signature slot"))
     container = containers[0]
     if dsig.slot_signatures(root, slot):
-        raise SigningError(f"{source}: {slot.label} is already signed (hồ sơ đã được ký)",
-                           hint="sign the unsigned file; a slot holds one signature")
+        raise SigningError(_("{file}: {slot} is already signed", file=source, slot=slot.label),
+                           hint=_("sign the unsigned file; a slot holds one signature"))
     if len(container) or (container.text or "").strip():
-        raise SigningError(f"{source}: {slot.label} is not empty; it may hold only the signature "
-                           "(thẻ chữ ký phải để trống)")
+        raise SigningError(_("{file}: {slot} is not empty; it may hold only the signature", file=source,
+                             slot=slot.label))
     allowed = [s for other in dsig.slots_for(root.tag) for s in dsig.slot_signatures(root, other)]
     stray = [s for s in root.iter(dsig.SIGNATURE) if s not in allowed]
     if stray:
-        raise SigningError(f"{source}: a Signature outside the signature slots, line {stray[0].sourceline} "
-                           "(chữ ký nằm sai vị trí)", hint="remove it; only the slots in CHUKYDONVI carry signatures")
+        raise SigningError(_("{file}: a Signature outside the signature slots, line {line}", file=source,
+                             line=stray[0].sourceline),
+                           hint=_("remove it; only the slots in CHUKYDONVI carry signatures"))
     return container
 
 
@@ -149,7 +150,7 @@ def _slot_bounds(data: bytes, tag: str) -> tuple[bytes | memoryview, bytes | mem
     pattern = re.compile(rb"<" + tag.encode() + rb"(\s[^<>]*?)?/>|</" + tag.encode() + rb"\s*>")
     matches = list(pattern.finditer(data))
     if not matches:
-        raise SigningError(f"the {tag} element could not be found in the bytes of the file")
+        raise SigningError(_("the {tag} element could not be found in the bytes of the file", tag=tag))
     match = matches[-1]
     if match.group(0).endswith(b"/>"):
         opening = b"<" + tag.encode() + (match.group(1) or b"") + b">"
@@ -175,7 +176,8 @@ def insert_slot(data: bytes, root: etree._Element, source: str) -> bytes | None:
         return None
     closing = list(re.finditer(rb"</" + tag.encode() + rb"\s*>", data))
     if not closing:
-        raise SigningError(f"{source}: the closing </{tag}> could not be found to add CHUKYDONVI before it")
+        raise SigningError(_("{file}: the closing </{tag}> could not be found to add CHUKYDONVI before it",
+                             file=source, tag=tag))
     at = closing[-1].start()
     return data[:at] + b"<CHUKYDONVI></CHUKYDONVI>" + data[at:]
 
@@ -230,12 +232,12 @@ def sign(data: bytes, signer: Signer, *, role: str = "facility", source: str = "
     placed = parse_bytes(b"".join((head, signature(_VALUE_PLACEHOLDER), tail)), source=source, limits=limits)
     own = dsig.slot_signatures(placed, slot)
     if len(own) != 1 or own[0].get("Id") != sig_id:
-        raise SigningError(f"{source}: the signature could not be placed in {slot.label}",
-                           hint="the file may hold the slot's tag inside a comment; report it with --debug")
+        raise SigningError(_("{file}: the signature could not be placed in {slot}", file=source, slot=slot.label),
+                           hint=_("the file may hold the slot's tag inside a comment; report it with --debug"))
     value = signer.sign(dsig.c14n(own[0][0]))
     if dsig.document_digest(placed, slot, own[0]) != digest:
-        raise SigningError(f"{source}: placing the signature changed the signed content of {slot.label}",
-                           hint="report it with --debug")
+        raise SigningError(_("{file}: placing the signature changed the signed content of {slot}", file=source,
+                             slot=slot.label), hint=_("report it with --debug"))
     return Signed(b"".join((head, signature(base64.b64encode(value).decode("ascii")), tail)), with_slot is not None)
 
 
@@ -245,20 +247,22 @@ def _checkup_form(root: etree._Element, slot: dsig.Slot, wanted: str | None, sou
     from sohs_cli import checkupsig
 
     if slot.name == checkupsig.FACILITY and checkupsig.unsigned(root, checkupsig.DOCTOR):
-        raise SigningError(f"{source}: CKS_NGUOI_KET_LUAN (Chữ ký số người kết luận) is not signed; the facility's "
-                           "signature covers the doctor's (bác sĩ kết luận phải ký trước)",
-                           hint="sign as the concluding doctor first: sohs sign FILE --as doctor, then --as facility")
+        raise SigningError(_("{file}: CKS_NGUOI_KET_LUAN (Chữ ký số người kết luận) is not signed; the facility's "
+                             "signature covers the doctor's", file=source),
+                           hint=_("sign as the concluding doctor first: sohs sign FILE --as doctor, then --as "
+                                  "facility"))
     if slot.name == checkupsig.DOCTOR and not checkupsig.unsigned(root, checkupsig.FACILITY):
-        raise SigningError(f"{source}: CKS_BENH_VIEN (Chữ ký số bệnh viện) is already signed; the doctor signs "
-                           "first, with both slots empty (bác sĩ ký trước cơ sở)",
-                           hint="take the record as exported (unsigned), sign --as doctor, then --as facility")
+        raise SigningError(_("{file}: CKS_BENH_VIEN (Chữ ký số bệnh viện) is already signed; the doctor signs "
+                             "first, with both slots empty", file=source),
+                           hint=_("take the record as exported (unsigned), sign --as doctor, then --as facility"))
     existing = checkupsig.form_of(root)
     if wanted is not None and wanted not in checkupsig.FORMS:
-        raise UsageError(f"--checkup-form {wanted}: base64 or xmldsig")
+        raise UsageError(_("--checkup-form {form}: base64 or xmldsig", form=wanted))
     form = wanted or existing or "base64"
     if existing and form != existing:
-        raise SigningError(f"{source}: CKS_NGUOI_KET_LUAN is signed in the {existing} form; both slots of a record "
-                           f"use one form (hai chữ ký phải cùng dạng)", hint=f"sign with --checkup-form {existing}")
+        raise SigningError(_("{file}: CKS_NGUOI_KET_LUAN (Chữ ký số người kết luận) is signed in the {form} form; "
+                             "both slots of a record use one form", file=source, form=existing),
+                           hint=_("sign with --checkup-form {form}", form=existing))
     return form
 
 
@@ -272,11 +276,12 @@ def _sign_base64(data: bytes, slot: dsig.Slot, signer: Signer, source: str, limi
     out = b"".join((head, text.encode("ascii"), tail))
     placed = parse_bytes(out, source=source, limits=limits)
     try:
-        got, _ = checkupsig.verify_text(out, slot.name, checkupsig.slot_text(placed.find(slot.path)), limits)
+        got, _chain = checkupsig.verify_text(out, slot.name, checkupsig.slot_text(placed.find(slot.path)), limits)
     except CmsError as exc:
-        raise SigningError(f"{source}: the signature placed in {slot.label} does not verify: {exc.en}",
-                           hint="report it with --debug") from None
+        raise SigningError(_("{file}: the signature placed in {slot} does not verify: {reason}", file=source,
+                             slot=slot.label, reason=exc.vi if language() == "vi" else exc.en),
+                           hint=_("report it with --debug")) from None
     if got != signer.certificate:
-        raise SigningError(f"{source}: the signature in {slot.label} is not the signer's",
-                           hint="report it with --debug")
+        raise SigningError(_("{file}: the signature in {slot} is not the signer's", file=source, slot=slot.label),
+                           hint=_("report it with --debug"))
     return out

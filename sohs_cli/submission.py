@@ -31,6 +31,7 @@ from typing import Any
 from sohs_cli.documents import episode_keys, hoso_roots, text_of
 from sohs_cli.errors import AmbiguousSend, ConfigError, ExitCode, InputError, PortalUnavailable
 from sohs_cli.fileio import read_file
+from sohs_cli.i18n import N_, _, language
 from sohs_cli.ledger import DocumentInfo, Ledger
 from sohs_cli.portal.client import PortalClient, endpoint_for
 from sohs_cli.portal.hub import PUSH as HUB_PUSH
@@ -60,7 +61,7 @@ class SubmitOptions:
 #: bytes, so they are sent again only when asked: --retry-setup-rejections.
 SETUP_CODES = ("125",)
 SETUP_MARK = "setup rejection: "
-SETUP_HINT = ("the data is fine (its signature verifies here): the portal does not accept the signing certificate. "
+SETUP_HINT = N_("the data is fine (its signature verifies here): the portal does not accept the signing certificate. "
               "Register it on the portal (Quản trị hệ thống → Danh mục chứng thư số), then send again with "
               "--retry-setup-rejections")
 
@@ -186,18 +187,18 @@ def check(doc: Document, options: SubmitOptions, hub: bool = False, gln: str = "
         return Item(path, "refused", report.error, sha)
     unsigned = [s.slot for s in report.signatures if s.code == "not-signed"]
     if unsigned:
-        return Item(path, "refused", f"{', '.join(unsigned)} not signed (the portal answers 123): sign it first "
-                                     "with sohs sign (chưa ký số)", sha)
+        return Item(path, "refused", _("{slots} not signed (the portal answers 123): sign it first with sohs sign",
+                                       slots=", ".join(unsigned)), sha)
     bad = next((s for s in report.signatures if not s.ok), None)
     if bad is not None:
-        return Item(path, "refused", f"{bad.slot}: {bad.message_en} (chữ ký không hợp lệ)", sha)
+        return Item(path, "refused", f"{bad.slot}: {bad.message_vi if language() == 'vi' else bad.message_en}", sha)
     tag = doc.kind
     inner = doc.inner if doc.inner is not None else \
         hoso_roots(root, options.limits) if tag in ("GIAMDINHHS", "KHAMSUCKHOE") else {}
     if tag == "KHAMSUCKHOE":
         if not hub:
-            return Item(path, "refused", "a checkup envelope goes to the Ministry of Health hub: configure hub.gln, "
-                                         "hub.username and the signing key (see the README)", sha)
+            return Item(path, "refused", _("a checkup envelope goes to the Ministry of Health hub: configure hub.gln, "
+                                           "hub.username and the signing key (see the README)"), sha)
         wrong = _checkup_facility(root, inner, options.facility, gln)
         if wrong:
             return Item(path, "refused", wrong, sha)
@@ -205,13 +206,14 @@ def check(doc: Document, options: SubmitOptions, hub: bool = False, gln: str = "
                             tuple(episode_keys(root, inner)), HUB_PUSH)
     standard = _standard(root, inner, options.standard)
     try:
-        endpoint, _ = endpoint_for(tag, standard)
+        endpoint, _loai = endpoint_for(tag, standard)
     except ConfigError as exc:
         return Item(path, "refused", exc.message, sha)
     facility = text_of(root, "THONGTINDONVI/MACSKCB") if tag == "GIAMDINHHS" else \
         text_of(root, "DSACH_TRANG_THAI_KCB/TRANG_THAI_KCB/MA_CSKCB")
     if options.facility and facility != options.facility:
-        return Item(path, "refused", f"MACSKCB {facility} is not the configured facility {options.facility}", sha)
+        return Item(path, "refused", _("MACSKCB {facility} is not the configured facility {configured}",
+                                       facility=facility, configured=options.facility), sha)
     return DocumentInfo(sha, path, tag, standard, facility, tuple(episode_keys(root, inner)), endpoint)
 
 
@@ -312,18 +314,22 @@ def _check(path: str | DocumentInfo | Item, ledger: Ledger, options: SubmitOptio
             if options.retry_setup and not options.dry_run:
                 return info  # the setup was fixed: once more
             item.status, item.code, item.setup = "rejected", row["portal_code"], True
-            item.message = f"rejected earlier for the setup ({row['portal_code']}): {SETUP_HINT}"
+            item.message = _("rejected earlier for the setup ({code}): {hint}", code=row["portal_code"],
+                             hint=_(SETUP_HINT))
             return item
         if row["state"] == "rejected":
             item.status, item.code = "rejected", row["portal_code"]
-            item.message = f"rejected earlier ({row['portal_code']}: {row['message']}); fix the data and sign again"
+            item.message = _("rejected earlier ({code}: {message}); fix the data and sign again",
+                             code=row["portal_code"], message=row["message"])
         else:
             item.status, item.transaction_id = "skipped", row["transaction_id"]
-            where = "" if row["path"] == info.path else f" as {row['path']}"
-            item.message = f"already delivered{where} (maGiaoDich {row['transaction_id']}); --force to send again"
+            item.message = _("already delivered (maGiaoDich {id}); --force to send again", id=row["transaction_id"]) \
+                if row["path"] == info.path else \
+                _("already delivered as {path} (maGiaoDich {id}); --force to send again", path=row["path"],
+                  id=row["transaction_id"])
         return item
     if options.dry_run:
-        item.status, item.message = "would-send", f"would send to {info.endpoint}"
+        item.status, item.message = "would-send", _("would send to {endpoint}", endpoint=info.endpoint)
         return item
     return info
 
@@ -399,9 +405,9 @@ async def _send_all(todo: list[tuple[int, int, DocumentInfo]], slots: list[Item 
         for index, doc_id, info in work:
             item = Item(info.path, "", sha256=info.sha256, ma_lks=info.ma_lks, endpoint=info.endpoint)
             if down:
-                item.status, item.message = "not-sent", "not sent: the portal is unavailable (nothing lost)"
+                item.status, item.message = "not-sent", _("not sent: the portal is unavailable (nothing lost)")
             elif stopping():
-                item.status, item.message = "not-sent", "not sent: stopped (SIGTERM); the next run sends it"
+                item.status, item.message = "not-sent", _("not sent: stopped (SIGTERM); the next run sends it")
             else:
                 await _send_one(item, doc_id, info, hub if info.kind == "KHAMSUCKHOE" else client, io, down)
             slots[index] = item
@@ -420,7 +426,7 @@ async def _send_one(item: Item, doc_id: int, info: DocumentInfo, client: PortalC
     data = read_file(info.path)
     if hashlib.sha256(data).hexdigest() != info.sha256:  # changed since it was checked
         await io(ledger.finish_attempt, attempt, "interrupted", message="the file changed while being sent")
-        item.status, item.message = "refused", "the file changed while sohs was sending it; run again"
+        item.status, item.message = "refused", _("the file changed while sohs was sending it; run again")
         return
     loai = "130" if info.kind == "GIAMDINHHS" else "0"
     try:
@@ -466,12 +472,12 @@ async def _send_one(item: Item, doc_id: int, info: DocumentInfo, client: PortalC
         if isinstance(client, HubClient):  # QĐ 2062 PL02 has no lookup: the hub's *_SUCCESS is the final result
             await io(ledger.set_result, doc_id, "accepted", [], answer.received_at, answer.message)
         item.status, item.transaction_id = "delivered", answer.transaction_id
-        item.message = f"maGiaoDich {answer.transaction_id} at {answer.received_at}"
+        item.message = _("maGiaoDich {id} at {time}", id=answer.transaction_id, time=answer.received_at)
     elif answer.code in SETUP_CODES and not isinstance(client, HubClient):
         # verified here before it left (prepare): the portal refuses the certificate, not the data
         await io(ledger.finish_attempt, attempt, "rejected", code=answer.code, message=SETUP_MARK + answer.message)
         item.status, item.setup = "rejected", True
-        item.message = f"{answer.code}: {answer.message}: {SETUP_HINT}"
+        item.message = f"{answer.code}: {answer.message}: {_(SETUP_HINT)}"
     else:
         await io(ledger.finish_attempt, attempt, "rejected", code=answer.code, message=answer.message)
         item.status, item.message = "rejected", f"{answer.code}: {answer.message}"
@@ -518,7 +524,8 @@ async def _adopt(item: Item, ledger: Ledger, io: Callable[..., Awaitable[Any]], 
     await io(ledger.finish_attempt, attempt, "reconciled", code="200", transaction_id=transaction_id,
              received_at=received, message="the reply was lost; found on the portal, not sent again")
     item.status, item.transaction_id, item.code = "delivered", transaction_id, "200"
-    item.message = f"maGiaoDich {transaction_id} at {received} (the reply was lost; found on the portal)"
+    item.message = _("maGiaoDich {id} at {time} (the reply was lost; found on the portal)", id=transaction_id,
+                     time=received)
 
 
 async def refresh(ledger: Ledger, client: PortalClient) -> tuple[int, bool]:

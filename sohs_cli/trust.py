@@ -40,7 +40,7 @@ from sohs_cli.certs import load_ca_bundle, load_certificates, now
 from sohs_cli.config import Settings
 from sohs_cli.errors import CertificateError, ConfigError, InputError
 from sohs_cli.fileio import read_file
-from sohs_cli.i18n import _
+from sohs_cli.i18n import N_, _, both, translate
 
 MAX_INTERMEDIATES = 4
 
@@ -51,13 +51,19 @@ def _der(cert: x509.Certificate) -> bytes:
 
 @dataclass(frozen=True)
 class Trust:
-    """Where trust in a signer comes from; ``source`` names it in words in every verdict."""
+    """Where trust in a signer comes from; ``source`` names it in words in every verdict (English;
+    ``source_vi`` in Vietnamese: a verdict carries both, see :meth:`named`)."""
 
     kind: str  # ca_bundle | pinned | signer | none
     source: str  # "CA bundle vnpt-ca.pem", "pinned certificate clinic.pem", "" for none
     anchors: tuple[x509.Certificate, ...] = ()
     pinned: tuple[x509.Certificate, ...] = ()
     integrity_only: bool = False  # kind none: accept an intact signature as valid all the same
+    source_vi: str = ""
+
+    def named(self, lang: str) -> str:
+        """The source in ``lang``."""
+        return self.source_vi or self.source if lang == "vi" else self.source
 
     @classmethod
     def none(cls, *, integrity_only: bool = False) -> Trust:
@@ -65,34 +71,47 @@ class Trust:
 
     @classmethod
     def of_ca_bundle(cls, path: str) -> Trust:
-        return cls("ca_bundle", f"CA bundle {path}", anchors=tuple(load_ca_bundle(path)))
+        en, vi = both("CA bundle {path}", path=path)
+        return cls("ca_bundle", en, anchors=tuple(load_ca_bundle(path)), source_vi=vi)
 
     @classmethod
-    def of_certificates(cls, certs: list[x509.Certificate] | tuple[x509.Certificate, ...], source: str) -> Trust:
-        return cls("pinned", source, pinned=tuple(certs))
+    def of_certificates(cls, certs: list[x509.Certificate] | tuple[x509.Certificate, ...], source: str,
+                        source_vi: str = "") -> Trust:
+        return cls("pinned", source, pinned=tuple(certs), source_vi=source_vi)
 
     @classmethod
-    def of_files(cls, paths: list[str], what: str = "pinned certificate") -> Trust:
+    def of_files(cls, paths: list[str], what: str = N_("pinned certificate {paths}")) -> Trust:
+        """``what``: a message id with ``{paths}``, naming the source."""
         certs: list[x509.Certificate] = []
         for path in paths:
             try:
                 certs += load_certificates(read_file(path), path)
             except InputError as exc:
-                raise CertificateError(exc.message, hint="give a readable PEM or DER certificate") from None
-        return cls.of_certificates(certs, f"{what} {', '.join(paths)}")
+                raise CertificateError(exc.message, hint=_("give a readable PEM or DER certificate")) from None
+        en, vi = both(what, paths=", ".join(paths))
+        return cls.of_certificates(certs, en, vi)
 
     def check(self, signer: x509.Certificate, intermediates: list[x509.Certificate],
               at: dt.datetime | None = None) -> tuple[bool, str]:
-        """Whether ``signer`` is trusted by this source, and, if not, why in words. A pinned
-        certificate is trusted as it is; otherwise the signer must chain to an anchor."""
+        """Whether ``signer`` is trusted by this source, and, if not, why in words (English)."""
+        ok, why_en, _why_vi = self.check_both(signer, intermediates, at)
+        return ok, why_en
+
+    def check_both(self, signer: x509.Certificate, intermediates: list[x509.Certificate],
+                   at: dt.datetime | None = None) -> tuple[bool, str, str]:
+        """Whether ``signer`` is trusted by this source, and, if not, why in English and Vietnamese.
+        A pinned certificate is trusted as it is; otherwise the signer must chain to an anchor."""
         if self.kind == "none":
-            return False, "no trust source"
+            return (False, *both("no trust source"))
         if _der(signer) in {_der(c) for c in self.pinned}:
-            return True, ""
+            return True, "", ""
         if self.anchors:
-            return chain_to(signer, intermediates, list(self.anchors), at)
-        return False, (f"'{signer.subject.rfc4514_string()}' (serial {signer.serial_number:X}) is not "
-                       f"among the {self.source}")
+            return _chain(signer, intermediates, list(self.anchors), at)
+        subject, serial = signer.subject.rfc4514_string(), f"{signer.serial_number:X}"
+        return (False, translate("en", "'{subject}' (serial {serial}) is not among the {source}", subject=subject,
+                                 serial=serial, source=self.source),
+                translate("vi", "'{subject}' (serial {serial}) is not among the {source}", subject=subject,
+                          serial=serial, source=self.named("vi")))
 
 
 def from_settings(s: Settings, signer: x509.Certificate | None = None,
@@ -110,13 +129,14 @@ def from_settings(s: Settings, signer: x509.Certificate | None = None,
     if s["verify.ca_bundle"]:
         return Trust.of_ca_bundle(s["verify.ca_bundle"])
     if s["verify.certificates"]:
-        return Trust.of_files([s["verify.certificates"]], "registered certificates in")
+        return Trust.of_files([s["verify.certificates"]], N_("registered certificates in {paths}"))
     if signer is None and s["signing.cert"]:
-        return Trust.of_files([s["signing.cert"]], "facility certificate (signing.cert)")
+        return Trust.of_files([s["signing.cert"]], N_("facility certificate (signing.cert) {paths}"))
     if signer is not None:
         anchors = tuple(c for c in signer_chain or [] if c.subject != signer.subject)
-        what = "facility's signing certificate" + (" and the CAs of its chain" if anchors else "")
-        return Trust("signer", what, anchors=anchors, pinned=(signer,))
+        en, vi = both("facility's signing certificate and the CAs of its chain") if anchors else \
+            both("facility's signing certificate")
+        return Trust("signer", en, anchors=anchors, pinned=(signer,), source_vi=vi)
     raise ConfigError(
         _("no trust source for signatures: a signature by anyone's key would pass"),
         hint=_("set verify.ca_bundle (the CA that issues your certificates) or verify.certificates (the "
@@ -126,16 +146,23 @@ def from_settings(s: Settings, signer: x509.Certificate | None = None,
 def chain_to(leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate],
              at: dt.datetime | None = None) -> tuple[bool, str]:
     """Whether ``leaf`` chains to one of ``anchors`` under the policy above, and why not in words."""
+    ok, why_en, _why_vi = _chain(leaf, intermediates, anchors, at)
+    return ok, why_en
+
+
+def _chain(leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate],
+           at: dt.datetime | None = None) -> tuple[bool, str, str]:
+    """:func:`chain_to` with why not in English and Vietnamese."""
     if not anchors:
-        return False, "the CA bundle holds no certificate"
+        return (False, *both("the CA bundle holds no certificate"))
     if _der(leaf) in {_der(a) for a in anchors}:
-        return True, ""  # the signer's own certificate is in the bundle: pinned by it
+        return True, "", ""  # the signer's own certificate is in the bundle: pinned by it
     when = (at or now()).replace(microsecond=0)  # one verifier a second serves a whole batch
     try:
         _verifier(tuple(anchors), when).verify(leaf, intermediates)
     except VerificationError as exc:
-        return False, _why(leaf, intermediates, anchors, str(exc))
-    return True, ""
+        return (False, *_why(leaf, intermediates, anchors, str(exc)))
+    return True, "", ""
 
 
 @functools.lru_cache(maxsize=8)
@@ -147,15 +174,17 @@ def _verifier(anchors: tuple[x509.Certificate, ...], at: dt.datetime) -> ClientV
 
 
 def _why(leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate],
-         detail: str) -> str:
+         detail: str) -> tuple[str, str]:
+    """Why the chain fails, in English and Vietnamese. The verifier's own detail (cryptography's,
+    English) is kept as it is in both: it is the library's diagnosis, named as such."""
     names = {c.subject for c in [*anchors, *intermediates]}
     if leaf.issuer == leaf.subject and leaf.subject not in names:
-        return f"self-signed '{leaf.subject.rfc4514_string()}' is not in the CA bundle"
+        return both("self-signed '{subject}' is not in the CA bundle", subject=leaf.subject.rfc4514_string())
     if leaf.issuer not in names:
-        return f"issuer '{leaf.issuer.rfc4514_string()}' is not in the CA bundle"
+        return both("issuer '{issuer}' is not in the CA bundle", issuer=leaf.issuer.rfc4514_string())
     for prefix in ("validation failed: ", "candidates exhausted: "):
         detail = detail.removeprefix(prefix)
     detail = detail.split(" (encountered processing", 1)[0]
     if "all candidates exhausted with no interior errors" in detail:
-        detail = "no certificate in the bundle signed it"
-    return f"the chain to the CA bundle fails: {detail}"
+        return both("the chain to the CA bundle fails: no certificate in the bundle signed it")
+    return both("the chain to the CA bundle fails (the verifier says: {detail})", detail=detail)

@@ -33,6 +33,7 @@ from sohs_cli import checkupsig, dsig
 from sohs_cli.certs import CertInfo, describe, now, rsa_verify, signer_problem
 from sohs_cli.cms import CmsError
 from sohs_cli.errors import InputError
+from sohs_cli.i18n import both
 from sohs_cli.trust import Trust
 from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
@@ -51,6 +52,7 @@ class SlotResult:
     signer: CertInfo | None = None
     chain: str = "not checked"
     trust: str = ""  # the trust source, in words; "integrity only" when there is none
+    chain_vi: str = field(default="chưa kiểm tra", repr=False)  # ``chain`` for a Vietnamese run (not in JSON)
     certificate: x509.Certificate | None = field(default=None, repr=False)  # the signer's, once verified
 
     def as_dict(self) -> dict[str, Any]:
@@ -267,7 +269,7 @@ def verify_slot(data: bytes, slot: dsig.Slot, *, trust: Trust, source: str = "<i
         result.message_vi = f"chứng thư số của người ký không được phép ký: {problem[0]} (cổng trả mã 125)"
         return result
     if trust.kind == "none":
-        result.chain = "integrity only"
+        result.chain, result.chain_vi = both("integrity only")
         result.code = "integrity-only"
         result.ok = trust.integrity_only
         if trust.integrity_only:
@@ -279,16 +281,17 @@ def verify_slot(data: bytes, slot: dsig.Slot, *, trust: Trust, source: str = "<i
             result.message_vi = ("chữ ký còn nguyên vẹn nhưng người ký chưa được đối chiếu với nguồn tin cậy nào "
                                  "(chỉ kiểm tra toàn vẹn): dùng --ca-bundle FILE hoặc --cert FILE")
         return result
-    trusted, why = trust.check(signer, others, at)
-    result.chain = f"trusted ({trust.source})" if trusted else f"untrusted: {why}"
+    trusted, why, why_vi = trust.check_both(signer, others, at)
+    result.chain = f"trusted ({trust.source})" if trusted else f"untrusted: {why}"  # JSON: English words
+    result.chain_vi = f"được tin cậy ({trust.named('vi')})" if trusted else f"không được tin cậy: {why_vi}"
     if not trusted:
         result.code = "untrusted"
         result.message_en = f"the signer is not trusted: {why}"
-        result.message_vi = f"chứng thư số không được tin cậy ({trust.source}): {why}"
+        result.message_vi = f"chứng thư số không được tin cậy ({trust.named('vi')}): {why_vi}"
         return result
     result.ok, result.code = True, "ok"
     result.message_en = f"signature valid, signer trusted by the {trust.source}"
-    result.message_vi = f"chữ ký hợp lệ, người ký được tin cậy theo {trust.source}"
+    result.message_vi = f"chữ ký hợp lệ, người ký được tin cậy theo {trust.named('vi')}"
     return result
 
 

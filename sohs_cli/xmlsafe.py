@@ -135,10 +135,11 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
     if len(data) > limits.max_bytes:
         raise InputError(
             # read_file stops one byte past the limit: then the file's own size is not known here
-            (f"{source}: larger than the {limits.max_bytes:,}-byte limit " if len(data) == limits.max_bytes + 1
-             else f"{source}: {len(data):,} bytes is over the {limits.max_bytes:,}-byte limit ")
-            + "(tệp vượt giới hạn kích thước)",
-            hint="split the export, or raise the limit with --max-size if the file is genuine",
+            _("{file}: larger than the {limit:,}-byte limit", file=source, limit=limits.max_bytes)
+            if len(data) == limits.max_bytes + 1 else
+            _("{file}: {size:,} bytes is over the {limit:,}-byte limit", file=source, size=len(data),
+              limit=limits.max_bytes),
+            hint=_("split the export, or raise the limit with --max-size if the file is genuine"),
             code="file-too-large",
         )
     if not data or data.isspace():
@@ -147,8 +148,8 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
     bad = _not_utf8_at(data)
     if bad is not None:
         raise InputError(
-            f"{source}: not UTF-8 (byte {bad:,}); QĐ 130 Điều 1 requires UTF-8 (tệp không phải UTF-8)",
-            hint="re-export the file as UTF-8 from the HIS",
+            _("{file}: not UTF-8 (byte {byte:,}); QĐ 130 Điều 1 requires UTF-8", file=source, byte=bad),
+            hint=_("re-export the file as UTF-8 from the HIS"),
             code="not-utf8",
         )
     # a document holds at most one "<" a byte: one no longer than the cap is not counted (a count
@@ -156,9 +157,9 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
     tags = data.count(b"<") if len(data) > limits.max_tags else len(data)
     if tags > limits.max_tags:
         raise InputError(
-            f"{source}: {tags:,} tags, over the {limits.max_tags:,} a health-record file can hold "
-            "(tệp có quá nhiều thẻ XML)",
-            hint="split the export; the file may be hostile (millions of elements)",
+            _("{file}: {tags:,} tags, over the {limit:,} a health-record file can hold", file=source, tags=tags,
+              limit=limits.max_tags),
+            hint=_("split the export; the file may be hostile (millions of elements)"),
             code="too-many-elements",
         )
     try:
@@ -168,20 +169,21 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
         line = getattr(exc, "lineno", None) or getattr(exc, "position", (0, 0))[0]
         msg = str(exc.msg if hasattr(exc, "msg") else exc)
         raise InputError(
-            f"{source}: not well-formed XML at line {line}: {msg} (XML không hợp lệ)",
-            hint="check the file is complete and UTF-8 encoded",
+            _("{file}: not well-formed XML at line {line} (the parser says: {detail})", file=source, line=line,
+              detail=msg),
+            hint=_("check the file is complete and UTF-8 encoded"),
             code="xml-malformed",
         ) from None
     except ValueError as exc:  # e.g. unicode strings with encoding declarations
-        raise InputError(f"{source}: cannot be parsed as XML: {exc}", code="xml-malformed") from None
+        raise InputError(_("{file}: cannot be parsed as XML (the parser says: {detail})", file=source, detail=exc),
+                         code="xml-malformed") from None
     if root is None:
         raise InputError(_("{file}: no root element", file=source), code="xml-malformed")
     # UTF-8 (checked above) spells a DOCTYPE in ASCII: look at the tree only when the bytes have one
     if b"<!DOCTYPE" in data and _declares_doctype(root):
         raise InputError(
-            f"{source}: declares a DOCTYPE, which health-record XML never uses "
-            "(tệp chứa khai báo DOCTYPE không được phép)",
-            hint="remove the DOCTYPE; the file may be hostile (XXE, entity expansion)",
+            _("{file}: declares a DOCTYPE, which health-record XML never uses", file=source),
+            hint=_("remove the DOCTYPE; the file may be hostile (XXE, entity expansion)"),
             code="doctype-forbidden",
         )
     # the XML declaration is no PI: look at the tree only when the bytes hold another "<?" (looked
@@ -192,10 +194,10 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
         pi = _first_pi_inside(root)
         if pi is not None:
             raise InputError(
-                f"{source}: a processing instruction <?{pi.target}?> at line {pi.sourceline} inside the "
-                "document; health-record XML never uses one, and it would split the value it sits in "
-                "(tệp chứa chỉ thị xử lý <?…?> không được phép)",
-                hint="remove it and export again; the file may be hostile",
+                _("{file}: a processing instruction <?{target}?> at line {line} inside the document; health-record "
+                  "XML never uses one, and it would split the value it sits in", file=source, target=pi.target,
+                  line=pi.sourceline),
+                hint=_("remove it and export again; the file may be hostile"),
                 code="pi-forbidden",
             )
     # Every ancestor of the deepest element has a tag, so depth <= tags: a small document is proved
@@ -203,8 +205,8 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
     # 64 fields has 64 end tags, and cost a fifth of the parse: two-byte counts are slow.)
     if tags >= limits.max_depth and _depth_exceeds(root, limits.max_depth):
         raise InputError(
-            f"{source}: nested deeper than {limits.max_depth} levels (XML lồng quá sâu)",
-            hint="health-record XML is flat; the file is malformed or hostile",
+            _("{file}: nested deeper than {depth} levels", file=source, depth=limits.max_depth),
+            hint=_("health-record XML is flat; the file is malformed or hostile"),
             code="too-deep",
         )
     return root

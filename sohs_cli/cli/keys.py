@@ -29,7 +29,7 @@ def setting_hint(key: str) -> str:
     SOHS_PORTAL_PASSWORD_FILE)``; true for every command, with or without a ``--password-file``."""
     from sohs_cli.config import env_name
 
-    return f"{key} in sohs.toml (or {env_name(key)})"
+    return _("{key} in sohs.toml (or {env})", key=key, env=env_name(key))
 
 
 def p12_option() -> Any:
@@ -81,7 +81,7 @@ def token_signer(module: str, token_label: str | None, key_label: str | None, ke
     """A signer whose key stays on the token; the PIN is never retried."""
     from sohs_cli.hsm import Pkcs11Signer, TokenRef
 
-    pin = SecretSource("token PIN", pin_env, None, getpass.getpass if interactive() else None, file_hint="")
+    pin = SecretSource(_("token PIN"), pin_env, None, getpass.getpass if interactive() else None, file_hint="")
     return Pkcs11Signer(TokenRef(module, token_label or "", key_label or "", key_id or ""), pin, cert)
 
 
@@ -99,6 +99,6 @@ def load_signer(*, p12: str | None = None, key: str | None = None, cert: str | N
         signer = token_signer(pkcs11_module, token_label, key_label, key_id, pin_env, cert)
         return signer, check_certificate(signer.certificate)
     material = load_key_material(p12=p12, key=key, cert=cert, chain=chain,
-                                 password=secret_source("certificate password", password_env, password_file,
+                                 password=secret_source(_("certificate password"), password_env, password_file,
                                                         password_file_hint))
     return FileSigner(material), check_signing_certificate(material)

@@ -61,7 +61,7 @@ def make_client(s: Any, attempts: int | None = None) -> Any:
     from sohs_cli.credentials import SecretSource
     from sohs_cli.portal.client import PortalClient, RetryPolicy
 
-    password = keys.secret_source("portal password", s["portal.password_env"], s["portal.password_file"] or None,
+    password = keys.secret_source(_("portal password"), s["portal.password_env"], s["portal.password_file"] or None,
                                   keys.setting_hint("portal.password_file"))
     assert isinstance(password, SecretSource)
     return PortalClient(s["portal.url"], s["portal.username"], password, ca_bundle=s["portal.ca_bundle"],
@@ -100,9 +100,9 @@ def make_hub(s: Any) -> Any:
     from sohs_cli.portal.client import RetryPolicy
     from sohs_cli.portal.hub import HubClient, base_url
 
-    password = keys.secret_source("hub password", s["hub.password_env"], s["hub.password_file"] or None,
+    password = keys.secret_source(_("hub password"), s["hub.password_env"], s["hub.password_file"] or None,
                                   keys.setting_hint("hub.password_file"))
-    key_password = keys.secret_source("message key password", s["hub.message_key_password_env"],
+    key_password = keys.secret_source(_("message key password"), s["hub.message_key_password_env"],
                                       s["hub.message_key_password_file"] or None,
                                       keys.setting_hint("hub.message_key_password_file"))
     return HubClient(base_url(s["hub.url"], s["hub.environment"]), s["hub.username"] or s["portal.username"],

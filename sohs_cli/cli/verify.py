@@ -9,7 +9,7 @@ import typer
 
 from sohs_cli.cli import output
 from sohs_cli.cli.output import escape, say
-from sohs_cli.i18n import _
+from sohs_cli.i18n import N_, _
 
 if TYPE_CHECKING:
     from sohs_cli.trust import Trust
@@ -38,7 +38,8 @@ def _print_report(report: VerifyReport, lang: str) -> None:
             i = s.signer
             signer = say("signer: {subject}; serial {serial}; {start} – {end} ({days} days left); chain {chain}",
                          subject=i.subject, serial=i.serial, start=f"{i.not_before:%Y-%m-%d}",
-                         end=f"{i.not_after:%Y-%m-%d}", days=i.days_left, chain=s.chain)
+                         end=f"{i.not_after:%Y-%m-%d}", days=i.days_left,
+                         chain=pick(lang, s.chain, s.chain_vi or s.chain))
             output.stdout.print(f"    [dim]{signer}[/]")
 
 
@@ -57,7 +58,7 @@ def _trust(ca_bundle: str | None, certs: list[str], integrity_only: bool) -> Tru
         if s["verify.ca_bundle"]:
             return Trust.of_ca_bundle(s["verify.ca_bundle"])
         if s["verify.certificates"]:
-            return Trust.of_files([s["verify.certificates"]], "registered certificates in")
+            return Trust.of_files([s["verify.certificates"]], N_("registered certificates in {paths}"))
     return Trust.none(integrity_only=integrity_only)
 
 

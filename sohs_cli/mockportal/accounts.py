@@ -29,6 +29,7 @@ from sohs_cli.certs import load_certificates
 from sohs_cli.errors import ConfigError, SohsError
 from sohs_cli.fileio import read_file
 from sohs_cli.hubmessage import load_public_key
+from sohs_cli.i18n import both
 from sohs_cli.trust import Trust
 
 
@@ -53,7 +54,7 @@ class Account:
 
     def trust(self) -> Trust:
         """The portal trusts exactly the certificates registered for the account (Danh mục chứng thư số)."""
-        return Trust.of_certificates(self.certificates, f"certificates registered for {self.username}")
+        return Trust.of_certificates(self.certificates, *both("certificates registered for {user}", user=self.username))
 
     def password_ok(self, plain: str) -> bool:
         """For the checkup hub, which takes the password itself (QĐ 1551 PL02)."""

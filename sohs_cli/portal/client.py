@@ -35,6 +35,7 @@ import httpx
 
 from sohs_cli.credentials import SecretSource
 from sohs_cli.errors import AmbiguousSend, ConfigError, CredentialError, PortalUnavailable
+from sohs_cli.i18n import N_, _, language
 
 TOKEN_MARGIN = 60.0
 LOOKUP = "/api/kcb/tra-cuu-trang-thai"
@@ -46,8 +47,8 @@ def endpoint_for(root_tag: str, standard: str) -> tuple[str, str]:
         return f"/api/qd130/guiHoSoXmlQD{standard}", "130"
     if root_tag == "CHI_TIEU_TRANG_THAI_KCB":
         return f"/api/qd130/checkInKcbQd{standard}", "0"
-    raise ConfigError(f"<{root_tag}> has no BHXH endpoint in sohs yet",
-                      hint="checkup envelopes (KHAMSUCKHOE) go to the Ministry of Health hub")
+    raise ConfigError(_("<{root}> has no BHXH endpoint in sohs yet", root=root_tag),
+                      hint=_("checkup envelopes (KHAMSUCKHOE) go to the Ministry of Health hub"))
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,12 @@ class PortalClient:
 
     def __post_init__(self) -> None:
         if not self.base_url:
-            raise ConfigError("no portal URL (chưa cấu hình địa chỉ cổng)",
-                              hint="give --portal URL, set SOHS_PORTAL_URL, or portal.url in sohs.toml")
+            raise ConfigError(_("no portal URL"),
+                              hint=_("give --portal URL, set SOHS_PORTAL_URL, or portal.url in sohs.toml"))
         _check_url(self.base_url)
         if not self.username:
-            raise ConfigError("no portal username", hint="give --username, set SOHS_PORTAL_USERNAME, "
-                                                         "or portal.username in sohs.toml")
+            raise ConfigError(_("no portal username"), hint=_("give --username, set SOHS_PORTAL_USERNAME, "
+                                                              "or portal.username in sohs.toml"))
         verify: str | bool = self.ca_bundle or True
         self._http = httpx.AsyncClient(base_url=self.base_url.rstrip("/"), verify=verify, transport=self.transport,
                                   timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout), trust_env=True,
@@ -140,9 +141,9 @@ class PortalClient:
         body = _json(r)
         if str(body.get("maKetQua")) != "200" or not isinstance(body.get("APIKey"), dict):
             raise CredentialError(
-                f"the portal refused the login of {self.username} (maKetQua {body.get('maKetQua')}: "
-                f"{body.get('thongDiep', '')}) (đăng nhập thất bại)",
-                hint=f"check the username and the password ({self.password.describe()})")
+                _("the portal refused the login of {user} (maKetQua {code}: {message})", user=self.username,
+                  code=body.get("maKetQua"), message=body.get("thongDiep", "")),
+                hint=_("check the username and the password ({where})", where=self.password.describe()))
         key = body["APIKey"]
         lifetime = _seconds_until(str(key.get("expires_in", "")))
         margin = min(TOKEN_MARGIN, max(0.0, lifetime) / 4)
@@ -176,35 +177,37 @@ class PortalClient:
                 else:
                     r = await self._http.post(path, data=data, headers=headers)
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # a setting, not an outage: never retried
-                raise ConfigError(f"the portal URL {self.base_url} cannot be used: {exc} (địa chỉ cổng không hợp lệ)",
-                                  hint="write it in full, e.g. https://egw.baohiemxahoi.gov.vn") from None
+                raise ConfigError(_("the portal URL {url} cannot be used: {reason}", url=self.base_url,
+                                    reason=_transport(exc)),
+                                  hint=_("write it in full, e.g. https://egw.baohiemxahoi.gov.vn")) from None
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__  # never left
+                last = _transport(exc)  # never left
             except httpx.TimeoutException:
-                last, sent = f"no answer within {self.timeout:g} s", True
+                last, sent = _("no answer within {seconds:g} s", seconds=self.timeout), True
             except httpx.TransportError as exc:
-                last, sent = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__), True
+                last, sent = _transport(exc), True
             else:
                 if r.status_code == 429:
-                    last = "HTTP 429 (rate limited)"
+                    last = _("HTTP 429 (rate limited)")
                     wait = _retry_after(r.headers.get("retry-after", ""))
                 elif r.status_code >= 500:
                     last, sent = f"HTTP {r.status_code}", r.status_code != 503  # 503: not taken
                 else:
                     return r
             if sent and not idempotent:
-                raise AmbiguousSend(f"the request left but no answer came ({last}): the portal may hold it "
-                                    "(không nhận được phản hồi sau khi gửi)",
-                                    hint="sohs asks the portal (where it can) before it sends again")
+                raise AmbiguousSend(_("the request left but no answer came ({reason}): the portal may hold it",
+                                      reason=last),
+                                    hint=_("sohs asks the portal (where it can) before it sends again"))
             if attempt == self.policy.attempts:
                 break
             wait = max(wait, self.policy.backoff(attempt, self._rng))
             if time.monotonic() - started + wait > self.policy.deadline:
                 break
-            self.log(f"{path}: {last}; retry {attempt}/{self.policy.attempts - 1} in {wait:.1f} s")
+            self.log(_("{path}: {reason}; retry {attempt}/{attempts} in {wait:.1f} s", path=path, reason=last,
+                       attempt=attempt, attempts=self.policy.attempts - 1, wait=wait))
             await self.sleep(wait)
-        raise PortalUnavailable(f"the portal is unavailable ({last}) (cổng tiếp nhận không phản hồi)",
-                                hint="nothing was lost: run again later")
+        raise PortalUnavailable(_("the portal is unavailable ({reason})", reason=last),
+                                hint=_("nothing was lost: run again later"))
 
     async def pause(self, attempt: int) -> None:
         """The retry policy's backoff before send number ``attempt + 1`` of a file whose reply was lost
@@ -219,18 +222,19 @@ class PortalClient:
             try:
                 body = _json(reply)
             except PortalUnavailable as exc:  # something answered after taking the file: it may hold it
-                raise AmbiguousSend(exc.message, hint="sohs asks the portal (where it can) before it sends again"
-                                    ) from None
+                raise AmbiguousSend(exc.message, hint=_("sohs asks the portal (where it can) before it sends "
+                                                        "again")) from None
             code = str(body.get("maKetQua", ""))
             if code != "401":
                 break
         message = str(body.get("thongDiep", ""))
         if code == "401":
-            raise CredentialError(f"the portal refused the token of {self.username} twice: {message}",
-                                  hint="check the account and its password")
+            raise CredentialError(_("the portal refused the token of {user} twice: {message}", user=self.username,
+                                    message=message), hint=_("check the account and its password"))
         if code in ("402", "403"):
-            raise ConfigError(f"the portal says facility {facility} is not allowed for {self.username} "
-                              f"(maKetQua {code}: {message})", hint="check facility and portal.username")
+            raise ConfigError(_("the portal says facility {facility} is not allowed for {user} (maKetQua {code}: "
+                                "{message})", facility=facility, user=self.username, code=code, message=message),
+                              hint=_("check facility and portal.username"))
         if code == "200":
             return Answer("accepted", code, message, str(body.get("maGiaoDich", "")),
                           str(body.get("thoiGianTiepNhan", "")))
@@ -260,9 +264,28 @@ def _check_url(url: str) -> None:
     setting mistake (exit 3 at once)."""
     parts = urllib.parse.urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"the portal URL {url!r} does not start with https:// and a host (địa chỉ cổng không hợp lệ)",
-                          hint="write it in full, e.g. https://egw.baohiemxahoi.gov.vn (portal.url, SOHS_PORTAL_URL "
-                               "or --portal)")
+        raise ConfigError(_("the portal URL {url} does not start with https:// and a host", url=repr(url)),
+                          hint=_("write it in full, e.g. https://egw.baohiemxahoi.gov.vn (portal.url, SOHS_PORTAL_URL "
+                                 "or --portal)"))
+
+
+#: what a network failure was, in the run's language (httpx's own text is English)
+_TRANSPORT = {
+    "ConnectError": N_("no connection"), "ConnectTimeout": N_("the connection timed out"),
+    "PoolTimeout": N_("no free connection in time"), "ReadError": N_("the connection broke while reading"),
+    "WriteError": N_("the connection broke while sending"), "RemoteProtocolError": N_("the connection was closed"),
+    "ProxyError": N_("the proxy refused the connection"), "UnsupportedProtocol": N_("not an http:// or https:// URL"),
+    "InvalidURL": N_("not a valid URL"),
+}
+
+
+def _transport(exc: Exception) -> str:
+    """A network failure for a message: httpx's class and text in English runs (what an admin
+    searches for), a sentence of the catalog in Vietnamese ones."""
+    name = type(exc).__name__
+    if language() == "en":
+        return f"{name}: {exc}" if str(exc) else name
+    return _(_TRANSPORT.get(name, N_("a network error")))
 
 
 def form_body(fields: dict[str, str], file_b64: str) -> bytes:
@@ -291,10 +314,11 @@ def _json(r: httpx.Response) -> dict[str, Any]:
     try:
         body = r.json()
     except ValueError:
-        raise PortalUnavailable(f"the portal answered HTTP {r.status_code} with something that is not JSON",
-                                hint="run again later; if it persists, check --portal") from None
+        raise PortalUnavailable(_("the portal answered HTTP {status} with something that is not JSON",
+                                  status=r.status_code),
+                                hint=_("run again later; if it persists, check --portal")) from None
     if not isinstance(body, dict):
-        raise PortalUnavailable("the portal answered JSON that is not an object")
+        raise PortalUnavailable(_("the portal answered JSON that is not an object"))
     return body
 
 

@@ -1,0 +1,144 @@
+"""A Vietnamese-speaking clinic admin never meets an English sentence (issue 17, "Done when"): the main
+commands under ``--lang vi`` on good and bad input (a missing file, a wrong password, a portal that
+does not answer, a portal that refuses), each output checked for English.
+
+The check is a heuristic, honest about what it leaves out: it looks for common English words
+(``ENGLISH``) in what sohs writes, after removing what is data or a name, not a sentence
+(``not_words``): paths and URLs, element codes (``MA_THE_BHYT``), environment variables, option names
+(``--portal``), quoted values, fingerprints and hex, the certificate subjects of the test PKI (their
+names are English: "Test Clinic"), and the technical names every language keeps (PKCS#12, XML-DSig,
+RSA-SHA256, HTTP, TLS)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sohs_cli.cli.app import build_app
+from sohs_cli.testpki import TestPki
+from tests.portal_helpers import free_port
+
+runner = CliRunner()
+#: words of English sentences; each with its spaces so a Vietnamese syllable never matches
+ENGLISH = [" the ", " is ", " are ", " not ", " file", " run ", "error:", "hint:", "warning:", "Usage", " and ",
+           " with ", " from ", " cannot ", " could ", " must ", " should ", " was ", " were ", " has ", " have ",
+           " to ", " of ", " for ", " no ", " or ", " this ", " it ", "PASS", "FAIL", " valid", " signed",
+           " sent", " rejected", " accepted", " folder", " password", " portal", " check ", " give ", " set ",
+           "Error", "Warning", " found", " missing", " written", " skipped", " retry", " later", " at ", " on ",
+           " by ", " be ", " in "]
+
+
+def not_words(text: str, tmp: Path) -> str:
+    """``text`` without data and names (see the module's docstring)."""
+    text = text.replace(str(tmp), " ")
+    text = re.sub(r"(?<=│) *[\w./-]+ *(?=│)", " ", text)  # a table cell of one word: a value
+    text = re.sub(r"[│╭╮╰╯─┃━╇]", " ", text)
+    text = re.sub(r"\bsohs(?: [a-z][a-z-]*){1,2}", " ", text)  # commands: sohs portal serve
+    text = re.sub(r"\b[a-z_]+\.[a-z_]+\b", " ", text)  # settings: folders.sent
+    text = re.sub(r"https?://\S+", " ", text)
+    text = re.sub(r"\S*[/\\]\S*", " ", text)  # paths
+    text = re.sub(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`", " ", text)  # quoted values
+    text = re.sub(r"(?<![\w-])--?[a-z][\w-]*", " ", text)  # options
+    text = re.sub(r"\$?\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b", " ", text)  # element codes, variables
+    text = re.sub(r"\b[0-9A-Fa-f:]{16,}\b", " ", text)  # fingerprints, serials
+    text = re.sub(r"\b(?:CN|O|OU|C|L|ST)=[^,\n]*", " ", text)  # certificate subjects
+    text = re.sub(r"Test (?:Clinic|Doctor|CA)\b[\w ]*", " ", text)
+    text = re.sub(r"\S+\.(?:xml|p12|pem|toml|json|log|sqlite3)\b", " ", text)  # file names
+    return " " + re.sub(r"[ \t]+", " ", text) + " "
+
+
+def english_in(text: str, tmp: Path) -> list[str]:
+    cleaned = not_words(text, tmp)
+    return [w for w in ENGLISH if w in cleaned]
+
+
+@pytest.fixture
+def area(tmp_path: Path, pki: TestPki, examples: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SOHS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SOHS_P12_PASSWORD", Path(pki.password_file).read_text(encoding="utf-8").strip())
+    monkeypatch.setenv("SOHS_PORTAL_PASSWORD", "matkhau-thu-nghiem")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("SOHS_VERIFY_CA_BUNDLE", pki.ca_cert)
+    shutil.copy(examples / "referral_episode_3176.xml", tmp_path / "good.xml")
+    shutil.copy(examples / "invalid_appointment_before_discharge_3176.xml", tmp_path / "bad.xml")
+    return tmp_path
+
+
+def vi(*args: str) -> tuple[int, str]:
+    words = ["--lang", "vi", *args]
+    result = runner.invoke(build_app(words), words)
+    return result.exit_code, result.stdout + result.stderr
+
+
+def scenarios(area: Path, pki: TestPki) -> list[tuple[str, list[str], set[int]]]:
+    """(what, command line, the exit codes it may end with)."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    signed = str(area / "signed.xml")
+    night = area / "night"
+    (night / "outbox").mkdir(parents=True)
+    shutil.copy(area / "good.xml", night / "outbox" / "good.xml")
+    (night / "sohs.toml").write_text(
+        f'facility = "79001"\n[portal]\nurl = "{dead}"\nusername = "79001_BV"\n[signing]\np12 = "{pki.clinic_p12}"\n'
+        f'[folders]\noutbox = "{night / "outbox"}"\nsent = "{night / "sent"}"\nrejected = "{night / "rejected"}"\n'
+        f'failed = "{night / "failed"}"\n[run]\nsettle_seconds = 0\n', encoding="utf-8")
+    return [
+        ("validate good and bad", ["validate", str(area / "good.xml"), str(area / "bad.xml")], {1}),
+        ("validate missing", ["validate", str(area / "none.xml")], {2}),
+        ("validate quiet", ["validate", "--quiet", str(area / "bad.xml")], {1}),
+        ("pack", ["pack", str(area / "good.xml"), "--facility", "79001", "-o", str(area / "packed.xml")], {0, 1}),
+        ("unpack missing", ["unpack", str(area / "none.xml"), "-d", str(area / "out")], {2}),
+        ("sign", ["sign", "--p12", pki.clinic_p12, str(area / "good.xml"), "-o", signed], {0}),
+        ("sign wrong password", ["sign", "--p12", pki.clinic_p12, "--password-env", "WRONG_PASSWORD",
+                                 str(area / "good.xml"), "-o", str(area / "x.xml")], {3}),
+        ("sign missing", ["sign", "--p12", pki.clinic_p12, str(area / "none.xml"), "-o", str(area / "y.xml")], {2}),
+        ("verify", ["verify", "--ca-bundle", pki.ca_cert, signed], {0}),
+        ("verify untrusted", ["verify", "--cert", pki.doctor_cert, signed], {1}),
+        ("verify unsigned", ["verify", "--ca-bundle", pki.ca_cert, str(area / "good.xml")], {1}),
+        ("verify missing", ["verify", str(area / "none.xml")], {2}),
+        ("submit dead portal", ["submit", "--portal", dead, "--username", "79001_BV", signed], {4}),
+        ("submit unsigned", ["submit", "--portal", dead, "--username", "79001_BV", str(area / "good.xml")], {1}),
+        ("submit no portal", ["submit", signed], {3}),
+        ("status after a dead portal", ["status"], {0, 1}),
+        ("cert show", ["cert", "show", pki.clinic_cert], {0}),
+        ("cert show p12", ["cert", "show", pki.clinic_p12], {0}),
+        ("cert show missing", ["cert", "show", str(area / "none.pem")], {2}),
+        ("config show", ["config", "show"], {0}),
+        ("init", ["init", str(area / "clinic")], {0}),
+        ("doctor", ["doctor", "--config", str(area / "clinic" / "sohs.toml")], {3}),
+        ("run without a key", ["run", "--config", str(area / "clinic" / "sohs.toml")], {3}),
+        ("run dead portal", ["run", "--config", str(night / "sohs.toml")], {4}),
+        ("doctor dead portal", ["doctor", "--config", str(night / "sohs.toml")], {3, 4}),
+        ("status after the night", ["status", "--config", str(night / "sohs.toml")], {0, 1}),
+        ("portal serve help", ["portal", "serve", "--help"], {0}),
+        ("dashboard help", ["dashboard", "--help"], {0}),
+    ]
+
+
+def test_the_main_commands_speak_only_vietnamese(area: Path, pki: TestPki) -> None:
+    found = []
+    for what, args, codes in scenarios(area, pki):
+        code, out = vi(*args)
+        english = english_in(out, area)
+        if code not in codes or english:
+            found.append(f"--- {what}: exit {code} (expected {sorted(codes)}), English {english}\n{out}")
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.slow
+def test_demo_speaks_only_vietnamese(area: Path) -> None:
+    """The whole flow against the embedded portal, a rejection included."""
+    code, out = vi("demo", "--dir", str(area / "demo"))
+    assert code == 0, out
+    assert not english_in(out, area), (english_in(out, area), out)
+
+
+def test_the_heuristic_sees_english() -> None:
+    """The check can fail: English sentences and words of sohs's English run are caught, data is not."""
+    tmp = Path("/tmp/x")
+    assert english_in("error: the file is not signed", tmp)
+    assert english_in("PASS good.xml", tmp)
+    assert not english_in("lỗi: /tmp/x/the file.xml: MA_THE_BHYT (Mã thẻ BHYT) 'is not' --portal", tmp)
