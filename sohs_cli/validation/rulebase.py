@@ -11,6 +11,16 @@ index holds only those fields, picked out by libxml2: each field it skips saves 
 strings. The engine narrows the list further, to the fields the schema has, once the table passed
 its XSD (an XML13 has 37 fields; its rules read 11 of them). A rule that declares nothing sees every
 field; tests prove each declaration covers what its rule reads, and that narrowing changes no finding.
+
+Languages: a rule's texts are an inline pair, its own catalog (README "Languages"), not entries of
+``sohs.po``: ``@rule(id, severity, "English title", "Tiêu đề tiếng Việt")`` and
+``r.finding(doc, element, f"English {value}", f"tiếng Việt {value}", hint=N_("…"))``. Every finding
+carries both languages at once (``message_en``/``message_vi`` in JSON, SARIF, the ledger), its texts
+are written with the data in them, on the hot path, so a pair at the place that knows the data is
+simpler and faster than two catalog lookups and ``str.format`` per finding. The *hint* is a catalog
+message (``N_()``), as everywhere. ``tests/unit/test_catalogs.py`` fails on a title or finding with an
+empty language, or a Vietnamese text that is the English one. A new rule: write both texts, name
+elements by code (the finding adds the Vietnamese label), put the hint through ``N_()``.
 """
 
 from __future__ import annotations

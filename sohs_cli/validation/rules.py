@@ -4,7 +4,8 @@ Why a Python registry and not ISO Schematron: lxml's Schematron is XSLT 1.0 (no 
 no regex), runs one XSLT pass per document (several times slower than these checks, and validate
 must stay within 2x of xmllint), and cannot carry bilingual messages with expected/found values
 cleanly. Here each rule is one small function with a stable id, severity and vi/en text, listed in
-``RULES`` (``sohs validate --list-rules`` prints them).
+``RULES`` (``sohs validate --list-rules`` prints them). The vi/en texts are inline pairs, the rules'
+own catalog; hints go through ``N_()`` (rulebase.py, "Languages", says why and how).
 
 Two scopes: ``document`` rules see one table; ``episode`` rules see all tables of one HOSO (the
 cross-checks the portal runs against Bảng 1, CTN4750: "Nếu có dữ liệu thì phải giống … bảng 1").

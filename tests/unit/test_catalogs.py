@@ -141,3 +141,60 @@ def test_the_catalog_is_in_order() -> None:
 
     result = subprocess.run([sys.executable, str(ROOT / ".ci" / "sort_po"), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# ---------------------------------------------------------------- the rules' own catalog
+# Validation rules carry their two languages inline (README "Languages"; rulebase.py says why):
+# ``@rule(id, severity, title_en, title_vi)`` and ``r.finding(doc, element, en, vi, ...)``. These
+# tests are their catalog test: a rule or a finding with one language missing fails.
+
+VALIDATION = ROOT / "sohs_cli" / "validation"
+
+
+def _text(node: ast.expr) -> str | None:
+    """The literal text of a message argument (an f-string's literal parts), None if not literal."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    return None
+
+
+def inline_pairs(root: Path = VALIDATION) -> list[tuple[str, str | None, str | None]]:
+    """(where, English, Vietnamese) of every ``rule(...)`` title and ``.finding(...)`` message."""
+    out = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = _name(node.func)
+            if name in ("rule", "finding") and len(node.args) >= 4:
+                en, vi = node.args[2], node.args[3]
+                out.append((f"{path.relative_to(root.parents[1])}:{node.lineno}", _text(en), _text(vi)))
+    return out
+
+
+def test_every_rule_and_finding_has_both_languages() -> None:
+    pairs = inline_pairs()
+    assert len(pairs) > 50, "the scan found too few rules: the scanner is broken"
+    missing = [where for where, en, vi in pairs if en == "" or vi == ""]
+    assert not missing, f"a rule title or finding message without one of its languages: {missing}"
+    same = [f"{where}: {en!r}" for where, en, vi in pairs if en and vi and en == vi and re.search(r"[a-z]{4}", en)]
+    assert not same, "a Vietnamese text that is the English one: " + "; ".join(same)
+
+
+def test_every_registered_rule_has_both_titles() -> None:
+    """The rules made at import (the portal sheet's, from its CSV) too, not only the literal ones."""
+    from sohs_cli.validation.rules import RULES
+
+    assert len(RULES) > 50
+    for r in RULES:
+        assert r.title_en.strip() and r.title_vi.strip(), r.id
+
+
+def test_the_rule_scanner_sees_a_missing_language(tmp_path: Path) -> None:
+    pkg = tmp_path / "sohs_cli" / "validation"
+    pkg.mkdir(parents=True)
+    (pkg / "x.py").write_text('@rule("x", "error", "English only", "")\ndef f(r, doc):\n'
+                              '    yield r.finding(doc, "A", f"{1} is wrong", "")\n', encoding="utf-8")
+    assert [(en, vi) for _, en, vi in inline_pairs(pkg)] == [("English only", ""), (" is wrong", "")]
