@@ -114,24 +114,25 @@ def _sqlite_errors(fn: Callable[Concatenate[Ledger, P], R]) -> Callable[Concaten
 def ledger_trouble(path: Path, exc: sqlite3.Error) -> MachineError:
     text = str(exc)
     low = text.lower()
-    keep = "nothing was lost: a send is recorded before it leaves, and what was not recorded was not sent"
+    keep = _("nothing was lost: a send is recorded before it leaves, and what was not recorded was not sent")
     if "readonly" in low or "read-only" in low:
         return MachineError(_("the ledger {path} is read-only: {reason}", path=path, reason=text),
-                            hint="give the user running sohs write access to it, its folder and the -wal and "
-                                 f"-shm files beside it; {keep}")
+                            hint=_("give the user running sohs write access to it, its folder and the -wal and "
+                                   "-shm files beside it; {keep}", keep=keep))
     if "full" in low:
         return MachineError(_("the disk holding the ledger {path} is full", path=path),
-                            hint=f"free space on it, then run again; {keep}")
+                            hint=_("free space on it, then run again; {keep}", keep=keep))
     if "i/o" in low:
         return MachineError(_("the ledger {path} cannot be written: {reason}", path=path, reason=text),
-                            hint=f"check the disk, its free space and the file size limit (ulimit -f); {keep}")
+                            hint=_("check the disk, its free space and the file size limit (ulimit -f); {keep}",
+                                   keep=keep))
     if "locked" in low or "busy" in low:
         return MachineError(_("the ledger {path} is held by another program: {reason}", path=path, reason=text),
-                            hint="close the program that has it open (a database browser?), then run again")
+                            hint=_("close the program that has it open (a database browser?), then run again"))
     if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in low or "malformed" in low):
         return MachineError(_("the ledger {path} is damaged or not a sohs ledger: {reason}", path=path, reason=text),
-                            hint="move it aside (keep it: it holds your receipts; `sqlite3 FILE .recover` may "
-                                 "save them) and run again: sohs starts a new ledger")
+                            hint=_("move it aside (keep it: it holds your receipts; `sqlite3 FILE .recover` may "
+                                   "save them) and run again: sohs starts a new ledger"))
     return MachineError(_("the ledger {path}: {reason}", path=path, reason=text),
                         hint=_("check the file and its folder"))
 
@@ -168,11 +169,11 @@ class Ledger:
         version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
         if version == 0 and self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             raise MachineError(_("{path} is an SQLite file but not a sohs ledger", path=self.path),
-                               hint="SOHS_HOME / --home points at another program's data: choose sohs's own "
-                                    "folder, or move that file aside")
+                               hint=_("SOHS_HOME / --home points at another program's data: choose sohs's own "
+                                      "folder, or move that file aside"))
         if version > len(MIGRATIONS):
-            raise ConfigError(f"the ledger {self.path} was written by a newer sohs (schema {version})",
-                              hint="upgrade sohs")
+            raise ConfigError(_("the ledger {path} was written by a newer sohs (schema {version})", path=self.path,
+                                version=version), hint=_("upgrade sohs"))
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with transaction(self.db):
                 for statement in filter(str.strip, script.split(";")):

@@ -61,8 +61,9 @@ def register(app: typer.Typer) -> None:
                                   processing_delay=processing_delay, max_body=max_body * 1024 * 1024, faults=faults,
                                   realistic=realistic, hub_key=hub_key)
             portal = Portal(config)
-            output.stderr.print(f"simulated portal (not the real BHXH gateway) on http://{escape(host)}:{port} "
-                                f"· state in {escape(data_dir)} · {len(config.accounts)} account(s)")
+            output.stderr.print(escape(_("simulated portal (not the real BHXH gateway) on http://{host}:{port} · state "
+                                         "in {folder} · {n} account(s)", host=host, port=port, folder=data_dir,
+                                         n=len(config.accounts))))
             # uvicorn stops gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler that was
             # there before it: a no-op here, so a clean stop exits 0 instead of dying by the signal
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -11,6 +11,7 @@ from sohs_cli.dashboard.store import LedgerView
 from sohs_cli.dashboard.views import Views
 from sohs_cli.dashboard.web import LOOPBACK_NAMES, Dashboard
 from sohs_cli.errors import ConfigError, UsageError
+from sohs_cli.i18n import _
 
 MIN_TOKEN = 16
 
@@ -30,14 +31,17 @@ def read_token(path: str) -> str:
         with open(path, "rb") as fh:
             raw = fh.read(4096)
     except OSError as exc:
-        raise ConfigError(f"--token-file {path}: cannot be read ({exc.strerror})",
-                          hint="its first line is the dashboard's access token") from None
+        from sohs_cli.fileio import reason
+
+        raise ConfigError(_("--token-file {path}: cannot be read ({reason})", path=path, reason=reason(exc)),
+                          hint=_("its first line is the dashboard's access token")) from None
     try:
         token = raw.decode("utf-8").splitlines()[0].strip() if raw.strip() else ""
     except UnicodeDecodeError:
-        raise ConfigError(f"--token-file {path}: not UTF-8 text") from None
+        raise ConfigError(_("--token-file {path}: not UTF-8 text", path=path)) from None
     if len(token) < MIN_TOKEN:
-        raise ConfigError(f"--token-file {path}: the token's first line must have at least {MIN_TOKEN} characters",
+        raise ConfigError(_("--token-file {path}: the token's first line must have at least {n} characters",
+                            path=path, n=MIN_TOKEN),
                           hint="python3 -c 'import secrets; print(secrets.token_urlsafe(24))' > FILE; chmod 600 FILE")
     return token
 
@@ -45,9 +49,9 @@ def read_token(path: str) -> str:
 def build(settings: Any, *, host: str, token_file: str | None, lang: str) -> Dashboard:
     """The ASGI app for ``settings``; refuses a non-loopback address without a token (exit 2)."""
     if not is_loopback(host) and not token_file:
-        raise UsageError(f"--host {host}: the dashboard shows health data; on an address other than loopback "
-                         "every request must carry a token",
-                         hint="add --token-file FILE (or SOHS_DASHBOARD_TOKEN_FILE), or keep --host 127.0.0.1")
+        raise UsageError(_("--host {host}: the dashboard shows health data; on an address other than loopback "
+                           "every request must carry a token", host=host),
+                         hint=_("add --token-file FILE (or SOHS_DASHBOARD_TOKEN_FILE), or keep --host 127.0.0.1"))
     token = read_token(token_file) if token_file else None
     places = Places.from_settings(settings)
     ledger = LedgerView(Path(settings.home))

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from sohs_cli.errors import UsageError
+from sohs_cli.i18n import _
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,15 @@ class Faults:
         for name in ("fail_rate", "timeout_rate", "drop_after_accept"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise UsageError(f"--{name.replace('_', '-')} {value} is not a rate between 0 and 1")
+                raise UsageError(_("--{option} {value} is not a rate between 0 and 1", option=name.replace("_", "-"),
+                                   value=value))
 
 
 def parse_rate_limit(text: str) -> float:
     """``"50/s"`` or ``"50"`` -> 50.0 requests per second."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:/\s*s)?\s*", text)
     if not m:
-        raise UsageError(f"--rate-limit {text!r}: expected N/s, e.g. 50/s")
+        raise UsageError(_("--rate-limit {value}: expected N/s, e.g. 50/s", value=repr(text)))
     return float(m.group(1))
 
 
