@@ -78,6 +78,102 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+def _counts_migration() -> str:
+    """Migration 5: what the dashboard's nights chart and "what keeps failing" count, kept by the
+    ledger itself, so that three years of nights read a few thousand rows, not a million.
+
+    Three tables of counts per night (``date(first_seen, '-5 hours')``: noon to noon, Vietnam time)
+    and triggers that keep them true on every insert, update and delete of a document, in the
+    writer's own transaction: the writer's code does not change, and no write can forget them. The
+    migration fills them from the documents already there (a few seconds for a million).
+    ``night_counts``: documents per state. ``failing_counts``: per field and rule of the field errors
+    of rejected documents (``sent``: the portal's, after a receipt; else local findings of a file
+    refused before sending), errors and documents. ``refusal_counts``: rejected documents without a
+    field error, per portal result code. Malformed ``errors`` JSON counts as none, never fails a write.
+    """
+    night = "coalesce(date({r}.first_seen, '-5 hours'), '')"
+    errors = "json_each(CASE WHEN json_valid({r}.errors) THEN {r}.errors ELSE '[]' END)"
+    pick = "coalesce(json_extract(e.value, '$.{0}'), json_extract(e.value, '$.{1}'))"
+
+    def night_delta(r: str, sign: str) -> str:
+        return (f"INSERT INTO night_counts VALUES ({night.format(r=r)}, {r}.state, {sign}1)"
+                f" ON CONFLICT (night, state) DO UPDATE SET documents = documents + excluded.documents;"
+                f" DELETE FROM night_counts WHERE night = {night.format(r=r)} AND state = {r}.state"
+                f" AND documents <= 0;")
+
+    def failing_delta(r: str, sign: str) -> str:
+        labels = (f"max({pick.format('nhan', 'label')}), max({pick.format('moTa', 'message_vi')}),"
+                  f" max({pick.format('moTaEn', 'message_en')})") if sign == "+" else "NULL, NULL, NULL"
+        return (f"INSERT INTO failing_counts SELECT * FROM (SELECT {night.format(r=r)}, {r}.transaction_id != '',"
+                f" coalesce({pick.format('truong', 'element')}, '') AS field,"
+                f" coalesce({pick.format('maLoi', 'code')}, '') AS rule, {sign}count(*), {sign}1, {labels}"
+                f" FROM {errors.format(r=r)} e WHERE {r}.state = 'rejected' AND e.type = 'object'"
+                f" GROUP BY field, rule) WHERE true ON CONFLICT (night, sent, field, rule) DO UPDATE SET"
+                f" errors = errors + excluded.errors, documents = documents + excluded.documents,"
+                f" label = coalesce(excluded.label, label), example_vi = coalesce(excluded.example_vi, example_vi),"
+                f" example_en = coalesce(excluded.example_en, example_en);"
+                f" DELETE FROM failing_counts WHERE night = {night.format(r=r)} AND documents <= 0;"
+                f" INSERT INTO refusal_counts SELECT {night.format(r=r)}, {r}.portal_code, {sign}1,"
+                f" {f'nullif({r}.message, {chr(39) * 2})' if sign == '+' else 'NULL'}"
+                f" WHERE {r}.state = 'rejected' AND {r}.errors = '[]' ON CONFLICT (night, code) DO UPDATE SET"
+                f" documents = documents + excluded.documents, example = coalesce(excluded.example, example);"
+                f" DELETE FROM refusal_counts WHERE night = {night.format(r=r)} AND documents <= 0;")
+
+    d = "FROM documents d, " + errors.format(r="d") + " e"
+    field, rule = pick.format("truong", "element"), pick.format("maLoi", "code")
+    return f"""
+    CREATE TABLE night_counts(night TEXT NOT NULL, state TEXT NOT NULL, documents INTEGER NOT NULL,
+        PRIMARY KEY (night, state)) WITHOUT ROWID;
+    CREATE TABLE failing_counts(night TEXT NOT NULL, sent INTEGER NOT NULL, field TEXT NOT NULL, rule TEXT NOT NULL,
+        errors INTEGER NOT NULL, documents INTEGER NOT NULL, label TEXT, example_vi TEXT, example_en TEXT,
+        PRIMARY KEY (night, sent, field, rule)) WITHOUT ROWID;
+    CREATE TABLE refusal_counts(night TEXT NOT NULL, code TEXT NOT NULL, documents INTEGER NOT NULL, example TEXT,
+        PRIMARY KEY (night, code)) WITHOUT ROWID;
+    INSERT INTO night_counts SELECT {night.format(r="documents")} AS n, state, count(*) FROM documents
+        GROUP BY n, state;
+    INSERT INTO failing_counts SELECT {night.format(r="d")} AS n, d.transaction_id != '' AS sent,
+        coalesce({field}, '') AS field, coalesce({rule}, '') AS rule, count(*), count(DISTINCT d.id),
+        max({pick.format('nhan', 'label')}), max({pick.format('moTa', 'message_vi')}),
+        max({pick.format('moTaEn', 'message_en')}) {d} WHERE d.state = 'rejected' AND e.type = 'object'
+        GROUP BY n, sent, field, rule;
+    INSERT INTO refusal_counts SELECT {night.format(r="documents")} AS n, portal_code, count(*),
+        nullif(max(message), '') FROM documents WHERE state = 'rejected' AND errors = '[]' GROUP BY n, portal_code;
+    CREATE TRIGGER documents_counted AFTER INSERT ON documents BEGIN
+        {night_delta("new", "+")} END;
+    CREATE TRIGGER documents_uncounted AFTER DELETE ON documents BEGIN
+        {night_delta("old", "-")} END;
+    CREATE TRIGGER documents_recounted AFTER UPDATE OF state, first_seen ON documents
+        WHEN old.state IS NOT new.state OR old.first_seen IS NOT new.first_seen BEGIN
+        {night_delta("old", "-")} {night_delta("new", "+")} END;
+    CREATE TRIGGER documents_failing_counted AFTER INSERT ON documents WHEN new.state = 'rejected' BEGIN
+        {failing_delta("new", "+")} END;
+    CREATE TRIGGER documents_failing_uncounted AFTER DELETE ON documents WHEN old.state = 'rejected' BEGIN
+        {failing_delta("old", "-")} END;
+    CREATE TRIGGER documents_failing_recounted
+        AFTER UPDATE OF state, errors, first_seen, transaction_id, portal_code, message ON documents
+        WHEN old.state = 'rejected' OR new.state = 'rejected' BEGIN
+        {failing_delta("old", "-")} {failing_delta("new", "+")} END;
+    """
+
+
+MIGRATIONS += (_counts_migration(),)
+
+
+def statements(script: str) -> list[str]:
+    """The statements of a migration: split at each ``;`` that ends one (a trigger's body holds several)."""
+    out: list[str] = []
+    current = ""
+    for piece in script.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip(" \n;"):
+                out.append(current.strip())
+            current = ""
+    if current.strip(" \n;"):
+        out.append(current.strip())
+    return out
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -176,7 +272,7 @@ class Ledger:
                                 version=version), hint=_("upgrade sohs"))
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with transaction(self.db):
-                for statement in filter(str.strip, script.split(";")):
+                for statement in statements(script):
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")
 

@@ -191,11 +191,12 @@ def test_no_page_scans_the_documents_table(shared: Path, query: str) -> None:
 
 
 def test_an_old_ledger_is_refused_with_what_to_do(tmp_path: Path) -> None:
-    from sohs_cli.ledger import MIGRATIONS, Ledger
+    from sohs_cli.dashboard.store import MIN_SCHEMA
+    from sohs_cli.ledger import Ledger
 
     Ledger(tmp_path / "home").close()
     db = sqlite3.connect(tmp_path / "home" / "ledger.sqlite3")
-    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    db.execute(f"PRAGMA user_version = {MIN_SCHEMA - 1}")
     db.commit()
     db.close()
     with pytest.raises(ConfigError, match="older than this sohs") as caught:
