@@ -89,7 +89,9 @@ def _counts_migration() -> str:
     ``night_counts``: documents per state. ``failing_counts``: per field and rule of the field errors
     of rejected documents (``sent``: the portal's, after a receipt; else local findings of a file
     refused before sending), errors and documents. ``refusal_counts``: rejected documents without a
-    field error, per portal result code. Malformed ``errors`` JSON counts as none, never fails a write.
+    field error, per portal result code. And ``document_errors``: each document's field errors as rows
+    (document, field, rule), so that the documents with an error on a field are an index lookup, not a
+    parse of every rejected document's JSON. Malformed ``errors`` JSON counts as none, never fails a write.
     """
     night = "coalesce(date({r}.first_seen, '-5 hours'), '')"
     errors = "json_each(CASE WHEN json_valid({r}.errors) THEN {r}.errors ELSE '[]' END)"
@@ -119,6 +121,11 @@ def _counts_migration() -> str:
                 f" documents = documents + excluded.documents, example = coalesce(excluded.example, example);"
                 f" DELETE FROM refusal_counts WHERE night = {night.format(r=r)} AND documents <= 0;")
 
+    def error_rows(r: str) -> str:
+        return (f"INSERT OR IGNORE INTO document_errors SELECT {r}.id,"
+                f" coalesce({pick.format('truong', 'element')}, ''), coalesce({pick.format('maLoi', 'code')}, '')"
+                f" FROM {errors.format(r=r)} e WHERE e.type = 'object';")
+
     d = "FROM documents d, " + errors.format(r="d") + " e"
     field, rule = pick.format("truong", "element"), pick.format("maLoi", "code")
     return f"""
@@ -129,6 +136,12 @@ def _counts_migration() -> str:
         PRIMARY KEY (night, sent, field, rule)) WITHOUT ROWID;
     CREATE TABLE refusal_counts(night TEXT NOT NULL, code TEXT NOT NULL, documents INTEGER NOT NULL, example TEXT,
         PRIMARY KEY (night, code)) WITHOUT ROWID;
+    CREATE TABLE document_errors(document_id INTEGER NOT NULL, field TEXT NOT NULL, rule TEXT NOT NULL,
+        PRIMARY KEY (document_id, field, rule)) WITHOUT ROWID;
+    CREATE INDEX document_errors_field ON document_errors(field);
+    CREATE INDEX document_errors_rule ON document_errors(rule);
+    INSERT OR IGNORE INTO document_errors SELECT d.id, coalesce({field}, ''), coalesce({rule}, '') {d}
+        WHERE d.errors != '[]' AND e.type = 'object';
     INSERT INTO night_counts SELECT {night.format(r="documents")} AS n, state, count(*) FROM documents
         GROUP BY n, state;
     INSERT INTO failing_counts SELECT {night.format(r="d")} AS n, d.transaction_id != '' AS sent,
@@ -145,6 +158,13 @@ def _counts_migration() -> str:
     CREATE TRIGGER documents_recounted AFTER UPDATE OF state, first_seen ON documents
         WHEN old.state IS NOT new.state OR old.first_seen IS NOT new.first_seen BEGIN
         {night_delta("old", "-")} {night_delta("new", "+")} END;
+    CREATE TRIGGER documents_errors_listed AFTER INSERT ON documents WHEN new.errors != '[]' BEGIN
+        {error_rows("new")} END;
+    CREATE TRIGGER documents_errors_relisted AFTER UPDATE OF errors ON documents
+        WHEN old.errors IS NOT new.errors BEGIN
+        DELETE FROM document_errors WHERE document_id = old.id; {error_rows("new")} END;
+    CREATE TRIGGER documents_errors_unlisted AFTER DELETE ON documents BEGIN
+        DELETE FROM document_errors WHERE document_id = old.id; END;
     CREATE TRIGGER documents_failing_counted AFTER INSERT ON documents WHEN new.state = 'rejected' BEGIN
         {failing_delta("new", "+")} END;
     CREATE TRIGGER documents_failing_uncounted AFTER DELETE ON documents WHEN old.state = 'rejected' BEGIN

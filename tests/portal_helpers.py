@@ -142,22 +142,35 @@ def served(tmp_path: Path, pki: TestPki, *extra: str) -> Iterator[str]:
     """A real server process; stopped with SIGTERM, which must end it cleanly (exit 0)."""
     port = free_port()
     accounts = write_accounts(tmp_path, pki)
-    log = open(tmp_path / f"serve-{port}.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "sohs_cli", "portal", "serve", "--port", str(port), "--data-dir",
-                             str(tmp_path / "data"), "--accounts", str(accounts), "--processing-delay", "0", *extra],
-                            stdout=log, stderr=subprocess.STDOUT, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    with server_process([sys.executable, "-m", "sohs_cli", "portal", "serve", "--port", str(port), "--data-dir",
+                         str(tmp_path / "data"), "--accounts", str(accounts), "--processing-delay", "0", *extra],
+                        port, "/_mock/health", tmp_path / f"serve-{port}.log",
+                        env=os.environ | {"PYTHONUNBUFFERED": "1"}) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def server_process(argv: list[str], port: int, ready: str, log_path: Path, *, cwd: Path | None = None,
+                   env: dict[str, str] | None = None) -> Iterator[str]:
+    """``argv`` (a server on ``port``) running until the block ends, its output in ``log_path``: started,
+    waited for until ``ready`` answers 200 (a server that exits or never answers fails the test with its
+    log), then stopped with SIGTERM, which must end it cleanly (exit 0)."""
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        for _ in range(300):
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/_mock/health", timeout=1).status_code == 200:
+                if httpx.get(base + ready, timeout=1).status_code == 200:
                     break
             if proc.poll() is not None:
-                pytest.fail((tmp_path / f"serve-{port}.log").read_text())
+                pytest.fail(log_path.read_text())
             time.sleep(0.1)
+        else:
+            pytest.fail(f"{' '.join(argv[2:5])} did not answer {ready} in 30 s: {log_path.read_text()}")
         yield base
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=20)
         log.close()
-        assert code == 0, (tmp_path / f"serve-{port}.log").read_text()
+        assert code == 0, log_path.read_text()

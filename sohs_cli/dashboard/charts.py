@@ -1,13 +1,20 @@
 """The nights chart as geometry for a server-rendered SVG: one bar per night, stacked by state.
 
-No JavaScript draws it: the template writes ``<rect>`` elements from these numbers, so the chart
-is there with scripts off, prints, and reads the same in every browser.
+No JavaScript draws it: the page holds ``<rect>`` elements made from these numbers, so the chart
+is there with scripts off, prints, and reads the same in every browser. The bars and the nights'
+table are written here, not by the template: three years are 1,096 bars, and a template spends
+half a second on their 60,000 values where a join of strings spends a tenth of it. Every text in
+them is escaped here (numbers, ISO dates and the translated state names).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from html import escape
 from typing import Any
+
+from markupsafe import Markup
 
 #: bottom to top; the chart's colours are in dashboard.css (.s-accepted …)
 STACK = ("accepted", "sent", "rejected", "failed", "pending")
@@ -51,3 +58,41 @@ def bars(nights: list[dict[str, Any]]) -> dict[str, Any]:
              for i in range(steps + 1)]
     return {"bars": out, "width": round(width, 2), "height": TOP + HEIGHT + AXIS, "base": TOP + HEIGHT,
             "left": LEFT, "ticks": ticks, "show_totals": slot >= 14}
+
+
+def bars_markup(chart: dict[str, Any], short: Callable[[str], str], ddmm: Callable[[str], str]) -> Markup:
+    """The chart's bars: one link per night to its documents, its counts as ``data-*`` and a title."""
+    names = {s: escape(short(s)) for s in STACK}
+    base, totals = chart["base"], chart["show_totals"]
+    out = []
+    for bar in chart["bars"]:
+        night = escape(bar["night"])
+        counts = bar["counts"]
+        data = "".join(f' data-{s}="{counts[s]}"' for s in STACK)
+        title = ", ".join(f"{names[s]} {counts[s]}" for s in STACK)
+        out.append(f'<a href="/documents?from={night}&amp;to={night}" class="bar" data-night="{night}"'
+                   f' data-total="{bar["total"]}"{data}>\n<title>{escape(ddmm(bar["night"]))}: {bar["total"]} — {title}'
+                   f'</title>\n<rect class="hit" x="{bar["x"]}" y="0" width="{bar["w"]}" height="{base}"></rect>\n')
+        out += [f'<rect class="s-{seg["state"]}" x="{bar["x"]}" y="{seg["y"]}" width="{bar["w"]}" height="{seg["h"]}">'
+                f'</rect>\n' for seg in bar["segments"]]
+        if bar["total"] and totals:
+            out.append(f'<text class="total" x="{bar["cx"]}" y="{bar["total_y"]}" text-anchor="middle">{bar["total"]}'
+                       f'</text>\n')
+        if bar["label"]:
+            out.append(f'<text class="day" x="{bar["cx"]}" y="{base + 16}" text-anchor="middle">{escape(bar["label"])}'
+                       f'</text>\n')
+        out.append("</a>\n")
+    return Markup("".join(out))
+
+
+def table_markup(nights: list[dict[str, Any]], ddmm: Callable[[str], str]) -> Markup:
+    """The nights' table body, newest first, nights without a document left out."""
+    out = []
+    for n in reversed(nights):
+        if not n["total"]:
+            continue
+        night = escape(n["night"])
+        cells = "".join(f'<td class="{"s-" + s if n[s] else ""}" data-state="{s}">{n[s]}</td>' for s in STACK)
+        out.append(f'<tr data-night="{night}"><td><a href="/documents?from={night}&amp;to={night}">'
+                   f'{escape(ddmm(n["night"]))}</a></td>{cells}<td data-state="total"><b>{n["total"]}</b></td></tr>\n')
+    return Markup("".join(out))

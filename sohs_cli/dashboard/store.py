@@ -43,6 +43,10 @@ PAGE_SIZES = (25, 50, 100, 200)
 #: sort name -> the ledger columns it orders by (each pair or triple served by an index)
 SORTS: dict[str, tuple[str, ...]] = {"seen": ("first_seen", "id"), "updated": ("updated_at", "id"),
                                      "state": ("state", "first_seen", "id")}
+SORT_INDEXES = {("first_seen", "id"): "documents_seen", ("updated_at", "id"): "documents_updated",
+                ("state", "first_seen", "id"): "documents_state_seen"}
+FEW = 10_000  # a filter matching at most this many documents: its matches are read and sorted
+WALK = 10_000  # else the sort's index is walked, at most this many entries, before sorting every match
 
 
 def night_of(stamp: str) -> dt.date:
@@ -76,8 +80,9 @@ class Filters:
     name: str = ""  # the start of the file's name (not of its folders)
     field: str = ""  # a rejected document with a field error on this element (truong)
     rule: str = ""  # a rejected document with a field error of this code (maLoi), or this portal result code
+    listed: bool = True  # the ledger lists each document's field errors (migration 5); see LedgerView
 
-    def where(self) -> tuple[str, list[Any]]:
+    def where(self, *, walking: bool = False) -> tuple[str, list[Any]]:
         sql: list[str] = []
         args: list[Any] = []
         if self.states:
@@ -101,15 +106,28 @@ class Filters:
             args += [self.name, self.name + "\U0010ffff"]
         if (self.field or self.rule) and not self.states:
             sql.append("state = 'rejected'")  # field errors are the portal's reasons for a rejection
-        if self.field:
+        # the ledger's rows of field errors (migration 5): looked up by field or rule to find the few
+        # documents that have one, or by document for each row of a walk (``walking``)
+        listed = "EXISTS (SELECT 1 FROM document_errors WHERE document_id = documents.id AND {0} = ?)" \
+            if walking else "id IN (SELECT document_id FROM document_errors WHERE {0} = ?)"
+        if self.field and self.listed:
+            sql.append(listed.format("field"))
+            args.append(self.field)
+        elif self.field:
             sql.append(f"EXISTS (SELECT 1 FROM {_ERRORS.format(d='documents')} WHERE type = 'object'"
                        f" AND {_FIELD.format(v='value')} = ?)")
             args.append(self.field)
-        if self.rule:
+        if self.rule and self.listed:
+            sql.append(f"(portal_code = ? OR {listed.format('rule')})")
+            args += [self.rule, self.rule]
+        elif self.rule:
             sql.append(f"(portal_code = ? OR EXISTS (SELECT 1 FROM {_ERRORS.format(d='documents')}"
                        f" WHERE type = 'object' AND {_RULE.format(v='value')} = ?))")
             args += [self.rule, self.rule]
         return (" AND ".join(sql) or "1=1"), args
+
+    def active(self) -> bool:
+        return self.where()[0] != "1=1"
 
     def source(self) -> str:
         """The table to read, with the index that must drive the query: a file-name prefix is looked up
@@ -201,25 +219,46 @@ class LedgerView:
     # -------------------------------------------------------------- documents
 
     def documents(self, filters: Filters, page: Page, *, count: bool = True) -> PageResult:
+        """One page of the view, by a plan whose cost is bounded by the page, not by the ledger.
+
+        With a filter, the sort keys of at most :data:`FEW` matches are read first, by the filter's own
+        index; that many or fewer are sorted here, so a rare value, an absent one or a combination of
+        filters matching a handful costs a few ms. With more (at least one document in a hundred),
+        SQLite walks an index in the page's order and checks each row, stopping at the page's end:
+        sorted by first seen, the filter's index ending in ``first_seen`` (every filter but the file
+        name has one); sorted by state, each state's documents in that order, one state after the other;
+        a file name, or sorted by last change, the sort's own index, at most :data:`WALK` entries. Only
+        when that walk finds too few (matches bunched far from the page's edge: the oldest files, newest
+        first) does SQLite sort every match, at a cost growing with their number
+        (bench/dashboard_bench.py, docs/performance.md)."""
+        filters = replace(filters, listed=self.counted)
         columns = SORTS[page.sort]
         where, args = filters.where()
+        walk_where, walk_args = filters.where(walking=True)
         back = page.before is not None and page.after is None  # read backwards from ``before``, then turn
         descending = page.descending != back
-        order = " DESC" if descending else ""
-        sql = f"SELECT {'id' if filters.name else '*'} FROM {filters.source()} WHERE {where}"
-        page_args = list(args)
         edge = page.before if back else page.after
+        mark: tuple[Any, ...] | None = None
         if edge is not None:
-            mark = self.db.execute(f"SELECT {', '.join(columns)} FROM documents WHERE id = ?", (edge,)).fetchone()
-            if mark is not None:
-                sign = "<" if descending else ">"
-                sql += f" AND ({', '.join(columns)}) {sign} ({', '.join('?' * len(columns))})"
-                page_args += list(mark)
-        ordering = " ORDER BY " + ", ".join(c + order for c in columns)
-        sql += ordering + " LIMIT ?"
-        if filters.name:  # the ids in order from the covering file-name index, then their rows
-            sql = f"SELECT * FROM documents WHERE id IN ({sql}){ordering}"
-        rows = self.db.execute(sql, [*page_args, page.size + 1]).fetchall()
+            found = self.db.execute(f"SELECT {', '.join(columns)} FROM documents WHERE id = ?", (edge,)).fetchone()
+            mark = tuple(found) if found is not None else None
+        matches: int | None = None
+        rows: list[sqlite3.Row] | None = None
+        if filters.active():  # counted inside SQLite (no row reaches Python), then read if few
+            matches = int(self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {filters.source()} WHERE {where}"
+                                          " LIMIT ?)", [*args, FEW + 1]).fetchone()[0])
+            if matches <= FEW:
+                keys = self.db.execute(f"SELECT {', '.join(columns)} FROM {filters.source()} WHERE {where}",
+                                       args).fetchall()
+                rows = self._sorted(keys, columns, descending, mark, page.size + 1)
+        bounded = bool(filters.name) or page.sort == "updated"
+        if rows is None and page.sort == "state" and not bounded:
+            rows = self._by_state(filters, walk_where, walk_args, descending, mark, page.size + 1)
+        if rows is None:
+            rows = self._walk(walk_where, walk_args, columns, descending, mark, page.size + 1,
+                              bounded=bounded and matches is not None)
+        if rows is None:
+            rows = self._sort_all(filters, where, args, columns, descending, mark, page.size + 1)
         more = len(rows) > page.size
         rows = rows[:page.size]
         if back:
@@ -233,10 +272,92 @@ class LedgerView:
             total = len(rows)  # the whole selection is on this page: nothing more to count
         elif not count:
             total = -1
+        elif matches is not None and (matches <= FEW or FEW > COUNT_CAP):
+            total = min(matches, COUNT_CAP + 1)
         else:
             total = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {filters.source()} WHERE {where} LIMIT ?)",
                                     [*args, COUNT_CAP + 1]).fetchone()[0]
         return PageResult(rows, int(total), next_after, prev_before)
+
+    def _by_state(self, filters: Filters, where: str, args: list[Any], descending: bool,
+                  mark: tuple[Any, ...] | None, limit: int) -> list[sqlite3.Row]:
+        """Sorted by state: each state's documents in the order of first seen, one state after the other,
+        each read as a page sorted by first seen is (by the filter's index, or (state, first_seen))."""
+        wanted = filters.states or (("rejected",) if filters.field or filters.rule else ())
+        present: list[str] = []
+        row = self.db.execute("SELECT min(state) FROM documents").fetchone()
+        while row is not None and row[0] is not None:  # the states there are, skipping through the index
+            present.append(row[0])
+            row = self.db.execute("SELECT min(state) FROM documents WHERE state > ?", (row[0],)).fetchone()
+        order = " DESC" if descending else ""
+        rows: list[sqlite3.Row] = []
+        for state in sorted(present, reverse=descending):
+            if (wanted and state not in wanted) or (mark is not None and (state > mark[0] if descending
+                                                                          else state < mark[0])):
+                continue
+            keyset, keyset_args = "", []
+            if mark is not None and state == mark[0]:
+                keyset, keyset_args = f" AND (first_seen, id) {'<' if descending else '>'} (?, ?)", list(mark[1:])
+            rows += self.db.execute(f"SELECT * FROM documents WHERE state = ? AND {where}{keyset}"
+                                    f" ORDER BY first_seen{order}, id{order} LIMIT ?",
+                                    [state, *args, *keyset_args, limit - len(rows)]).fetchall()
+            if len(rows) >= limit:
+                break
+        return rows
+
+    def _rows(self, ids: list[int], columns: tuple[str, ...], descending: bool) -> list[sqlite3.Row]:
+        if not ids:
+            return []
+        order = ", ".join(f"+{c}{' DESC' if descending else ''}" for c in columns)  # +: sort these, walk no index
+        return self.db.execute(f"SELECT * FROM documents WHERE id IN ({','.join('?' * len(ids))}) ORDER BY {order}",
+                               ids).fetchall()
+
+    def _sorted(self, keys: list[sqlite3.Row], columns: tuple[str, ...], descending: bool,
+                mark: tuple[Any, ...] | None, limit: int) -> list[sqlite3.Row]:
+        """The few matches' sort keys (read by the filter's index) sorted here, the page's rows read by id."""
+        tuples = [tuple(k) for k in keys]  # every sort ends with the id: keys are unique, the id last
+        if mark is not None:
+            tuples = [t for t in tuples if (t < mark if descending else t > mark)]
+        tuples.sort(reverse=descending)
+        return self._rows([int(t[-1]) for t in tuples[:limit]], columns, descending)
+
+    def _walk(self, where: str, args: list[Any], columns: tuple[str, ...], descending: bool,
+              mark: tuple[Any, ...] | None, limit: int, *, bounded: bool) -> list[sqlite3.Row] | None:
+        """The sort's index walked from the page's edge, each row checked; None when :data:`WALK`
+        entries held fewer than ``limit`` matches (``bounded``) and more entries remain."""
+        order = ", ".join(c + (" DESC" if descending else "") for c in columns)
+        cols = ", ".join(columns)
+        index = f" INDEXED BY {SORT_INDEXES[columns]}" if bounded else ""  # else SQLite's choice
+        keyset, keyset_args = "", []
+        if mark is not None:
+            keyset, keyset_args = f" AND ({cols}) {'<' if descending else '>'} ({', '.join('?' * len(mark))})", \
+                list(mark)
+        window, window_args = "", []
+        if bounded:
+            bound = self.db.execute(f"SELECT {cols} FROM documents{index} WHERE 1=1{keyset}"
+                                    f" ORDER BY {order} LIMIT 1 OFFSET ?", [*keyset_args, WALK]).fetchone()
+            if bound is not None:
+                window = f" AND ({cols}) {'>=' if descending else '<='} ({', '.join('?' * len(columns))})"
+                window_args = list(bound)
+        rows = self.db.execute(f"SELECT * FROM documents{index} WHERE {where}{keyset}{window}"
+                               f" ORDER BY {order} LIMIT ?", [*args, *keyset_args, *window_args, limit]).fetchall()
+        if window and len(rows) < limit:
+            return None
+        return rows
+
+    def _sort_all(self, filters: Filters, where: str, args: list[Any], columns: tuple[str, ...], descending: bool,
+                  mark: tuple[Any, ...] | None, limit: int) -> list[sqlite3.Row]:
+        """Every match sorted by SQLite, read by the filter's index (the rare case: many matches, far off)."""
+        order = ", ".join(f"+{c}{' DESC' if descending else ''}" for c in columns)
+        keyset, keyset_args = "", []
+        if mark is not None:
+            keyset = f" AND ({', '.join('+' + c for c in columns)}) {'<' if descending else '>'}" \
+                     f" ({', '.join('?' * len(mark))})"
+            keyset_args = list(mark)
+        ids = [int(r[0]) for r in self.db.execute(
+            f"SELECT id FROM {filters.source()} WHERE {where}{keyset} ORDER BY {order} LIMIT ?",
+            [*args, *keyset_args, limit])]
+        return self._rows(ids, columns, descending)
 
     def each_document(self, filters: Filters, page: Page) -> Iterator[sqlite3.Row]:
         """Every document of the view, in the view's order, a page at a time (exports)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from sohs_cli.dashboard import health as health_mod
 from sohs_cli.dashboard.store import (
+    COUNT_CAP,
     PAGE_SIZES,
     SORTS,
     Filters,
@@ -93,6 +94,7 @@ def page_of(query: Query) -> Page:
 
 def filters_dict(f: Filters) -> dict[str, Any]:
     d = asdict(f)
+    del d["listed"]  # how the ledger is read, not what the view shows
     d["states"] = list(f.states)
     d["night_from"] = f.night_from.isoformat() if f.night_from else ""
     d["night_to"] = f.night_to.isoformat() if f.night_to else ""
@@ -122,7 +124,7 @@ class Views:
                 "page": {"sort": page.sort, "order": "desc" if page.descending else "asc", "size": page.size,
                          "after": page.after, "before": page.before, "next_after": result.next_after,
                          "prev_before": result.prev_before},
-                "total": result.total, "total_capped": result.total > 10_000,
+                "total": result.total, "total_capped": result.total > COUNT_CAP,
                 "documents": [self._row(r) for r in result.rows],
                 "facilities": self.ledger.facilities()}
 

@@ -11,12 +11,10 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ import pytest
 from sohs_cli.signing import FileSigner, sign_document
 from sohs_cli.testpki import TestPki
 from tests.conftest import require_tool
-from tests.portal_helpers import PASSWORD, USER, envelope, free_port, served
+from tests.portal_helpers import PASSWORD, USER, envelope, free_port, served, server_process
 
 TOKEN = "dashboard-token-for-the-browser-test"
 CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -55,24 +53,10 @@ def sohs(clinic: Path, env: dict[str, str], *args: str) -> subprocess.CompletedP
 @contextlib.contextmanager
 def dashboard(clinic: Path, env: dict[str, str], tmp_path: Path, *extra: str) -> Iterator[str]:
     port = free_port()
-    log = open(tmp_path / "dashboard.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "sohs_cli", "dashboard", "--port", str(port), *extra], cwd=clinic,
-                            env=env | {"SOHS_LANG": ""}, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/static/dashboard.css", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None:
-                pytest.fail((tmp_path / "dashboard.log").read_text())
-            time.sleep(0.1)
+    with server_process([sys.executable, "-m", "sohs_cli", "dashboard", "--port", str(port), *extra], port,
+                        "/static/dashboard.css", tmp_path / "dashboard.log", cwd=clinic,
+                        env=env | {"SOHS_LANG": ""}) as base:
         yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=20)
-        log.close()
-        assert code == 0, (tmp_path / "dashboard.log").read_text()
     assert TOKEN not in (tmp_path / "dashboard.log").read_text()  # never logged
 
 

@@ -166,6 +166,50 @@ def test_keyset_pages_walk_every_document_once_in_order(many: Path, sort: str, o
     assert seen == expected and len(set(seen)) == 160
 
 
+@pytest.mark.parametrize("plan", ["few", "walk", "sort-all"])
+@pytest.mark.parametrize("sort", ["seen", "updated", "state"])
+@pytest.mark.parametrize("order", ["desc", "asc"])
+def test_every_plan_pages_a_filtered_view_alike(many: Path, monkeypatch: pytest.MonkeyPatch, plan: str, sort: str,
+                                                 order: str) -> None:
+    """The three ways a filtered page is read (few matches sorted; the sort's index walked; every match
+    sorted, when the walk runs out) give the same pages, forward and back."""
+    from sohs_cli.dashboard import store
+
+    if plan != "few":
+        monkeypatch.setattr(store, "FEW", 0)
+    if plan == "sort-all":
+        monkeypatch.setattr(store, "WALK", 3)  # too few entries to find a page in: every match is sorted
+    view = LedgerView(many)
+    db = sqlite3.connect(many / "ledger.sqlite3")
+    columns = {"seen": "first_seen, id", "updated": "updated_at, id", "state": "state, first_seen, id"}[sort]
+    direction = " DESC" if order == "desc" else ""
+    ordering = ", ".join(c + direction for c in columns.split(", "))
+    for filters, sql in [(store.Filters(states=("rejected", "sent")), "state IN ('rejected', 'sent')"),
+                         (store.Filters(name="D00"), "path LIKE '%/d00%'"),  # bunched: the ten oldest
+                         (store.Filters(name="tie"), "path LIKE '%/tie%'"),
+                         (store.Filters(kind="GIAMDINHHS", night_from=dt.date(2026, 11, 30)), "kind = 'GIAMDINHHS'"),
+                         (store.Filters(field="NGAY_RA"), "0")]:
+        expected = [r[0] for r in db.execute(f"SELECT id FROM documents WHERE {sql} ORDER BY {ordering}")]
+        pages: list[list[int]] = []
+        edge = None
+        while True:
+            result = view.documents(filters, store.Page(sort=sort, descending=order == "desc", size=4, after=edge))
+            pages.append([int(r["id"]) for r in result.rows])
+            assert result.total == len(expected) or (result.total == -1 and not pages[-1])
+            if result.next_after is None:
+                break
+            edge = result.next_after
+        assert [i for page in pages for i in page] == expected, (plan, filters)
+        back = [pages[-1]]
+        before = result.prev_before
+        while before is not None:
+            result = view.documents(filters, store.Page(sort=sort, descending=order == "desc", size=4, before=before))
+            back.append([int(r["id"]) for r in result.rows])
+            before = result.prev_before
+        assert back[::-1] == pages, (plan, filters)
+    view.close()
+
+
 QUERIES = ["", "state=rejected", "state=sent&state=failed", f"from={NIGHT1}&to={NIGHT2}", "facility=01001",
            "kind=CHECKIN", "standard=4750", "ma_lk=LK6", "name=b2", "field=NGAY_RA", "rule=125",
            "sort=updated&order=asc", "sort=state", "after=3", "sort=state&after=3&state=rejected",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sohs_cli.dashboard.store import COUNTED_SCHEMA, LedgerView, night_of
+from sohs_cli.dashboard.store import COUNTED_SCHEMA, Filters, LedgerView, Page, night_of
 from sohs_cli.ledger import MIGRATIONS, DocumentInfo, Ledger, statements
 from tests.dashboard_helpers import CARD_ERROR, DATE_ERROR
 
@@ -22,6 +22,8 @@ LOCAL = {"code": "xsd:length", "severity": "error", "element": "MA_THE_BHYT", "l
          "message_en": "14 characters", "message_vi": "14 ký tự", "line": 17}
 NO_FIELD = {"maLoi": "signature", "moTa": "chữ ký không hợp lệ"}  # an error without a field
 FIRST, LAST = dt.date(2026, 11, 25), dt.date(2026, 12, 3)
+FIELD_QUERIES = [("MA_THE_BHYT", ""), ("NGAY_RA", ""), ("", "card-length"), ("", "125"), ("", "xsd:length"),
+                 ("MA_THE_BHYT", "xsd:length"), ("NOPE", ""), ("", "signature")]
 
 
 def truth(db: sqlite3.Connection) -> tuple[dict[Any, int], dict[Any, tuple[int, int]], dict[Any, int]]:
@@ -53,6 +55,19 @@ def parsed(errors: str) -> list[dict[str, Any]]:
     except ValueError:
         return []
     return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+
+def listed_truth(db: sqlite3.Connection) -> set[tuple[int, str, str]]:
+    """Each document's (id, field, rule) for every field error it holds, whatever its state."""
+    out = set()
+    for doc_id, errors in db.execute("SELECT id, errors FROM documents"):
+        for e in parsed(errors):
+            out.add((doc_id, str(e.get("truong", e.get("element", ""))), str(e.get("maLoi", e.get("code", "")))))
+    return out
+
+
+def listed(db: sqlite3.Connection) -> set[tuple[int, str, str]]:
+    return {tuple(r) for r in db.execute("SELECT document_id, field, rule FROM document_errors")}  # type: ignore[misc]
 
 
 def kept(db: sqlite3.Connection) -> tuple[dict[Any, int], dict[Any, tuple[int, int]], dict[Any, int]]:
@@ -110,6 +125,7 @@ def test_the_counts_stay_true_after_every_write(tmp_path: Path, seed: int) -> No
     ledger = Ledger(tmp_path / "home")
     write_at_random(ledger, random.Random(seed), 400)
     assert kept(ledger.db) == truth(ledger.db)
+    assert listed(ledger.db) == listed_truth(ledger.db)
     assert ledger.db.execute("SELECT count(*) FROM night_counts WHERE documents <= 0").fetchone()[0] == 0
     ledger.close()
     same_answers(tmp_path / "home")
@@ -120,8 +136,13 @@ def same_answers(home: Path) -> None:
     view = LedgerView(home)
     assert view.counted
     counted = view.nights(FIRST, LAST), view.failing(FIRST, LAST), view.failing(LAST, LAST)
+    by_errors = [[r["id"] for r in view.documents(Filters(field=f, rule=r), Page(size=200)).rows]
+                 for f, r in FIELD_QUERIES]
     view.counted = False
     counted_again = view.nights(FIRST, LAST), view.failing(FIRST, LAST), view.failing(LAST, LAST)
+    assert by_errors == [[r["id"] for r in view.documents(Filters(field=f, rule=r), Page(size=200)).rows]
+                         for f, r in FIELD_QUERIES]
+    assert any(by_errors)
     view.close()
     for fast, slow in zip(counted, counted_again, strict=True):
         if isinstance(fast, dict):  # examples may differ (any one of the messages); the counts may not
@@ -174,6 +195,7 @@ def test_an_older_ledger_is_read_by_counting_then_migrated_with_its_counts_fille
     nights, failing, refusals = kept(db)
     malformed = db.execute("SELECT first_seen FROM documents WHERE errors = 'not json'").fetchone()[0]
     assert nights == truth(db)[0]
+    assert listed(db) == listed_truth(db)
     assert refusals == truth(db)[2]
     assert failing[night_of(malformed).isoformat(), 0, "MA_THE_BHYT", "xsd:length"] == (1, 1)
     assert failing["2026-11-30", 1, "MA_THE_BHYT", "card-length"] == (3, 2)  # two errors in one document
@@ -194,4 +216,5 @@ def test_a_malformed_errors_value_never_fails_a_write(tmp_path: Path) -> None:
     ledger.db.execute("UPDATE documents SET errors = '[\"text\", 3, null]' WHERE id = ?", (doc,))
     ledger.set_result(doc, "accepted", [], "20261201223500")
     assert kept(ledger.db) == truth(ledger.db)
+    assert listed(ledger.db) == listed_truth(ledger.db) == set()
     ledger.close()
