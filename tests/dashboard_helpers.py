@@ -78,9 +78,13 @@ def app(home: Path, *, token_file: str | None = None, host: str = "127.0.0.1", l
 
 
 def call(dashboard: Any, method: str, path: str, **kw: Any) -> httpx.Response:
+    """``kw``: httpx's, and ``client`` (the peer's address, default 127.0.0.1) and ``scheme`` (http)."""
+    peer, scheme = kw.pop("client", "127.0.0.1"), kw.pop("scheme", "http")
+
     async def go() -> httpx.Response:
         headers = {"host": "127.0.0.1:8765", **kw.pop("headers", {})}
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dashboard), base_url="http://127.0.0.1:8765",
+        transport = httpx.ASGITransport(app=dashboard, client=(peer, 50000))
+        async with httpx.AsyncClient(transport=transport, base_url=f"{scheme}://127.0.0.1:8765",
                                      headers=headers) as client:
             return await client.request(method, path, **kw)
 

@@ -164,6 +164,7 @@ TEXTS: dict[str, str] = {
     "login.token": N_("Access token"),
     "login.go": N_("Open the dashboard"),
     "login.wrong": N_("That token is not right."),
+    "login.wait": N_("Too many wrong tokens from this address: try again in {n} minute(s)."),
     "login.why": N_("This dashboard shows health data: it asks for the token its administrator set (--token-file)."),
     "notfound": N_("Not found."),
     "badquery": N_("This page cannot be shown with these filters."),

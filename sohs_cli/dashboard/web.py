@@ -8,7 +8,13 @@ ready-made (and escaped) from :mod:`charts`: a template is too slow for three ye
 
 Who may see it: with a token (``--token-file``), every request must carry it, as
 ``Authorization: Bearer TOKEN`` (scripts) or as the session cookie the login form sets (browsers),
-compared in constant time. Without a token the server is bound to loopback (the CLI enforces it)
+compared in constant time. Ten wrong tokens from one address within five minutes (by the form or
+as a bearer) and that address is answered 429 until the five minutes have passed: a token of 16
+characters or more cannot be guessed anyway, but nothing should be free to try. The session cookie
+is ``Secure`` when the request came over https (uvicorn sees it from a TLS proxy on the same machine
+through ``X-Forwarded-Proto``); the dashboard itself speaks plain http, on loopback or behind such a
+proxy, so over http a ``Secure`` cookie would never be sent back and the sign-in would not hold.
+Without a token the server is bound to loopback (the CLI enforces it)
 and answers only requests whose ``Host`` is a loopback name, so a web page elsewhere cannot reach it
 through DNS rebinding. Every answer says ``Cache-Control: no-store`` and carries a strict CSP.
 """
@@ -20,7 +26,9 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import threading
+import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
@@ -42,6 +50,9 @@ HERE = Path(__file__).parent
 SESSION_COOKIE = "sohs_session"
 LANG_COOKIE = "sohs_lang"
 MAX_BODY = 4096
+LOGIN_TRIES = 10  # wrong tokens from one address within LOGIN_WINDOW seconds: it waits out the window
+LOGIN_WINDOW = 300.0
+LOGIN_ADDRESSES = 1024  # addresses remembered at most (the oldest forgotten first)
 SECURITY_HEADERS = {
     "cache-control": "no-store",
     "pragma": "no-cache",
@@ -67,6 +78,8 @@ class Request:
     headers: dict[str, str]
     cookies: dict[str, str]
     body: bytes = b""
+    scheme: str = "http"
+    client: str = ""  # the peer's address
 
     @property
     def raw_query(self) -> str:
@@ -107,7 +120,7 @@ def safe_next(target: str) -> str:
 
 class Dashboard:
     def __init__(self, views: Views, *, token: str | None = None, lang: str = "vi",
-                 allowed_hosts: tuple[str, ...] = ()) -> None:
+                 allowed_hosts: tuple[str, ...] = (), clock: Callable[[], float] = time.monotonic) -> None:
         self.views = views
         self.token = token
         self.session = session_value(token) if token else ""
@@ -115,6 +128,8 @@ class Dashboard:
         self.allowed_hosts = allowed_hosts
         self._db = threading.Lock()  # one SQLite connection, one query at a time
         self._env = _environment()
+        self.clock = clock
+        self._wrong: dict[str, list[float]] = {}  # address -> times of its recent wrong tokens
 
     # -------------------------------------------------------------- ASGI
 
@@ -143,6 +158,17 @@ class Dashboard:
         lang = self._lang(req)
         if req.path.startswith("/static/"):
             return _static(req.path.removeprefix("/static/"))
+        guessing = self.token is not None and ((req.path == "/login" and req.method == "POST")
+                                               or bool(req.headers.get("authorization")))
+        wait = self._wait(req.client) if guessing else 0.0
+        if wait:
+            retry = {"retry-after": str(math.ceil(wait))}
+            if req.path != "/login":
+                return _json({"error": f"too many wrong tokens from this address: try again in {math.ceil(wait)} s"},
+                             429, retry)
+            html = self._render("login.html", lang, req, {"next": "/", "wrong": False,
+                                                          "wait": math.ceil(wait / 60)})
+            return Answer(429, html, headers=retry)
         if req.path == "/login":
             return self._login(req, lang)
         if not self._allowed(req):
@@ -157,6 +183,7 @@ class Dashboard:
             to = "en" if (req.query.get("to") or [""])[-1] == "en" else "vi"
             return Answer(303, b"", headers={"location": safe_next((req.query.get("next") or ["/"])[-1]),
                                              "set-cookie": f"{LANG_COOKIE}={to}; Path=/; SameSite=Strict; "
+                                                           f"{'Secure; ' if req.scheme == 'https' else ''}"
                                                            "Max-Age=31536000"})
         try:
             return await asyncio.to_thread(self._route, req, lang)
@@ -171,6 +198,8 @@ class Dashboard:
         auth = req.headers.get("authorization", "")
         if auth[:7].lower() == "bearer " and same(auth[7:].strip(), self.token):
             return True
+        if auth:
+            self._wrong_token(req.client)
         cookie = req.cookies.get(SESSION_COOKIE, "")
         return bool(cookie) and same(cookie, self.session)
 
@@ -187,12 +216,29 @@ class Dashboard:
             form = urllib.parse.parse_qs(req.body.decode("utf-8", "replace"), max_num_fields=8)
             given = (form.get("token") or [""])[-1].strip()
             if given and same(given, self.token):
+                secure = "; Secure" if req.scheme == "https" else ""
                 return Answer(303, b"", headers={
                     "location": target,
-                    "set-cookie": f"{SESSION_COOKIE}={self.session}; Path=/; HttpOnly; SameSite=Strict"})
+                    "set-cookie": f"{SESSION_COOKIE}={self.session}; Path=/; HttpOnly; SameSite=Strict{secure}"})
             wrong = True
-        html = self._render("login.html", lang, req, {"next": target, "wrong": wrong})
+            self._wrong_token(req.client)
+        html = self._render("login.html", lang, req, {"next": target, "wrong": wrong, "wait": 0})
         return Answer(401 if wrong else 200, html)
+
+    def _wrong_token(self, client: str) -> None:
+        if client not in self._wrong and len(self._wrong) >= LOGIN_ADDRESSES:
+            self._wrong.pop(next(iter(self._wrong)))
+        self._wrong.setdefault(client, []).append(self.clock())
+
+    def _wait(self, client: str) -> float:
+        """Seconds ``client`` must wait before its next token is looked at (0: none)."""
+        now = self.clock()
+        recent = [at for at in self._wrong.get(client, []) if now - at < LOGIN_WINDOW]
+        if recent:
+            self._wrong[client] = recent[-LOGIN_TRIES:]
+        else:
+            self._wrong.pop(client, None)
+        return LOGIN_WINDOW - (now - recent[-LOGIN_TRIES]) if len(recent) >= LOGIN_TRIES else 0.0
 
     # -------------------------------------------------------------- routes
 
@@ -287,7 +333,9 @@ async def _read(scope: Scope, receive: Receive) -> Request | None:
         if name:
             cookies[name] = value
     query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"), max_num_fields=64)
-    return Request(scope.get("method", "GET"), scope.get("path", "/"), query, headers, cookies, body)
+    client = scope.get("client") or ("", 0)
+    return Request(scope.get("method", "GET"), scope.get("path", "/"), query, headers, cookies, body,
+                   scheme=str(scope.get("scheme", "http")), client=str(client[0]))
 
 
 async def _send(send: Send, answer: Answer) -> None:

@@ -333,6 +333,47 @@ def test_the_token_rule(home: Path, tmp_path: Path) -> None:
     assert all(secret not in r.text and secret not in str(r.headers) for r in answers)
 
 
+def test_wrong_tokens_from_one_address_wait_out_the_window(home: Path, tmp_path: Path) -> None:
+    from sohs_cli.dashboard.web import LOGIN_TRIES, LOGIN_WINDOW
+
+    secret = "s3cret-token-for-the-dashboard"
+    (tmp_path / "token").write_text(secret)
+    dashboard = app(home, token_file=str(tmp_path / "token"), host="0.0.0.0")
+    now = [1000.0]
+    dashboard.clock = lambda: now[0]
+    for i in range(LOGIN_TRIES):
+        if i % 2:
+            wrong = call(dashboard, "POST", "/login", data={"token": f"guess-{i}"}, client="10.0.0.9")
+        else:
+            wrong = get(dashboard, "/api/health", headers={"authorization": f"Bearer guess-{i}"}, client="10.0.0.9")
+        assert wrong.status_code == 401
+    # that address now waits, even with the right token; another address does not
+    held = call(dashboard, "POST", "/login", data={"token": secret}, client="10.0.0.9")
+    assert held.status_code == 429 and int(held.headers["retry-after"]) == LOGIN_WINDOW
+    assert "set-cookie" not in held.headers and 'id="login-wait"' in held.text and "5 phút" in held.text
+    api_held = get(dashboard, "/api/health", headers={"authorization": f"Bearer {secret}"}, client="10.0.0.9")
+    assert api_held.status_code == 429 and "try again" in api_held.json()["error"]
+    assert get(dashboard, "/api/health", headers={"authorization": f"Bearer {secret}"},
+               client="10.0.0.10").status_code == 200
+    assert secret not in held.text + api_held.text
+    now[0] += LOGIN_WINDOW - 1
+    assert call(dashboard, "POST", "/login", data={"token": secret}, client="10.0.0.9").status_code == 429
+    now[0] += 1.5  # the first wrong token has left the window
+    assert call(dashboard, "POST", "/login", data={"token": secret}, client="10.0.0.9").status_code == 303
+
+
+def test_the_session_cookie_is_secure_over_https_only(home: Path, tmp_path: Path) -> None:
+    secret = "s3cret-token-for-the-dashboard"
+    (tmp_path / "token").write_text(secret)
+    dashboard = app(home, token_file=str(tmp_path / "token"), host="0.0.0.0")
+    over_https = call(dashboard, "POST", "/login", data={"token": secret}, scheme="https")
+    assert over_https.status_code == 303 and "; Secure" in over_https.headers["set-cookie"]
+    over_http = call(dashboard, "POST", "/login", data={"token": secret})
+    assert "Secure" not in over_http.headers["set-cookie"]  # never sent back over http: no sign-in would hold
+    lang = get(dashboard, "/lang?to=en", scheme="https", headers={"authorization": f"Bearer {secret}"})
+    assert "; Secure" in lang.headers["set-cookie"]
+
+
 def test_without_a_token_only_loopback_is_served(home: Path, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"--host 0\.0\.0\.0"):
         app(home, host="0.0.0.0")
