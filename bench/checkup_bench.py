@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench._report import record  # noqa: E402
 from bench.validate_bench import ENV, rounds_of  # noqa: E402
-from sohs_cli import samples  # noqa: E402
-from sohs_cli.documents import KSK_ROOTS, pack  # noqa: E402
+from sohs_cli.documents import samples  # noqa: E402
+from sohs_cli.documents.kinds import KSK_ROOTS, pack  # noqa: E402
 
 MAKERS = ((3, samples.adult_checkup), (2, samples.pupil_checkup), (1, samples.child_checkup))
 LAUNCH = ("import json, os, subprocess, sys\n"

@@ -32,7 +32,7 @@ import httpx  # noqa: E402
 
 from bench._report import record  # noqa: E402
 from sohs_cli.dashboard.store import Filters, LedgerView, Page, night_start  # noqa: E402
-from sohs_cli.ledger import MIGRATIONS, Ledger  # noqa: E402
+from sohs_cli.submission.ledger import MIGRATIONS, Ledger  # noqa: E402
 
 NIGHTS = 3 * 365 + 1
 ERRORS = [{"maLoi": "card-length", "truong": "MA_THE_BHYT", "nhan": "Mã thẻ BHYT", "dong": 17,

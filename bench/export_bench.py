@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._report import record  # noqa: E402
 from bench.validate_bench import ENV, rounds_of  # noqa: E402
-from sohs_cli import samples  # noqa: E402
+from sohs_cli.documents import samples  # noqa: E402
 
 EPISODES = 101
 TABLES = ("XML1", "XML2", "XML3", "XML4", "XML5", "XML11")

@@ -28,10 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench._portal import free_port  # noqa: E402
 from bench._report import record  # noqa: E402
-from sohs_cli import samples  # noqa: E402
-from sohs_cli.documents import pack  # noqa: E402
-from sohs_cli.testpki import make_test_pki  # noqa: E402
-from sohs_cli.xmlsafe import DEFAULT_MAX_BYTES, MAX_TAGS  # noqa: E402
+from sohs_cli.documents import samples  # noqa: E402
+from sohs_cli.documents.kinds import pack  # noqa: E402
+from sohs_cli.foundation.xmlsafe import DEFAULT_MAX_BYTES, MAX_TAGS  # noqa: E402
+from sohs_cli.signing.testpki import make_test_pki  # noqa: E402
 
 LIMIT = DEFAULT_MAX_BYTES - 64 * 1024  # just under the 50 MB limit
 

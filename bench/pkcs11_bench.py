@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._report import record  # noqa: E402
-from sohs_cli.certs import KeyMaterial  # noqa: E402
-from sohs_cli.credentials import SecretSource  # noqa: E402
-from sohs_cli.samples import examples_dir  # noqa: E402
-from sohs_cli.signing import FileSigner, sign_document  # noqa: E402
-from sohs_cli.testpki import make_certificate, new_key  # noqa: E402
+from sohs_cli.documents.samples import examples_dir  # noqa: E402
+from sohs_cli.foundation.credentials import SecretSource  # noqa: E402
+from sohs_cli.signing.certs import KeyMaterial  # noqa: E402
+from sohs_cli.signing.sign import FileSigner, sign_document  # noqa: E402
+from sohs_cli.signing.testpki import make_certificate, new_key  # noqa: E402
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
     from cryptography.x509.oid import NameOID
     from pkcs11 import Attribute, KeyType
 
-    from sohs_cli.hsm import Pkcs11Signer, TokenRef
+    from sohs_cli.signing.hsm import Pkcs11Signer, TokenRef
 
     data = (examples_dir() / "referral_episode_3176.xml").read_bytes()
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,7 +5,7 @@ GIAMDINHHS envelopes (XML1 + XML13) in an outbox, taken by `sohs run` to `sohs p
 loopback: validated, signed, verified, sent, filed in `sent/`. Two nights: envelopes the HIS left
 unsigned (sohs signs them) and envelopes already signed. Measured in a fresh `sohs run` process:
 its CPU time (user + system, from the kernel) per document, and, in one extra counting run, how
-many times each document went through the hardened parser (`sohs_cli.xmlsafe.parse_bytes`, by
+many times each document went through the hardened parser (`sohs_cli.foundation.xmlsafe.parse_bytes`, by
 what was parsed: the document, one of its inner tables, a SignedInfo for C14N) and how many
 signature verifications (`verification._verify_one`: a digest and an RSA operation) it cost.
 
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._portal import serve  # noqa: E402
 from bench._report import record  # noqa: E402
-from sohs_cli.testpki import TestPki  # noqa: E402
+from sohs_cli.signing.testpki import TestPki  # noqa: E402
 from tests.portal_helpers import FACILITY, PASSWORD, USER, envelope  # noqa: E402
 
 # Runs `sohs run` as the console script does; with SOHS_BENCH_COUNT set, counts first (the wrappers
@@ -41,7 +41,7 @@ import collections, json, os, sys
 counts = collections.Counter()
 target = os.environ.get("SOHS_BENCH_COUNT")
 if target:
-    from sohs_cli import xmlsafe
+    from sohs_cli.foundation import xmlsafe
     real_parse = xmlsafe.parse_bytes
     def parse_bytes(data, **kw):
         root = real_parse(data, **kw)
@@ -50,7 +50,7 @@ if target:
                "SignedInfo" if tag.endswith("}SignedInfo") else "inner table"] += 1
         return root
     xmlsafe.parse_bytes = parse_bytes
-    from sohs_cli import verification
+    from sohs_cli.signing import verification
     real_verify = verification._verify_one
     def _verify_one(*args, **kw):
         counts["signature verification"] += 1
@@ -112,10 +112,10 @@ def main() -> None:
     parser.add_argument("--before", default="", help="commit of the baseline tree (none: this tree only)")
     parser.add_argument("--no-record", action="store_true", help="print only; do not write docs/performance.md")
     opts = parser.parse_args()
-    from sohs_cli.certs import load_key_material
-    from sohs_cli.credentials import SecretSource
-    from sohs_cli.signing import FileSigner, sign_document
-    from sohs_cli.testpki import make_test_pki
+    from sohs_cli.foundation.credentials import SecretSource
+    from sohs_cli.signing.certs import load_key_material
+    from sohs_cli.signing.sign import FileSigner, sign_document
+    from sohs_cli.signing.testpki import make_test_pki
 
     with tempfile.TemporaryDirectory(prefix="sohs-run-bench-") as name:
         tmp = Path(name)

@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._report import record  # noqa: E402
-from sohs_cli import dsig, samples  # noqa: E402
-from sohs_cli.certs import load_key_material, rsa_sign  # noqa: E402
-from sohs_cli.credentials import SecretSource  # noqa: E402
-from sohs_cli.documents import pack  # noqa: E402
-from sohs_cli.signing import FileSigner, sign_document  # noqa: E402
-from sohs_cli.testpki import make_test_pki  # noqa: E402
+from sohs_cli.documents import samples  # noqa: E402
+from sohs_cli.documents.kinds import pack  # noqa: E402
+from sohs_cli.foundation.credentials import SecretSource  # noqa: E402
+from sohs_cli.signing import dsig  # noqa: E402
+from sohs_cli.signing.certs import load_key_material, rsa_sign  # noqa: E402
+from sohs_cli.signing.sign import FileSigner, sign_document  # noqa: E402
+from sohs_cli.signing.testpki import make_test_pki  # noqa: E402
 
 TEMPLATE = dsig.xmlsec1_template(dsig.slots_for("GIAMDINHHS")[0])
 

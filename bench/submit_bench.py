@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT))
 from bench._portal import serve  # noqa: E402
 from bench._report import record  # noqa: E402
 from bench.portal_load import FACILITY, PASSWORD, USER  # noqa: E402
-from sohs_cli import samples  # noqa: E402
-from sohs_cli.certs import load_key_material  # noqa: E402
-from sohs_cli.credentials import SecretSource  # noqa: E402
-from sohs_cli.documents import pack  # noqa: E402
-from sohs_cli.signing import FileSigner, sign_document  # noqa: E402
-from sohs_cli.testpki import make_test_pki  # noqa: E402
+from sohs_cli.documents import samples  # noqa: E402
+from sohs_cli.documents.kinds import pack  # noqa: E402
+from sohs_cli.foundation.credentials import SecretSource  # noqa: E402
+from sohs_cli.signing.certs import load_key_material  # noqa: E402
+from sohs_cli.signing.sign import FileSigner, sign_document  # noqa: E402
+from sohs_cli.signing.testpki import make_test_pki  # noqa: E402
 
 BASELINE = r'''
 import asyncio, base64, hashlib, os, sys, httpx

@@ -31,13 +31,13 @@ import json, sys, time
 from pathlib import Path
 docs = [p.read_bytes() for p in sorted(Path(sys.argv[1]).glob("*.xml"))]
 ca, cert = sys.argv[2], sys.argv[3]
-from sohs_cli import verification
+from sohs_cli.signing import verification
 try:
-    from sohs_cli.trust import Trust
+    from sohs_cli.signing.trust import Trust
     modes = {"CA bundle": dict(trust=Trust.of_ca_bundle(ca)), "pinned --cert": dict(trust=Trust.of_files([cert])),
              "integrity only": dict(trust=Trust.none(integrity_only=True))}
 except ImportError:
-    from sohs_cli.certs import load_ca_bundle
+    from sohs_cli.signing.certs import load_ca_bundle
     modes = {"CA bundle": dict(anchors=load_ca_bundle(ca)), "no trust source": {}}
 out = {}
 for name, kw in modes.items():
@@ -57,10 +57,10 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=7)
     opts = parser.parse_args()
-    from sohs_cli.certs import load_key_material
-    from sohs_cli.credentials import SecretSource
-    from sohs_cli.signing import FileSigner, sign_document
-    from sohs_cli.testpki import make_test_pki
+    from sohs_cli.foundation.credentials import SecretSource
+    from sohs_cli.signing.certs import load_key_material
+    from sohs_cli.signing.sign import FileSigner, sign_document
+    from sohs_cli.signing.testpki import make_test_pki
 
     with tempfile.TemporaryDirectory(prefix="sohs-verify-") as tmp:
         work = Path(tmp)

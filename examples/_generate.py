@@ -7,8 +7,8 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from sohs_cli import samples
-from sohs_cli.documents import pack
+from sohs_cli.documents import samples
+from sohs_cli.documents.kinds import pack
 
 HERE = Path(__file__).resolve().parent
 DAY = dt.date(2026, 11, 20)

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from hatch_build import compile_catalogs
-from sohs_cli import i18n
-from sohs_cli.certs import load_key_material
-from sohs_cli.credentials import SecretSource
-from sohs_cli.hubmessage import MessageKey, load_message_key
-from sohs_cli.signing import FileSigner
-from sohs_cli.testpki import TestPki, make_test_pki
+from sohs_cli.foundation import i18n
+from sohs_cli.foundation.credentials import SecretSource
+from sohs_cli.portal.hubmessage import MessageKey, load_message_key
+from sohs_cli.signing.certs import load_key_material
+from sohs_cli.signing.sign import FileSigner
+from sohs_cli.signing.testpki import TestPki, make_test_pki
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -33,7 +33,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SOHS_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
     monkeypatch.setenv("APPDATA", str(tmp_path / "user-config"))
-    monkeypatch.setattr("sohs_cli.settings_files.system_config_file", lambda: tmp_path / "system-config" / "sohs.toml")
+    monkeypatch.setattr("sohs_cli.foundation.settings_files.system_config_file",
+                        lambda: tmp_path / "system-config" / "sohs.toml")
     for var in ("SOHS_P12_PASSWORD", "SOHS_PORTAL_PASSWORD", "SOHS_PKCS11_PIN"):
         monkeypatch.delenv(var, raising=False)
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 
-from sohs_cli.config import resolve
 from sohs_cli.dashboard import serve
-from sohs_cli.ledger import DocumentInfo, Ledger
+from sohs_cli.foundation.config import resolve
+from sohs_cli.submission.ledger import DocumentInfo, Ledger
 
 CARD_ERROR = {"maLoi": "card-length", "truong": "MA_THE_BHYT", "nhan": "Mã thẻ BHYT", "dong": 17,
               "moTa": "thẻ 'GD479792000001' có 14 ký tự, mỗi thẻ cần 15",

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sohs_cli import samples
-from sohs_cli.certs import KeyMaterial
-from sohs_cli.documents import pack
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.testpki import make_certificate, new_key
+from sohs_cli.documents import samples
+from sohs_cli.documents.kinds import pack
+from sohs_cli.signing.certs import KeyMaterial
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import make_certificate, new_key
 
 FACILITY = "79001"
 

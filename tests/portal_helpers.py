@@ -22,12 +22,12 @@ from typing import Any
 import httpx
 import pytest
 
-from sohs_cli import samples
-from sohs_cli.documents import pack
-from sohs_cli.hubmessage import MessageKey, compact
+from sohs_cli.documents import samples
+from sohs_cli.documents.kinds import pack
 from sohs_cli.mockportal.accounts import load_accounts, md5_upper
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.testpki import TestPki
+from sohs_cli.portal.hubmessage import MessageKey, compact
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki
 
 USER, PASSWORD, FACILITY, GLN = "79001_BV", "matkhau-thu-nghiem", "79001", "8930000000017"
 

@@ -26,8 +26,8 @@ from xml.sax.saxutils import escape
 HERE = Path(__file__).resolve().parent
 TABLES = HERE / "tables"
 sys.path.insert(0, str(HERE.parent))  # the checkup forms' reader is sohs's own (one reading of the tables)
-from sohs_cli import kskforms  # noqa: E402
-from sohs_cli.documents import KSK_LOAIHOSO_ROOT  # noqa: E402
+from sohs_cli.documents import kskforms  # noqa: E402
+from sohs_cli.documents.kinds import KSK_LOAIHOSO_ROOT  # noqa: E402
 
 DATE_TIME = r"[0-9]{4}(0[0-9]|1[0-2])([0-2][0-9]|3[01])([01][0-9]|2[0-3])[0-5][0-9]"
 DATE = r"[0-9]{4}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
@@ -282,7 +282,7 @@ def signature_slot(name: str, optional: bool = False) -> str:
 def checkup_slot(name: str) -> str:
     """A checkup signature slot (QĐ 2062): empty before signing, then base64 text (the decision's
     example; sohs's default) or one XML-DSig Signature (the option). Mixed content lets either through;
-    which one, and that it is one, ``sohs verify`` checks (sohs_cli/checkupsig.py)."""
+    which one, and that it is one, ``sohs verify`` checks (sohs_cli/signing/checkupsig.py)."""
     return (
         f'<xs:element name="{name}">{doc(name)}<xs:complexType mixed="true"><xs:sequence>'
         '<xs:element ref="ds:Signature" minOccurs="0"/></xs:sequence></xs:complexType></xs:element>'

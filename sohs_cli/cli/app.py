@@ -93,8 +93,8 @@ def command_named(argv: Sequence[str]) -> str | None:
 def _language_of(argv: Sequence[str] | None) -> None:
     """Set the run's language from ``--lang`` anywhere on the command line, else ``SOHS_LANG``/the
     locale. A value that is no language is left for the option itself to refuse (exit 2)."""
-    from sohs_cli import i18n
-    from sohs_cli.errors import UsageError
+    from sohs_cli.foundation import i18n
+    from sohs_cli.foundation.errors import UsageError
 
     words = list(argv or [])
     flag = None
@@ -112,7 +112,7 @@ def _language_of(argv: Sequence[str] | None) -> None:
 def _configured_language(flag: str | None) -> str:
     if flag or os.environ.get("SOHS_LANG"):
         return ""  # decided without looking for a settings file
-    from sohs_cli.settings_files import file_language
+    from sohs_cli.foundation.settings_files import file_language
 
     return file_language()
 
@@ -123,7 +123,7 @@ def build_app(argv: Sequence[str] | None = None) -> Any:
 
     from sohs_cli import __version__
     from sohs_cli.cli import output
-    from sohs_cli.i18n import _
+    from sohs_cli.foundation.i18n import _
 
     _language_of(argv)  # first: every help text below, and the commands', is in the run's language
     app = typer.Typer(
@@ -149,7 +149,7 @@ def build_app(argv: Sequence[str] | None = None) -> Any:
         lang: str | None = output.lang_option(),
     ) -> None:
         output.DEBUG["on"] = debug
-        from sohs_cli import i18n
+        from sohs_cli.foundation import i18n
 
         # every run decides afresh (tests invoke one app many times); --lang fr: a usage error (exit 2)
         output.guarded(lambda: i18n.set_language(i18n.resolve_lang(lang, _configured_language(lang))))

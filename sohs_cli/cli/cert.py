@@ -6,7 +6,7 @@ import typer
 
 from sohs_cli.cli import keys, output
 from sohs_cli.cli.output import escape, say
-from sohs_cli.i18n import _
+from sohs_cli.foundation.i18n import _
 
 
 def register(app: typer.Typer) -> None:
@@ -32,11 +32,11 @@ def register(app: typer.Typer) -> None:
                 _show_token(pkcs11_module, token_label, pin_env, as_json)
                 return
             if not path:
-                from sohs_cli.errors import UsageError
+                from sohs_cli.foundation.errors import UsageError
 
                 raise UsageError(_("give a certificate file, or --pkcs11-module to look at a token"))
-            from sohs_cli.certs import describe, load_certificates, load_key_material, looks_like_pkcs12
-            from sohs_cli.fileio import read_named
+            from sohs_cli.foundation.fileio import read_named
+            from sohs_cli.signing.certs import describe, load_certificates, load_key_material, looks_like_pkcs12
 
             data = read_named(path)
             if looks_like_pkcs12(data):
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             import os
 
-            from sohs_cli.testpki import make_test_pki
+            from sohs_cli.signing.testpki import make_test_pki
 
             given = os.environ.get(password_env)
             pki = make_test_pki(out_dir, password=given.encode() if given else None, facility=facility, days=days)
@@ -95,8 +95,8 @@ def register(app: typer.Typer) -> None:
 def _show_token(module: str, token_label: str | None, pin_env: str, as_json: bool) -> None:
     import os
 
-    from sohs_cli.credentials import SecretSource
-    from sohs_cli.hsm import TokenRef, describe_token
+    from sohs_cli.foundation.credentials import SecretSource
+    from sohs_cli.signing.hsm import TokenRef, describe_token
 
     pin = SecretSource(_("token PIN"), pin_env) if os.environ.get(pin_env) else None
     label, rows = describe_token(TokenRef(module, token_label or ""), pin)

@@ -19,7 +19,7 @@ do so, in one place, the same for every typer version of the range:
   from the catalog. One that matches none gets a Vietnamese sentence without its detail, never
   English. The exit code stays 2.
 
-The English texts are the message ids, as everywhere (sohs_cli/i18n.py): an English run shows
+The English texts are the message ids, as everywhere (sohs_cli/foundation/i18n.py): an English run shows
 exactly what typer shows.
 """
 
@@ -32,7 +32,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from sohs_cli.i18n import N_, _
+from sohs_cli.foundation.i18n import N_, _
 
 try:  # typer <= 0.2x drives click; 0.28 carries its own copy of it
     from typer import _click as click  # type: ignore[attr-defined,unused-ignore]
@@ -160,7 +160,7 @@ def usage_message(exc: Any) -> str:
 
 
 def _is_english_only() -> bool:
-    from sohs_cli.i18n import language
+    from sohs_cli.foundation.i18n import language
 
     return language() == "en"
 

@@ -6,7 +6,7 @@ import typer
 
 from sohs_cli.cli import output
 from sohs_cli.cli.output import escape
-from sohs_cli.i18n import N_, _
+from sohs_cli.foundation.i18n import N_, _
 
 # The commented sohs.toml that ``sohs init`` writes: keys as they are, comments in the run's language.
 TEMPLATE = """\
@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = output.json_option(),
     ) -> None:
         def body() -> None:
-            from sohs_cli.config import KEYS, config_candidates, display_value, resolve
+            from sohs_cli.foundation.config import KEYS, config_candidates, display_value, resolve
 
             s = resolve({}, config)
             rows = [(key, display_value(key, s[key]), s.sources[key], _(KEYS[key][2])) for key in KEYS]
@@ -141,8 +141,8 @@ def register(app: typer.Typer) -> None:
             import os
 
             from sohs_cli.cli.keys import interactive
-            from sohs_cli.errors import UsageError
-            from sohs_cli.fileio import atomic_write
+            from sohs_cli.foundation.errors import UsageError
+            from sohs_cli.foundation.fileio import atomic_write
 
             target = os.path.join(directory, "sohs.toml")
             if os.path.exists(target) and not force:

@@ -11,7 +11,7 @@ DEFAULT_PORT = 8765
 
 
 def register(app: typer.Typer) -> None:
-    from sohs_cli.i18n import _
+    from sohs_cli.foundation.i18n import _
 
     @app.command(help=_("Serve the read-only status page: nights, documents, what keeps failing, health (Ctrl-C "
                          "stops it); by default at http://127.0.0.1:8765."))
@@ -33,9 +33,9 @@ def register(app: typer.Typer) -> None:
 
             import uvicorn
 
-            from sohs_cli.config import resolve
             from sohs_cli.dashboard import serve
-            from sohs_cli.i18n import _, resolve_lang
+            from sohs_cli.foundation.config import resolve
+            from sohs_cli.foundation.i18n import _, resolve_lang
 
             s = resolve({"home": home}, config)
             # the page's default: Vietnamese unless --lang or SOHS_LANG say otherwise (not the server's locale)

@@ -11,7 +11,7 @@ import typer
 
 from sohs_cli.cli import output
 from sohs_cli.cli.output import escape, say
-from sohs_cli.i18n import _
+from sohs_cli.foundation.i18n import _
 
 VALID = ("referral_episode_3176.xml", "appointment_episode_3176.xml")
 INVALID = "invalid_card_length_3176.xml"
@@ -54,18 +54,18 @@ def _run(root: str, lang: str | None) -> None:
 
     from sohs_cli.cli.status import STATE_WORDS, as_dict
     from sohs_cli.cli.submit import WORDS
-    from sohs_cli.credentials import SecretSource
-    from sohs_cli.documents import pack
-    from sohs_cli.ledger import Ledger
+    from sohs_cli.documents.kinds import pack
+    from sohs_cli.documents.samples import examples_dir
+    from sohs_cli.foundation.credentials import SecretSource
     from sohs_cli.mockportal.accounts import Account, md5_upper
     from sohs_cli.mockportal.app import Portal, PortalConfig
     from sohs_cli.portal.client import PortalClient
     from sohs_cli.portal.hub import HubClient
-    from sohs_cli.samples import examples_dir
-    from sohs_cli.signing import FileSigner, sign_document
-    from sohs_cli.submission import SubmitOptions, refresh, submit_files
-    from sohs_cli.testpki import make_test_pki
-    from sohs_cli.trust import Trust
+    from sohs_cli.signing.sign import FileSigner, sign_document
+    from sohs_cli.signing.testpki import make_test_pki
+    from sohs_cli.signing.trust import Trust
+    from sohs_cli.submission.ledger import Ledger
+    from sohs_cli.submission.submit import SubmitOptions, refresh, submit_files
     from sohs_cli.validation.engine import validate_bytes
 
     language = output.language(lang)
@@ -92,7 +92,7 @@ def _run(root: str, lang: str | None) -> None:
 
     _step(3, _("Sign with the clinic's certificate (XML-DSig, RSA-SHA256, in CHUKYDONVI)"))
     pki = make_test_pki(str(work / "pki"), facility="79001")
-    from sohs_cli.certs import load_key_material
+    from sohs_cli.signing.certs import load_key_material
 
     signer = FileSigner(load_key_material(p12=pki.clinic_p12,
                                           password=SecretSource("p", "-", pki.password_file)))
@@ -116,7 +116,7 @@ def _run(root: str, lang: str | None) -> None:
 
     _step(4, _("Submit to the simulated portal (embedded in this process)"))
     password = secrets.token_urlsafe(12)
-    from sohs_cli.hubmessage import load_message_key, load_public_key
+    from sohs_cli.portal.hubmessage import load_message_key, load_public_key
 
     account = Account("79001_BV", md5_upper(password), "79001", (signer.certificate, doctor.certificate),
                       gln=GLN, message_keys=(load_public_key(pki.hub_key_public),))

@@ -6,7 +6,7 @@ import typer
 
 from sohs_cli.cli import output, portalopts
 from sohs_cli.cli.output import escape
-from sohs_cli.i18n import _
+from sohs_cli.foundation.i18n import _
 
 
 def register(app: typer.Typer) -> None:
@@ -22,9 +22,9 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             import asyncio
 
-            from sohs_cli.config import resolve
-            from sohs_cli.doctor import diagnose
-            from sohs_cli.errors import ExitCode
+            from sohs_cli.foundation.config import resolve
+            from sohs_cli.foundation.errors import ExitCode
+            from sohs_cli.submission.doctor import diagnose
 
             s = resolve({"home": home}, config)
             checks = asyncio.run(diagnose(s, lambda: portalopts.make_signer(s),

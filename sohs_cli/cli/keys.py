@@ -8,8 +8,8 @@ from typing import Any
 
 import typer
 
-from sohs_cli.credentials import SecretSource
-from sohs_cli.i18n import _
+from sohs_cli.foundation.credentials import SecretSource
+from sohs_cli.foundation.i18n import _
 
 P12_PASSWORD_ENV = "SOHS_P12_PASSWORD"
 
@@ -27,7 +27,7 @@ def secret_source(what: str, env: str, file: str | None, file_hint: str = "--pas
 def setting_hint(key: str) -> str:
     """How any command takes a file named by a setting: ``portal.password_file in sohs.toml (or
     SOHS_PORTAL_PASSWORD_FILE)``; true for every command, with or without a ``--password-file``."""
-    from sohs_cli.config import env_name
+    from sohs_cli.foundation.config import env_name
 
     return _("{key} in sohs.toml (or {env})", key=key, env=env_name(key))
 
@@ -79,7 +79,7 @@ def pin_env_option() -> Any:
 def token_signer(module: str, token_label: str | None, key_label: str | None, key_id: str | None, pin_env: str,
                  cert: str | None) -> Any:
     """A signer whose key stays on the token; the PIN is never retried."""
-    from sohs_cli.hsm import Pkcs11Signer, TokenRef
+    from sohs_cli.signing.hsm import Pkcs11Signer, TokenRef
 
     pin = SecretSource(_("token PIN"), pin_env, None, getpass.getpass if interactive() else None, file_hint="")
     return Pkcs11Signer(TokenRef(module, token_label or "", key_label or "", key_id or ""), pin, cert)
@@ -92,8 +92,8 @@ def load_signer(*, p12: str | None = None, key: str | None = None, cert: str | N
                 pin_env: str = "SOHS_PKCS11_PIN", password_file_hint: str = "--password-file FILE") -> tuple[Any, Any]:
     """The signer (a token, else a key file) and its certificate's description, after the checks
     the portal would make: validity, RSA size, key usage, and that the key matches."""
-    from sohs_cli.certs import check_certificate, check_signing_certificate, load_key_material
-    from sohs_cli.signing import FileSigner
+    from sohs_cli.signing.certs import check_certificate, check_signing_certificate, load_key_material
+    from sohs_cli.signing.sign import FileSigner
 
     if pkcs11_module:
         signer = token_signer(pkcs11_module, token_label, key_label, key_id, pin_env, cert)

@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from sohs_cli.errors import ExitCode, SohsError
+from sohs_cli.foundation.errors import ExitCode, SohsError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -67,7 +67,7 @@ def escape(text: str) -> str:
 
 def skipped(path: str, reason: str) -> None:
     """One line on stderr for an entry of an input folder that is not read (inputs.expand)."""
-    from sohs_cli.i18n import _
+    from sohs_cli.foundation.i18n import _
 
     _console("stderr").print(f"[yellow]{escape(_('skipped'))}[/] {escape(path)}: {escape(_(reason))}")
 
@@ -77,7 +77,7 @@ DEBUG = {"on": False}
 
 def language(flag: str | None = None) -> str:
     """The language of this run; a command's own ``--lang`` sets it (a usage error unless vi or en)."""
-    from sohs_cli import i18n
+    from sohs_cli.foundation import i18n
 
     if flag:
         i18n.set_language(i18n.resolve_lang(flag))
@@ -85,7 +85,7 @@ def language(flag: str | None = None) -> str:
 
 
 def t(en: str, vi: str) -> str:
-    """Deprecated inline pair (issue 17): use ``sohs_cli.i18n._`` with the English text and the catalog."""
+    """Deprecated inline pair (issue 17): use ``sohs_cli.foundation.i18n._`` with the English text and the catalog."""
     return vi if language() == "vi" else en
 
 
@@ -93,7 +93,7 @@ def say(message: str, /, **fields: object) -> str:
     """``message`` from the catalog, in this run's language, escaped for rich: the text and its fields
     (data such as ``:ab:`` in a fingerprint or ``[red]`` in a path) are shown as they are. Style it
     around the result: ``f"[green]{say('signed {path}', path=p)}[/]"``; never markup inside a message."""
-    from sohs_cli.i18n import _
+    from sohs_cli.foundation.i18n import _
 
     return escape(_(message, **fields))
 
@@ -110,7 +110,7 @@ def json_option() -> Any:
     command has other formats)."""
     import typer
 
-    from sohs_cli.i18n import _
+    from sohs_cli.foundation.i18n import _
 
     return typer.Option(False, "--json", help=_("Print JSON (its schema field names the shape; see schemas/ in "
                                                 "the package)."))
@@ -120,7 +120,7 @@ def lang_option() -> Any:
     """A command's own ``--lang`` (the same as ``sohs --lang``)."""
     import typer
 
-    from sohs_cli.i18n import _
+    from sohs_cli.foundation.i18n import _
 
     # not envvar=SOHS_LANG: the variable would then beat `sohs --lang` (the flag comes first)
     return typer.Option(None, "--lang", metavar="vi|en",
@@ -169,7 +169,7 @@ def progress(total: int, what: str) -> Iterator[Lines]:
 
 
 def fail(exc: SohsError) -> NoReturn:
-    from sohs_cli.i18n import _
+    from sohs_cli.foundation.i18n import _
 
     _console("stderr").print(f"[bold red]{escape(_('error:'))}[/] {escape(exc.message)}")
     if exc.hint:
@@ -184,7 +184,7 @@ def guarded(fn: Callable[[], T]) -> T:
     except SohsError as exc:
         fail(exc)
     except KeyboardInterrupt:
-        from sohs_cli.i18n import _
+        from sohs_cli.foundation.i18n import _
 
         _console("stderr").print(escape(_("interrupted")))
         raise SystemExit(int(ExitCode.INTERRUPTED)) from None
@@ -193,7 +193,7 @@ def guarded(fn: Callable[[], T]) -> T:
     except Exception as exc:  # a bug: say so, never a bare traceback unless asked
         if DEBUG["on"]:
             traceback.print_exc()
-        from sohs_cli.i18n import _
+        from sohs_cli.foundation.i18n import _
 
         _console("stderr").print(f"[bold red]{escape(_('internal error:'))}[/] {escape(type(exc).__name__)}: "
                                  f"{escape(str(exc))}")
@@ -211,7 +211,7 @@ def write_output(text: str | bytes, output: str | None) -> None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
         return
-    from sohs_cli.fileio import atomic_write
+    from sohs_cli.foundation.fileio import atomic_write
 
     # setup: an output the user named that cannot be written is exit 3, never 1 "findings" (issue 17)
     atomic_write(output, text.encode("utf-8") if isinstance(text, str) else text, setup=True)

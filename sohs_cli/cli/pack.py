@@ -8,7 +8,7 @@ import typer
 
 from sohs_cli.cli import output
 from sohs_cli.cli.output import escape, say
-from sohs_cli.i18n import _
+from sohs_cli.foundation.i18n import _
 
 
 def register(app: typer.Typer) -> None:
@@ -26,13 +26,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
 
         def body() -> None:
-            from sohs_cli.envelopes import pack_files
-            from sohs_cli.errors import UsageError
+            from sohs_cli.foundation.errors import UsageError
+            from sohs_cli.validation.packing import pack_files
 
             if (out is None) == (out_dir is None):
                 raise UsageError(_("give exactly one of --output FILE or --out-dir DIR"))
             if repack:
-                from sohs_cli.envelopes import repack_files
+                from sohs_cli.validation.packing import repack_files
 
                 for path, changed in repack_files(tables, output=out, out_dir=out_dir):
                     output.stdout.print(say("repacked {file}", file=path) + " [dim]("
@@ -57,14 +57,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
 
         def body() -> None:
-            from sohs_cli.documents import unpack as unpack_envelope
-            from sohs_cli.fileio import atomic_write, output_dirs, read_named
-            from sohs_cli.xmlsafe import DEFAULT_MAX_BYTES
+            from sohs_cli.documents.kinds import unpack as unpack_envelope
+            from sohs_cli.foundation.fileio import atomic_write, output_dirs, read_named
+            from sohs_cli.foundation.xmlsafe import DEFAULT_MAX_BYTES
 
             data = read_named(envelope, DEFAULT_MAX_BYTES)  # the parser refuses what is over it
             output_dirs(directory)
             if as_json:
-                from sohs_cli.kskjson import records_as_json
+                from sohs_cli.documents.kskjson import records_as_json
 
                 for index, text in records_as_json(data, envelope):
                     target = os.path.join(directory, f"HOSO{index}.json")

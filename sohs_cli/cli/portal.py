@@ -6,7 +6,7 @@ import typer
 
 from sohs_cli.cli import output
 from sohs_cli.cli.output import escape
-from sohs_cli.i18n import _
+from sohs_cli.foundation.i18n import _
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ import typer
 
 from sohs_cli.cli import keys, output
 from sohs_cli.cli.output import escape
-from sohs_cli.i18n import _
+from sohs_cli.foundation.i18n import _
 
 
 def portal_url() -> Any:
@@ -46,7 +46,7 @@ def config() -> Any:
 
 
 def settings(config_file: str | None, **flags: Any) -> Any:
-    from sohs_cli.config import resolve
+    from sohs_cli.foundation.config import resolve
 
     return resolve({k.replace("__", "."): v for k, v in flags.items()}, config_file)
 
@@ -58,7 +58,7 @@ def log_retry(message: str) -> None:
 
 def make_client(s: Any, attempts: int | None = None) -> Any:
     """The portal client the settings describe; retries are reported on stderr."""
-    from sohs_cli.credentials import SecretSource
+    from sohs_cli.foundation.credentials import SecretSource
     from sohs_cli.portal.client import PortalClient, RetryPolicy
 
     password = keys.secret_source(_("portal password"), s["portal.password_env"], s["portal.password_file"] or None,
@@ -96,9 +96,9 @@ def make_hub(s: Any) -> Any:
     message key (hub.message_key) is the key pair the Ministry issued, not the signing certificate."""
     if not s["hub.gln"]:
         return None
-    from sohs_cli.hubmessage import load_message_key, load_public_key
     from sohs_cli.portal.client import RetryPolicy
     from sohs_cli.portal.hub import HubClient, base_url
+    from sohs_cli.portal.hubmessage import load_message_key, load_public_key
 
     password = keys.secret_source(_("hub password"), s["hub.password_env"], s["hub.password_file"] or None,
                                   keys.setting_hint("hub.password_file"))

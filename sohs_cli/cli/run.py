@@ -14,8 +14,8 @@ import typer
 
 from sohs_cli.cli import output, portalopts
 from sohs_cli.cli.output import escape, say
-from sohs_cli.errors import ExitCode, SohsError
-from sohs_cli.i18n import N_, _, translate
+from sohs_cli.foundation.errors import ExitCode, SohsError
+from sohs_cli.foundation.i18n import N_, _, translate
 
 # the line a terminal shows for an event of the log (a catalog message, filled with the event's fields)
 HUMAN = {"packed": N_("packed {file} ({tables} tables, MA_LK {ma_lk})"),
@@ -106,7 +106,7 @@ class _Night:
     def _open_log(self, settings: Any | None) -> None:
         """The JSON-lines log, as early as it can be known; a log that cannot be opened is named on
         stderr once and the run goes on without it (the exit code still says how it ended)."""
-        from sohs_cli.config import user_data_dir
+        from sohs_cli.foundation.config import user_data_dir
 
         if settings is not None:
             path = Path(self.log_file or settings["run.log_file"] or settings.home / "sohs.log")
@@ -126,8 +126,8 @@ class _Night:
         import signal
         import time
 
-        from sohs_cli.config import resolve
-        from sohs_cli.datalock import DataLock
+        from sohs_cli.foundation.config import resolve
+        from sohs_cli.foundation.datalock import DataLock
 
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         try:
@@ -157,10 +157,10 @@ class _Night:
             signal.signal(signal.SIGTERM, previous)
 
     def _run(self, s: Any) -> Any:
-        from sohs_cli.ledger import Ledger
-        from sohs_cli.pipeline import Folders, Run, run_once
-        from sohs_cli.submission import SubmitOptions
-        from sohs_cli.trust import from_settings
+        from sohs_cli.signing.trust import from_settings
+        from sohs_cli.submission.ledger import Ledger
+        from sohs_cli.submission.pipeline import Folders, Run, run_once
+        from sohs_cli.submission.submit import SubmitOptions
 
         # absolute: the ledger keeps these paths, and cron may run from anywhere
         base = Path(s.config_file).resolve().parent if s.config_file else Path.cwd().resolve()
@@ -221,7 +221,7 @@ class _Default(dict[str, Any]):
 
 
 def _warn_expiry(signer: Any, days: int, event: Any) -> None:
-    from sohs_cli.certs import describe
+    from sohs_cli.signing.certs import describe
 
     info = describe(signer.certificate)
     if info.days_left <= days:

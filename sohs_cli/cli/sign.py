@@ -8,7 +8,7 @@ import typer
 
 from sohs_cli.cli import keys, output
 from sohs_cli.cli.output import escape, say
-from sohs_cli.i18n import _
+from sohs_cli.foundation.i18n import _
 
 
 class Role(StrEnum):
@@ -53,10 +53,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
 
         def body() -> None:
-            from sohs_cli.errors import ExitCode
-            from sohs_cli.inputs import expand, nonempty
-            from sohs_cli.signbatch import SignOptions, plan_targets, sign_files
-            from sohs_cli.xmlsafe import ParseLimits
+            from sohs_cli.foundation.errors import ExitCode
+            from sohs_cli.foundation.inputs import expand, nonempty
+            from sohs_cli.foundation.xmlsafe import ParseLimits
+            from sohs_cli.signing.signbatch import SignOptions, plan_targets, sign_files
 
             pairs = plan_targets(list(nonempty(expand(paths, output.skipped))), output=out, out_dir=out_dir,
                                  in_place=in_place)
@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
                     "certificate '{subject}' expires on {date} ({days} days left): renew it and register the new "
                     "one on the portal", subject=info.subject, date=f"{info.not_after:%Y-%m-%d}", days=info.days_left))
             if checkup_form not in (None, "base64", "xmldsig"):
-                from sohs_cli.errors import UsageError
+                from sohs_cli.foundation.errors import UsageError
 
                 raise UsageError(_("--checkup-form {form}: base64 or xmldsig", form=checkup_form))
             options = SignOptions(role=role.value, validate=not no_validate, checkup_form=checkup_form,

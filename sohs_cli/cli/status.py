@@ -12,7 +12,7 @@ import typer
 
 from sohs_cli.cli import output, portalopts
 from sohs_cli.cli.output import escape, say
-from sohs_cli.i18n import N_, _
+from sohs_cli.foundation.i18n import N_, _
 
 STATE_WORDS = {"pending": N_("pending"), "sent": N_("sent"), "accepted": N_("accepted"), "rejected": N_("rejected"),
                "failed": N_("failed")}
@@ -96,9 +96,9 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             import asyncio
 
-            from sohs_cli.errors import ExitCode, UsageError
-            from sohs_cli.ledger import STATES, Ledger
-            from sohs_cli.submission import refresh as refresh_results
+            from sohs_cli.foundation.errors import ExitCode, UsageError
+            from sohs_cli.submission.ledger import STATES, Ledger
+            from sohs_cli.submission.submit import refresh as refresh_results
 
             unknown = [x for x in state if x not in STATES]
             if unknown:
@@ -158,7 +158,7 @@ def parse_since(text: str, now: Any = None) -> str:
     import datetime as dt
     import re
 
-    from sohs_cli.errors import UsageError
+    from sohs_cli.foundation.errors import UsageError
 
     now = now or dt.datetime.now().astimezone()
     word = text.strip().lower()

@@ -9,11 +9,11 @@ import typer
 
 from sohs_cli.cli import output, portalopts
 from sohs_cli.cli.output import escape, printable, say
-from sohs_cli.errors import ExitCode
-from sohs_cli.i18n import N_, _
+from sohs_cli.foundation.errors import ExitCode
+from sohs_cli.foundation.i18n import N_, _
 
 if TYPE_CHECKING:
-    from sohs_cli.submission import Item
+    from sohs_cli.submission.submit import Item
 
 _STYLE = {"delivered": "green", "skipped": "dim", "would-send": "cyan", "rejected": "red", "refused": "red",
           "failed": "yellow", "not-sent": "yellow"}
@@ -63,9 +63,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
 
         def body() -> None:
-            from sohs_cli.datalock import DataLock
-            from sohs_cli.inputs import expand, nonempty
-            from sohs_cli.submission import SubmitOptions
+            from sohs_cli.foundation.datalock import DataLock
+            from sohs_cli.foundation.inputs import expand, nonempty
+            from sohs_cli.submission.submit import SubmitOptions
 
             s = portalopts.settings(config, portal__url=portal, portal__username=username,
                                     portal__password_env=password_env, portal__password_file=password_file,
@@ -132,7 +132,7 @@ class _Stop:
 
 def _trust(s: Any) -> Any:
     """verify.ca_bundle, verify.certificates, signing.cert, else the certificate of signing.p12 (README Trust)."""
-    from sohs_cli.trust import from_settings
+    from sohs_cli.signing.trust import from_settings
 
     if s["verify.ca_bundle"] or s["verify.certificates"] or s["signing.cert"] or not s["signing.p12"]:
         return from_settings(s)
@@ -143,8 +143,8 @@ def _trust(s: Any) -> Any:
 def _send(s: Any, files: list[str], options: Any, stopping: Any) -> Any:
     import asyncio
 
-    from sohs_cli.ledger import Ledger
-    from sohs_cli.submission import submit_files
+    from sohs_cli.submission.ledger import Ledger
+    from sohs_cli.submission.submit import submit_files
 
     ledger = Ledger(s.home)
     progress, show = _progress(len(files))

@@ -14,7 +14,7 @@ import typer
 
 from sohs_cli.cli import output
 from sohs_cli.cli.output import escape, printable
-from sohs_cli.i18n import N_, _, translate
+from sohs_cli.foundation.i18n import N_, _, translate
 
 if TYPE_CHECKING:
     from sohs_cli.validation.report import FileReport
@@ -142,7 +142,7 @@ def _sink(out: str | None) -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    from sohs_cli.fileio import atomic_writer
+    from sohs_cli.foundation.fileio import atomic_writer
 
     with atomic_writer(out, setup=True) as fh:  # unwritable: exit 3 (issue 17), not 1 "findings"
         yield fh
@@ -150,16 +150,16 @@ def _sink(out: str | None) -> Iterator[BinaryIO]:
 
 def _writer(fmt: Format, binary: BinaryIO, lang: str, quiet: bool = False) -> Any:
     if fmt == Format.junit:
-        from sohs_cli.reporting.junit import JUnitWriter
+        from sohs_cli.validation.reporting.junit import JUnitWriter
 
         return JUnitWriter(binary, lang)
     text = _Text(binary)
     if fmt == Format.json:
-        from sohs_cli.reporting.json_report import JsonWriter
+        from sohs_cli.validation.reporting.json_report import JsonWriter
 
         return _Closing(JsonWriter(text, lang, schema=output.with_schema("validate", {})["schema"]), text)
     if fmt == Format.sarif:
-        from sohs_cli.reporting.sarif import SarifWriter
+        from sohs_cli.validation.reporting.sarif import SarifWriter
 
         return _Closing(SarifWriter(text, lang), text)
     return _Closing(_PlainText(text, lang, quiet), text)
@@ -269,7 +269,7 @@ def _status_text(rule: Any, lang: str) -> str:
 def _split_each(reports: Iterator[FileReport], folder: str, options: Any, lang: str) -> Iterator[FileReport]:
     """``--split-valid DIR``: each partly invalid envelope split as it is reported (one line each, on
     stderr: stdout holds the report)."""
-    from sohs_cli.splitting import split_to_folder
+    from sohs_cli.validation.splitting import split_to_folder
 
     for rep in reports:
         if rep.kind == "GIAMDINHHS" and not rep.valid and rep.path != "<stdin>":
@@ -288,8 +288,8 @@ def _jobs(value: str) -> int:
         return 0
     if value.isdigit() and 1 <= int(value) <= 64:
         return int(value)
-    from sohs_cli.errors import UsageError
-    from sohs_cli.i18n import _
+    from sohs_cli.foundation.errors import UsageError
+    from sohs_cli.foundation.i18n import _
 
     raise UsageError(_("--jobs {value}: give auto or a number from 1 to 64", value=value))
 
@@ -339,10 +339,10 @@ def register(app: typer.Typer) -> None:
                                              "not only their form.")),
     ) -> None:
         def body() -> None:
-            from sohs_cli.errors import ExitCode, UsageError
-            from sohs_cli.inputs import expand, nonempty, read_list
+            from sohs_cli.foundation.errors import ExitCode, UsageError
+            from sohs_cli.foundation.inputs import expand, nonempty, read_list
+            from sohs_cli.foundation.xmlsafe import ParseLimits
             from sohs_cli.validation.engine import ValidateOptions, validate_many
-            from sohs_cli.xmlsafe import ParseLimits
 
             language = output.language(lang)
             workers = _jobs(jobs)

@@ -9,11 +9,11 @@ import typer
 
 from sohs_cli.cli import output
 from sohs_cli.cli.output import escape, say
-from sohs_cli.i18n import N_, _
+from sohs_cli.foundation.i18n import N_, _
 
 if TYPE_CHECKING:
-    from sohs_cli.trust import Trust
-    from sohs_cli.verification import VerifyReport
+    from sohs_cli.signing.trust import Trust
+    from sohs_cli.signing.verification import VerifyReport
 
 
 class Format(StrEnum):
@@ -22,7 +22,7 @@ class Format(StrEnum):
 
 
 def _print_report(report: VerifyReport, lang: str) -> None:
-    from sohs_cli.i18n import pick
+    from sohs_cli.foundation.i18n import pick
 
     ok, failed = _("OK"), _("FAIL")
     width = max(len(ok), len(failed))
@@ -45,14 +45,14 @@ def _print_report(report: VerifyReport, lang: str) -> None:
 
 def _trust(ca_bundle: str | None, certs: list[str], integrity_only: bool) -> Trust:
     """Flags first, then the settings submit and run use (README "Trust"), else none."""
-    from sohs_cli.trust import Trust
+    from sohs_cli.signing.trust import Trust
 
     if ca_bundle:
         return Trust.of_ca_bundle(ca_bundle)
     if certs:
         return Trust.of_files(certs)
     if not integrity_only:
-        from sohs_cli.config import resolve
+        from sohs_cli.foundation.config import resolve
 
         s = resolve()
         if s["verify.ca_bundle"]:
@@ -84,11 +84,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
 
         def body() -> None:
-            from sohs_cli.errors import ExitCode, InputError, UsageError
-            from sohs_cli.fileio import read_file
-            from sohs_cli.inputs import expand, nonempty
-            from sohs_cli.verification import VerifyReport, verify_bytes
-            from sohs_cli.xmlsafe import ParseLimits
+            from sohs_cli.foundation.errors import ExitCode, InputError, UsageError
+            from sohs_cli.foundation.fileio import read_file
+            from sohs_cli.foundation.inputs import expand, nonempty
+            from sohs_cli.foundation.xmlsafe import ParseLimits
+            from sohs_cli.signing.verification import VerifyReport, verify_bytes
 
             language = output.language(lang)
             json_out = as_json or fmt == Format.json

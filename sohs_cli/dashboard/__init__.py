@@ -6,8 +6,8 @@ say about the nightly job (:mod:`.health`), the ASGI application with its token 
 (:mod:`.views`), exports shaped like ``sohs status --json/--csv`` (:mod:`.exports`), and every string
 the page shows, in Vietnamese and English (:mod:`.texts`).
 
-May import: ``sohs_cli.ledger`` (its schema constants only: never a ``Ledger``, which writes),
-``sohs_cli.config``, ``sohs_cli.errors``, ``sohs_cli.i18n``, ``sohs_cli.certs``, ``sohs_cli.xmlsafe``,
+May import: ``sohs_cli.submission.ledger`` (its schema constants only: never a ``Ledger``, which writes),
+``sohs_cli.foundation`` (config, errors, i18n, xmlsafe), ``sohs_cli.signing.certs``,
 jinja2. Never typer or rich, never the portal clients, never a secret: the page reads the settings'
 public parts only (folders, the log file, ``signing.cert``), never a password, PIN or key.
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sohs_cli.errors import SohsError
+from sohs_cli.foundation.errors import SohsError
 
 LOG_TAIL = 1024 * 1024  # bytes of the log read from its end
 OUTBOX_LIMIT = 200  # outbox files listed
@@ -89,7 +89,7 @@ def last_run(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def lock_holder(owner: Path) -> dict[str, Any] | None:
     """The command holding the data folder's lock now, from ``run.lock.owner`` (``pid N, sohs run since
-    STAMP``, emptied on release; see :mod:`sohs_cli.datalock`), or None. Reading never locks."""
+    STAMP``, emptied on release; see :mod:`sohs_cli.foundation.datalock`), or None. Reading never locks."""
     import re
 
     try:
@@ -112,7 +112,7 @@ def lock_holder(owner: Path) -> dict[str, Any] | None:
 
 def certificate(places: Places) -> dict[str, Any] | None:
     """The signing certificate's subject and expiry, from a public place only."""
-    from sohs_cli.certs import describe, load_certificates
+    from sohs_cli.signing.certs import describe, load_certificates
 
     source, cert = "", None
     try:
@@ -139,8 +139,8 @@ def _signed_with(path: Path) -> Any:
 
     from cryptography import x509
 
-    from sohs_cli.fileio import read_file
-    from sohs_cli.xmlsafe import parse_bytes
+    from sohs_cli.foundation.fileio import read_file
+    from sohs_cli.foundation.xmlsafe import parse_bytes
 
     root = parse_bytes(read_file(str(path), 64 * 1024 * 1024), source=path.name)
     for el in root.iter("{http://www.w3.org/2000/09/xmldsig#}X509Certificate"):

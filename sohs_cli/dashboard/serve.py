@@ -10,8 +10,8 @@ from sohs_cli.dashboard.health import Places
 from sohs_cli.dashboard.store import LedgerView
 from sohs_cli.dashboard.views import Views
 from sohs_cli.dashboard.web import LOOPBACK_NAMES, Dashboard
-from sohs_cli.errors import ConfigError, UsageError
-from sohs_cli.i18n import _
+from sohs_cli.foundation.errors import ConfigError, UsageError
+from sohs_cli.foundation.i18n import _
 
 MIN_TOKEN = 16
 
@@ -31,7 +31,7 @@ def read_token(path: str) -> str:
         with open(path, "rb") as fh:
             raw = fh.read(4096)
     except OSError as exc:
-        from sohs_cli.fileio import reason
+        from sohs_cli.foundation.fileio import reason
 
         raise ConfigError(_("--token-file {path}: cannot be read ({reason})", path=path, reason=reason(exc)),
                           hint=_("its first line is the dashboard's access token")) from None

@@ -1,6 +1,6 @@
 """The ledger, opened read-only (SQLite ``mode=ro``): the questions the page asks of it.
 
-Every query is bounded and served by an index of the ledger (migration 2 of ``sohs_cli.ledger``):
+Every query is bounded and served by an index of the ledger (migration 2 of ``sohs_cli.submission.ledger``):
 the nights chart scans one range of ``first_seen``; the documents table pages by keyset (the last
 row's sort key, never an OFFSET), so page 1,000 costs what page 1 costs; a count stops at
 :data:`COUNT_CAP`. See ``bench/dashboard_bench.py`` for a ledger of a million documents.
@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sohs_cli.errors import ConfigError
-from sohs_cli.ledger import MIGRATIONS, STATES
+from sohs_cli.foundation.errors import ConfigError
+from sohs_cli.submission.ledger import MIGRATIONS, STATES
 
 VN = dt.timezone(dt.timedelta(hours=7), "ICT")
 NIGHT_STARTS = dt.time(12, 0)  # a night runs from noon to noon, Vietnam time (see the package docstring)

@@ -4,7 +4,7 @@ sohs. Vietnamese is the page's default language; each request is rendered in its
 
 from __future__ import annotations
 
-from sohs_cli.i18n import N_, translate
+from sohs_cli.foundation.i18n import N_, translate
 
 #: key -> English text (the catalog's message id)
 TEXTS: dict[str, str] = {

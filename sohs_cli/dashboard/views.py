@@ -23,7 +23,7 @@ from sohs_cli.dashboard.store import (
     parse_night,
     tonight,
 )
-from sohs_cli.ledger import STATES
+from sohs_cli.submission.ledger import STATES
 
 Query = Mapping[str, Sequence[str]]
 DEFAULT_NIGHTS = 30

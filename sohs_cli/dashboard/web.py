@@ -39,7 +39,7 @@ from sohs_cli.dashboard import charts, exports
 from sohs_cli.dashboard.store import VN, night_of
 from sohs_cli.dashboard.texts import TEXTS, text
 from sohs_cli.dashboard.views import MAX_NIGHTS, BadQuery, Views, filters_of, page_of
-from sohs_cli.ledger import STATES
+from sohs_cli.submission.ledger import STATES
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

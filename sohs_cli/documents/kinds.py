@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from sohs_cli.errors import InputError, UsageError
-from sohs_cli.i18n import _
-from sohs_cli.xmlsafe import ParseLimits, parse_bytes
+from sohs_cli.foundation.errors import InputError, UsageError
+from sohs_cli.foundation.i18n import _
+from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 
 GIAMDINHHS = "GIAMDINHHS"
 KHAMSUCKHOE = "KHAMSUCKHOE"
@@ -358,7 +358,7 @@ def unpack(data: bytes, source: str) -> list[tuple[str, bytes]]:
     if root.tag not in ENVELOPES:
         raise InputError(_("{file}: root <{root}> is not an envelope (GIAMDINHHS or KHAMSUCKHOE)", file=source,
                            root=root.tag))
-    from sohs_cli.filenames import NameBook, safe_stem
+    from sohs_cli.foundation.filenames import NameBook, safe_stem
 
     names = NameBook()  # LOAIHOSO is content: made safe, and two XML1 of one HOSO never share a name
     out: list[tuple[str, bytes]] = []

@@ -4,7 +4,7 @@
 * Form 1, children under 6; Form 2, from 6 to under 18; Form 3, 18 and over. The form is chosen by
   the age on the day of the checkup: ``NGAY_VAO`` (block XML2) against ``NGAY_SINH`` (block XML1).
 * A form's table is in sections; the decision's example message (PL02 §6) carries each section as a
-  block (``LOAIHOSO`` XML1…XML12, :data:`sohs_cli.documents.KSK_ROOTS`): Form 1 sections I–VIII are
+  block (``LOAIHOSO`` XML1…XML12, :data:`sohs_cli.documents.kinds.KSK_ROOTS`): Form 1 sections I–VIII are
   XML1–XML8; Forms 2 and 3 use XML1, XML2, then III Tiền sử → XML9, IV Khám thể lực → XML10,
   V Khám lâm sàng → XML7, VI Cận lâm sàng → XML11, VII Kết luận → XML12. The last section
   (Chữ ký số: ``CKS_*``) is the envelope's ``CHUKYDONVI``.
@@ -50,7 +50,7 @@ class Field:
 
 
 def _tables_dir() -> str:
-    from sohs_cli.validation.schemas import xsd_dir
+    from sohs_cli.documents.schemas import xsd_dir
 
     return str(xsd_dir() / "tables")
 

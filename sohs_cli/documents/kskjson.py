@@ -18,7 +18,7 @@ from typing import Any
 
 from lxml import etree
 
-from sohs_cli.errors import InputError
+from sohs_cli.foundation.errors import InputError
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 MAX_DEPTH = 32  # the decision's message is 6 levels deep
@@ -103,8 +103,8 @@ def records_as_json(data: bytes, source: str) -> list[tuple[int, bytes]]:
 
     Every value is a string, as the XML holds it (the decision's example mixes strings and numbers);
     ``noidungfile`` holds each block as an object; ``sohs validate`` reads the result back."""
-    from sohs_cli.documents import KHAMSUCKHOE, iter_hoso, text_of
-    from sohs_cli.xmlsafe import parse_bytes
+    from sohs_cli.documents.kinds import KHAMSUCKHOE, iter_hoso, text_of
+    from sohs_cli.foundation.xmlsafe import parse_bytes
 
     root = parse_bytes(data, source=source)
     if root.tag != KHAMSUCKHOE:

@@ -11,7 +11,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from sohs_cli.validation.schemas import xsd_dir
+from sohs_cli.documents.schemas import xsd_dir
 
 DECL = '<?xml version="1.0" encoding="utf-8"?>\r\n'
 
@@ -215,8 +215,8 @@ def table(loai: str, standard: str, ma_lk: str, *rows: dict[str, str], day: str 
 def ksk_block(loaihoso: str, values: dict[str, str], form: int = 3) -> bytes:
     """One checkup block of a QĐ 2062 PL01 form: the given fields, in the form's table order (a field the
     form's block lacks goes last, for tests of foreign content)."""
-    from sohs_cli.documents import KSK_LOAIHOSO_ROOT
-    from sohs_cli.kskforms import block_fields
+    from sohs_cli.documents.kinds import KSK_LOAIHOSO_ROOT
+    from sohs_cli.documents.kskforms import block_fields
 
     root = KSK_LOAIHOSO_ROOT[loaihoso]
     known = list(block_fields(form, loaihoso))
@@ -307,7 +307,7 @@ def checkin(standard: str, ma_lk: str, facility: str = "79001") -> bytes:
 
 def examples_dir() -> Path:
     """The shipped examples: inside the installed package, or examples/ of a source checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # sohs_cli/, which holds examples/ in a wheel
     for candidate in (here / "examples", here.parent / "examples"):
         if (candidate / "referral_episode_3176.xml").is_file():
             return candidate
@@ -319,8 +319,8 @@ def export(episodes: list[list[bytes]], facility: str = "79001", ngaylap: str = 
     laid out over lines as HIS write them, with an empty ``CHUKYDONVI``."""
     import base64
 
-    from sohs_cli.documents import detect_kind
-    from sohs_cli.xmlsafe import parse_bytes
+    from sohs_cli.documents.kinds import detect_kind
+    from sohs_cli.foundation.xmlsafe import parse_bytes
 
     hosos = []
     for tables in episodes:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from sohs_cli.errors import ConfigError
+from sohs_cli.foundation.errors import ConfigError
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

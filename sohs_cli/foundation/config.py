@@ -18,16 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sohs_cli.errors import ConfigError
-from sohs_cli.i18n import N_, _
+from sohs_cli.foundation.errors import ConfigError
+from sohs_cli.foundation.i18n import N_, _
 
-# the settings file's search path, also named here (``from sohs_cli.config import user_data_dir``)
-from sohs_cli.settings_files import config_candidates as config_candidates
-from sohs_cli.settings_files import file_language as file_language
-from sohs_cli.settings_files import find_config as find_config
-from sohs_cli.settings_files import system_config_file as system_config_file
-from sohs_cli.settings_files import user_config_dir as user_config_dir
-from sohs_cli.settings_files import user_data_dir as user_data_dir
+# the settings file's search path, also named here (``from sohs_cli.foundation.config import user_data_dir``)
+from sohs_cli.foundation.settings_files import config_candidates as config_candidates
+from sohs_cli.foundation.settings_files import file_language as file_language
+from sohs_cli.foundation.settings_files import find_config as find_config
+from sohs_cli.foundation.settings_files import system_config_file as system_config_file
+from sohs_cli.foundation.settings_files import user_config_dir as user_config_dir
+from sohs_cli.foundation.settings_files import user_data_dir as user_data_dir
 
 #: key -> (default, type, help). The one list of what can be configured (help: a catalog message).
 KEYS: dict[str, tuple[Any, type, str]] = {

@@ -10,8 +10,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sohs_cli.errors import CredentialError
-from sohs_cli.i18n import _
+from sohs_cli.foundation.errors import CredentialError
+from sohs_cli.foundation.i18n import _
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class SecretSource:
                 with open(self.file, "rb") as fh:
                     first = fh.read(64 * 1024).splitlines()
             except OSError as exc:
-                from sohs_cli.fileio import reason
+                from sohs_cli.foundation.fileio import reason
 
                 raise CredentialError(
                     _("cannot read the file of the {what}, {file}: {reason}", what=self.what, file=self.file,

@@ -19,8 +19,8 @@ from types import TracebackType
 
 import filelock
 
-from sohs_cli.errors import LockHeld, MachineError
-from sohs_cli.i18n import _
+from sohs_cli.foundation.errors import LockHeld, MachineError
+from sohs_cli.foundation.i18n import _
 
 LOCK_NAME = "run.lock"
 

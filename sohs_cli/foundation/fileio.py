@@ -12,8 +12,8 @@ import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from sohs_cli.errors import InputError, MachineError
-from sohs_cli.i18n import N_, _, language
+from sohs_cli.foundation.errors import InputError, MachineError
+from sohs_cli.foundation.i18n import N_, _, language
 
 _CHUNK = 1 << 20
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -179,7 +179,7 @@ def read_named(path: str, limit: int | None = None) -> bytes:
     """:func:`read_file` of a file the user named on the command line: when it does not exist, that
     is a usage error (exit 2), as for every command (issue 17), not a finding about a document."""
     if not os.path.lexists(path):
-        from sohs_cli.errors import UsageError
+        from sohs_cli.foundation.errors import UsageError
 
         raise UsageError(_("{path}: no such file or folder", path=path),
                          hint=_("check the path; quote glob patterns if your shell expands them"))

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 LANGUAGES = ("en", "vi")
 DOMAIN = "sohs"
-LOCALE_DIR = os.path.join(os.path.dirname(__file__), "locale")  # no resolve(): start-up pays per syscall
+# sohs_cli/locale: the catalogs of every package; no resolve(): start-up pays per syscall
+LOCALE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "locale")
 
 _state = {"lang": ""}  # the run's language once set; empty: resolved from the environment on first use
 _catalogs: dict[str, gettext.NullTranslations] = {}
@@ -57,7 +58,7 @@ def _checked(value: str, where: str) -> str:
     code = lang.split("_", 1)[0].split(".", 1)[0]
     if code in LANGUAGES:
         return code
-    from sohs_cli.errors import UsageError
+    from sohs_cli.foundation.errors import UsageError
 
     raise UsageError(f"{where} {value}: the languages are vi (Vietnamese) and en (English)",
                      hint="--lang vi or --lang en; SOHS_LANG takes the same values")

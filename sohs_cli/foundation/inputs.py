@@ -18,8 +18,8 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
 
-from sohs_cli.errors import UsageError
-from sohs_cli.i18n import N_, _
+from sohs_cli.foundation.errors import UsageError
+from sohs_cli.foundation.i18n import N_, _
 
 GLOB_CHARS = set("*?[")
 
@@ -64,7 +64,7 @@ def read_list(list_file: str) -> list[str]:
         with open(list_file, encoding="utf-8") as fh:
             return [ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
     except OSError as exc:
-        from sohs_cli.fileio import reason
+        from sohs_cli.foundation.fileio import reason
 
         raise UsageError(_("--from-list {file}: cannot read: {reason}", file=list_file, reason=reason(exc))) from None
     except UnicodeDecodeError as exc:  # exit 70 before issue 15
@@ -106,7 +106,7 @@ def nonempty(files: Iterable[str]) -> Iterator[str]:
     it = iter(files)
     first = next(it, None)
     if first is None:
-        from sohs_cli.i18n import _
+        from sohs_cli.foundation.i18n import _
 
         raise UsageError(_("the paths hold no .xml file"),
                          hint=_("check the folders and patterns (folders are searched for *.xml)"))

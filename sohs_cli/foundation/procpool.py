@@ -12,7 +12,7 @@ Here the parent alone talks to each worker over its own pipe, in chunks:
   so neither side ever blocks writing to the other, whatever the size of a task or a result;
 - results come back in any order and are handed out in input order, with at most ``pending``
   chunks sent or held at a time: memory stays flat on any number of items;
-- a worker that dies (killed, crashed) is reported at once as :class:`~sohs_cli.errors.WorkerLost`,
+- a worker that dies (killed, crashed) is reported at once as :class:`~sohs_cli.foundation.errors.WorkerLost`,
   one that raises as :class:`WorkerFailed`;
 - Ctrl-C is the parent's: workers ignore SIGINT, and when the parent stops early (an exception,
   an interrupt, a consumer that stops reading) they are terminated with SIGTERM.
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sohs_cli.errors import WorkerLost
+from sohs_cli.foundation.errors import WorkerLost
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext

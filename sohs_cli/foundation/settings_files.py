@@ -1,6 +1,6 @@
 """Where the settings file is: the search path, in a module of its own so that the language of a run
 can be read from the file's ``lang`` before anything else without importing the settings machinery
-(``sohs validate`` start-up, issue 17). :mod:`sohs_cli.config` resolves the settings themselves."""
+(``sohs validate`` start-up, issue 17). :mod:`sohs_cli.foundation.config` resolves the settings themselves."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from sohs_cli.errors import ConfigError
-from sohs_cli.i18n import _
+from sohs_cli.foundation.errors import ConfigError
+from sohs_cli.foundation.i18n import _
 
 
 def user_config_dir() -> Path:

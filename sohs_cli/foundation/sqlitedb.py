@@ -16,7 +16,7 @@ from collections.abc import Iterator
 def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` … ``COMMIT``; inside a transaction already, a savepoint of it: the writes
     land with the enclosing transaction's commit, and an error undoes only this part of it (the
-    ledger commits a group of sends' records at once this way: :mod:`sohs_cli.submission`)."""
+    ledger commits a group of sends' records at once this way: :mod:`sohs_cli.submission.submit`)."""
     if db.in_transaction:
         db.execute("SAVEPOINT part")
         try:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from sohs_cli.errors import InputError
-from sohs_cli.i18n import _
+from sohs_cli.foundation.errors import InputError
+from sohs_cli.foundation.i18n import _
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 64  # the deepest legitimate document (a signed envelope) is about 8 levels

@@ -25,12 +25,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sohs_cli.certs import load_certificates
-from sohs_cli.errors import ConfigError, SohsError
-from sohs_cli.fileio import read_file
-from sohs_cli.hubmessage import load_public_key
-from sohs_cli.i18n import both
-from sohs_cli.trust import Trust
+from sohs_cli.foundation.errors import ConfigError, SohsError
+from sohs_cli.foundation.fileio import read_file
+from sohs_cli.foundation.i18n import both
+from sohs_cli.portal.hubmessage import load_public_key
+from sohs_cli.signing.certs import load_certificates
+from sohs_cli.signing.trust import Trust
 
 
 @dataclass(frozen=True)

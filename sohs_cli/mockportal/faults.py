@@ -13,8 +13,8 @@ import re
 import time
 from dataclasses import dataclass
 
-from sohs_cli.errors import UsageError
-from sohs_cli.i18n import _
+from sohs_cli.foundation.errors import UsageError
+from sohs_cli.foundation.i18n import _
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,13 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from sohs_cli.documents import episode_keys, hoso_roots, text_of
-from sohs_cli.errors import InputError
+from sohs_cli.documents.kinds import episode_keys, hoso_roots, text_of
+from sohs_cli.foundation.errors import InputError
+from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 from sohs_cli.mockportal.accounts import Account
 from sohs_cli.mockportal.asgi import Request, Response, json_response
 from sohs_cli.mockportal.store import Submission
-from sohs_cli.verification import verify_bytes
-from sohs_cli.xmlsafe import ParseLimits, parse_bytes
+from sohs_cli.signing.verification import verify_bytes
 
 if TYPE_CHECKING:
     from lxml import etree

@@ -23,7 +23,7 @@ ref_msg_id, res_datetime}, data, signature}``:
 8. stored → HTTP 200 ``PS_DS_SAVE_SUCCESS`` with the data of PL02 §5.2 b 2.x.
 
 The reply's ``signature`` is the same checksum over the reply's header and ``data`` (compact JSON
-text, or ``{}`` when null: :func:`sohs_cli.hubmessage.reply_text`), by the hub's own key: the PEM
+text, or ``{}`` when null: :func:`sohs_cli.portal.hubmessage.reply_text`), by the hub's own key: the PEM
 given with ``sohs portal serve --hub-key`` (its public half is the client's ``hub.reply_key``), else
 a fresh key per process, which no client can verify.
 """
@@ -40,16 +40,16 @@ import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sohs_cli.documents import episode_keys
-from sohs_cli.errors import InputError
-from sohs_cli.hubmessage import MessageKey, compact, reply_text, verify
+from sohs_cli.documents.kinds import episode_keys
+from sohs_cli.foundation.errors import InputError
+from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 from sohs_cli.mockportal.accounts import Account
 from sohs_cli.mockportal.asgi import Request, Response, json_response
 from sohs_cli.mockportal.gateway import stamp
 from sohs_cli.mockportal.store import Submission
+from sohs_cli.portal.hubmessage import MessageKey, compact, reply_text, verify
+from sohs_cli.signing.verification import verify_bytes
 from sohs_cli.validation.engine import validate_bytes
-from sohs_cli.verification import verify_bytes
-from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
 if TYPE_CHECKING:
     from sohs_cli.mockportal.app import Portal
@@ -112,12 +112,12 @@ def _hub_key(portal: Portal) -> MessageKey:
     path = portal.config.hub_key
     if path not in _KEYS:
         if path:
-            from sohs_cli.credentials import SecretSource
-            from sohs_cli.hubmessage import load_message_key
+            from sohs_cli.foundation.credentials import SecretSource
+            from sohs_cli.portal.hubmessage import load_message_key
 
             _KEYS[path] = load_message_key(path, SecretSource("hub key password", "SOHS_MOCK_HUB_KEY_PASSWORD"))
         else:
-            from sohs_cli.testpki import new_key
+            from sohs_cli.signing.testpki import new_key
 
             _KEYS[path] = MessageKey("simulated hub", new_key())
     return _KEYS[path]

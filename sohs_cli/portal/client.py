@@ -33,9 +33,9 @@ from typing import Any
 
 import httpx
 
-from sohs_cli.credentials import SecretSource
-from sohs_cli.errors import AmbiguousSend, ConfigError, CredentialError, PortalUnavailable
-from sohs_cli.i18n import N_, _, language
+from sohs_cli.foundation.credentials import SecretSource
+from sohs_cli.foundation.errors import AmbiguousSend, ConfigError, CredentialError, PortalUnavailable
+from sohs_cli.foundation.i18n import N_, _, language
 
 TOKEN_MARGIN = 60.0
 LOOKUP = "/api/kcb/tra-cuu-trang-thai"

@@ -12,7 +12,7 @@ QĐ 2062/QĐ-BYT Phụ lục 02 defines it (shared/spec/ksk/hub_api.md).
   ``Accept-Encoding``, ``Authorization: Bearer``, ``service-type: 100`` (PL02 §5.2 a) and the body
   ``{header:{version, sender_id, receiver_id, txn_type, msg_id, msg_type, data_type,
   send_datetime}, data, signature}``; ``data`` is the signed ``KHAMSUCKHOE`` in base64, ``signature``
-  the checksum by the Ministry-issued message key (:mod:`sohs_cli.hubmessage`).
+  the checksum by the Ministry-issued message key (:mod:`sohs_cli.portal.hubmessage`).
 * **msg_id** = sender_id + YYMMDD + 32 hex (PL02 §5.2 a 1.5). The date is the envelope's
   ``NGAYLAP`` and the 32 hex a UUIDv4 made from the SHA-256 of the document, so the same record
   always carries the same ``msg_id`` and a resend after a crash is recognisable as one.
@@ -20,7 +20,7 @@ QĐ 2062/QĐ-BYT Phụ lục 02 defines it (shared/spec/ksk/hub_api.md).
 * **The reply's signature** (PL02 §4, §5.2 b 3): the Ministry hands the unit the hub's public key
   "để đơn vị kiểm định bản tin Response". With ``hub.reply_key`` set (that key, PEM or a
   certificate), every push reply's ``signature`` is verified over its header and data
-  (:func:`sohs_cli.hubmessage.reply_text`) before its outcome is believed: a reply that does not
+  (:func:`sohs_cli.portal.hubmessage.reply_text`) before its outcome is believed: a reply that does not
   verify, or carries none, is a configuration error (exit 3) and the record is not filed as
   accepted or rejected. Without ``hub.reply_key`` replies are not verified (the README says so):
   the key is not published, and the decision leaves open how a ``null`` data is hashed.
@@ -44,9 +44,9 @@ import brotli  # noqa: F401  httpx decodes "br" replies with it; PL02 §5 requir
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sohs_cli.errors import ConfigError, CredentialError, PortalUnavailable
-from sohs_cli.hubmessage import MessageKey, compact, no_message_key, reply_text, verify
+from sohs_cli.foundation.errors import ConfigError, CredentialError, PortalUnavailable
 from sohs_cli.portal.client import Answer, PortalClient
+from sohs_cli.portal.hubmessage import MessageKey, compact, no_message_key, reply_text, verify
 
 LOGIN = "/api/auth/login"
 PUSH = "/api/platform/data-sync/push"

@@ -38,10 +38,10 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sohs_cli.certs import rsa_sign, rsa_verify_key
-from sohs_cli.credentials import SecretSource
-from sohs_cli.errors import ConfigError, CredentialError, InputError
-from sohs_cli.fileio import read_file
+from sohs_cli.foundation.credentials import SecretSource
+from sohs_cli.foundation.errors import ConfigError, CredentialError, InputError
+from sohs_cli.foundation.fileio import read_file
+from sohs_cli.signing.certs import rsa_sign, rsa_verify_key
 
 
 def compact(header: dict[str, Any]) -> str:
@@ -99,7 +99,7 @@ def no_message_key() -> ConfigError:
 
 def load_message_key(path: str, password: SecretSource) -> MessageKey:
     """The issued key from a PEM private key (encrypted or not) or a PKCS#12 file (``hub.message_key``)."""
-    from sohs_cli.certs import load_private_key
+    from sohs_cli.signing.certs import load_private_key
 
     if not path:
         raise no_message_key()

@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from sohs_cli.credentials import SecretSource
-from sohs_cli.errors import CertificateError, CredentialError, InputError
-from sohs_cli.fileio import read_file
-from sohs_cli.i18n import _
+from sohs_cli.foundation.credentials import SecretSource
+from sohs_cli.foundation.errors import CertificateError, CredentialError, InputError
+from sohs_cli.foundation.fileio import read_file
+from sohs_cli.foundation.i18n import _
 
 MIN_RSA_BITS = 2048
 DEFAULT_EXPIRY_WARNING_DAYS = 30

@@ -13,10 +13,10 @@ signatures swapped between the slots fail both. A record signed twice by one cer
 Two inner forms (the decision's example shows base64 text in both slots and leaves the form open):
 
 * ``base64`` (default, as the example prints it): the slot's text is the base64 of a detached CMS
-  SignedData (:mod:`sohs_cli.cms`: SHA-256, RSA, the signer's certificate inside) over the inclusive
+  SignedData (:mod:`sohs_cli.signing.cms`: SHA-256, RSA, the signer's certificate inside) over the inclusive
   C14N 1.0 (no comments) of the whole document with the slot(s) emptied as above. Any CMS verifier
   checks it on those bytes (``xmllint --c14n`` then ``openssl cms -verify -binary``).
-* ``xmldsig``: an XML-DSig ``Signature`` element in the slot (the profile of :mod:`sohs_cli.dsig`); the
+* ``xmldsig``: an XML-DSig ``Signature`` element in the slot (the profile of :mod:`sohs_cli.signing.dsig`); the
   doctor's Reference subtracts the signatures of both slots, the facility's only its own, which is
   the same binding.
 
@@ -32,9 +32,9 @@ from collections.abc import Callable
 from cryptography import x509
 from lxml import etree
 
-from sohs_cli import dsig
-from sohs_cli.cms import CmsError, sign_detached, verify_detached
-from sohs_cli.xmlsafe import ParseLimits, parse_bytes
+from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
+from sohs_cli.signing import dsig
+from sohs_cli.signing.cms import CmsError, sign_detached, verify_detached
 
 DOCTOR, FACILITY = dsig.CHECKUP_SLOTS["doctor"], dsig.CHECKUP_SLOTS["facility"]
 FORMS = ("base64", "xmldsig")

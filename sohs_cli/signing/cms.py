@@ -3,7 +3,7 @@
 One signer, SHA-256, RSA PKCS#1 v1.5, signed attributes ``contentType`` (``data``) and
 ``messageDigest``; the signer's certificate and its chain travel in ``certificates``, so any
 verifier (``openssl cms -verify -binary -content FILE``) can check it on the signed bytes alone.
-The signature is made by a :class:`sohs_cli.signing.Signer` (a key file or a PKCS#11 token): only
+The signature is made by a :class:`sohs_cli.signing.sign.Signer` (a key file or a PKCS#11 token): only
 the RSA operation happens there, the structure is built here with asn1crypto.
 
 asn1crypto is wrapped here and nowhere else (STYLE.md principle 4): its errors become
@@ -20,7 +20,7 @@ from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from sohs_cli.certs import rsa_verify
+from sohs_cli.signing.certs import rsa_verify
 
 
 class CmsError(Exception):

@@ -10,7 +10,7 @@ Where signatures live:
 * BHXH documents (``GIAMDINHHS``, the check-in ``CHI_TIEU_TRANG_THAI_KCB``, ``CHI_TIEU_GIAM_DINH_YKHOA``):
   one signature, child of ``/ROOT/CHUKYDONVI``; transform: enveloped-signature, exactly as the portal.
 * Checkup envelopes (``KHAMSUCKHOE``, QĐ 2062) in the XML-DSig form (``sohs sign --checkup-form
-  xmldsig``; the default base64 form is :mod:`sohs_cli.checkupsig`): the concluding doctor's signature
+  xmldsig``; the default base64 form is :mod:`sohs_cli.signing.checkupsig`): the concluding doctor's signature
   in ``CHUKYDONVI/CKS_NGUOI_KET_LUAN``, then the facility's in ``CHUKYDONVI/CKS_BENH_VIEN``, which
   covers the doctor's. One XPath Filter 2.0 transform each: the doctor's subtracts the signatures of
   both slots (``/KHAMSUCKHOE/CHUKYDONVI/*/dsig:Signature``: the facility's comes later), the
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from sohs_cli.xmlsafe import parse_bytes
+from sohs_cli.foundation.xmlsafe import parse_bytes
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 XML_NS = "http://www.w3.org/XML/1998/namespace"

@@ -21,11 +21,11 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sohs_cli.certs import load_certificates
-from sohs_cli.credentials import SecretSource
-from sohs_cli.errors import CertificateError, ConfigError, CredentialError, InputError
-from sohs_cli.fileio import read_file
-from sohs_cli.i18n import _
+from sohs_cli.foundation.credentials import SecretSource
+from sohs_cli.foundation.errors import CertificateError, ConfigError, CredentialError, InputError
+from sohs_cli.foundation.fileio import read_file
+from sohs_cli.foundation.i18n import _
+from sohs_cli.signing.certs import load_certificates
 
 #: DER prefix of a DigestInfo for SHA-256 (RFC 8017 §9.2, note 1)
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
@@ -99,7 +99,7 @@ def _certificate(obj: Any) -> x509.Certificate:
 
 
 class Pkcs11Signer:
-    """A :class:`sohs_cli.signing.Signer` whose RSA operation runs on a PKCS#11 token."""
+    """A :class:`sohs_cli.signing.sign.Signer` whose RSA operation runs on a PKCS#11 token."""
 
     def __init__(self, ref: TokenRef, pin: SecretSource, cert_path: str | None = None) -> None:
         _pkcs11()

@@ -1,4 +1,4 @@
-"""Signing documents exactly as the portal verifies them (profile: :mod:`sohs_cli.dsig`).
+"""Signing documents exactly as the portal verifies them (profile: :mod:`sohs_cli.signing.dsig`).
 
 Why our own XML-DSig code rather than signxml: signxml re-serialises the tree it signs (the portal
 answers 125 when anything changes after signing, DOMAIN.md §1.2), cannot express the two checkup
@@ -26,11 +26,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from sohs_cli import dsig
-from sohs_cli.certs import KeyMaterial, rsa_sign
-from sohs_cli.errors import SigningError, UsageError
-from sohs_cli.i18n import _, language
-from sohs_cli.xmlsafe import ParseLimits, parse_bytes
+from sohs_cli.foundation.errors import SigningError, UsageError
+from sohs_cli.foundation.i18n import _, language
+from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
+from sohs_cli.signing import dsig
+from sohs_cli.signing.certs import KeyMaterial, rsa_sign
 
 
 class Signer(Protocol):
@@ -193,7 +193,7 @@ def sign_document(data: bytes, signer: Signer, *, role: str = "facility", source
                   root: etree._Element | None = None) -> bytes:
     """Return ``data`` with one enveloped signature added in the slot for ``role`` (adding an empty
     ``CHUKYDONVI`` first where a BHXH document lacks it: :func:`insert_slot`). A checkup record's
-    slot gets the base64 form unless ``checkup_form`` is ``xmldsig`` (:mod:`sohs_cli.checkupsig`).
+    slot gets the base64 form unless ``checkup_form`` is ``xmldsig`` (:mod:`sohs_cli.signing.checkupsig`).
 
     ``root``: the tree of ``data`` the caller parsed already (blanks kept), instead of a second parse;
     it is spent: signing changes it (issue 19: ``sohs run`` parses a document once).
@@ -244,7 +244,7 @@ def sign(data: bytes, signer: Signer, *, role: str = "facility", source: str = "
 def _checkup_form(root: etree._Element, slot: dsig.Slot, wanted: str | None, source: str) -> str:
     """The inner form for this slot of a checkup record, after the order checks (QĐ 2062: the doctor
     signs with both slots empty, the facility over the doctor's signature)."""
-    from sohs_cli import checkupsig
+    from sohs_cli.signing import checkupsig
 
     if slot.name == checkupsig.FACILITY and checkupsig.unsigned(root, checkupsig.DOCTOR):
         raise SigningError(_("{file}: CKS_NGUOI_KET_LUAN (Chữ ký số người kết luận) is not signed; the facility's "
@@ -268,8 +268,8 @@ def _checkup_form(root: etree._Element, slot: dsig.Slot, wanted: str | None, sou
 
 def _sign_base64(data: bytes, slot: dsig.Slot, signer: Signer, source: str, limits: ParseLimits | None) -> bytes:
     """The record with the slot's base64 CMS signature spliced in, verified before it is returned."""
-    from sohs_cli import checkupsig
-    from sohs_cli.cms import CmsError
+    from sohs_cli.signing import checkupsig
+    from sohs_cli.signing.cms import CmsError
 
     text = checkupsig.sign_text(data, slot.name, [signer.certificate, *signer.chain], signer.sign, limits)
     head, tail = _slot_bounds(data, slot.name)

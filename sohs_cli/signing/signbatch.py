@@ -14,11 +14,11 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sohs_cli.errors import ExitCode, SohsError, UsageError
-from sohs_cli.fileio import atomic_write, output_dirs, read_file
-from sohs_cli.i18n import _
-from sohs_cli.signing import Signer, sign
-from sohs_cli.xmlsafe import ParseLimits
+from sohs_cli.foundation.errors import ExitCode, SohsError, UsageError
+from sohs_cli.foundation.fileio import atomic_write, output_dirs, read_file
+from sohs_cli.foundation.i18n import _
+from sohs_cli.foundation.xmlsafe import ParseLimits
+from sohs_cli.signing.sign import Signer, sign
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def sign_files(pairs: Sequence[tuple[str, str]], signer: Signer, options: SignOp
         return
     import multiprocessing
 
-    from sohs_cli.procpool import ordered_map
+    from sohs_cli.foundation.procpool import ordered_map
 
     _BATCH.update(signer=signer, options=options)
     try:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from sohs_cli.fileio import atomic_write
+from sohs_cli.foundation.fileio import atomic_write
 
 PASSWORD_FILE = "p12-password.txt"
 

@@ -19,7 +19,7 @@ know, RSA ≥ 2048 or ECDSA P-256/P-384 keys, SHA-256 or stronger signatures —
 of verification. The signer's own certificate is not held to the web-PKI leaf profile (Vietnamese
 signing certificates from VNPT-CA, Viettel-CA, FPT-CA, BKAV-CA … carry ``clientAuth``,
 ``emailProtection`` or no extended key usage at all, and no ``subjectAltName``): it is held to the
-signer policy of :func:`sohs_cli.certs.signer_problem`, the same in ``sign``, ``verify`` and the
+signer policy of :func:`sohs_cli.signing.certs.signer_problem`, the same in ``sign``, ``verify`` and the
 simulated portal (``digitalSignature`` or ``nonRepudiation``, RSA ≥ 2048, valid now). At most
 ``MAX_INTERMEDIATES`` CA certificates between the signer and the trusted CA: the national root
 (Root CA, Bộ TT&TT) → a licensed CA → the signer is two. Revocation (CRL, OCSP) is not checked: the
@@ -36,11 +36,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.verification import ClientVerifier, ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
-from sohs_cli.certs import load_ca_bundle, load_certificates, now
-from sohs_cli.config import Settings
-from sohs_cli.errors import CertificateError, ConfigError, InputError
-from sohs_cli.fileio import read_file
-from sohs_cli.i18n import N_, _, both, translate
+from sohs_cli.foundation.config import Settings
+from sohs_cli.foundation.errors import CertificateError, ConfigError, InputError
+from sohs_cli.foundation.fileio import read_file
+from sohs_cli.foundation.i18n import N_, _, both, translate
+from sohs_cli.signing.certs import load_ca_bundle, load_certificates, now
 
 MAX_INTERMEDIATES = 4
 

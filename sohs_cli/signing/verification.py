@@ -1,6 +1,6 @@
 """Verifying signatures the way the portal does, and stricter: a whitelist, not a general XML-DSig.
 
-Only the profile of :mod:`sohs_cli.dsig` is accepted: one ``Reference`` with ``URI=""`` (the whole
+Only the profile of :mod:`sohs_cli.signing.dsig` is accepted: one ``Reference`` with ``URI=""`` (the whole
 document), the exact transforms of the slot, C14N 1.0, RSA-SHA256, SHA-256. Each signature must sit
 in its slot (``CHUKYDONVI`` or the checkup ``CKS_*``), one per slot, and no ``Signature`` may appear
 anywhere else. What is verified is the parsed document itself, never a node the signature points at,
@@ -8,10 +8,10 @@ so signature wrapping (moving the signed content aside and adding new content) c
 digest covers the very tree a reader acts on.
 
 A verdict is valid only when the signer is trusted (issue 15): every verification takes a
-:class:`sohs_cli.trust.Trust` (a CA bundle, pinned certificates, or none) and every result names it.
+:class:`sohs_cli.signing.trust.Trust` (a CA bundle, pinned certificates, or none) and every result names it.
 With none the result is "integrity only", which is valid only if the caller asked for integrity
 only. The signer's certificate is held to the signer policy of ``sign``
-(:func:`sohs_cli.certs.signer_problem`) whatever the trust source.
+(:func:`sohs_cli.signing.certs.signer_problem`) whatever the trust source.
 
 Portal codes (DOMAIN.md §5.4): no signature -> 123; digest or signature does not verify -> 125.
 """
@@ -29,13 +29,13 @@ from typing import Any
 from cryptography import x509
 from lxml import etree
 
-from sohs_cli import checkupsig, dsig
-from sohs_cli.certs import CertInfo, describe, now, rsa_verify, signer_problem
-from sohs_cli.cms import CmsError
-from sohs_cli.errors import InputError
-from sohs_cli.i18n import both
-from sohs_cli.trust import Trust
-from sohs_cli.xmlsafe import ParseLimits, parse_bytes
+from sohs_cli.foundation.errors import InputError
+from sohs_cli.foundation.i18n import both
+from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
+from sohs_cli.signing import checkupsig, dsig
+from sohs_cli.signing.certs import CertInfo, describe, now, rsa_verify, signer_problem
+from sohs_cli.signing.cms import CmsError
+from sohs_cli.signing.trust import Trust
 
 _DS = f"{{{dsig.DS_NS}}}"
 
@@ -298,7 +298,7 @@ def verify_slot(data: bytes, slot: dsig.Slot, *, trust: Trust, source: str = "<i
 def verify_bytes(data: bytes, path: str, *, trust: Trust, at: dt.datetime | None = None,
                  limits: ParseLimits | None = None, root: etree._Element | None = None) -> VerifyReport:
     """Verify every signature slot of one document against ``trust``; never raises for a bad document.
-    ``root``: the tree of ``data`` parsed by the caller (:func:`sohs_cli.xmlsafe.parse_bytes`, blanks
+    ``root``: the tree of ``data`` parsed by the caller (:func:`sohs_cli.foundation.xmlsafe.parse_bytes`, blanks
     kept), read and never changed here; without it the bytes are parsed."""
     report = VerifyReport(path=path)
     if root is None:

@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sohs_cli.config import Settings
-from sohs_cli.errors import PortalUnavailable, SohsError
-from sohs_cli.i18n import N_, _
+from sohs_cli.foundation.config import Settings
+from sohs_cli.foundation.errors import PortalUnavailable, SohsError
+from sohs_cli.foundation.i18n import N_, _
 
 MAX_SKEW = dt.timedelta(minutes=5)
 
@@ -56,7 +56,7 @@ async def diagnose(s: Settings, load_signer: Callable[[], Any], make_client: Cal
     checks += _certificate(s, load_signer)
     bundle = s["portal.ca_bundle"]
     if bundle:
-        from sohs_cli.certs import load_ca_bundle
+        from sohs_cli.signing.certs import load_ca_bundle
 
         try:
             count = len(load_ca_bundle(bundle))
@@ -74,7 +74,7 @@ def _certificate(s: Settings, load_signer: Callable[[], Any]) -> list[Check]:
     if not (s["signing.p12"] or s["signing.key"] or s["signing.pkcs11_module"]):
         return [Check(CERTIFICATE, "warn", _("no signing key configured (signing.p12)"),
                       _("without one, sohs run sends only files that are already signed"))]
-    from sohs_cli.certs import describe
+    from sohs_cli.signing.certs import describe
 
     try:
         signer = load_signer()
@@ -96,14 +96,14 @@ def _writable(s: Settings) -> Check:
         with tempfile.NamedTemporaryFile(dir=s.home, prefix=".doctor-"):
             pass
     except OSError as exc:
-        from sohs_cli.fileio import reason
+        from sohs_cli.foundation.fileio import reason
 
         return Check(DATA, "fail", f"{s.home}: {reason(exc)}", _("set SOHS_HOME or home to a writable folder"))
     return Check(DATA, "ok", _("{folder} is writable", folder=s.home))
 
 
 def _ledger(s: Settings) -> Check:
-    from sohs_cli.ledger import Ledger
+    from sohs_cli.submission.ledger import Ledger
 
     try:
         ledger = Ledger(s.home)

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sohs_cli.errors import ConfigError, MachineError
-from sohs_cli.i18n import _
-from sohs_cli.sqlitedb import transaction
+from sohs_cli.foundation.errors import ConfigError, MachineError
+from sohs_cli.foundation.i18n import _
+from sohs_cli.foundation.sqlitedb import transaction
 
 FINAL = ("accepted", "rejected")
 STATES = ("pending", "sent", "accepted", "rejected", "failed")

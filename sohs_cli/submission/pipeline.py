@@ -1,4 +1,4 @@
-"""The nightly run (``sohs run``, under the data folder's lock, :mod:`sohs_cli.datalock`): pick up the
+"""The nightly run (``sohs run``, under the data folder's lock, :mod:`sohs_cli.foundation.datalock`): pick up the
 outbox, validate, pack, sign, submit, file every document where it belongs, refresh results. Composed
 from the pieces; no new rules.
 
@@ -29,20 +29,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sohs_cli.documents import ENVELOPES, detect_kind, pack, text_of
-from sohs_cli.errors import ConfigError, ExitCode, PortalUnavailable, SohsError
-from sohs_cli.fileio import atomic_write, machine_error, move, read_file
-from sohs_cli.filenames import NameBook, safe_stem
-from sohs_cli.ledger import DocumentInfo, Ledger
+from sohs_cli.documents.kinds import ENVELOPES, detect_kind, pack, text_of
+from sohs_cli.foundation.errors import ConfigError, ExitCode, PortalUnavailable, SohsError
+from sohs_cli.foundation.fileio import atomic_write, machine_error, move, read_file
+from sohs_cli.foundation.filenames import NameBook, safe_stem
+from sohs_cli.foundation.xmlsafe import parse_bytes
 from sohs_cli.portal.client import PortalClient
 from sohs_cli.portal.hub import HubClient
-from sohs_cli.signing import Signer, sign_document
-from sohs_cli.splitting import split_envelope
-from sohs_cli.submission import Document, Item, SubmitOptions, check, refresh, submit_files
+from sohs_cli.signing.sign import Signer, sign_document
+from sohs_cli.signing.verification import verify_bytes
+from sohs_cli.submission.ledger import DocumentInfo, Ledger
+from sohs_cli.submission.submit import Document, Item, SubmitOptions, check, refresh, submit_files
 from sohs_cli.validation.engine import validate_bytes
 from sohs_cli.validation.report import FileReport
-from sohs_cli.verification import verify_bytes
-from sohs_cli.xmlsafe import parse_bytes
+from sohs_cli.validation.splitting import split_envelope
 
 SIGNED_ROOTS = (*ENVELOPES, "CHI_TIEU_TRANG_THAI_KCB")
 SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".errors.json")
@@ -383,7 +383,7 @@ class Run:
         self.report.signed += 1
 
     def _checked(self, doc: Document, original: Path, ready: dict[str, Path]) -> None:
-        """The check before sending (:func:`sohs_cli.submission.check`), made now, while the tree is
+        """The check before sending (:func:`sohs_cli.submission.submit.check`), made now, while the tree is
         here; the send reads its result and the file's bytes, not the tree."""
         key = os.path.abspath(doc.path)
         self.checked[key] = check(doc, self.options, hub=self.hub is not None,
@@ -392,7 +392,7 @@ class Run:
 
     def split_partly_invalid(self, path: Path, data: bytes, report: FileReport, ready: dict[str, Path]) -> bool:
         """Deliver what is deliverable (issue 14): an envelope whose episodes are partly invalid is split
-        (:mod:`sohs_cli.splitting`). The invalid episodes go to ``rejected/`` as an envelope of their
+        (:mod:`sohs_cli.validation.splitting`). The invalid episodes go to ``rejected/`` as an envelope of their
         own (``NAME.invalid.xml`` with its ``.errors.json``, naming every episode and where it went);
         the valid ones become ``NAME.valid.xml`` in the outbox and go on like any document (signed,
         sent, filed); the original export is kept beside the invalid part (``NAME.invalid.original.xml``).

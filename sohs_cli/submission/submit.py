@@ -28,17 +28,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sohs_cli.documents import episode_keys, hoso_roots, text_of
-from sohs_cli.errors import AmbiguousSend, ConfigError, ExitCode, InputError, PortalUnavailable
-from sohs_cli.fileio import read_file
-from sohs_cli.i18n import N_, _, language
-from sohs_cli.ledger import DocumentInfo, Ledger
+from sohs_cli.documents.kinds import episode_keys, hoso_roots, text_of
+from sohs_cli.foundation.errors import AmbiguousSend, ConfigError, ExitCode, InputError, PortalUnavailable
+from sohs_cli.foundation.fileio import read_file
+from sohs_cli.foundation.i18n import N_, _, language
+from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 from sohs_cli.portal.client import PortalClient, endpoint_for
 from sohs_cli.portal.hub import PUSH as HUB_PUSH
 from sohs_cli.portal.hub import HubClient
-from sohs_cli.trust import Trust
-from sohs_cli.verification import VerifyReport, verify_bytes
-from sohs_cli.xmlsafe import ParseLimits, parse_bytes
+from sohs_cli.signing.trust import Trust
+from sohs_cli.signing.verification import VerifyReport, verify_bytes
+from sohs_cli.submission.ledger import DocumentInfo, Ledger
 
 
 @dataclass(frozen=True)

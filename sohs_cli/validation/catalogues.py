@@ -24,8 +24,8 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from sohs_cli.errors import ConfigError
-from sohs_cli.i18n import N_, _
+from sohs_cli.foundation.errors import ConfigError
+from sohs_cli.foundation.i18n import N_, _
 from sohs_cli.validation.report import Finding
 from sohs_cli.validation.rulebase import Doc, Rule, rule
 

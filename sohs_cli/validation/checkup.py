@@ -1,7 +1,7 @@
 """Which QĐ 2062 PL01 form a checkup record is, and what in it belongs to another form.
 
 The form comes from the age on the day of the checkup (``NGAY_VAO`` of XML2 against ``NGAY_SINH``
-of XML1, :mod:`sohs_cli.kskforms`). Each block is then checked against that form's schema
+of XML1, :mod:`sohs_cli.documents.kskforms`). Each block is then checked against that form's schema
 (``xsd/ksk/2062/formN/``); a block only another form has, or a field only another form's block has
 (child-development fields on an adult), is one clear finding naming both forms, and the field is
 left out of the schema check so it is not reported twice. Without a usable age the blocks are
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from sohs_cli import kskforms
-from sohs_cli.documents import KSK_LOAIHOSO_ROOT, text_of
-from sohs_cli.i18n import N_
+from sohs_cli.documents import kskforms
+from sohs_cli.documents.kinds import KSK_LOAIHOSO_ROOT, text_of
+from sohs_cli.foundation.i18n import N_
 from sohs_cli.validation.report import Finding, Severity, hints
 
 

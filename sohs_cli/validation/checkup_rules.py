@@ -25,11 +25,11 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
-from sohs_cli.i18n import N_
-from sohs_cli.kskforms import parse_day
+from sohs_cli.documents.kskforms import parse_day
+from sohs_cli.documents.schemas import named
+from sohs_cli.foundation.i18n import N_
 from sohs_cli.validation.report import Finding
 from sohs_cli.validation.rulebase import Doc, Rule, rule, value
-from sohs_cli.validation.schemas import named
 
 # The PL01 fields whose description is "ICD-10 code(s) …; multiple codes separated by ';'", in the
 # three forms (a test proves this is what the shipped CSVs say).

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from sohs_cli.documents import (
+from sohs_cli.documents.kinds import (
     ENVELOPES,
     KSK_STANDARD,
     SCHEMA_KINDS,
@@ -29,17 +29,17 @@ from sohs_cli.documents import (
     strip_inner_declarations,
     text_of,
 )
-from sohs_cli.errors import InputError
-from sohs_cli.fileio import read_file
-from sohs_cli.i18n import N_
-from sohs_cli.kskjson import looks_like_json
-from sohs_cli.kskjson import to_xml as json_to_xml
+from sohs_cli.documents.kskjson import looks_like_json
+from sohs_cli.documents.kskjson import to_xml as json_to_xml
+from sohs_cli.documents.schemas import compiled
+from sohs_cli.foundation.errors import InputError
+from sohs_cli.foundation.fileio import read_file
+from sohs_cli.foundation.i18n import N_
+from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 from sohs_cli.validation import checkup
 from sohs_cli.validation import rules as rules_mod
 from sohs_cli.validation.report import DEFAULT_MAX_FINDINGS, FileReport, Finding, Findings, Severity, hints
-from sohs_cli.validation.schemas import compiled
 from sohs_cli.validation.xsd import schema_fields, validate_xsd
-from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
@@ -305,7 +305,7 @@ def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = Non
                    inner: dict[int, dict[str, etree._Element]] | None = None) -> FileReport:
     """The report of one document, its findings capped at ``options.max_findings`` (issue 15).
 
-    ``root``: the tree of ``data`` the caller parsed already (:func:`sohs_cli.xmlsafe.parse_bytes`), read
+    ``root``: the tree of ``data`` the caller parsed already (:func:`sohs_cli.foundation.xmlsafe.parse_bytes`), read
     and never changed, instead of a second parse (issue 19: ``sohs run`` parses a document once).
     ``inner``: filled with the tables of each HOSO of an envelope as checked (only for a HOSO walked
     whole; the caller compares the count)."""
@@ -391,7 +391,7 @@ def _worker(path: str) -> FileReport:
 def auto_jobs() -> int:
     """Worker processes for ``--jobs auto``: the CPUs this process may use (affinity, container
     quota), at most 8."""
-    from sohs_cli import cpus
+    from sohs_cli.foundation import cpus
 
     return min(cpus.usable(), 8)
 
@@ -409,7 +409,7 @@ def _context() -> BaseContext:
 def validate_many(paths: Iterable[str], options: ValidateOptions,
                   jobs: int = 1) -> Generator[FileReport, None, None]:
     """Reports in input order. With ``jobs > 1`` files are spread over worker processes
-    (:func:`sohs_cli.procpool.ordered_map`); results stream back in order, so memory stays flat
+    (:func:`sohs_cli.foundation.procpool.ordered_map`); results stream back in order, so memory stays flat
     however many files there are.
 
     ``jobs=0`` is auto: one process per CPU (:func:`auto_jobs`) once there are at least
@@ -424,7 +424,7 @@ def validate_many(paths: Iterable[str], options: ValidateOptions,
         for p in pending:
             yield validate_path(p, options)
         return
-    from sohs_cli.procpool import ordered_map
+    from sohs_cli.foundation.procpool import ordered_map
 
     yield from ordered_map(_worker, pending, jobs=jobs, context=_context(), setup=_start_worker,
                            setup_args=(options,))

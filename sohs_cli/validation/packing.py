@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 
-from sohs_cli.documents import GIAMDINHHS, KHAMSUCKHOE, pack
-from sohs_cli.errors import ExitCode, InputError, SohsError
-from sohs_cli.fileio import atomic_write, output_dirs, read_file, read_named
-from sohs_cli.filenames import NameBook, safe_stem
-from sohs_cli.i18n import _
-from sohs_cli.xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
+from sohs_cli.documents.kinds import GIAMDINHHS, KHAMSUCKHOE, pack
+from sohs_cli.foundation.errors import ExitCode, InputError, SohsError
+from sohs_cli.foundation.fileio import atomic_write, output_dirs, read_file, read_named
+from sohs_cli.foundation.filenames import NameBook, safe_stem
+from sohs_cli.foundation.i18n import _
+from sohs_cli.foundation.xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
 
 
 class InvalidTables(SohsError):
@@ -57,10 +57,10 @@ def pack_files(paths: list[str], *, facility: str, output: str | None, out_dir: 
 
 
 def repack_files(paths: list[str], *, output: str | None, out_dir: str | None) -> list[tuple[str, int]]:
-    """Rewrite envelopes with every payload on one line (:func:`sohs_cli.documents.repack`); returns
+    """Rewrite envelopes with every payload on one line (:func:`sohs_cli.documents.kinds.repack`); returns
     ``(written path, payloads rewritten)``. Each file is read and checked before any is written."""
-    from sohs_cli.documents import repack
-    from sohs_cli.errors import UsageError
+    from sohs_cli.documents.kinds import repack
+    from sohs_cli.foundation.errors import UsageError
 
     if output is not None and len(paths) != 1:
         raise UsageError(_("--output takes one envelope, {n} were given", n=len(paths)),

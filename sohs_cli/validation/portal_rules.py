@@ -23,11 +23,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from sohs_cli.i18n import N_
+from sohs_cli.documents.schemas import xsd_dir
+from sohs_cli.foundation.i18n import N_
 from sohs_cli.validation.catalogues import FORMS
 from sohs_cli.validation.report import Finding
 from sohs_cli.validation.rulebase import Doc, Episode, Rule, rule, value
-from sohs_cli.validation.schemas import xsd_dir
 
 SHEET = "CTN4750 (Check_Valid_QD4750)"
 

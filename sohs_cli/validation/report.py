@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from sohs_cli.i18n import both
+from sohs_cli.foundation.i18n import both
 
 Severity = Literal["error", "warning"]
 
@@ -27,7 +27,7 @@ class Finding:
     expected: str = ""
     found: str = ""
     hint: str = ""  # English
-    hint_vi: str = ""  # Vietnamese (from the catalog: sohs_cli.i18n.both)
+    hint_vi: str = ""  # Vietnamese (from the catalog: sohs_cli.foundation.i18n.both)
 
     def message(self, lang: str = "en") -> str:
         return self.message_vi if lang == "vi" else self.message_en

@@ -31,9 +31,9 @@ from typing import Literal
 
 from lxml import etree
 
-from sohs_cli.documents import BHXH_RECORD_PATHS
+from sohs_cli.documents.kinds import BHXH_RECORD_PATHS
+from sohs_cli.documents.schemas import label, named
 from sohs_cli.validation.report import Finding, Severity, hints
-from sohs_cli.validation.schemas import label, named
 
 Record = dict[str, str | None]  # a record's fields: element name -> its text as written (None if empty)
 

@@ -19,7 +19,8 @@ import functools
 import re
 from collections.abc import Iterator
 
-from sohs_cli.i18n import N_
+from sohs_cli.documents.schemas import decision_lengths, xsd_dir
+from sohs_cli.foundation.i18n import N_
 from sohs_cli.validation import checkup_rules as _checkup_rules  # noqa: F401 - registers the checkup rules
 from sohs_cli.validation import portal_rules as _portal_rules  # noqa: F401 - registers the sheet's rules
 from sohs_cli.validation.report import Finding
@@ -38,7 +39,6 @@ from sohs_cli.validation.rulebase import (
     rule,
     value,
 )
-from sohs_cli.validation.schemas import decision_lengths, xsd_dir
 from sohs_cli.validation.xsd import portal_length
 
 # The engine, the CLI and the SARIF renderer import the registry from here, so that importing it
@@ -368,7 +368,7 @@ def _referral(r: Rule, ep: Episode) -> Iterator[Finding]:
 
 def _organ_classes() -> tuple[tuple[str, str], ...]:
     """The ``*_PL`` classification fields of XML7 and XML10 in any form (what the rule below reads)."""
-    from sohs_cli import kskforms
+    from sohs_cli.documents import kskforms
 
     return tuple(sorted({(f"KSK:{block}", f.element) for form in kskforms.FORMS for block in ("XML7", "XML10")
                          for f in kskforms.blocks(form).get(block, ()) if f.element.endswith("_PL")}))

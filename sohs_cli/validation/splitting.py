@@ -22,9 +22,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from sohs_cli.documents import GIAMDINHHS, hoso_roots, text_of
+from sohs_cli.documents.kinds import GIAMDINHHS, hoso_roots, text_of
+from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 from sohs_cli.validation.report import FileReport, Finding
-from sohs_cli.xmlsafe import ParseLimits, parse_bytes
 
 _HOSO = re.compile(r" › HOSO (\d+)(?= |$)")
 #: envelope-level findings a split repairs (each part recounts SOLUONGHOSO)
@@ -138,8 +138,8 @@ def split_to_folder(path: str, report: FileReport, folder: str, limits: ParseLim
     """``sohs validate --split-valid DIR``: write the two parts of ``path`` into ``folder`` as
     ``NAME.valid.xml`` and ``NAME.invalid.xml`` (with ``NAME.invalid.xml.errors.json``); None when
     the file cannot be split. Names come from the file's own name, made safe; never overwrites."""
-    from sohs_cli.fileio import atomic_write, read_file
-    from sohs_cli.filenames import NameBook, safe_stem
+    from sohs_cli.foundation.fileio import atomic_write, read_file
+    from sohs_cli.foundation.filenames import NameBook, safe_stem
 
     data = read_file(path, (limits or ParseLimits()).max_bytes)
     split = split_envelope(data, report, limits)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from sohs_cli.i18n import N_
+from sohs_cli.documents.schemas import XS, label, named, schema_path
+from sohs_cli.foundation.i18n import N_
 from sohs_cli.validation.report import Finding, Findings, hints
-from sohs_cli.validation.schemas import XS, label, named, schema_path
 
 _MSG_RE = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)
 _PATTERNS: list[tuple[str, str, str]] = [

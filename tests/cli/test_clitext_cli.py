@@ -129,7 +129,7 @@ def test_every_click_template_is_recognised_and_said_again(message: str) -> None
     """Each template matches the English text it describes, and comes back without its English."""
     sample = message.format(value="'abc'", type="uuid", range="x>=1", choice="'a'", choices="'a', 'b'",
                             name="'--x'", filename="'f.xml'", nargs=2, args="a b")
-    from sohs_cli import i18n
+    from sohs_cli.foundation import i18n
 
     i18n.set_language("vi")
     try:

@@ -64,7 +64,7 @@ def test_the_readme_settings_table_lists_every_key_and_variable() -> None:
     """Issue 17: [signing], [folders], [run] and [hub] were missing from the table."""
     import re
 
-    from sohs_cli.config import KEYS, env_name
+    from sohs_cli.foundation.config import KEYS, env_name
 
     section = README.split("### Settings", 1)[1].split("\n### ", 1)[0]
     for key in KEYS:

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sohs_cli.cli.app import build_app
-from sohs_cli.testpki import TestPki
+from sohs_cli.signing.testpki import TestPki
 
 runner = CliRunner()
 VALID = "referral_episode_3176.xml"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from sohs_cli import samples
 from sohs_cli.cli.app import build_app
+from sohs_cli.documents import samples
 
 runner = CliRunner()
 
@@ -80,8 +80,8 @@ def _latin1_list(tmp_path: Path) -> Path:
 def test_a_non_utf8_password_in_the_environment_is_exit_3_and_shows_no_byte(tmp_path: Path) -> None:
     import os
 
-    from sohs_cli.credentials import SecretSource
-    from sohs_cli.errors import CredentialError
+    from sohs_cli.foundation.credentials import SecretSource
+    from sohs_cli.foundation.errors import CredentialError
 
     os.environb[b"SOHS_TEST_SECRET"] = b"m\xe2t-kh\xff\xfeu"
     try:
@@ -109,8 +109,8 @@ def test_config_show_hides_credentials_in_the_portal_url(tmp_path: Path) -> None
 def test_pack_and_unpack_read_no_more_than_the_size_limit(tmp_path: Path) -> None:
     import tracemalloc
 
-    from sohs_cli.envelopes import pack_files
-    from sohs_cli.errors import SohsError
+    from sohs_cli.foundation.errors import SohsError
+    from sohs_cli.validation.packing import pack_files
 
     huge = tmp_path / "huge.xml"
     with open(huge, "wb") as fh:

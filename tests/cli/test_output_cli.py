@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
-from sohs_cli.certs import describe
 from sohs_cli.cli.app import build_app
-from sohs_cli.testpki import TestPki, make_certificate
+from sohs_cli.signing.certs import describe
+from sohs_cli.signing.testpki import TestPki, make_certificate
 from tests.cli.schemas import assert_schema
 
 runner = CliRunner()
@@ -81,7 +81,7 @@ def test_verify_json_and_its_format_alias_match_the_schema(examples: Path) -> No
 def test_sign_reports_each_file_as_it_is_signed(examples: Path, pki: TestPki, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Each line is printed when its file is done, not after the whole batch (a 5,000-file night)."""
-    from sohs_cli import signbatch
+    from sohs_cli.signing import signbatch
 
     real = signbatch.sign_files
     seen: list[str] = []

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from sohs_cli import samples
 from sohs_cli.cli.app import build_app
+from sohs_cli.documents import samples
 from sohs_cli.validation.engine import validate_path
 
 runner = CliRunner()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from sohs_cli.cli.app import build_app
 from sohs_cli.cli.status import parse_since
-from sohs_cli.ledger import DocumentInfo, Ledger
+from sohs_cli.submission.ledger import DocumentInfo, Ledger
 
 runner = CliRunner()
 NOW = dt.datetime(2026, 12, 2, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))  # Hà Nội morning

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sohs_cli.certs import KeyMaterial
 from sohs_cli.cli.app import build_app
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.testpki import TestPki, make_certificate, new_key
+from sohs_cli.signing.certs import KeyMaterial
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki, make_certificate, new_key
 from tests.portal_helpers import envelope
 
 runner = CliRunner()

@@ -149,8 +149,8 @@ def test_paths_are_printed_as_they_are_not_as_markup(examples: Path, tmp_path: P
 def _warning_only(tmp_path: Path) -> Path:
     """An envelope whose one finding is a warning: SO_CHUYENTUYEN of 60 characters (decision 50,
     portal sheet 100)."""
-    from sohs_cli import samples
-    from sohs_cli.documents import pack
+    from sohs_cli.documents import samples
+    from sohs_cli.documents.kinds import pack
 
     lk = "LK000000000090"
     base = samples.xml1_values("3176", lk, ma_loai_rv="2")

@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.testpki import TestPki
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki
 from tests.conftest import require_tool
 from tests.portal_helpers import PASSWORD, USER, envelope, free_port, served, server_process
 

@@ -22,10 +22,10 @@ import pytest
 from typer.testing import CliRunner
 
 from sohs_cli.cli.app import build_app
-from sohs_cli.errors import SohsError
+from sohs_cli.foundation.errors import SohsError
 from sohs_cli.mockportal.app import Portal, PortalConfig
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.testpki import TestPki
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki
 from tests.hostile_corpus import Case, write_corpus
 from tests.portal_helpers import InProcess, accounts
 

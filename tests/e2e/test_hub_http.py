@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.testpki import TestPki
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki
 from tests.e2e.test_submit_http import sohs, sohs_env
 from tests.portal_helpers import GLN, PASSWORD, USER, served
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sohs_cli.testpki import TestPki
+from sohs_cli.signing.testpki import TestPki
 
 ROOT = Path(__file__).resolve().parents[2]
 SOHS = [sys.executable, "-m", "sohs_cli"]
@@ -76,9 +76,9 @@ def test_sigterm_during_submit_answers_what_is_in_flight_records_it_and_exits_14
 
     import httpx
 
-    from sohs_cli.certs import load_key_material
-    from sohs_cli.credentials import SecretSource
-    from sohs_cli.signing import FileSigner
+    from sohs_cli.foundation.credentials import SecretSource
+    from sohs_cli.signing.certs import load_key_material
+    from sohs_cli.signing.sign import FileSigner
     from tests.portal_helpers import PASSWORD, USER, served, signed
 
     signer = FileSigner(load_key_material(p12=pki.clinic_p12, password=SecretSource("p", "-", pki.password_file)))

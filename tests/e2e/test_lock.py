@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from sohs_cli.signing import FileSigner
-from sohs_cli.testpki import TestPki
+from sohs_cli.signing.sign import FileSigner
+from sohs_cli.signing.testpki import TestPki
 from tests.e2e.test_run import setup, sohs
 from tests.e2e.test_submit_http import write_batch
 from tests.portal_helpers import served
@@ -47,7 +47,7 @@ def test_submit_and_run_exit_5_while_another_sender_holds_the_data_folder(tmp_pa
 def test_the_nightly_run_needs_no_fcntl(tmp_path: Path) -> None:
     """Windows has no fcntl: importing the run and the lock without it must work (it exited 70)."""
     code = ("import sys; sys.modules['fcntl'] = None\n"
-            "import sohs_cli.pipeline, sohs_cli.datalock, sohs_cli.cli.run, sohs_cli.cli.submit\n"
+            "import sohs_cli.submission.pipeline, sohs_cli.foundation.datalock, sohs_cli.cli.run, sohs_cli.cli.submit\n"
             "print('ok')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from sohs_cli import samples
-from sohs_cli.testpki import TestPki
+from sohs_cli.documents import samples
+from sohs_cli.signing.testpki import TestPki
 from tests.portal_helpers import PASSWORD, USER, envelope, served
 
 ROOT = Path(__file__).resolve().parents[2]

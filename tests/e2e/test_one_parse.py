@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from sohs_cli import verification, xmlsafe
 from sohs_cli.cli.app import build_app
-from sohs_cli.signing import FileSigner
-from sohs_cli.testpki import TestPki
+from sohs_cli.foundation import xmlsafe
+from sohs_cli.signing import verification
+from sohs_cli.signing.sign import FileSigner
+from sohs_cli.signing.testpki import TestPki
 from tests.portal_helpers import PASSWORD, USER, envelope, served, signed
 
 
@@ -47,7 +48,7 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[str]:
 @pytest.mark.parametrize("exported", ["signed", "unsigned"])
 def test_a_night_parses_each_document_once(tmp_path: Path, pki: TestPki, clinic: FileSigner, exported: str,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import sohs_cli.pipeline  # noqa: F401 - imported before counting: its parse_bytes is wrapped too
+    import sohs_cli.submission.pipeline  # noqa: F401 - imported before counting: its parse_bytes is wrapped too
 
     with served(tmp_path, pki) as base:
         folder = tmp_path / "clinic"

@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
 from sohs_cli.cli.app import build_app
-from sohs_cli.testpki import make_certificate, new_key
+from sohs_cli.signing.testpki import make_certificate, new_key
 from tests.conftest import require_tool
 
 runner = CliRunner()

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from sohs_cli.mockportal.accounts import md5_upper
-from sohs_cli.signing import FileSigner
-from sohs_cli.testpki import TestPki
+from sohs_cli.signing.sign import FileSigner
+from sohs_cli.signing.testpki import TestPki
 from tests.conftest import require_tool
 from tests.portal_helpers import FACILITY, PASSWORD, USER, envelope, served, signed
 

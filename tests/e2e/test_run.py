@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from sohs_cli.signing import FileSigner
-from sohs_cli.testpki import TestPki
+from sohs_cli.signing.sign import FileSigner
+from sohs_cli.signing.testpki import TestPki
 from tests.portal_helpers import PASSWORD, USER, envelope, served
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ def test_run_files_every_document_and_a_second_run_exits_5(tmp_path: Path, pki: 
         (clinic / "outbox" / "broken.xml").write_text("not xml at all")
         (clinic / "outbox" / "still-writing.xml.part").write_text("<GIAMDINHHS>")
         holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                                   "from sohs_cli.datalock import DataLock; "
+                                   "from sohs_cli.foundation.datalock import DataLock; "
                                    "lock = DataLock(Path(sys.argv[1]), 'run').acquire(); "
                                    "print('held', flush=True); time.sleep(60)", str(tmp_path / "home")],
                                   stdout=subprocess.PIPE, text=True)

@@ -8,8 +8,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from sohs_cli import samples
-from sohs_cli.testpki import TestPki
+from sohs_cli.documents import samples
+from sohs_cli.signing.testpki import TestPki
 from tests.e2e.test_run import setup, sohs
 from tests.portal_helpers import served
 

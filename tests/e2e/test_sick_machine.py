@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sohs_cli.testpki import TestPki
+from sohs_cli.signing.testpki import TestPki
 from tests.e2e.test_run import setup
 from tests.portal_helpers import envelope, served
 
@@ -142,7 +142,7 @@ def test_data_folder_on_another_filesystem(tmp_path: Path, pki: TestPki) -> None
 
 
 def test_a_read_only_ledger_is_named_with_what_to_do(tmp_path: Path) -> None:
-    from sohs_cli.ledger import Ledger, ledger_trouble
+    from sohs_cli.submission.ledger import Ledger, ledger_trouble
 
     Ledger(tmp_path).close()
     ro = sqlite3.connect(f"file:{tmp_path / 'ledger.sqlite3'}?mode=ro", uri=True)

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sohs_cli import dsig
-from sohs_cli.certs import load_key_material
 from sohs_cli.cli.app import build_app
-from sohs_cli.credentials import SecretSource
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.testpki import TestPki
-from sohs_cli.trust import Trust
-from sohs_cli.verification import verify_bytes
+from sohs_cli.foundation.credentials import SecretSource
+from sohs_cli.signing import dsig
+from sohs_cli.signing.certs import load_key_material
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki
+from sohs_cli.signing.trust import Trust
+from sohs_cli.signing.verification import verify_bytes
 from tests.conftest import require_tool
 
 runner = CliRunner()
@@ -123,7 +123,7 @@ def test_signxml_verifies_what_sohs_signs(examples: Path, clinic: FileSigner, pk
     signed = sign_document((examples / REFERRAL).read_bytes(), clinic)
     verifier = XMLVerifier()
     # signxml canonicalises SignedInfo with etree.tostring(node, method="c14n"), which under
-    # lxml 6.1 / libxml2 2.14 writes xmlns="" two levels below the apex (see sohs_cli.dsig.c14n);
+    # lxml 6.1 / libxml2 2.14 writes xmlns="" two levels below the apex (see sohs_cli.signing.dsig.c14n);
     # this signxml switch removes exactly those declarations, as xmlsec1 and the portal see it.
     verifier.excise_empty_xmlns_declarations = True
     result = verifier.verify(signed, ca_pem_file=pki.ca_cert)

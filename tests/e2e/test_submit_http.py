@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sohs_cli.ledger import Ledger
-from sohs_cli.signing import FileSigner
-from sohs_cli.testpki import TestPki
+from sohs_cli.signing.sign import FileSigner
+from sohs_cli.signing.testpki import TestPki
+from sohs_cli.submission.ledger import Ledger
 from tests.portal_helpers import PASSWORD, USER, served, signed
 
 _CA = [""]  # submit trusts signers through the session's TEST CA (issue 15: no trust source is exit 3)

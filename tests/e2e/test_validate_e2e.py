@@ -62,7 +62,7 @@ def test_validate_json_imports_only_what_it_needs(tmp_path: Path) -> None:
     imported = set(listing.read_text().split("\n"))
     assert {"sohs_cli.cli.validate", "lxml.etree", "typer"} <= imported
     for unwanted in ("rich", "pydantic", "httpx", "cryptography", "signxml", "sqlite3", "sohs_cli.cli.sign",
-                     "sohs_cli.cli.run", "sohs_cli.signing", "sohs_cli.ledger"):
+                     "sohs_cli.cli.run", "sohs_cli.signing.sign", "sohs_cli.submission.ledger"):
         assert unwanted not in imported, unwanted
 
 

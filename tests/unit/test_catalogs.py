@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from sohs_cli import i18n
+from sohs_cli.foundation import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "sohs_cli" / "locale" / "vi" / "LC_MESSAGES" / "sohs.po"
@@ -99,7 +99,7 @@ def test_the_scanner_sees_a_missing_translation(tmp_path: Path) -> None:
     """The main test can fail: a message added to the code without a catalog entry is reported."""
     pkg = tmp_path / "sohs_cli"
     pkg.mkdir()
-    (pkg / "x.py").write_text('from sohs_cli.i18n import _, translate\n_("untranslated {n}", n=1)\n'
+    (pkg / "x.py").write_text('from sohs_cli.foundation.i18n import _, translate\n_("untranslated {n}", n=1)\n'
                               'translate("vi", "also untranslated")\nprint("not a message")\n')
     found = messages_in_code(tmp_path)
     assert set(found) == {"untranslated {n}", "also untranslated"}
@@ -114,7 +114,7 @@ def test_vietnamese_run_reads_the_compiled_catalog() -> None:
 
 @pytest.mark.parametrize("value", ["fr", "de_DE", "x"])
 def test_a_language_other_than_vi_or_en_is_a_usage_error(value: str) -> None:
-    from sohs_cli.errors import ExitCode, UsageError
+    from sohs_cli.foundation.errors import ExitCode, UsageError
 
     with pytest.raises(UsageError) as exc:
         i18n.resolve_lang(value)

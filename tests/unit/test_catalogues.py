@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sohs_cli import samples
-from sohs_cli.documents import pack
+from sohs_cli.documents import samples
+from sohs_cli.documents.kinds import pack
 from sohs_cli.validation.catalogues import FILES, CatalogueError, load
 from sohs_cli.validation.engine import ValidateOptions, validate_bytes
 from sohs_cli.validation.rules import RULES

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sohs_cli import samples
-from sohs_cli.documents import pack
+from sohs_cli.documents import samples
+from sohs_cli.documents.kinds import pack
 from sohs_cli.validation.engine import validate_bytes
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sohs_cli import kskforms, samples
 from sohs_cli.cli.app import build_app
-from sohs_cli.documents import KSK_LOAIHOSO_ROOT, pack
+from sohs_cli.documents import kskforms, samples
+from sohs_cli.documents.kinds import KSK_LOAIHOSO_ROOT, pack
 from sohs_cli.validation.engine import validate_bytes
 from sohs_cli.validation.report import Finding
 
@@ -167,7 +167,7 @@ def test_an_id_card_issued_in_the_future_is_refused() -> None:
 
 
 VALIDATOR = ("sohs_cli/validation/engine.py", "sohs_cli/validation/checkup.py", "sohs_cli/validation/xsd.py",
-             "sohs_cli/kskjson.py", "sohs_cli/xmlsafe.py", "sohs_cli/fileio.py")
+             "sohs_cli/documents/kskjson.py", "sohs_cli/foundation/xmlsafe.py", "sohs_cli/foundation/fileio.py")
 MAKERS = {"_finding", "_plain", "Finding", "InputError"}
 
 

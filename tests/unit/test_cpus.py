@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sohs_cli import cpus
+from sohs_cli.foundation import cpus
 
 
 def test_cgroup_v2_quota(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from sohs_cli.cli.app import build_app
 from sohs_cli.dashboard.store import LedgerView, night_of, night_start
-from sohs_cli.errors import ConfigError, UsageError
+from sohs_cli.foundation.errors import ConfigError, UsageError
 from tests.dashboard_helpers import CARD_ERROR, DATE_ERROR, Doc, api, app, call, fill, get
 
 NIGHT1, NIGHT2 = "2026-11-30", "2026-12-01"
@@ -236,7 +236,7 @@ def test_no_page_scans_the_documents_table(shared: Path, query: str) -> None:
 
 def test_an_old_ledger_is_refused_with_what_to_do(tmp_path: Path) -> None:
     from sohs_cli.dashboard.store import MIN_SCHEMA
-    from sohs_cli.ledger import Ledger
+    from sohs_cli.submission.ledger import Ledger
 
     Ledger(tmp_path / "home").close()
     db = sqlite3.connect(tmp_path / "home" / "ledger.sqlite3")
@@ -568,7 +568,7 @@ def test_the_dashboard_core_imports_neither_typer_nor_rich(shared: Path) -> None
 
     code = ("import sys, pkgutil, importlib, sohs_cli.dashboard as d; "
             "[importlib.import_module('sohs_cli.dashboard.' + m.name) for m in pkgutil.iter_modules(d.__path__)]; "
-            "from sohs_cli.config import resolve; from sohs_cli.dashboard import serve; "
+            "from sohs_cli.foundation.config import resolve; from sohs_cli.dashboard import serve; "
             f"serve.build(resolve({{'home': {str(shared)!r}}}), host='127.0.0.1', token_file=None, lang='vi'); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sohs_cli.errors import InputError
-from sohs_cli.fileio import read_file
+from sohs_cli.foundation.errors import InputError
+from sohs_cli.foundation.fileio import read_file
 
 
 def test_a_regular_file_is_read_whole(tmp_path: Path) -> None:

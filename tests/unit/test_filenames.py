@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sohs_cli.filenames import MAX_STEM_BYTES, NameBook, safe_stem
+from sohs_cli.foundation.filenames import MAX_STEM_BYTES, NameBook, safe_stem
 
 HOSTILE = ["../x", "../../etc/cron.d/x", "/etc/passwd", "..", ".", "sub/dir/X", "a\\b", "C:evil", "ạ" * 100,
            "x" * 300, "CON", "nul.txt", ".hidden", "", " ", "a\x00b", "tab\there", "LK 01 "]

@@ -7,11 +7,11 @@ import base64
 import json
 import re
 
-from sohs_cli import samples
-from sohs_cli.documents import pack
-from sohs_cli.reporting.json_report import file_json
+from sohs_cli.documents import samples
+from sohs_cli.documents.kinds import pack
 from sohs_cli.validation.engine import ValidateOptions, validate_bytes
 from sohs_cli.validation.report import Finding, Findings
+from sohs_cli.validation.reporting.json_report import file_json
 
 
 def _with_unknown(n: int) -> bytes:
@@ -70,8 +70,8 @@ def test_five_thousand_digits_of_soluonghoso_are_a_finding_not_a_crash() -> None
 def test_millions_of_elements_are_refused_before_the_tree_is_built() -> None:
     import resource
 
-    from sohs_cli.errors import InputError
-    from sohs_cli.xmlsafe import parse_bytes
+    from sohs_cli.foundation.errors import InputError
+    from sohs_cli.foundation.xmlsafe import parse_bytes
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     data = b"<TONG_HOP>" + b"<X/>" * 2_000_000 + b"</TONG_HOP>"  # 8 MB; 12.5 million at 50 MB: 1.5 GB
@@ -88,7 +88,7 @@ def test_millions_of_elements_are_refused_before_the_tree_is_built() -> None:
 
 
 def test_an_envelope_checked_in_part_is_never_split() -> None:
-    from sohs_cli.splitting import split_envelope
+    from sohs_cli.validation.splitting import split_envelope
 
     good = base64.b64encode(samples.xml1("3176", "LK202511009304", ma_loai_rv="2")).decode()
     bad_xml = samples.xml1("3176", "LK202511009305", ma_loai_rv="2").replace(b"GD4797920000001", b"GD479792000001")

@@ -20,13 +20,13 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from sohs_cli.credentials import SecretSource
-from sohs_cli.errors import ConfigError, CredentialError, PortalUnavailable, SohsError
-from sohs_cli.hubmessage import MessageKey
+from sohs_cli.foundation.credentials import SecretSource
+from sohs_cli.foundation.errors import ConfigError, CredentialError, PortalUnavailable, SohsError
 from sohs_cli.portal.client import Answer, RetryPolicy
 from sohs_cli.portal.hub import HubClient, base_url, message_id
-from sohs_cli.signing import FileSigner
-from sohs_cli.testpki import TestPki
+from sohs_cli.portal.hubmessage import MessageKey
+from sohs_cli.signing.sign import FileSigner
+from sohs_cli.signing.testpki import TestPki
 
 GLN = "8930000000017"
 XML = b'<KHAMSUCKHOE><THONGTINHOSO><NGAYLAP>20261123</NGAYLAP></THONGTINHOSO></KHAMSUCKHOE>'
@@ -224,7 +224,7 @@ def push_verified(hub: ScriptedHub, key: MessageKey, reply_key: rsa.RSAPublicKey
 
 @pytest.mark.parametrize("data", [None, {"data_state": "0", "message_notify": "Successfully inserted data"}])
 def test_a_reply_signed_by_the_hubs_key_is_believed(message_key: MessageKey, data: Any) -> None:
-    from sohs_cli.testpki import new_key
+    from sohs_cli.signing.testpki import new_key
 
     hub_key = new_key()
     reply = hub_signed(pushed("PS_DS_SAVE_SUCCESS", data), hub_key)
@@ -236,7 +236,7 @@ def test_a_reply_signed_by_the_hubs_key_is_believed(message_key: MessageKey, dat
 @pytest.mark.parametrize("tamper", ["other key", "changed code", "no signature", "not base64"])
 def test_a_reply_that_does_not_verify_with_hub_reply_key_is_not_believed(message_key: MessageKey,
                                                                          tamper: str) -> None:
-    from sohs_cli.testpki import new_key
+    from sohs_cli.signing.testpki import new_key
 
     hub_key = new_key()
     reply = hub_signed(pushed("PS_DS_SAVE_SUCCESS"), new_key() if tamper == "other key" else hub_key)
@@ -259,9 +259,9 @@ def test_the_simulated_hub_signs_its_replies_with_its_hub_key(tmp_path: Path, pk
                                                               message_key: MessageKey, clinic: FileSigner,
                                                               doctor: FileSigner) -> None:
     """sohs portal serve --hub-key: the client verifies every reply with the public half (hub.reply_key)."""
-    from sohs_cli.hubmessage import load_public_key
     from sohs_cli.mockportal.app import Portal, PortalConfig
-    from sohs_cli.signing import sign_document
+    from sohs_cli.portal.hubmessage import load_public_key
+    from sohs_cli.signing.sign import sign_document
     from tests.portal_helpers import PASSWORD, USER, accounts
 
     record = sign_document(sign_document((examples / "checkup_adult_2062.xml").read_bytes(), doctor, role="doctor"),

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from sohs_cli.dashboard.store import COUNTED_SCHEMA, Filters, LedgerView, Page, night_of
-from sohs_cli.ledger import MIGRATIONS, DocumentInfo, Ledger, statements
+from sohs_cli.submission.ledger import MIGRATIONS, DocumentInfo, Ledger, statements
 from tests.dashboard_helpers import CARD_ERROR, DATE_ERROR
 
 LOCAL = {"code": "xsd:length", "severity": "error", "element": "MA_THE_BHYT", "label": "Mã thẻ BHYT",

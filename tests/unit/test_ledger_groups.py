@@ -15,16 +15,16 @@ from typing import Any
 import httpx
 import pytest
 
-from sohs_cli.credentials import SecretSource
-from sohs_cli.errors import MachineError
-from sohs_cli.ledger import DocumentInfo, Ledger
+from sohs_cli.foundation.credentials import SecretSource
+from sohs_cli.foundation.errors import MachineError
+from sohs_cli.foundation.sqlitedb import transaction
 from sohs_cli.mockportal.app import Portal, PortalConfig
 from sohs_cli.portal.client import PortalClient, RetryPolicy
-from sohs_cli.signing import FileSigner
-from sohs_cli.sqlitedb import transaction
-from sohs_cli.submission import SubmitOptions, _Writer, submit_files
-from sohs_cli.testpki import TestPki
-from sohs_cli.trust import Trust
+from sohs_cli.signing.sign import FileSigner
+from sohs_cli.signing.testpki import TestPki
+from sohs_cli.signing.trust import Trust
+from sohs_cli.submission.ledger import DocumentInfo, Ledger
+from sohs_cli.submission.submit import SubmitOptions, _Writer, submit_files
 from tests.portal_helpers import PASSWORD, USER, accounts, signed
 
 

@@ -10,16 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sohs_cli.credentials import SecretSource
-from sohs_cli.hubmessage import MessageKey
-from sohs_cli.ledger import Ledger
+from sohs_cli.foundation.credentials import SecretSource
 from sohs_cli.mockportal.app import Portal
 from sohs_cli.mockportal.faults import FaultPlan, Faults
 from sohs_cli.portal.hub import HubClient
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.submission import SubmitOptions, submit_files
-from sohs_cli.testpki import TestPki
-from sohs_cli.trust import Trust
+from sohs_cli.portal.hubmessage import MessageKey
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki
+from sohs_cli.signing.trust import Trust
+from sohs_cli.submission.ledger import Ledger
+from sohs_cli.submission.submit import SubmitOptions, submit_files
 from tests.portal_helpers import GLN, PASSWORD, USER
 from tests.unit.test_submission import client_for, scenario, write_docs
 
@@ -99,7 +99,7 @@ def test_a_125_for_an_unregistered_certificate_is_a_setup_rejection_retried_when
         tmp_path: Path, pki: TestPki, clinic: FileSigner) -> None:
     """Issue 16: such a document was "rejected earlier; fix the data" for ever, though the data is
     fine and signing again gives the same bytes."""
-    from sohs_cli.errors import ExitCode
+    from sohs_cli.foundation.errors import ExitCode
     from sohs_cli.mockportal.accounts import load_accounts
 
     (path,) = write_docs(tmp_path / "out", clinic, 1)

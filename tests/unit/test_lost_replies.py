@@ -12,15 +12,15 @@ from typing import Any
 
 import httpx
 
-from sohs_cli.credentials import SecretSource
-from sohs_cli.ledger import Ledger
+from sohs_cli.foundation.credentials import SecretSource
 from sohs_cli.mockportal.app import Portal, PortalConfig
 from sohs_cli.mockportal.faults import Faults
 from sohs_cli.portal.client import PortalClient, RetryPolicy
-from sohs_cli.signing import FileSigner
-from sohs_cli.submission import SubmitOptions, refresh, submit_files
-from sohs_cli.testpki import TestPki
-from sohs_cli.trust import Trust
+from sohs_cli.signing.sign import FileSigner
+from sohs_cli.signing.testpki import TestPki
+from sohs_cli.signing.trust import Trust
+from sohs_cli.submission.ledger import Ledger
+from sohs_cli.submission.submit import SubmitOptions, refresh, submit_files
 from tests.portal_helpers import PASSWORD, USER, accounts
 from tests.unit.test_submission import no_sleep, write_docs
 

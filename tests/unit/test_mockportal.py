@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from sohs_cli.credentials import SecretSource
-from sohs_cli.hubmessage import MessageKey, compact, load_message_key
+from sohs_cli.foundation.credentials import SecretSource
 from sohs_cli.mockportal.app import Portal, PortalConfig
 from sohs_cli.mockportal.faults import Faults
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.testpki import TestPki
+from sohs_cli.portal.hubmessage import MessageKey, compact, load_message_key
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki
 from tests.portal_helpers import FACILITY, GLN, InProcess, accounts, envelope, hub_message, sha, signed
 
 
@@ -130,8 +130,8 @@ def test_every_receipt_check_has_its_code(tmp_path: Path, pki: TestPki, clinic: 
         assert (await c.submit(token, envelope("LK202511000205")))["maKetQua"] == "123"
         tampered = good.replace(b"<NGAYLAP>", b"<NGAYLAP>1")
         assert (await c.submit(token, tampered))["maKetQua"] == "125"
-        from sohs_cli.certs import KeyMaterial
-        from sohs_cli.testpki import make_certificate, new_key
+        from sohs_cli.signing.certs import KeyMaterial
+        from sohs_cli.signing.testpki import make_certificate, new_key
 
         key = new_key()
         stranger = FileSigner(KeyMaterial(key, make_certificate(clinic.certificate.subject, key)))
@@ -316,7 +316,7 @@ def test_the_hub_checks_every_header_field(tmp_path: Path, pki: TestPki, message
 
 
 def test_check_in_goes_to_its_own_endpoint(tmp_path: Path, pki: TestPki, clinic: FileSigner) -> None:
-    from sohs_cli import samples
+    from sohs_cli.documents import samples
 
     checkin = sign_document(samples.checkin("3176", "LK202511000401"), clinic)
 

@@ -13,8 +13,8 @@ import pytest
 
 from sohs_cli.mockportal import app as app_mod
 from sohs_cli.mockportal.app import Portal, PortalConfig
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.testpki import TestPki
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki
 from tests.portal_helpers import InProcess, accounts, envelope
 
 

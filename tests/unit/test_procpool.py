@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from sohs_cli.errors import WorkerLost
-from sohs_cli.procpool import WorkerFailed, ordered_map
+from sohs_cli.foundation.errors import WorkerLost
+from sohs_cli.foundation.procpool import WorkerFailed, ordered_map
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked workers")
 FORK = multiprocessing.get_context("fork")

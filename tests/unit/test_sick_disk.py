@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sohs_cli.errors import MachineError
-from sohs_cli.fileio import atomic_write, move
+from sohs_cli.foundation.errors import MachineError
+from sohs_cli.foundation.fileio import atomic_write, move
 
 
 @pytest.mark.parametrize(("code", "words"), [(errno.ENOSPC, "disk is full"), (errno.EFBIG, "ulimit -f"),

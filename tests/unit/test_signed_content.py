@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from sohs_cli import samples
-from sohs_cli.documents import iter_hoso, pack
-from sohs_cli.errors import InputError
+from sohs_cli.documents import samples
+from sohs_cli.documents.kinds import iter_hoso, pack
+from sohs_cli.foundation.errors import InputError
+from sohs_cli.foundation.xmlsafe import parse_bytes
 from sohs_cli.mockportal.app import Portal, PortalConfig
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.submission import DocumentInfo, SubmitOptions, prepare
-from sohs_cli.testpki import TestPki
-from sohs_cli.trust import Trust
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki
+from sohs_cli.signing.trust import Trust
+from sohs_cli.signing.verification import verify_bytes
+from sohs_cli.submission.submit import DocumentInfo, SubmitOptions, prepare
 from sohs_cli.validation.engine import validate_bytes
-from sohs_cli.verification import verify_bytes
-from sohs_cli.xmlsafe import parse_bytes
 from tests.portal_helpers import FACILITY, accounts, envelope, submit_once
 
 INTEGRITY = Trust.none(integrity_only=True)
@@ -82,7 +82,7 @@ def test_the_portal_reads_the_signed_facility(tmp_path: Path, pki: TestPki, clin
 
 
 def _tables(ma_lk: str) -> list[tuple[str, bytes]]:
-    from sohs_cli import samples
+    from sohs_cli.documents import samples
 
     base = samples.xml1_values("3176", ma_lk, ma_loai_rv="2")
     return [("x1", samples.xml1("3176", ma_lk, ma_loai_rv="2")), ("x13", samples.xml13("3176", ma_lk, base))]

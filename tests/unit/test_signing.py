@@ -12,18 +12,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from sohs_cli import dsig
-from sohs_cli.certs import (
+from sohs_cli.foundation.credentials import SecretSource
+from sohs_cli.foundation.errors import CertificateError, CredentialError, SigningError, UsageError
+from sohs_cli.signing import dsig
+from sohs_cli.signing.certs import (
     KeyMaterial,
     check_signing_certificate,
     load_key_material,
 )
-from sohs_cli.credentials import SecretSource
-from sohs_cli.errors import CertificateError, CredentialError, SigningError, UsageError
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.testpki import TestPki, make_certificate, new_key
-from sohs_cli.trust import Trust, chain_to
-from sohs_cli.verification import verify_bytes
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki, make_certificate, new_key
+from sohs_cli.signing.trust import Trust, chain_to
+from sohs_cli.signing.verification import verify_bytes
 
 REFERRAL = "referral_episode_3176.xml"
 CHECKUP = "checkup_adult_2062.xml"
@@ -292,7 +292,7 @@ def test_key_info_carries_the_signer_certificate(examples: Path, clinic: FileSig
 def test_an_export_without_chukydonvi_is_signed_with_the_slot_added(examples: Path, clinic: FileSigner) -> None:
     """Regression (issue 14): an export lacking <CHUKYDONVI/> could not be signed; every vendor tool
     adds the element before signing. Only the element (and the signature in it) is added."""
-    from sohs_cli.signing import sign
+    from sohs_cli.signing.sign import sign
     from sohs_cli.validation.engine import validate_bytes
 
     original = (examples / "referral_episode_3176.xml").read_bytes()

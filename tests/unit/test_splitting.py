@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import re
 
-from sohs_cli import samples
-from sohs_cli.splitting import split_envelope
+from sohs_cli.documents import samples
 from sohs_cli.validation.engine import validate_bytes
+from sohs_cli.validation.splitting import split_envelope
 
 
 def export_with_one_bad(bad: int = 2, count: int = 3) -> bytes:

@@ -12,17 +12,17 @@ from typing import Any
 import httpx
 import pytest
 
-from sohs_cli.credentials import SecretSource
-from sohs_cli.errors import ConfigError, CredentialError, PortalUnavailable
-from sohs_cli.hubmessage import MessageKey
-from sohs_cli.ledger import MIGRATIONS, Ledger
+from sohs_cli.foundation.credentials import SecretSource
+from sohs_cli.foundation.errors import ConfigError, CredentialError, PortalUnavailable
 from sohs_cli.mockportal.app import Portal, PortalConfig
 from sohs_cli.mockportal.faults import Faults
 from sohs_cli.portal.client import PortalClient, RetryPolicy
-from sohs_cli.signing import FileSigner
-from sohs_cli.submission import SubmitOptions, reconcile, refresh, submit_files
-from sohs_cli.testpki import TestPki
-from sohs_cli.trust import Trust
+from sohs_cli.portal.hubmessage import MessageKey
+from sohs_cli.signing.sign import FileSigner
+from sohs_cli.signing.testpki import TestPki
+from sohs_cli.signing.trust import Trust
+from sohs_cli.submission.ledger import MIGRATIONS, Ledger
+from sohs_cli.submission.submit import SubmitOptions, reconcile, refresh, submit_files
 from tests.portal_helpers import PASSWORD, USER, accounts, envelope, signed
 
 TRUST = Trust.none()  # set for each test from the session's TEST PKI (issue 15: submit verifies trust)
@@ -164,8 +164,8 @@ def test_reconcile_adopts_what_the_portal_has(tmp_path: Path, pki: TestPki, clin
     paths = write_docs(tmp_path / "out", clinic, 2)
 
     async def body(portal: Portal, ledger: Ledger) -> None:
-        from sohs_cli.ledger import DocumentInfo
-        from sohs_cli.submission import prepare
+        from sohs_cli.submission.ledger import DocumentInfo
+        from sohs_cli.submission.submit import prepare
 
         client = client_for(portal)
         infos = [prepare(p, options()) for p in paths]
@@ -219,7 +219,7 @@ def test_ledger_file_is_private_and_migrated(tmp_path: Path) -> None:
 def test_checkup_envelopes_go_to_the_hub(tmp_path: Path, pki: TestPki, clinic: FileSigner, doctor: FileSigner,
                                          examples: Path, message_key: MessageKey) -> None:
     from sohs_cli.portal.hub import HubClient
-    from sohs_cli.signing import sign_document
+    from sohs_cli.signing.sign import sign_document
     from tests.portal_helpers import GLN
 
     raw = (examples / "checkup_adult_2062.xml").read_bytes()
@@ -245,8 +245,8 @@ def test_checkup_envelopes_go_to_the_hub(tmp_path: Path, pki: TestPki, clinic: F
         assert len([s for s in portal.store.all_submissions() if s.service == "ksk"]) == 1
         # regression (issue 13): a KHAMSUCKHOE of another facility was pushed; now refused before sending
         other = tmp_path / "out" / "ksk-other.xml"
-        from sohs_cli import samples
-        from sohs_cli.documents import pack
+        from sohs_cli.documents import samples
+        from sohs_cli.documents.kinds import pack
 
         blocks = samples.adult_checkup("KSK202611000077")
         blocks[1] = blocks[1].replace(b"<MA_CSKCB>01001<", b"<MA_CSKCB>02002<")

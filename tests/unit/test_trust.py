@@ -13,14 +13,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from sohs_cli.certs import KeyMaterial, check_certificate
-from sohs_cli.errors import CertificateError
+from sohs_cli.foundation.errors import CertificateError
 from sohs_cli.mockportal.accounts import Account, md5_upper
 from sohs_cli.mockportal.app import Portal, PortalConfig
-from sohs_cli.signing import FileSigner, sign_document
-from sohs_cli.testpki import TestPki, make_certificate, new_key
-from sohs_cli.trust import Trust, chain_to
-from sohs_cli.verification import verify_bytes
+from sohs_cli.signing.certs import KeyMaterial, check_certificate
+from sohs_cli.signing.sign import FileSigner, sign_document
+from sohs_cli.signing.testpki import TestPki, make_certificate, new_key
+from sohs_cli.signing.trust import Trust, chain_to
+from sohs_cli.signing.verification import verify_bytes
 from tests.portal_helpers import FACILITY, PASSWORD, USER, envelope, submit_once
 
 NOW = dt.datetime.now(dt.UTC)

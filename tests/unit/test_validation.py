@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import pytest
 
-from sohs_cli import samples
-from sohs_cli.documents import pack
+from sohs_cli.documents import samples
+from sohs_cli.documents.kinds import pack
 from sohs_cli.validation.engine import ValidateOptions, validate_bytes
 
 
@@ -204,8 +204,8 @@ def test_a_length_the_portal_sheet_allows_is_a_warning_past_it_an_error(std: str
 
 
 def test_the_decision_stricter_fields_are_what_the_schemas_say() -> None:
+    from sohs_cli.documents.schemas import decision_lengths
     from sohs_cli.validation.rules import DECISION_STRICTER
-    from sohs_cli.validation.schemas import decision_lengths
 
     found: dict[str, set[str]] = {}
     for std in ("4750", "3176"):  # 3176 changed some of those lengths (XML4 MA_DICH_VU 15 -> 50)
@@ -265,7 +265,7 @@ def test_a_compiled_schema_is_never_shared_between_threads() -> None:
     log of its last validation on itself."""
     import threading
 
-    from sohs_cli.validation.schemas import compiled
+    from sohs_cli.documents.schemas import compiled
 
     mine = compiled("bhxh", "3176", "XML13")
     theirs: list[object] = []
@@ -283,7 +283,7 @@ def test_parallel_validation_in_windows_keeps_every_file_in_order(examples: obje
     dropped or reordered."""
     from pathlib import Path
 
-    from sohs_cli import procpool
+    from sohs_cli.foundation import procpool
     from sohs_cli.validation import engine
 
     monkeypatch.setattr(procpool, "CHUNK", 2)
@@ -323,9 +323,9 @@ def test_the_json_of_a_clean_file_is_the_json_of_its_dict(examples: object) -> N
     import json
     from pathlib import Path
 
-    from sohs_cli.reporting.json_report import file_dict, file_json
     from sohs_cli.validation.engine import validate_path
     from sohs_cli.validation.report import FileReport
+    from sohs_cli.validation.reporting.json_report import file_dict, file_json
 
     reports = [validate_path(str(p)) for p in sorted(Path(str(examples)).glob("*.xml"))]
     reports.append(FileReport(path='odd "name" \\ Nguyễn\n.xml', kind="XML13", standard="3176",
@@ -368,8 +368,8 @@ class _Recording(dict):  # type: ignore[type-arg]
 def test_each_rule_reads_only_the_fields_it_declares() -> None:
     """Rules that declare ``reads`` see an index of those fields only; a field read but not declared
     would silently look empty. Every field of every kind gets values that drive each branch."""
+    from sohs_cli.foundation.xmlsafe import parse_bytes
     from sohs_cli.validation import rules
-    from sohs_cli.xmlsafe import parse_bytes
 
     tables = [samples.xml1(s, "LK1") for s in ("4750", "3176")]
     tables += [samples.xml13(s, "LK1") for s in ("4750", "3176")]
@@ -382,7 +382,7 @@ def test_each_rule_reads_only_the_fields_it_declares() -> None:
     assert len(declared) >= 10
     for data in tables:
         root = parse_bytes(data)
-        from sohs_cli.documents import detect_kind
+        from sohs_cli.documents.kinds import detect_kind
 
         kind = detect_kind(root)
         assert kind is not None
@@ -401,8 +401,8 @@ def test_each_rule_reads_only_the_fields_it_declares() -> None:
 
 
 def test_a_bare_table_indexes_only_the_fields_its_rules_read() -> None:
+    from sohs_cli.foundation.xmlsafe import parse_bytes
     from sohs_cli.validation import rules
-    from sohs_cli.xmlsafe import parse_bytes
 
     root = parse_bytes(samples.xml13("3176", "LK1"))
     wanted = rules.document_reads("XML13")
@@ -478,7 +478,7 @@ def test_noidungfile_base64_is_as_strict_as_the_canonical_grammar() -> None:
     validating an export); it accepts exactly what the canonical base64 grammar accepts."""
     import random
 
-    from sohs_cli.documents import decode_noidungfile
+    from sohs_cli.documents.kinds import decode_noidungfile
 
     grammar = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
     rnd = random.Random(14)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sohs_cli.errors import InputError
-from sohs_cli.xmlsafe import ParseLimits, parse_bytes
+from sohs_cli.foundation.errors import InputError
+from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">

@@ -101,8 +101,8 @@ def test_schema_matches_table(xsd: str, path: str, table: str) -> None:
 @pytest.mark.parametrize("form", [1, 2, 3])
 def test_ksk_form_schemas_match_the_pl01_tables(form: int) -> None:
     """Each block of each QĐ 2062 PL01 form: the table's fields (any order), lengths, required, labels."""
-    from sohs_cli import kskforms
-    from sohs_cli.documents import KSK_LOAIHOSO_ROOT
+    from sohs_cli.documents import kskforms
+    from sohs_cli.documents.kinds import KSK_LOAIHOSO_ROOT
 
     name = {1: "ksk_2062_form1_under6.csv", 2: "ksk_2062_form2_6to18.csv", 3: "ksk_2062_form3_18plus.csv"}[form]
     with open(TABLES / name, encoding="utf-8", newline="") as fh:
@@ -142,7 +142,7 @@ def test_envelope_shape(std: str) -> None:
 
 
 def test_every_label_in_use_is_documented() -> None:
-    from sohs_cli.validation.schemas import label
+    from sohs_cli.documents.schemas import label
 
     assert label("MA_THE_BHYT") == "Mã thẻ BHYT"
     assert label("NGAY_HEN_KL") == "Ngày hẹn khám lại"
