@@ -16,11 +16,9 @@ import html
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sohs_cli.mockportal import gateway, hub
-from sohs_cli.mockportal.accounts import Account
 from sohs_cli.mockportal.asgi import (
     BodyTooLarge,
     ClientGone,
@@ -34,29 +32,13 @@ from sohs_cli.mockportal.asgi import (
     json_response,
     read_request,
 )
-from sohs_cli.mockportal.faults import FaultPlan, Faults
+from sohs_cli.mockportal.context import PortalConfig as PortalConfig  # re-exported: callers build one
+from sohs_cli.mockportal.faults import FaultPlan
 from sohs_cli.mockportal.processing import process
 from sohs_cli.mockportal.store import Store
 
 log = logging.getLogger("sohs.portal")
 PROCESS_EVERY = 0.5
-
-
-@dataclass(frozen=True)
-class PortalConfig:
-    data_dir: str
-    accounts: dict[str, Account]
-    token_ttl: float = 3600.0
-    processing_delay: float = 2.0
-    max_body: int = 64 * 1024 * 1024
-    #: bodies over 1 MB read and handled at once; more get 429 (memory bounded by it, issue 15)
-    max_large_uploads: int = 2
-    faults: Faults = field(default_factory=Faults)
-    #: ``--realistic``: only what the BHXH gateway's guides describe (gateway.py): no status lookup
-    #: (an unknown path answers a 404 web page), no same-bytes rule (a resend is a new receipt)
-    realistic: bool = False
-    #: ``--hub-key``: PEM private key the checkup hub signs its replies with (empty: a fresh one per process)
-    hub_key: str = ""
 
 
 class Portal:

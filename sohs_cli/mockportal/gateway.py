@@ -25,13 +25,12 @@ from sohs_cli.foundation.errors import InputError
 from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 from sohs_cli.mockportal.accounts import Account
 from sohs_cli.mockportal.asgi import Request, Response, json_response
+from sohs_cli.mockportal.context import PortalContext as Portal  # what a handler may use of the portal
 from sohs_cli.mockportal.store import Submission
 from sohs_cli.signing.verification import verify_bytes
 
 if TYPE_CHECKING:
     from lxml import etree
-
-    from sohs_cli.mockportal.app import Portal
 
 VN = dt.timezone(dt.timedelta(hours=7), "ICT")
 

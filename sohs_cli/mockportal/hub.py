@@ -38,21 +38,19 @@ import json
 import re
 import secrets
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sohs_cli.documents.kinds import episode_keys
 from sohs_cli.foundation.errors import InputError
 from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 from sohs_cli.mockportal.accounts import Account
 from sohs_cli.mockportal.asgi import Request, Response, json_response
+from sohs_cli.mockportal.context import PortalContext as Portal  # what a handler may use of the portal
 from sohs_cli.mockportal.gateway import stamp
 from sohs_cli.mockportal.store import Submission
 from sohs_cli.portal.hubmessage import MessageKey, compact, reply_text, verify
 from sohs_cli.signing.verification import verify_bytes
 from sohs_cli.validation.engine import validate_bytes
-
-if TYPE_CHECKING:
-    from sohs_cli.mockportal.app import Portal
 
 LOGIN = "/api/auth/login"
 PUSH = "/api/platform/data-sync/push"
