@@ -32,16 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._report import record  # noqa: E402
+from bench.hostile_memory import peak  # noqa: E402
 from bench.validate_bench import ENV, rounds_of  # noqa: E402
 from sohs_cli.documents import samples  # noqa: E402
 from sohs_cli.documents.kinds import KSK_ROOTS, pack  # noqa: E402
 
 MAKERS = ((3, samples.adult_checkup), (2, samples.pupil_checkup), (1, samples.child_checkup))
-LAUNCH = ("import json, os, subprocess, sys\n"
-          "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-          "_, status, usage = os.wait4(p.pid, 0)\n"
-          "scale = 1024 * 1024 if sys.platform == 'darwin' else 1024\n"
-          "print(json.dumps([os.waitstatus_to_exitcode(status), usage.ru_maxrss // scale]))\n")
 
 
 def write_envelopes(folder: Path, count: int, inner: Path | None = None) -> dict[str, list[str]]:
@@ -67,11 +63,6 @@ def write_envelopes(folder: Path, count: int, inner: Path | None = None) -> dict
             by_schema.setdefault(f"form{form}/{KSK_ROOTS[root]}", []).append(str(path))
     return by_schema
 
-
-def peak(cmd: list[str]) -> tuple[int, int]:
-    done = subprocess.run([sys.executable, "-c", LAUNCH, *cmd], env=ENV, check=True, capture_output=True, text=True)
-    code, mb = json.loads(done.stdout)
-    return int(code), int(mb)
 
 
 def main() -> None:
@@ -114,7 +105,7 @@ def main() -> None:
             d = Path(tmp, f"mem{n}")
             write_envelopes(d, n)
             for jobs in ("1", "2"):
-                code, mb = peak([*sohs[:-1], str(d), "--jobs", jobs])
+                code, mb = peak([*sohs[:-1], str(d), "--jobs", jobs], ENV)
                 assert code == 0, code
                 memory.append((n, jobs, mb))
             shutil.rmtree(d)
