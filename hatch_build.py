@@ -36,6 +36,11 @@ def compile_catalogs(locale: Path = LOCALE) -> list[Path]:
         fd, tmp = tempfile.mkstemp(dir=po.parent, prefix=".mo-")
         with os.fdopen(fd, "wb") as out:
             write_mo(out, catalog)  # fuzzy entries are left out: untranslated until reviewed
+        # mkstemp makes the file 0600: a catalog installed by root would be unreadable to the clinic's
+        # service user (every message in English). Readable as any file the build writes: the umask's.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, mo)
     return written
 

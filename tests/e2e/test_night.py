@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from sohs_cli.documents import samples
+from sohs_cli.foundation.errors import ExitCode
 from sohs_cli.signing.testpki import TestPki
 from tests.portal_helpers import PASSWORD, USER, envelope, served
 
@@ -134,6 +135,8 @@ def test_the_readme_systemd_units_pasted_as_they_are(tmp_path: Path, pki: TestPk
     service = unit_file(texts["sohs.service"].group(1))  # type: ignore[union-attr]
     timer = unit_file(texts["sohs.timer"].group(1))  # type: ignore[union-attr]
     assert one(service, "Service", "Type") == "oneshot"
+    # systemctl stop mid-run: the SIGTERM exit (finished its step, exit 143) is a clean stop, not a failure
+    assert one(service, "Service", "SuccessExitStatus") == str(int(ExitCode.TERMINATED))
     assert one(timer, "Install", "WantedBy") == "timers.target" and one(timer, "Timer", "Persistent") == "true"
     calendar = one(timer, "Timer", "OnCalendar")
     exec_start = one(service, "Service", "ExecStart")

@@ -40,3 +40,22 @@ def test_every_dependency_has_a_floor_for_the_lowest_versions_step() -> None:
 def test_licence() -> None:
     assert PROJECT["license"] == "Apache-2.0" and PROJECT["license-files"] == ["LICENSE"]
     assert "Apache License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_compiled_catalog_is_readable_by_every_user(tmp_path: Path) -> None:
+    """A catalog compiled by root for a service user: 0600 (mkstemp's mode) made every message English
+    for the clinic's `sohs` account; it takes the umask's mode, as any file the build writes."""
+    import os
+    import shutil
+
+    from hatch_build import compile_catalogs
+
+    po = tmp_path / "vi" / "LC_MESSAGES" / "sohs.po"
+    po.parent.mkdir(parents=True)
+    shutil.copy(ROOT / "sohs_cli/locale/vi/LC_MESSAGES/sohs.po", po)
+    old = os.umask(0o022)
+    try:
+        (mo,) = compile_catalogs(tmp_path)
+    finally:
+        os.umask(old)
+    assert mo.stat().st_mode & 0o777 == 0o644
