@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -56,8 +57,9 @@ def log_retry(message: str) -> None:
     output.stderr.print(f"[dim]{escape(message)}[/]")
 
 
-def make_client(s: Any, attempts: int | None = None) -> Any:
-    """The portal client the settings describe; retries are reported on stderr."""
+def make_client(s: Any, attempts: int | None = None, stopping: Callable[[], bool] | None = None) -> Any:
+    """The portal client the settings describe; retries are reported on stderr; ``stopping``
+    (SIGTERM received) cuts its retry waits short."""
     from sohs_cli.foundation.credentials import SecretSource
     from sohs_cli.portal.client import PortalClient, RetryPolicy
 
@@ -67,7 +69,8 @@ def make_client(s: Any, attempts: int | None = None) -> Any:
     return PortalClient(s["portal.url"], s["portal.username"], password, ca_bundle=s["portal.ca_bundle"],
                         timeout=s["portal.timeout"], connect_timeout=s["portal.connect_timeout"],
                         policy=RetryPolicy(attempts=attempts or s["portal.attempts"], deadline=s["portal.deadline"]),
-                        log=log_retry, connections=max(1, s["portal.concurrency"]) + 1)
+                        log=log_retry, connections=max(1, s["portal.concurrency"]) + 1,
+                        stopping=stopping or (lambda: False))
 
 
 def make_signer(s: Any, p12: str | None = None) -> Any:

@@ -170,7 +170,7 @@ class _Night:
             signer = portalopts.make_signer(s)
             _warn_expiry(signer, s["signing.expiry_warning_days"], self.event)
         trust = from_settings(s, signer.certificate if signer else None, signer.chain if signer else None)
-        client = portalopts.make_client(s)
+        client = portalopts.make_client(s, stopping=lambda: self.terminated)
         hub = portalopts.make_hub(s)
         ledger = Ledger(s.home)
         try:

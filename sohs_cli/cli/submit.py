@@ -64,6 +64,7 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             from sohs_cli.foundation.datalock import DataLock
+            from sohs_cli.foundation.errors import PortalUnavailable
             from sohs_cli.foundation.inputs import expand, nonempty
             from sohs_cli.submission.submit import SubmitOptions
 
@@ -80,6 +81,13 @@ def register(app: typer.Typer) -> None:
             lock = None if dry_run else DataLock(s.home, "submit").acquire()
             try:
                 summary = _send(s, files, options, stop)
+            except PortalUnavailable:
+                if not stop.terminated:
+                    raise
+                # stopped while waiting to retry (the login, say): a clean stop, not an outage
+                output.stderr.print(say("stopped (SIGTERM) after the requests in flight were answered and recorded; "
+                                        "what was not sent is sent by the next submit"))
+                raise SystemExit(int(ExitCode.TERMINATED)) from None
             finally:
                 if lock is not None:
                     lock.release()
@@ -150,7 +158,7 @@ def _send(s: Any, files: list[str], options: Any, stopping: Any) -> Any:
     progress, show = _progress(len(files))
 
     async def go() -> Any:
-        client = portalopts.make_client(s)
+        client = portalopts.make_client(s, stopping=stopping)
         hub = portalopts.make_hub(s)
         try:
             return await submit_files(files, client, ledger, options, show, hub=hub, keep_items=False,

@@ -80,6 +80,9 @@ class _Token:
     expires: float  # monotonic seconds
 
 
+STOP_POLL = 0.25  # seconds between two looks at ``stopping`` during a retry wait
+
+
 @dataclass
 class PortalClient:
     base_url: str
@@ -92,6 +95,8 @@ class PortalClient:
     transport: httpx.AsyncBaseTransport | None = None  # a seam: tests and the demo pass an in-process app
     log: Callable[[str], None] = lambda message: None
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    #: the caller is stopping (SIGTERM): a retry wait ends at once and nothing more is sent
+    stopping: Callable[[], bool] = lambda: False
     seed: int | None = None
     connections: int = 8  # the pool holds at most this many: httpcore's pool work grows with its size
 
@@ -205,14 +210,28 @@ class PortalClient:
                 break
             self.log(_("{path}: {reason}; retry {attempt}/{attempts} in {wait:.1f} s", path=path, reason=last,
                        attempt=attempt, attempts=self.policy.attempts - 1, wait=wait))
-            await self.sleep(wait)
+            if not await self._wait(wait):  # stopped (SIGTERM) while waiting: no retry leaves
+                break
         raise PortalUnavailable(_("the portal is unavailable ({reason})", reason=last),
                                 hint=_("nothing was lost: run again later"))
 
     async def pause(self, attempt: int) -> None:
         """The retry policy's backoff before send number ``attempt + 1`` of a file whose reply was lost
         (the caller asked the portal in between): a portal that lost a reply gets time to catch up."""
-        await self.sleep(self.policy.backoff(attempt, self._rng))
+        await self._wait(self.policy.backoff(attempt, self._rng))
+
+    async def _wait(self, seconds: float) -> bool:
+        """Sleep ``seconds`` in slices of at most :data:`STOP_POLL`, ending early when the caller is
+        stopping: a SIGTERM during a 30 s backoff (or a portal's Retry-After of minutes) stops the
+        job within a slice, not after the wait. False when the wait was cut short."""
+        left = seconds
+        while left > 0:
+            if self.stopping():
+                return False
+            step = min(left, STOP_POLL)
+            await self.sleep(step)
+            left -= step
+        return not self.stopping()
 
     async def submit(self, data: bytes, path: str, loai: str, facility: str) -> Answer:
         form = form_body({"username": self.username, "loaiHoSo": loai, "maTinh": facility[:2], "maCSKCB": facility},

@@ -489,7 +489,10 @@ def _may_resend(client: PortalClient, sends: int, started: float, lookup: bool) 
     it goes on within the retry policy: at most ``attempts`` sends, within ``deadline`` seconds of
     the first. Without one (the real BHXH gateway) each resend may leave one more copy on the
     portal, so there is one deliberate resend; a second lost reply leaves the file ``failed``
-    (ambiguous in the ledger: the next run sends it again)."""
+    (ambiguous in the ledger: the next run sends it again). Stopping (SIGTERM): never; the next run
+    asks the portal and sends it then."""
+    if client.stopping():
+        return False
     if not lookup:
         return sends < 2
     return sends < client.policy.attempts and time.monotonic() - started < client.policy.deadline

@@ -118,3 +118,60 @@ def test_sigterm_during_submit_answers_what_is_in_flight_records_it_and_exits_14
         assert again.returncode == 0, again.stderr.decode()
         portal = httpx.get(f"{base}/_mock/submissions").json()
         assert len(portal) == 120 and all(s["times_received"] == 1 for s in portal)
+
+
+def test_sigterm_during_a_retry_wait_stops_at_once_with_143(tmp_path: Path, pki: TestPki) -> None:
+    """systemd stopping `sohs submit` while it waits to retry (a portal that says "come back in two
+    minutes", Retry-After: 120): the wait ends within a slice, nothing more is sent, the summary line
+    and exit 143, not a stop of two minutes that systemd would end with SIGKILL (TimeoutStopSec, 90 s)."""
+    import http.server
+    import threading
+
+    from sohs_cli.foundation.credentials import SecretSource
+    from sohs_cli.signing.certs import load_key_material
+    from sohs_cli.signing.sign import FileSigner
+    from tests.portal_helpers import PASSWORD, USER, signed
+
+    requests: list[str] = []
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            requests.append(self.path)
+            self.send_response(429)
+            self.send_header("Retry-After", "120")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    signer = FileSigner(load_key_material(p12=pki.clinic_p12, password=SecretSource("p", "-", pki.password_file)))
+    folder = tmp_path / "signed"
+    folder.mkdir()
+    (folder / "h.xml").write_bytes(signed(signer, "LKWAIT00001"))
+    env = os.environ | {"SOHS_HOME": str(tmp_path / "home"), "SOHS_PORTAL_URL": f"http://127.0.0.1:{server.server_port}",
+                        "SOHS_PORTAL_USERNAME": USER, "SOHS_PORTAL_PASSWORD": PASSWORD, "SOHS_LANG": "en",
+                        "SOHS_VERIFY_CA_BUNDLE": pki.ca_cert}
+    try:
+        proc = subprocess.Popen([*SOHS, "submit", str(folder)], env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # the retry notice: the wait has begun
+        assert b"retry 1/" in line and b"120.0 s" in line, line
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=30)  # the wait was 120 s
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise AssertionError("SIGTERM did not cut the 120 s retry wait short") from None
+    finally:
+        server.shutdown()
+        server.server_close()
+    text = err.decode()
+    assert proc.returncode == 143, text
+    assert "Traceback" not in text and "SIGTERM" in text, text
+    assert len(requests) == 1  # the wait was not followed by a retry
