@@ -95,15 +95,17 @@ class Kind:
         return self.name in ENVELOPES
 
 
+#: root tag -> its kind, made once (a Kind is frozen: one object serves every document)
+_KIND_OF: dict[str, Kind] = {
+    **{tag: Kind("ksk", f"KSK:{loai}", loai) for tag, loai in KSK_ROOTS.items()},
+    **{tag: Kind("bhxh", loai, loai) for tag, loai in BHXH_ROOTS.items()},  # a BHYT table wins a shared tag
+    **{tag: Kind("ksk" if tag == KHAMSUCKHOE else "bhxh", tag, None) for tag in ENVELOPES},
+}
+
+
 def detect_kind(root: etree._Element) -> Kind | None:
-    tag = root.tag if isinstance(root.tag, str) else ""
-    if tag in ENVELOPES:
-        return Kind("ksk" if tag == KHAMSUCKHOE else "bhxh", tag, None)
-    if tag in BHXH_ROOTS:
-        return Kind("bhxh", BHXH_ROOTS[tag], BHXH_ROOTS[tag])
-    if tag in KSK_ROOTS:
-        return Kind("ksk", f"KSK:{KSK_ROOTS[tag]}", KSK_ROOTS[tag])
-    return None
+    tag = root.tag
+    return _KIND_OF.get(tag) if isinstance(tag, str) else None
 
 
 def text_of(parent: etree._Element, name: str) -> str:

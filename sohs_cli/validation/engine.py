@@ -7,19 +7,18 @@ XML, becomes a finding in the file's report, so a batch always finishes (STYLE.m
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import os
 import sys
 import threading
-from collections.abc import Generator, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from sohs_cli.documents.kinds import (
     ENVELOPES,
+    KHAMSUCKHOE,
     KSK_STANDARD,
     SCHEMA_KINDS,
     Kind,
@@ -35,27 +34,20 @@ from sohs_cli.documents.schemas import compiled
 from sohs_cli.foundation.errors import InputError
 from sohs_cli.foundation.fileio import read_file
 from sohs_cli.foundation.i18n import N_
-from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
-from sohs_cli.validation import checkup
+from sohs_cli.foundation.xmlsafe import parse_bytes
+from sohs_cli.validation import checkup, checkup_fast, tablerun
 from sohs_cli.validation import rules as rules_mod
-from sohs_cli.validation.report import DEFAULT_MAX_FINDINGS, FileReport, Finding, Findings, Severity, hints
-from sohs_cli.validation.xsd import schema_fields, validate_xsd
+from sohs_cli.validation.report import FileReport, Finding, Findings, Severity, hints
+from sohs_cli.validation.tablerun import ValidateOptions as ValidateOptions
+from sohs_cli.validation.tablerun import episode_findings as _episode_findings
+from sohs_cli.validation.tablerun import located as _located
+from sohs_cli.validation.xsd import validate_xsd
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
 DEFAULT_STANDARD = "3176"
 AUTO_MIN_FILES = 256  # --jobs auto starts workers from this many files
-
-
-@dataclass(frozen=True)
-class ValidateOptions:
-    standard: str = "auto"  # auto | 4750 | 3176
-    rules: bool = True
-    limits: ParseLimits = field(default_factory=ParseLimits)
-    strict: bool = False  # warnings count as errors (--strict): a vendor's CI holding to the decision
-    catalogues: Mapping[str, frozenset[str]] | None = None  # --catalogue DIR, loaded (catalogues.load)
-    max_findings: int = DEFAULT_MAX_FINDINGS  # per file; 0: no cap (issue 15: memory bounded by it)
 
 
 def _plain(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0,
@@ -98,32 +90,6 @@ def choose_standard(options: ValidateOptions, roots: dict[str, etree._Element]) 
     return DEFAULT_STANDARD, "no NGAY_RA; the standard the portal runs now"
 
 
-@functools.cache
-def _in_schema(fields: frozenset[str], family: str, standard: str, name: str) -> frozenset[str]:
-    return fields & schema_fields(family, standard, name)
-
-
-@functools.cache
-def _wanted(kind: str, given: frozenset[str], episode: bool, valid: bool, family: str, std: str,
-            name: str, registry: int) -> frozenset[str] | None:
-    """The fields of a table its rules read (None: any), worked out once per kind of table (and size of
-    the rule registry, which only grows)."""
-    wanted = rules_mod.document_reads(kind, given)
-    if episode and wanted is not None:  # and what the episode rules read of it
-        seen = rules_mod.episode_reads(kind)
-        wanted = None if seen is None else wanted | seen
-    if wanted is not None and valid:
-        # a valid table holds only its schema's fields: look for those the rules read and it has
-        # (libxml2 tests every child against each name asked for)
-        wanted = _in_schema(wanted, family, std, name)
-    return wanted
-
-
-def _located(findings: Iterable[Finding], where: str) -> list[Finding]:
-    return [f if f.location else dataclasses.replace(f, location=f"{where} line {f.line}" if f.line else where)
-            for f in findings]
-
-
 def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
                options: ValidateOptions, *, episode: bool,
                cap: Findings | None = None,
@@ -145,42 +111,8 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
                                                                           cap=cap))
     if kind.name == "KSK:XML2":  # MA_CSKCB / MA_GTIN_CSKCB as PL01 states them (issue 13)
         checkup.facility_codes(findings)
-    if not options.rules:
-        return None, _located(_settle(findings, cap), where)
-    if findings.full or (cap is not None and cap.stopped):  # no rule would run: index nothing
-        findings.stopped = True  # (a record of 10⁶ children indexed took 120 MB)
-        return None, _located(_settle(findings, cap), where)
-    given = frozenset(options.catalogues) if options.catalogues else rules_mod.NO_CATALOGUE
-    wanted = _wanted(kind.name, given, episode, not findings, family, std, name, len(rules_mod.RULES))
-    doc = rules_mod.Doc(kind.name, standard, root, where, wanted, options.catalogues)
-    for r in rules_mod.document_rules(kind.name, given):
-        if findings.full:  # a rule walks every row: past the cap it is not started
-            findings.stopped = True
-            break
-        findings.extend(r.check(r, doc))
-    return doc, _located(_settle(findings, cap), where)
-
-
-def _settle(local: Findings, cap: Findings | None) -> Findings:
-    """Carry what a step left out past the cap into the file's counts."""
-    if cap is not None:
-        cap.omitted += local.omitted
-        cap.omitted_errors += local.omitted_errors
-        cap.stopped = cap.stopped or local.stopped
-    return local
-
-
-def _episode_findings(ep: rules_mod.Episode, options: ValidateOptions, cap: Findings | None = None,
-                      family: str = "") -> list[Finding]:
-    if not options.rules:
-        return []
-    out = Findings(cap.room if cap is not None else 0)
-    for r in rules_mod.episode_rules(family):
-        if out.full:
-            out.stopped = True
-            break
-        out.extend(r.check(r, ep))
-    return _located(_settle(out, cap), ep.where)
+    return tablerun.document_rules(kind, standard, root, where, options, findings, cap, episode=episode,
+                                   family=family, std=std, name=name)
 
 
 def _slot_missing(root: etree._Element, where: str) -> list[Finding]:
@@ -197,6 +129,8 @@ def _slot_missing(root: etree._Element, where: str) -> list[Finding]:
 
 def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, options: ValidateOptions,
                        inner_out: dict[int, dict[str, etree._Element]] | None = None) -> None:
+    if kind.name == KHAMSUCKHOE and checkup_fast.validate(report, root, options, inner_out):
+        return  # a clean checkup envelope, checked in two tight passes (the same findings)
     where = report.path
     family = kind.family
     envelope_std = "3176" if options.standard == "auto" else options.standard
