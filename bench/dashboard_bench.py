@@ -32,7 +32,7 @@ import httpx  # noqa: E402
 
 from bench._report import record  # noqa: E402
 from sohs_cli.dashboard.store import Filters, LedgerView, Page, night_start  # noqa: E402
-from sohs_cli.submission.ledger import MIGRATIONS, Ledger  # noqa: E402
+from sohs_cli.submission.ledger import MIGRATIONS, DocumentInfo, Ledger  # noqa: E402
 
 NIGHTS = 3 * 365 + 1
 ERRORS = [{"maLoi": "card-length", "truong": "MA_THE_BHYT", "nhan": "Mã thẻ BHYT", "dong": 17,
@@ -96,6 +96,42 @@ def generate(home: Path, count: int, seed: int = 18) -> dict[str, str]:
     probe["last"], probe["first"] = last.isoformat(), first.isoformat()
     probe["month_from"] = (last - dt.timedelta(days=29)).isoformat()
     return probe
+
+
+# what migration 6 added, undone inside a transaction that is rolled back (the ledger keeps its schema)
+BEFORE_6 = ("DROP INDEX documents_night_updated", "DROP INDEX documents_state_seen",
+            "CREATE INDEX documents_state_seen ON documents(state, first_seen)")
+
+
+def write_cost(home: Path, docs: int = 1000, rounds: int = 5) -> dict[int, list[float]]:
+    """CPU ms per document of a night's writes by the real ``Ledger`` (recorded, attempt begun and
+    finished with a receipt, the result set), on the kept ledger with migration 6's indexes and
+    without them, alternately, each night inside a transaction that is rolled back. No commit, so
+    no fsync: what the indexes cost, not the disk's flush (the same for both)."""
+    ledger = Ledger(home)
+    endpoint = "/api/qd130/guiHoSoXmlQD3176"
+    out: dict[int, list[float]] = {6: [], 5: []}
+    for r in range(rounds):
+        for schema in (6, 5) if r % 2 == 0 else (5, 6):
+            ledger.db.execute("BEGIN IMMEDIATE")
+            try:
+                if schema == 5:
+                    for statement in BEFORE_6:
+                        ledger.db.execute(statement)
+                infos = [DocumentInfo(f"{r:02d}{schema}{i:061d}", f"/srv/clinic/outbox/W{r}{schema}{i:06d}.signed.xml",
+                                      "GIAMDINHHS", "3176", "79001", (f"W{r}{schema}{i:06d}",), endpoint)
+                         for i in range(docs)]
+                started = time.process_time()
+                for i, doc_id in enumerate(ledger.record_many(infos)):
+                    attempt = ledger.begin_attempt(doc_id, endpoint)
+                    ledger.finish_attempt(attempt, "accepted", code="200", transaction_id=f"TX{r}{schema}{i:08d}",
+                                          received_at="20261201223000", message="Tiếp nhận thành công")
+                    ledger.set_result(doc_id, "accepted", [], "20261201223500")
+                out[schema].append((time.process_time() - started) * 1000 / docs)
+            finally:
+                ledger.db.execute("ROLLBACK")
+    ledger.close()
+    return out
 
 
 @contextlib.contextmanager
@@ -162,6 +198,7 @@ def main() -> None:
             migrated = (f" The kept ledger (schema {version}) was migrated to schema {len(MIGRATIONS)} in "
                         f"{time.perf_counter() - started:.1f} s.")
         size = (home / "ledger.sqlite3").stat().st_size / 1024 / 1024
+        writes = write_cost(home)
         last, month = probe["last"], probe["month_from"]
         view = LedgerView(home)
         d = dt.date.fromisoformat
@@ -257,7 +294,11 @@ def main() -> None:
               f"the whole file in {span([e[1] for e in exports])} ms; the JSON and the CSV of the whole ledger "
               f"({args.count:,} rows) answer their first bytes in {span([e[2] for e in exports])} ms and "
               f"{span([e[3] for e in exports])} ms. Server memory after every request of a run (VmHWM): "
-              f"{span(peaks, 0)} MB.{migrated}"]
+              f"{span(peaks, 0)} MB.{migrated}", "",
+              f"A night's writes by the ledger on this ledger (record, attempt begun and finished, result; "
+              f"CPU per document, no fsync, {len(writes[6])} alternate rounds of 1,000): "
+              f"{span(writes[6], 2)} ms with migration 6's indexes, {span(writes[5], 2)} ms without them "
+              f"(medians {statistics.median(writes[6]):.2f} and {statistics.median(writes[5]):.2f} ms)."]
     text = "\n".join(table)
     print(text)
     if not args.no_record:

@@ -1,10 +1,10 @@
 """``sohs dashboard``: the clinic's own read-only web page over the ledger and the run logs.
 
-Owns: the read-only view of the ledger (:mod:`.store`), what the run log, the folders and the lock
-say about the nightly job (:mod:`.health`), the ASGI application with its token rule and headers
-(:mod:`.web`, served by uvicorn from ``sohs_cli.cli.dashboard``), the pages and their JSON API
-(:mod:`.views`), exports shaped like ``sohs status --json/--csv`` (:mod:`.exports`), and every string
-the page shows, in Vietnamese and English (:mod:`.texts`).
+Owns: the read-only view of the ledger (:mod:`.store`, asking the questions of :mod:`.query`), what the
+run log, the folders and the lock say about the nightly job (:mod:`.health`), the ASGI application with
+its token rule and headers (:mod:`.web`, served by uvicorn from ``sohs_cli.cli.dashboard``), the pages
+and their JSON API (:mod:`.views`), exports shaped like ``sohs status --json/--csv`` (:mod:`.exports`),
+and every string the page shows, in Vietnamese and English (:mod:`.texts`).
 
 May import: ``sohs_cli.submission.ledger`` (its schema constants only: never a ``Ledger``, which writes),
 ``sohs_cli.foundation`` (config, errors, i18n, xmlsafe), ``sohs_cli.signing.certs``,
