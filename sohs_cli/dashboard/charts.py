@@ -1,4 +1,5 @@
-"""The nights chart as geometry for a server-rendered SVG: one bar per night, stacked by state.
+"""The nights chart as geometry for a server-rendered SVG: one bar per night, stacked by state (per
+week or month over a long range: :func:`sohs_cli.dashboard.views.periods`).
 
 No JavaScript draws it: the page holds ``<rect>`` elements made from these numbers, so the chart
 is there with scripts off, prints, and reads the same in every browser. The bars and the nights'
@@ -32,7 +33,8 @@ def nice_max(value: int) -> int:
     return next(m * power for m in (1, 2, 5, 10) if m * power >= value)
 
 
-def bars(nights: list[dict[str, Any]]) -> dict[str, Any]:
+def bars(nights: list[dict[str, Any]], unit: str = "night") -> dict[str, Any]:
+    """The bars of ``nights`` (each a night, or with ``unit`` a week or month: a period ``from``..``to``)."""
     top = nice_max(max((n["total"] for n in nights), default=0))
     slot = max(6.0, min(48.0, 900.0 / max(1, len(nights))))
     width = LEFT + slot * len(nights) + 8
@@ -40,6 +42,7 @@ def bars(nights: list[dict[str, Any]]) -> dict[str, Any]:
     label_every = max(1, math.ceil(len(nights) / 15))
     out = []
     for i, night in enumerate(nights):
+        start = night.get("from", night.get("night", ""))
         x = LEFT + i * slot + slot * 0.12
         y = TOP + HEIGHT
         segments = []
@@ -49,30 +52,38 @@ def bars(nights: list[dict[str, Any]]) -> dict[str, Any]:
                 h = count * scale
                 y -= h
                 segments.append({"state": state, "y": round(y, 2), "h": round(h, 2), "count": count})
-        out.append({"night": night["night"], "x": round(x, 2), "w": round(slot * 0.76, 2), "segments": segments,
-                    "total": night["total"], "total_y": round(y - 5, 2), "cx": round(x + slot * 0.38, 2),
-                    "label": night["night"][8:10] + "/" + night["night"][5:7] if i % label_every == 0 else "",
+        label = start[5:7] + "/" + start[:4] if unit == "month" else start[8:10] + "/" + start[5:7]
+        out.append({"night": start, "to": night.get("to", start), "x": round(x, 2), "w": round(slot * 0.76, 2),
+                    "segments": segments, "total": night["total"], "total_y": round(y - 5, 2),
+                    "cx": round(x + slot * 0.38, 2), "label": label if i % label_every == 0 else "",
                     "counts": {s: night[s] for s in STACK}})
     steps = 4 if top % 4 == 0 else 5 if top % 5 == 0 else 2 if top % 2 == 0 else 1
     ticks = [{"value": top * i // steps, "y": round(TOP + HEIGHT - top * i / steps * scale, 2)}
              for i in range(steps + 1)]
     return {"bars": out, "width": round(width, 2), "height": TOP + HEIGHT + AXIS, "base": TOP + HEIGHT,
-            "left": LEFT, "ticks": ticks, "show_totals": slot >= 14}
+            "left": LEFT, "ticks": ticks, "show_totals": slot >= 14, "unit": unit}
 
 
 def bars_markup(chart: dict[str, Any], short: Callable[[str], str], ddmm: Callable[[str], str]) -> Markup:
-    """The chart's bars: one link per night to its documents, its counts as ``data-*`` and a title."""
+    """The chart's bars: one link per night to its documents (per week or month: to the chart of its
+    nights), its counts as ``data-*`` and a title."""
     names = {s: escape(short(s)) for s in STACK}
     base, totals = chart["base"], chart["show_totals"]
     out = []
     for bar in chart["bars"]:
-        night = escape(bar["night"])
+        night, to = escape(bar["night"]), escape(bar["to"])
         counts = bar["counts"]
         data = "".join(f' data-{s}="{counts[s]}"' for s in STACK)
         title = ", ".join(f"{names[s]} {counts[s]}" for s in STACK)
-        out.append(f'<a href="/documents?from={night}&amp;to={night}" class="bar" data-night="{night}"'
-                   f' data-total="{bar["total"]}"{data}>\n<title>{escape(ddmm(bar["night"]))}: {bar["total"]} — {title}'
-                   f'</title>\n<rect class="hit" x="{bar["x"]}" y="0" width="{bar["w"]}" height="{base}"></rect>\n')
+        if chart["unit"] == "night":
+            link = f'href="/documents?from={night}&amp;to={night}" class="bar" data-night="{night}"'
+            when = escape(ddmm(bar["night"]))
+        else:
+            link = f'href="/?from={night}&amp;to={to}" class="bar" data-from="{night}" data-to="{to}"'
+            when = f'{escape(ddmm(bar["night"]))} – {escape(ddmm(bar["to"]))}'
+        out.append(f'<a {link} data-total="{bar["total"]}"{data}>\n<title>{when}: {bar["total"]} —'
+                   f' {title}</title>\n<rect class="hit" x="{bar["x"]}" y="0" width="{bar["w"]}" height="{base}">'
+                   f'</rect>\n')
         out += [f'<rect class="s-{seg["state"]}" x="{bar["x"]}" y="{seg["y"]}" width="{bar["w"]}" height="{seg["h"]}">'
                 f'</rect>\n' for seg in bar["segments"]]
         if bar["total"] and totals:
@@ -82,6 +93,21 @@ def bars_markup(chart: dict[str, Any], short: Callable[[str], str], ddmm: Callab
             out.append(f'<text class="day" x="{bar["cx"]}" y="{base + 16}" text-anchor="middle">{escape(bar["label"])}'
                        f'</text>\n')
         out.append("</a>\n")
+    return Markup("".join(out))
+
+
+def periods_markup(periods: list[dict[str, Any]], ddmm: Callable[[str], str]) -> Markup:
+    """The table of a long range, a row per week or month with documents, newest first: each opens
+    the chart of its nights, and its total the period's documents."""
+    out = []
+    for p in reversed(periods):
+        if not p["total"]:
+            continue
+        start, end = escape(p["from"]), escape(p["to"])
+        cells = "".join(f'<td class="{"s-" + s if p[s] else ""}" data-state="{s}">{p[s]}</td>' for s in STACK)
+        out.append(f'<tr data-from="{start}" data-to="{end}"><td><a href="/?from={start}&amp;to={end}">'
+                   f'{escape(ddmm(p["from"]))} – {escape(ddmm(p["to"]))}</a></td>{cells}<td data-state="total">'
+                   f'<a href="/documents?from={start}&amp;to={end}"><b>{p["total"]}</b></a></td></tr>\n')
     return Markup("".join(out))
 
 

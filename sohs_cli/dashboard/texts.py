@@ -43,6 +43,13 @@ TEXTS: dict[str, str] = {
     "show": N_("Show"),
     "last30": N_("Last 30 nights"),
     "chart.label": N_("Documents per night, stacked by state; each bar opens that night's documents"),
+    "chart.grouped": N_("Documents per {unit}, stacked by state; each bar opens the chart of its nights"),
+    "nights.grouped": N_("{n} nights: one bar per {unit}; a bar opens the chart of its nights, and each night "
+                         "its documents."),
+    "unit.week": N_("week"),
+    "unit.month": N_("month"),
+    "period.week": N_("Week"),
+    "period.month": N_("Month"),
     "docs.title": N_("All documents"),
     "docs.count": N_("{n} document(s)"),
     "docs.more": N_("more than {n} documents"),

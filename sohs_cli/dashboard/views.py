@@ -27,7 +27,9 @@ from sohs_cli.submission.ledger import STATES
 
 Query = Mapping[str, Sequence[str]]
 DEFAULT_NIGHTS = 30
-MAX_NIGHTS = 3 * 366 + 1  # three years of bars at most
+MAX_NIGHTS = 3 * 366 + 1  # three years of nights at most
+WEEKLY = 92  # a longer range is charted a bar per week (at most 105) ...
+MONTHLY = 731  # ... and beyond two years a bar per month (at most 37); each bar opens its nights
 REFUSED_SHOWN = 10  # rejected documents of the latest night listed on the nights page
 ERRORS_JSON_MAX = 1024 * 1024
 
@@ -101,6 +103,31 @@ def filters_dict(f: Filters) -> dict[str, Any]:
     return d
 
 
+def unit_of(nights: int) -> str:
+    """What one bar of the chart (and one row of its table) holds for a range of ``nights``."""
+    return "night" if nights <= WEEKLY else "week" if nights <= MONTHLY else "month"
+
+
+def periods(nights: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
+    """The nights summed by ``unit``: a week runs from Monday's night to Sunday's, a month is the
+    calendar month of its nights; each period's ``from`` and ``to`` are its first and last night
+    within the range (inclusive)."""
+    out: list[dict[str, Any]] = []
+    current: object = None
+    for n in nights:
+        day = dt.date.fromisoformat(n["night"])
+        key = day if unit == "night" else day - dt.timedelta(days=day.weekday()) if unit == "week" else \
+            day.replace(day=1)
+        if key != current:
+            current = key
+            out.append({"from": n["night"], "to": n["night"], "total": 0, **{s: 0 for s in STATES}})
+        period = out[-1]
+        period["to"] = n["night"]
+        for name in ("total", *STATES):
+            period[name] += n[name]
+    return out
+
+
 class Views:
     def __init__(self, ledger: LedgerView, places: health_mod.Places,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
@@ -113,9 +140,10 @@ class Views:
         # the latest night's refusals and why, the morning's second question, on the first page
         refused = self.ledger.documents(Filters(states=("rejected",), night_from=last, night_to=last),
                                         Page(size=REFUSED_SHOWN))
+        unit = unit_of(len(nights))
         return {"from": first.isoformat(), "to": last.isoformat(), "clamped": clamped, "nights": nights,
-                "total": sum(n["total"] for n in nights), "rejected": [self._row(r) for r in refused.rows],
-                "rejected_total": refused.total}
+                "unit": unit, "periods": periods(nights, unit), "total": sum(n["total"] for n in nights),
+                "rejected": [self._row(r) for r in refused.rows], "rejected_total": refused.total}
 
     def documents(self, query: Query) -> dict[str, Any]:
         filters, page = filters_of(query), page_of(query)

@@ -249,11 +249,13 @@ class Dashboard:
                 return self._api(path.removeprefix("/api/"), req)
             if path in ("/", "/nights"):
                 data = self.views.nights(req.query)
-                chart = charts.bars(data["nights"])
+                nightly = data["unit"] == "night"  # else a bar and a row per week or month, each opening its nights
+                chart = charts.bars(data["nights"] if nightly else data["periods"], data["unit"])
                 return Answer(200, self._render("nights.html", lang, req, {
                     "data": data, "chart": chart, "health": self.views.health(),
                     "chart_bars": charts.bars_markup(chart, lambda s: text(lang, "short." + s), ddmm),
-                    "nights_rows": charts.table_markup(data["nights"], ddmm)}))
+                    "nights_rows": charts.table_markup(data["nights"], ddmm) if nightly
+                    else charts.periods_markup(data["periods"], ddmm)}))
             if path == "/documents":
                 return Answer(200, self._render("documents.html", lang, req, {"data": self.views.documents(req.query)}))
             if path.startswith("/documents/") and path.removeprefix("/documents/").isdigit():
