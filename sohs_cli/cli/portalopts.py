@@ -114,5 +114,5 @@ def make_hub(s: Any) -> Any:
                      policy=RetryPolicy(attempts=s["portal.attempts"], deadline=s["portal.deadline"]), log=log_retry,
                      gln=s["hub.gln"], message_key=load_message_key(s["hub.message_key"], key_password),
                      receiver_id=s["hub.receiver_id"],
-                     reply_key=load_public_key(s["hub.reply_key"], "hub.reply_key names the hub's public key")
+                     reply_key=load_public_key(s["hub.reply_key"], _("hub.reply_key names the hub's public key"))
                      if s["hub.reply_key"] else None)

@@ -189,9 +189,11 @@ class _Night:
         counts = {k: v for k, v in self.report.as_dict().items() if k != "files"} if self.report else {}
         end = counts | {"exit_code": int(self.code)}
         if self.error is not None:
-            end |= {"error": self.error.message, "hint": self.error.hint}
+            end |= {"error": self.error.message, "hint": self.error.hint,  # in the run's language
+                    "error_en": self.error.message_in("en"), "error_vi": self.error.message_in("vi"),
+                    "hint_en": self.error.hint_in("en"), "hint_vi": self.error.hint_in("vi")}
         if self.terminated:
-            end["message"] = "stopped by SIGTERM after the current step; the rest waits for the next run"
+            end["message"] = _("stopped by SIGTERM after the current step; the rest waits for the next run")
         self.event("end", end)
         if self.log is not None:
             for handler in self.log.handlers:

@@ -35,6 +35,7 @@ from sohs_cli.dashboard.query import (  # re-exported: the view's questions, ask
     tonight,
 )
 from sohs_cli.foundation.errors import ConfigError
+from sohs_cli.foundation.i18n import _
 from sohs_cli.submission.ledger import MIGRATIONS, STATES
 
 __all__ = ["NIGHT_STARTS", "VN", "Filters", "LedgerView", "Page", "PageResult", "document_dict", "night_of",
@@ -66,24 +67,24 @@ class LedgerView:
     def __init__(self, home: Path) -> None:
         self.path = home / "ledger.sqlite3"
         if not self.path.is_file():
-            raise ConfigError(f"no ledger in {home} (chưa có sổ ghi)",
-                              hint="sohs run, sohs submit or sohs demo --dir DIR create it; --home / SOHS_HOME "
-                                   "names the data folder")
+            raise ConfigError(_("no ledger in {folder}", folder=home),
+                              hint=_("sohs run, sohs submit or sohs demo --dir DIR create it; --home / SOHS_HOME "
+                                     "names the data folder"))
         try:
             self.db = sqlite3.connect(ledger_uri(self.path), uri=True, check_same_thread=False, timeout=5)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA query_only = ON")  # a second lock on the same door
             version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.Error as exc:
-            raise ConfigError(f"cannot read the ledger {self.path}: {exc} (không đọc được sổ ghi)",
-                              hint="is it a sohs ledger? sohs doctor checks it") from None
+            raise ConfigError(_("cannot read the ledger {file}: {reason}", file=self.path, reason=exc),
+                              hint=_("is it a sohs ledger? sohs doctor checks it")) from None
         if version > len(MIGRATIONS):
-            raise ConfigError(f"the ledger {self.path} was written by a newer sohs (schema {version})",
-                              hint="upgrade sohs")
+            raise ConfigError(_("the ledger {file} was written by a newer sohs (schema {version})", file=self.path,
+                                version=version), hint=_("upgrade sohs"))
         if version < MIN_SCHEMA:  # read-only: it cannot add the indexes its pages need itself
-            raise ConfigError(f"the ledger {self.path} is older than this sohs (schema {version} of "
-                              f"{len(MIGRATIONS)}) (sổ ghi cũ hơn phiên bản sohs này)",
-                              hint="run sohs status once (it brings the ledger up to date), then sohs dashboard")
+            raise ConfigError(_("the ledger {file} is older than this sohs (schema {version} of {latest})",
+                                file=self.path, version=version, latest=len(MIGRATIONS)),
+                              hint=_("run sohs status once (it brings the ledger up to date), then sohs dashboard"))
         # the counts the ledger keeps per night (migration 5); without them (a ledger last written by an
         # older sohs) the same numbers are counted from the documents, slower on a long range
         self.counted = version >= COUNTED_SCHEMA

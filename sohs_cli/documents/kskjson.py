@@ -19,9 +19,15 @@ from typing import Any
 from lxml import etree
 
 from sohs_cli.foundation.errors import InputError
+from sohs_cli.foundation.i18n import _
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 MAX_DEPTH = 32  # the decision's message is 6 levels deep
+_EXAMPLE = '{"khamsuckhoe": {...}}'
+
+
+def _form_hint() -> str:
+    return _("the JSON form of QĐ 2062 PL02 §6 b: {example}", example=_EXAMPLE)
 
 
 def looks_like_json(data: bytes) -> bool:
@@ -33,10 +39,13 @@ def _load(data: bytes, source: str) -> Any:
     try:
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: JSON that is not UTF-8 (byte {exc.start})", code="not-utf8") from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{source}: not valid JSON ({str(exc)[:80]})", code="json-invalid",
-                         hint="the JSON form of QĐ 2062 PL02 §6 b: {\"khamsuckhoe\": {...}}") from None
+        raise InputError(_("{file}: JSON that is not UTF-8 (byte {offset})", file=source, offset=exc.start),
+                         code="not-utf8") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(_("{file}: not valid JSON (line {line}, column {column})", file=source, line=exc.lineno,
+                           column=exc.colno), code="json-invalid", hint=_form_hint()) from None
+    except (ValueError, RecursionError):
+        raise InputError(_("{file}: not valid JSON", file=source), code="json-invalid", hint=_form_hint()) from None
 
 
 def to_xml(data: bytes, source: str) -> bytes:
@@ -48,16 +57,16 @@ def to_xml(data: bytes, source: str) -> bytes:
         try:
             inner = base64.b64decode("".join(str(obj["data"]).split()), validate=True)
         except (binascii.Error, ValueError):
-            raise InputError(f"{source}: the message's data is not base64", code="json-invalid") from None
+            raise InputError(_("{file}: the message's data is not base64", file=source), code="json-invalid") from None
         if kind == "xml/base64":
             return inner
         if kind != "json/base64":
-            raise InputError(f"{source}: data_type {kind!r} is neither xml/base64 nor json/base64",
-                             code="json-invalid")
+            raise InputError(_("{file}: data_type {value} is neither xml/base64 nor json/base64", file=source,
+                               value=repr(kind)), code="json-invalid")
         obj = _load(inner, f"{source} data")
     if not isinstance(obj, dict) or set(obj) != {"khamsuckhoe"} or not isinstance(obj["khamsuckhoe"], dict):
-        raise InputError(f"{source}: JSON without the one key \"khamsuckhoe\" holding the message",
-                         code="json-invalid", hint="the JSON form of QĐ 2062 PL02 §6 b: {\"khamsuckhoe\": {...}}")
+        raise InputError(_("{file}: JSON without the one key \"khamsuckhoe\" holding the message", file=source),
+                         code="json-invalid", hint=_form_hint())
     root = etree.Element("KHAMSUCKHOE")
     _fill(root, obj["khamsuckhoe"], source, 1)
     out: bytes = etree.tostring(root, xml_declaration=True, encoding="utf-8")
@@ -66,16 +75,19 @@ def to_xml(data: bytes, source: str) -> bytes:
 
 def _fill(parent: etree._Element, value: dict[str, Any], source: str, depth: int) -> None:
     if depth > MAX_DEPTH:
-        raise InputError(f"{source}: JSON nested deeper than {MAX_DEPTH} levels", code="json-invalid")
+        raise InputError(_("{file}: JSON nested deeper than {depth} levels", file=source, depth=MAX_DEPTH),
+                         code="json-invalid")
     for key, item in value.items():
         if not _NAME.fullmatch(key):
-            raise InputError(f"{source}: JSON key {key[:40]!r} is not an element name", code="json-invalid")
+            raise InputError(_("{file}: JSON key {key} is not an element name", file=source, key=repr(key[:40])),
+                             code="json-invalid")
         for one in item if isinstance(item, list) else [item]:
             child = etree.SubElement(parent, key.upper())
             if isinstance(one, dict):
                 _fill(child, one, source, depth + 1)
             elif isinstance(one, list):
-                raise InputError(f"{source}: an array inside an array at {key!r}", code="json-invalid")
+                raise InputError(_("{file}: an array inside an array at {key}", file=source, key=repr(key)),
+                                 code="json-invalid")
             elif one is None:
                 continue
             elif isinstance(one, bool):
@@ -108,15 +120,16 @@ def records_as_json(data: bytes, source: str) -> list[tuple[int, bytes]]:
 
     root = parse_bytes(data, source=source)
     if root.tag != KHAMSUCKHOE:
-        raise InputError(f"{source}: <{root.tag}> is not a checkup envelope: the JSON form is QĐ 2062's "
-                         "(KHAMSUCKHOE) only", code="json-invalid", hint="unpack it without --json")
+        raise InputError(_("{file}: <{tag}> is not a checkup envelope: the JSON form is QĐ 2062's (KHAMSUCKHOE) "
+                           "only", file=source, tag=root.tag), code="json-invalid", hint=_("unpack it without --json"))
     chuky = root.find("CHUKYDONVI")
     out = []
     for hoso in iter_hoso(root):
         files = []
         for inner in hoso.files:
             if inner.data is None:
-                raise InputError(f"{source} › HOSO {hoso.index} › {inner.loaihoso} line {inner.line}: {inner.error}")
+                raise InputError(_("{file} › HOSO {index} › {table} line {line}: {error}", file=source,
+                                   index=hoso.index, table=inner.loaihoso, line=inner.line, error=inner.error))
             block = parse_bytes(inner.data, source=f"{source} › HOSO {hoso.index} › {inner.loaihoso}")
             files.append({"loaihoso": inner.loaihoso, "noidungfile": {str(block.tag).lower(): _as_json(block)}})
         message = {"khamsuckhoe": {

@@ -311,7 +311,10 @@ def examples_dir() -> Path:
     for candidate in (here / "examples", here.parent / "examples"):
         if (candidate / "referral_episode_3176.xml").is_file():
             return candidate
-    raise FileNotFoundError("the examples are missing from this installation; reinstall sohs")
+    from sohs_cli.foundation.errors import ConfigError
+    from sohs_cli.foundation.i18n import _
+
+    raise ConfigError(_("the examples are missing from this installation"), hint=_("reinstall sohs"))
 
 
 def export(episodes: list[list[bytes]], facility: str = "79001", ngaylap: str = "20251104") -> bytes:

@@ -24,7 +24,9 @@ def xsd_dir() -> Path:
     for candidate in (here / "xsd", here.parent / "xsd"):
         if (candidate / "bhxh").is_dir():
             return candidate
-    raise ConfigError("the schema folder xsd/ is missing from the installation", hint="reinstall sohs")
+    from sohs_cli.foundation.i18n import _
+
+    raise ConfigError(_("the schema folder xsd/ is missing from the installation"), hint=_("reinstall sohs"))
 
 
 def schema_path(family: str, standard: str, name: str) -> Path:

@@ -2,11 +2,21 @@
 
 Every failure a user can cause or fix is a :class:`SohsError` subclass carrying its exit code and a
 hint. The CLI turns it into one line on stderr; anything else is a bug (exit 70).
+
+Its message and hint come from the catalog (``_("…")``, shown in the run's language); a JSON report
+asks for each language with :meth:`SohsError.message_in` and :meth:`SohsError.hint_in`.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
+
+
+def _in(lang: str, text: str) -> str:
+    """``text`` again in ``lang`` when ``_()`` made it (an ``i18n.Text``; not imported: i18n raises
+    UsageError, and no two modules import each other)."""
+    render = getattr(text, "render", None)
+    return str(render(lang)) if callable(render) else str(text)
 
 
 class ExitCode(IntEnum):
@@ -33,6 +43,13 @@ class SohsError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def message_in(self, lang: str) -> str:
+        """The message in ``lang`` (``vi``/``en``), whatever the run's language."""
+        return _in(lang, self.message)
+
+    def hint_in(self, lang: str) -> str:
+        return _in(lang, self.hint)
 
 
 class UsageError(SohsError):

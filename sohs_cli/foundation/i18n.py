@@ -17,6 +17,12 @@ The API::
     _n("{n} file", "{n} files", n, n=n)     # plural forms
     N_("signed")                            # mark a module constant for the catalog; _() it when shown
     translate("vi", "signed")               # a given language (a web request, a finding carrying both)
+    in_language("en", exc.message)          # a message made by _() again in a given language (JSON)
+
+What ``_()`` returns is a :class:`Text`: a ``str`` in the run's language that keeps its message id and
+fields, so an error made in a Vietnamese run still has its English for the JSON report's
+``message_en`` (and the other way round). A field that is itself a ``Text`` is rendered in the same
+language as the message around it.
 
 The language: ``--lang`` > ``SOHS_LANG`` > ``lang`` in the settings file > the locale (``vi*`` ->
 Vietnamese) > English. An explicit value other than ``vi`` or ``en`` (``--lang fr``) is a usage
@@ -42,10 +48,20 @@ _catalogs: dict[str, gettext.NullTranslations] = {}
 
 def resolve_lang(flag: str | None = None, configured: str = "") -> str:
     """``vi`` or ``en`` from ``flag``, then ``SOHS_LANG``, then ``configured`` (``lang`` of the settings
-    file), then the locale."""
-    for value, where in ((flag, "--lang"), (os.environ.get("SOHS_LANG"), "SOHS_LANG"), (configured, "lang")):
+    file), then the locale. A value that is neither is a usage error, said in the language the sources
+    after it give (``--lang fr`` on a Vietnamese machine is told in Vietnamese)."""
+    sources = ((flag, "--lang"), (os.environ.get("SOHS_LANG"), "SOHS_LANG"), (configured, "lang"))
+    for i, (value, where) in enumerate(sources):
         if value:
-            return _checked(value, where)
+            code = _code(value)
+            if code in LANGUAGES:
+                return code
+            raise _unknown(value, where, next((_code(v) for v, _w in sources[i + 1:] if v and _code(v) in LANGUAGES),
+                                              _from_locale()))
+    return _from_locale()
+
+
+def _from_locale() -> str:
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         loc = os.environ.get(var, "")
         if loc:
@@ -53,15 +69,19 @@ def resolve_lang(flag: str | None = None, configured: str = "") -> str:
     return "en"
 
 
-def _checked(value: str, where: str) -> str:
-    lang = value.strip().lower().replace("-", "_")
-    code = lang.split("_", 1)[0].split(".", 1)[0]
-    if code in LANGUAGES:
-        return code
+def _code(value: str) -> str:
+    return value.strip().lower().replace("-", "_").split("_", 1)[0].split(".", 1)[0]
+
+
+def _unknown(value: str, where: str, lang: str) -> Exception:
     from sohs_cli.foundation.errors import UsageError
 
-    raise UsageError(f"{where} {value}: the languages are vi (Vietnamese) and en (English)",
-                     hint="--lang vi or --lang en; SOHS_LANG takes the same values")
+    def text(message: str, **fields: Any) -> Text:
+        return Text(translate(lang, message, **fields), message, fields)
+
+    return UsageError(text(N_("{option} {value}: the languages are vi (Vietnamese) and en (English)"), option=where,
+                           value=value),
+                      hint=text(N_("--lang vi or --lang en; SOHS_LANG takes the same values")))
 
 
 def set_language(lang: str) -> None:
@@ -97,25 +117,57 @@ def catalog(lang: str) -> gettext.NullTranslations:
     return found
 
 
+class Text(str):
+    """A message rendered in the run's language that can be rendered again in another one."""
+
+    msgid: str
+    fields: dict[str, Any]
+    plural: tuple[str, int] | None
+
+    def __new__(cls, text: str, msgid: str, fields: dict[str, Any], plural: tuple[str, int] | None = None) -> Text:
+        made = super().__new__(cls, text)
+        made.msgid, made.fields, made.plural = msgid, fields, plural
+        return made
+
+    def render(self, lang: str) -> str:
+        if self.plural is not None:
+            return ntranslate(lang, self.msgid, self.plural[0], self.plural[1], **self.fields)
+        return translate(lang, self.msgid, **self.fields)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # through a worker process's pipe: a Text again
+        return Text, (str(self), self.msgid, self.fields, self.plural)
+
+
+def in_language(lang: str, text: str) -> str:
+    """``text`` in ``lang`` when it was made by ``_()`` (a :class:`Text`); else as it is."""
+    return text.render(lang) if isinstance(text, Text) else str(text)
+
+
+def _filled(lang: str, fields: dict[str, Any]) -> dict[str, Any]:
+    if any(isinstance(v, Text) for v in fields.values()):
+        return {k: v.render(lang) if isinstance(v, Text) else v for k, v in fields.items()}
+    return fields
+
+
 def translate(lang: str, message: str, /, **fields: Any) -> str:
-    """``message`` in ``lang``, with ``fields`` filled in."""
+    """``message`` in ``lang``, with ``fields`` filled in (a field made by ``_()`` in ``lang`` too)."""
     text = message if lang == "en" else catalog(lang).gettext(message)
-    return text.format(**fields) if fields else text
+    return text.format(**_filled(lang, fields)) if fields else text
 
 
 def ntranslate(lang: str, singular: str, plural: str, n: int, /, **fields: Any) -> str:
     """The form of ``singular``/``plural`` for ``n`` in ``lang`` (Vietnamese has one form)."""
     text = (singular if n == 1 else plural) if lang == "en" else catalog(lang).ngettext(singular, plural, n)
-    return text.format(**fields) if fields else text
+    return text.format(**_filled(lang, fields)) if fields else text
 
 
 def _(message: str, /, **fields: Any) -> str:
-    """``message`` in this run's language."""
-    return translate(language(), message, **fields)
+    """``message`` in this run's language, as a :class:`Text` (it can be had in the other language)."""
+    return Text(translate(language(), message, **fields), message, fields)
 
 
 def _n(singular: str, plural: str, n: int, /, **fields: Any) -> str:
-    return ntranslate(language(), singular, plural, n, **fields)
+    return Text(ntranslate(language(), singular, plural, n, **fields), singular, fields, (plural, n))
 
 
 def N_(message: str) -> str:

@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sohs_cli.foundation.errors import WorkerLost
+from sohs_cli.foundation.i18n import _
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
@@ -117,9 +118,9 @@ class _Worker:
     def _died(self) -> WorkerLost:
         self.process.join(timeout=1)
         code = self.process.exitcode
-        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        return WorkerLost(f"worker process {self.process.pid} ended without answering ({how})",
-                          hint="if the machine is short of memory, use fewer --jobs (--jobs 1: one process)")
+        how = _("killed by signal {n}", n=-code) if code is not None and code < 0 else _("exit code {n}", n=code)
+        return WorkerLost(_("worker process {pid} ended without answering ({how})", pid=self.process.pid, how=how),
+                          hint=_("if the machine is short of memory, use fewer --jobs (--jobs 1: one process)"))
 
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, jobs: int, context: BaseContext,
@@ -139,7 +140,7 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, jobs: int, context:
     start = cast(Any, context).Process  # every concrete context has one; typeshed's BaseContext does not
     forked = context.get_start_method() == "fork"
     try:
-        for _ in range(jobs):
+        for _slot in range(jobs):
             mine, theirs = context.Pipe()
             inherited = [w.conn for w in workers] if forked else []
             process = start(target=_serve, args=(theirs, fn, setup, setup_args, inherited), daemon=True)

@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sohs_cli.foundation.errors import ConfigError, SohsError
-from sohs_cli.foundation.fileio import read_file
-from sohs_cli.foundation.i18n import both
+from sohs_cli.foundation.fileio import read_file, reason
+from sohs_cli.foundation.i18n import _, both
 from sohs_cli.portal.hubmessage import load_public_key
 from sohs_cli.signing.certs import load_certificates
 from sohs_cli.signing.trust import Trust
@@ -71,40 +71,42 @@ def load_accounts(path: str) -> dict[str, Account]:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except OSError as exc:
-        raise ConfigError(f"--accounts {path}: cannot read: {exc.strerror}") from None
+        raise ConfigError(_("--accounts {file}: cannot read: {reason}", file=path, reason=reason(exc))) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"--accounts {path}: not valid TOML: {exc}") from None
+        raise ConfigError(_("--accounts {file}: not valid TOML: {reason}", file=path, reason=exc)) from None
     base = os.path.dirname(os.path.abspath(path))
     accounts: dict[str, Account] = {}
     for n, raw in enumerate(data.get("account", []), start=1):
-        where = f"--accounts {path}: account {n}"
+        where = _("--accounts {file}: account {n}", file=path, n=n)
         try:
             username, password, facility = str(raw["username"]), str(raw["password"]), str(raw["facility"])
         except (KeyError, TypeError):
-            raise ConfigError(f"{where}: needs username, password and facility") from None
+            raise ConfigError(_("{where}: needs username, password and facility", where=where)) from None
         if not re.fullmatch(r"[0-9A-Z]{5}", facility):
-            raise ConfigError(f"{where}: facility {facility!r} is not a 5-character MA_CSKCB")
+            raise ConfigError(_("{where}: facility {value} is not a 5-character MA_CSKCB (Mã cơ sở KBCB)", where=where,
+                                value=repr(facility)))
         gln = str(raw.get("gln", ""))
         if gln and not re.fullmatch(r"[0-9]{13}", gln):
-            raise ConfigError(f"{where}: gln {gln!r} is not a 13-digit facility ID")
+            raise ConfigError(_("{where}: gln {value} is not a 13-digit facility ID", where=where, value=repr(gln)))
         certs: list[x509.Certificate] = []
         for cert_path in raw.get("certificates", []):
             full = os.path.join(base, str(cert_path))
             try:
                 certs += load_certificates(read_file(full), full)
             except SohsError as exc:
-                raise ConfigError(f"{where}: {exc.message}") from None
+                raise ConfigError(_("{where}: {reason}", where=where, reason=exc.message)) from None
         keys = raw.get("message_key", [])
         message_keys = []
         for key_path in [keys] if isinstance(keys, str) else list(keys):
             try:
                 message_keys.append(load_public_key(os.path.join(base, str(key_path))))
             except SohsError as exc:
-                raise ConfigError(f"{where}: message_key: {exc.message}") from None
+                raise ConfigError(_("{where}: message_key: {reason}", where=where, reason=exc.message)) from None
         if username in accounts:
-            raise ConfigError(f"{where}: username {username!r} appears twice")
+            raise ConfigError(_("{where}: username {value} appears twice", where=where, value=repr(username)))
         accounts[username] = Account(username, md5_upper(password), facility, tuple(certs), gln,
                                      bool(raw.get("locked", False)), tuple(message_keys))
     if not accounts:
-        raise ConfigError(f"--accounts {path}: no [[account]] entries", hint="see the README for the format")
+        raise ConfigError(_("--accounts {file}: no [[account]] entries", file=path),
+                          hint=_("see the README for the format"))
     return accounts

@@ -131,7 +131,7 @@ class PortalClient:
         if self._md5 is None:
             secret = self.password.configured()
             if secret is None:
-                secret = self.password.ask(f"Portal password for {self.username}: ")
+                secret = self.password.ask(_("Portal password for {user}: ", user=self.username))
             self._md5 = hashlib.md5(secret).hexdigest().upper()
         return self._md5
 

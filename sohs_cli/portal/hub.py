@@ -45,6 +45,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sohs_cli.foundation.errors import ConfigError, CredentialError, PortalUnavailable
+from sohs_cli.foundation.i18n import N_, _, language
 from sohs_cli.portal.client import Answer, PortalClient
 from sohs_cli.portal.hubmessage import MessageKey, compact, no_message_key, reply_text, verify
 
@@ -53,6 +54,7 @@ PUSH = "/api/platform/data-sync/push"
 BASE_URLS = {"production": "https://api.emrhub.vn", "sandbox": "https://api-sandbox.emrhub.vn"}  # PL02 §2.1
 HEADERS = {"Content-Type": "application/json", "Accept": "*/*", "Accept-Encoding": "gzip,deflate,br"}
 VN = dt.timezone(dt.timedelta(hours=7))
+_NOT_THE_HUB = N_("check hub.url / hub.environment: it must be the Ministry's data hub API")
 
 #: res_code -> (outcome, English, Vietnamese). Outcomes: accepted · rejected (this record: fix it) ·
 #: relogin (the token: log in again once) · credentials · configuration (every record would fail
@@ -105,11 +107,11 @@ def base_url(url: str, environment: str) -> str:
     if environment in BASE_URLS:
         return BASE_URLS[environment]
     if environment:
-        raise ConfigError(f"hub.environment {environment!r} is neither production nor sandbox",
-                          hint="set hub.environment = \"sandbox\" or \"production\", or hub.url")
-    raise ConfigError("no checkup hub URL (chưa cấu hình địa chỉ Trục dữ liệu Bộ Y tế)",
-                      hint="set hub.environment = \"sandbox\" (api-sandbox.emrhub.vn) or \"production\" "
-                           "(api.emrhub.vn), or hub.url for the simulated hub")
+        raise ConfigError(_("hub.environment {value} is neither production nor sandbox", value=repr(environment)),
+                          hint=_("set hub.environment = \"sandbox\" or \"production\", or hub.url"))
+    raise ConfigError(_("no checkup hub URL"),
+                      hint=_("set hub.environment = \"sandbox\" (api-sandbox.emrhub.vn) or \"production\" "
+                             "(api.emrhub.vn), or hub.url for the simulated hub"))
 
 
 @dataclass
@@ -125,8 +127,8 @@ class HubClient(PortalClient):
     def __post_init__(self) -> None:
         super().__post_init__()
         if len(self.gln) != 13 or not self.gln.isdigit():
-            raise ConfigError(f"hub.gln {self.gln!r} is not the 13-digit facility ID (mã định danh cơ sở)",
-                              hint="set hub.gln in sohs.toml or SOHS_HUB_GLN")
+            raise ConfigError(_("hub.gln {value} is not the 13-digit facility ID", value=repr(self.gln)),
+                              hint=_("set hub.gln in sohs.toml or SOHS_HUB_GLN"))
         self._bearer: tuple[str, float] | None = None
 
     def __repr__(self) -> str:
@@ -144,7 +146,7 @@ class HubClient(PortalClient):
                 return self._bearer[0]
             secret = self.password.configured()
             if secret is None:
-                secret = self.password.ask(f"Hub password for {self.username}: ")
+                secret = self.password.ask(_("Hub password for {user}: ", user=self.username))
             r = await self._send(LOGIN, {"username": self.username, "password": secret.decode("utf-8")})
             self._last_date = r.headers.get("date", "")
             header, data = _reply(r, LOGIN)
@@ -156,12 +158,11 @@ class HubClient(PortalClient):
                 return token
             if r.status_code in (401, 403) or code.startswith("CM_AUTH"):
                 raise CredentialError(
-                    f"the checkup hub refused the login of {self.username} ({code or f'HTTP {r.status_code}'}: "
-                    f"{header.get('res_msg', '')}) (Trục dữ liệu từ chối đăng nhập)",
-                    hint=f"check hub.username and the hub password ({self.password.describe()})")
-            raise ConfigError(f"the checkup hub answered the login with {code or f'HTTP {r.status_code}'} and no "
-                              "data.token (đăng nhập không trả về token)",
-                              hint="check hub.url / hub.environment: it must be the Ministry's data hub API")
+                    _("the checkup hub refused the login of {user} ({code}: {said})", user=self.username,
+                      code=code or f"HTTP {r.status_code}", said=header.get("res_msg", "")),
+                    hint=_("check hub.username and the hub password ({where})", where=self.password.describe()))
+            raise ConfigError(_("the checkup hub answered the login with {code} and no data.token",
+                                code=code or f"HTTP {r.status_code}"), hint=_(_NOT_THE_HUB))
 
     async def _send(self, path: str, payload: dict[str, Any] | bytes,
                     headers: dict[str, str] | None = None) -> httpx.Response:
@@ -194,9 +195,9 @@ class HubClient(PortalClient):
             if not relogin:
                 break
         else:
-            raise CredentialError(f"the checkup hub refused the token of {self.username} after a fresh login "
-                                  f"({code or 'HTTP 401 without a CM_AUTH_* code'}) (Trục dữ liệu từ chối token)",
-                                  hint="check that the hub account may push for hub.gln (facility-api role)")
+            raise CredentialError(_("the checkup hub refused the token of {user} after a fresh login ({code})",
+                                    user=self.username, code=code or _("HTTP 401 without a CM_AUTH_* code")),
+                                  hint=_("check that the hub account may push for hub.gln (facility-api role)"))
         if self.reply_key is not None:
             self._check_signature(r, header, data, code)
         return self._answer(r, header, data, code)
@@ -209,17 +210,19 @@ class HubClient(PortalClient):
         if isinstance(signature, str) and signature.strip() and verify(self.reply_key, *reply_text(header, data),
                                                                         signature):
             return
-        what = "carries no signature" if not isinstance(signature, str) or not signature.strip() else \
-            "has a signature that does not verify"
-        raise ConfigError(f"the checkup hub's reply ({code or f'HTTP {r.status_code}'}) {what} with hub.reply_key: "
-                          "its outcome is not believed and the record stays to send again "
-                          "(chữ ký bản tin trả lời của Trục không hợp lệ)",
-                          hint="hub.reply_key must be the hub's public key the Ministry handed out with the message "
-                               "key; if the reply came from elsewhere, check hub.url / hub.environment")
+        answered = code or f"HTTP {r.status_code}"
+        raise ConfigError(
+            _("the checkup hub's reply ({code}) carries no signature to check with hub.reply_key: its outcome is "
+              "not believed and the record stays to send again", code=answered)
+            if not isinstance(signature, str) or not signature.strip() else
+            _("the checkup hub's reply ({code}) has a signature that does not verify with hub.reply_key: its "
+              "outcome is not believed and the record stays to send again", code=answered),
+            hint=_("hub.reply_key must be the hub's public key the Ministry handed out with the message key; if the "
+                   "reply came from elsewhere, check hub.url / hub.environment"))
 
     def _answer(self, r: httpx.Response, header: dict[str, Any], data: Any, code: str) -> Answer:
         kind, en, vi = OUTCOMES.get(code, ("rejected", "", ""))
-        said = str(header.get("res_msg", "")) or (f"{en} ({vi})" if en else "")
+        said = str(header.get("res_msg", "")) or (vi if language() == "vi" else en)
         notes = [said] + ([str(data["message_notify"])] if isinstance(data, dict) and data.get("message_notify")
                           else [])
         message = "; ".join(n for n in notes if n)
@@ -227,45 +230,45 @@ class HubClient(PortalClient):
             received = _vn_time(header.get("res_datetime"))
             return Answer("accepted", code, message, str(header.get("txn_id", "")), received, r.status_code)
         if kind == "credentials":
-            raise CredentialError(f"the checkup hub refused the account {self.username} ({code}: {said})",
-                                  hint=f"check hub.username and the hub password ({self.password.describe()})")
+            raise CredentialError(_("the checkup hub refused the account {user} ({code}: {said})", user=self.username,
+                                    code=code, said=said),
+                                  hint=_("check hub.username and the hub password ({where})",
+                                         where=self.password.describe()))
         if kind == "configuration":
-            raise ConfigError(f"the checkup hub refused the message checksum ({code}: {said}) "
-                              "(chữ ký thông điệp không hợp lệ)",
-                              hint=f"hub.message_key must be the key pair the Ministry issued to {self.gln}, "
-                                   "not the facility's signing certificate")
+            raise ConfigError(_("the checkup hub refused the message checksum ({code}: {said})", code=code, said=said),
+                              hint=_("hub.message_key must be the key pair the Ministry issued to {gln}, not the "
+                                     "facility's signing certificate", gln=self.gln))
         if kind == "later":
-            raise PortalUnavailable(f"the checkup hub could not take the record now ({code}: {said}) "
-                                    "(Trục dữ liệu tạm thời không lưu được)", hint="nothing was lost: run again later")
+            raise PortalUnavailable(_("the checkup hub could not take the record now ({code}: {said})", code=code,
+                                      said=said), hint=_("nothing was lost: run again later"))
         if not en:
-            message = f"{message} (an undocumented res_code: not taken as delivered)".lstrip("; ")
+            message = "; ".join(n for n in (message, _("an undocumented res_code: not taken as delivered")) if n)
         return Answer("rejected", code, message, http_status=r.status_code)
 
 
 def _reply(r: httpx.Response, path: str, allow_bare_401: bool = False) -> tuple[dict[str, Any], Any]:
     """``(header, data)`` of a reply of the documented shape, or the one error that says what came instead."""
     if r.status_code == 404:
-        raise ConfigError(f"the checkup hub has no {path} (HTTP 404) (sai endpoint)",
-                          hint="check hub.url / hub.environment: the API base, e.g. https://api-sandbox.emrhub.vn")
+        raise ConfigError(_("the checkup hub has no {path} (HTTP 404)", path=path),
+                          hint=_("check hub.url / hub.environment: the API base, e.g. {url}", url=BASE_URLS["sandbox"]))
     try:
         body = r.json()
     except ValueError:
         if allow_bare_401 and r.status_code == 401:
             return {}, None
         if r.status_code == 401:
-            raise CredentialError(f"the checkup hub answered {path} with HTTP 401 and no res_code "
-                                  "(Trục dữ liệu từ chối đăng nhập)",
-                                  hint="check hub.username and the hub password") from None
-        raise PortalUnavailable(f"the checkup hub answered {path} with HTTP {r.status_code} and a body that is "
-                                "not JSON (Trục dữ liệu trả lời không phải JSON)",
-                                hint="nothing was lost: run again later; if it persists, check hub.url") from None
+            raise CredentialError(_("the checkup hub answered {path} with HTTP 401 and no res_code", path=path),
+                                  hint=_("check hub.username and the hub password")) from None
+        raise PortalUnavailable(_("the checkup hub answered {path} with HTTP {status} and a body that is not JSON",
+                                  path=path, status=r.status_code),
+                                hint=_("nothing was lost: run again later; if it persists, check hub.url")) from None
     header = body.get("header") if isinstance(body, dict) else None
     if not isinstance(header, dict) or not isinstance(header.get("res_code"), str):
         if allow_bare_401 and r.status_code == 401:
             return {}, None
-        raise ConfigError(f"the checkup hub answered {path} with HTTP {r.status_code} but not the PL02 shape "
-                          "{header:{res_code,…}, data} (trả lời sai cấu trúc QĐ 2062 PL02)",
-                          hint="check hub.url / hub.environment: it must be the Ministry's data hub API")
+        raise ConfigError(_("the checkup hub answered {path} with HTTP {status} but not the PL02 shape {shape}",
+                            path=path, status=r.status_code, shape="{header:{res_code,…}, data}"),
+                          hint=_(_NOT_THE_HUB))
     return header, body.get("data")
 
 

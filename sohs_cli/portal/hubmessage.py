@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sohs_cli.foundation.credentials import SecretSource
 from sohs_cli.foundation.errors import ConfigError, CredentialError, InputError
 from sohs_cli.foundation.fileio import read_file
+from sohs_cli.foundation.i18n import _
 from sohs_cli.signing.certs import rsa_sign, rsa_verify_key
 
 
@@ -91,10 +92,9 @@ def verify(public_key: rsa.RSAPublicKey, header_json: str, data: str, signature:
 
 
 def no_message_key() -> ConfigError:
-    return ConfigError("checkup pushes need the message key the Ministry of Health issued to this facility "
-                       "(chưa cấu hình khóa ký thông điệp do Bộ Y tế cấp)",
-                       hint="set hub.message_key in sohs.toml (or SOHS_HUB_MESSAGE_KEY) to its PEM or PKCS#12 "
-                            "file; it is not the facility's signing certificate")
+    return ConfigError(_("checkup pushes need the message key the Ministry of Health issued to this facility"),
+                       hint=_("set hub.message_key in sohs.toml (or SOHS_HUB_MESSAGE_KEY) to its PEM or PKCS#12 "
+                              "file; it is not the facility's signing certificate"))
 
 
 def load_message_key(path: str, password: SecretSource) -> MessageKey:
@@ -107,16 +107,17 @@ def load_message_key(path: str, password: SecretSource) -> MessageKey:
     return MessageKey(path, key)
 
 
-def load_public_key(path: str, setting: str = "message_key in the accounts file names the sender's public key",
-                    ) -> rsa.RSAPublicKey:
+def load_public_key(path: str, setting: str = "") -> rsa.RSAPublicKey:
     """A public half: a PEM or DER public key, or a certificate holding it (the sender's message key for
-    the simulated hub; the hub's reply key, ``hub.reply_key``, for the client)."""
+    the simulated hub; the hub's reply key, ``hub.reply_key``, for the client). ``setting``: what names
+    the file, for the hint (a message of the catalog, ``_()``)."""
     from cryptography import x509
 
+    setting = setting or _("message_key in the accounts file names the sender's public key")
     try:
         data = read_file(path)
     except InputError as exc:
-        raise ConfigError(f"{exc.message}", hint=setting) from None
+        raise ConfigError(exc.message, hint=setting) from None
     loaded: Any = None
     for load in (serialization.load_pem_public_key, serialization.load_der_public_key):
         try:
@@ -132,6 +133,6 @@ def load_public_key(path: str, setting: str = "message_key in the accounts file 
             except ValueError:
                 continue
     if not isinstance(loaded, rsa.RSAPublicKey):
-        raise CredentialError(f"{path}: not an RSA public key or certificate (không phải khóa công khai RSA)",
-                              hint=f"{setting}, as PEM")
+        raise CredentialError(_("{file}: not an RSA public key or certificate", file=path),
+                              hint=_("{setting}, as PEM", setting=setting))
     return loaded

@@ -255,19 +255,19 @@ def _signer_problem_of(cert: x509.Certificate, who: str | None) -> tuple[str, st
     ``sign``, ``verify`` and the simulated portal (issue 15). RSA (the portal profile is
     RSA-SHA256) of at least ``MIN_RSA_BITS``, and a key usage naming digitalSignature or
     nonRepudiation (contentCommitment) when the certificate has one."""
-    who = who or f"certificate '{cert.subject.rfc4514_string()}'"
+    who = who or _("certificate '{subject}'", subject=cert.subject.rfc4514_string())
     pub = cert.public_key()
     if not isinstance(pub, rsa.RSAPublicKey):
-        return (f"{who} has no RSA key; the portal profile is RSA-SHA256 (khóa không phải RSA)",
-                "ask the CA for an RSA signing certificate")
+        return (_("{who} has no RSA key; the portal profile is RSA-SHA256", who=who),
+                _("ask the CA for an RSA signing certificate"))
     if pub.key_size < MIN_RSA_BITS:
-        return (f"{who} has a {pub.key_size}-bit RSA key; at least {MIN_RSA_BITS} bits are needed "
-                "(khóa quá ngắn)", "ask the CA for a 2048-bit (or longer) certificate")
+        return (_("{who} has a {bits}-bit RSA key; at least {needed} bits are needed", who=who, bits=pub.key_size,
+                  needed=MIN_RSA_BITS), _("ask the CA for a 2048-bit (or longer) certificate"))
     usages = key_usage(cert)
     if usages is not None and not {"digital_signature", "content_commitment"} & set(usages):
-        return (f"{who} may not sign documents: key usage is {', '.join(usages) or 'empty'} "
-                "(chứng thư số không có quyền ký)",
-                "use a signing certificate (digitalSignature or nonRepudiation)")
+        return (_("{who} may not sign documents: key usage is {usages}", who=who,
+                  usages=", ".join(usages) or _("empty")),
+                _("use a signing certificate (digitalSignature or nonRepudiation)"))
     return None
 
 
@@ -298,7 +298,7 @@ def load_ca_bundle(path: str) -> list[x509.Certificate]:
     try:
         data = read_file(path)
     except InputError as exc:
-        raise CertificateError(f"--ca-bundle: {exc.message}",
+        raise CertificateError(_("--ca-bundle: {reason}", reason=exc.message),
                                hint=_("give a readable PEM file of CA certificates")) from None
     certs = load_certificates(data, f"--ca-bundle {path}")
     return certs

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from cryptography import x509
 from lxml import etree
 
+from sohs_cli.foundation.i18n import N_
 from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 from sohs_cli.signing import dsig
 from sohs_cli.signing.cms import CmsError, sign_detached, verify_detached
@@ -91,20 +92,19 @@ def verify_text(data: bytes, name: str, text: str,
     try:
         der = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise CmsError("profile", f"{name} holds text that is not base64", f"{name} chứa văn bản không phải base64") \
-            from None
+        raise CmsError("profile", N_("{slot} holds text that is not base64"),
+                       slot=f"{name} ({dsig.SLOT_LABELS[name]})") from None
     try:
         return verify_detached(der, signed_content(data, name, limits))
     except CmsError as exc:
         if exc.code == "changed" and name == FACILITY:
-            raise CmsError("changed", "the document or the doctor's signature (CKS_NGUOI_KET_LUAN) changed after "
-                           "the facility signed, or this signature was made for another slot",
-                           "tài liệu hoặc chữ ký bác sĩ đã thay đổi sau khi cơ sở ký, hoặc chữ ký thuộc thẻ khác") \
+            raise CmsError("changed", N_("the document or the doctor's signature, CKS_NGUOI_KET_LUAN (Chữ ký số người "
+                                         "kết luận), changed after the facility signed, or this signature was made "
+                                         "for another slot")) \
                 from None
         if exc.code == "changed":
-            raise CmsError("changed", "the document changed after the doctor signed, or this signature was made "
-                           "for another slot", "tài liệu đã thay đổi sau khi bác sĩ ký, hoặc chữ ký thuộc thẻ khác") \
-                from None
+            raise CmsError("changed", N_("the document changed after the doctor signed, or this signature was made "
+                                         "for another slot")) from None
         raise
 
 

@@ -20,15 +20,25 @@ from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from sohs_cli.foundation.i18n import N_, translate
 from sohs_cli.signing.certs import rsa_verify
 
 
 class CmsError(Exception):
-    """Not a signature of the profile, or one that does not verify; ``en``/``vi`` say why."""
+    """Not a signature of the profile, or one that does not verify; ``en``/``vi`` say why (a catalog
+    message, ``N_("…")``, and its fields: a verdict carries both languages)."""
 
-    def __init__(self, code: str, en: str, vi: str) -> None:
-        super().__init__(en)
-        self.code, self.en, self.vi = code, en, vi
+    def __init__(self, code: str, message: str, /, **fields: object) -> None:
+        super().__init__(translate("en", message, **fields))
+        self.code, self.message, self.fields = code, message, fields
+
+    @property
+    def en(self) -> str:
+        return translate("en", self.message, **self.fields)
+
+    @property
+    def vi(self) -> str:
+        return translate("vi", self.message, **self.fields)
 
 
 def _attributes(content: bytes) -> cms.CMSAttributes:
@@ -70,50 +80,44 @@ def verify_detached(der: bytes, content: bytes) -> tuple[x509.Certificate, list[
     try:
         info = cms.ContentInfo.load(der, strict=True)
         if info["content_type"].native != "signed_data":
-            raise CmsError("profile", "not a CMS SignedData", "không phải CMS SignedData")
+            raise CmsError("profile", N_("not a CMS SignedData"))
         signed = info["content"]
         if signed["encap_content_info"]["content"].native is not None:
-            raise CmsError("profile", "the CMS signature embeds content; the profile signs detached",
-                           "chữ ký CMS chứa nội dung; chuẩn là chữ ký tách rời")
+            raise CmsError("profile", N_("the CMS signature embeds content; the profile signs detached"))
         infos = list(signed["signer_infos"])
         if len(infos) != 1:
-            raise CmsError("profile", f"{len(infos)} signers in one slot; the profile has exactly one",
-                           f"có {len(infos)} người ký trong một thẻ; chuẩn yêu cầu đúng một")
+            raise CmsError("profile", N_("{count} signers in one slot; the profile has exactly one"), count=len(infos))
         signer_info = infos[0]
         certs = [x509.load_der_x509_certificate(c.chosen.dump()) for c in signed["certificates"] or []]
         sid = signer_info["sid"].chosen
         if not isinstance(sid, cms.IssuerAndSerialNumber):
-            raise CmsError("profile", "the signer is not named by issuer and serial number",
-                           "người ký không được xác định bằng issuer và serial")
+            raise CmsError("profile", N_("the signer is not named by issuer and serial number"))
         serial = sid["serial_number"].native
         issuer = sid["issuer"].dump()
         signer = next((c for c in certs if c.serial_number == serial
                        and ax509.Certificate.load(c.public_bytes(serialization.Encoding.DER)).issuer.dump() == issuer),
                       None)
         if signer is None:
-            raise CmsError("profile", "the signer's certificate is not in the signature",
-                           "chữ ký không kèm chứng thư số của người ký")
+            raise CmsError("profile", N_("the signer's certificate is not in the signature"))
         if signer_info["digest_algorithm"]["algorithm"].native != "sha256":
-            raise CmsError("profile", "the digest is not SHA-256", "thuật toán băm không phải SHA-256")
+            raise CmsError("profile", N_("the digest is not SHA-256"))
         if signer_info["signature_algorithm"]["algorithm"].native not in ("rsassa_pkcs1v15", "sha256_rsa"):
-            raise CmsError("profile", "the signature is not RSA PKCS#1 v1.5", "chữ ký không phải RSA PKCS#1 v1.5")
+            raise CmsError("profile", N_("the signature is not RSA PKCS#1 v1.5"))
         attrs = signer_info["signed_attrs"]
         if not len(attrs):
-            raise CmsError("profile", "the signature has no signed attributes", "chữ ký thiếu thuộc tính được ký")
+            raise CmsError("profile", N_("the signature has no signed attributes"))
         found = {a["type"].native: a["values"].native for a in attrs}
         if found.get("content_type") != ["data"]:
-            raise CmsError("profile", "the signed content type is not data", "kiểu nội dung được ký không phải data")
+            raise CmsError("profile", N_("the signed content type is not data"))
         if found.get("message_digest") != [hashlib.sha256(content).digest()]:
-            raise CmsError("changed", "the document was changed after signing",
-                           "tài liệu đã bị sửa sau khi ký")
+            raise CmsError("changed", N_("the document was changed after signing"))
         signed_bytes = b"\x31" + attrs.dump()[1:]  # [0] IMPLICIT back to SET OF (RFC 5652 §5.4)
         value = signer_info["signature"].native
     except CmsError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise CmsError("bad-signature", f"the base64 signature is not a CMS SignedData ({type(exc).__name__})",
-                       "chữ ký base64 không phải CMS SignedData") from None
+        raise CmsError("bad-signature", N_("the base64 signature is not a CMS SignedData ({reason})"),
+                       reason=type(exc).__name__) from None
     if not rsa_verify(signer, value, signed_bytes):
-        raise CmsError("bad-signature", "the signature value does not verify with its certificate",
-                       "giá trị chữ ký không khớp chứng thư số")
+        raise CmsError("bad-signature", N_("the signature value does not verify with its certificate"))
     return signer, [c for c in certs if c is not signer]

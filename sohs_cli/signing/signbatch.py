@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sohs_cli.foundation.errors import ExitCode, SohsError, UsageError
 from sohs_cli.foundation.fileio import atomic_write, output_dirs, read_file
-from sohs_cli.foundation.i18n import _
+from sohs_cli.foundation.i18n import _, language
 from sohs_cli.foundation.xmlsafe import ParseLimits
 from sohs_cli.signing.sign import Signer, sign
 
@@ -82,10 +82,9 @@ def sign_one(source: str, target: str, signer: Signer, options: SignOptions) -> 
             if not report.valid:
                 return SignOutcome(
                     source, target, ExitCode.FINDINGS,
-                    f"not signed: {len(report.errors) + report.omitted_errors} validation error(s), first: "
-                    f"{report.first_problem()} "
-                    "(hồ sơ không hợp lệ, không ký)",
-                    "fix the data (sohs validate shows every error), or --no-validate to sign anyway")
+                    _("not signed: {count} validation error(s), first: {first}",
+                      count=len(report.errors) + report.omitted_errors, first=report.first_problem(language())),
+                    _("fix the data (sohs validate shows every error), or --no-validate to sign anyway"))
         signed = sign(data, signer, role=options.role, source=source, limits=options.limits,
                       checkup_form=options.checkup_form)
         if os.path.dirname(target):
@@ -93,8 +92,8 @@ def sign_one(source: str, target: str, signer: Signer, options: SignOptions) -> 
         atomic_write(target, signed.data, setup=True)  # the output the user named: exit 3 when unwritable
     except SohsError as exc:
         return SignOutcome(source, target, exc.exit_code, exc.message, exc.hint)
-    note = ("added the missing <CHUKYDONVI> at the end of the file before signing "
-            "(đã thêm thẻ CHUKYDONVI còn thiếu vào cuối tệp trước khi ký)") if signed.slot_added else ""
+    note = _("added the missing <CHUKYDONVI> (Chữ ký đơn vị) at the end of the file before signing") \
+        if signed.slot_added else ""
     return SignOutcome(source, target, ExitCode.OK, note=note)
 
 

@@ -30,7 +30,7 @@ from cryptography import x509
 from lxml import etree
 
 from sohs_cli.foundation.errors import InputError
-from sohs_cli.foundation.i18n import both
+from sohs_cli.foundation.i18n import _, both, in_language
 from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 from sohs_cli.signing import checkupsig, dsig
 from sohs_cli.signing.certs import CertInfo, describe, now, rsa_verify, signer_problem
@@ -76,7 +76,8 @@ class VerifyReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "kind": self.kind, "valid": self.valid,
-                "error": {"code": self.error_code, "message": self.error} if self.error else None,
+                "error": {"code": self.error_code, "message": self.error, "message_en": in_language("en", self.error),
+                          "message_vi": in_language("vi", self.error)} if self.error else None,
                 "signatures": [s.as_dict() for s in self.signatures]}
 
 
@@ -265,8 +266,9 @@ def verify_slot(data: bytes, slot: dsig.Slot, *, trust: Trust, source: str = "<i
     problem = signer_problem(signer)
     if problem is not None:  # what sign refuses, verify and the portal refuse too
         result.code = "cert-policy"
-        result.message_en = f"the signer's certificate may not sign: {problem[0]} (the portal answers 125)"
-        result.message_vi = f"chứng thư số của người ký không được phép ký: {problem[0]} (cổng trả mã 125)"
+        en, vi = in_language("en", problem[0]), in_language("vi", problem[0])
+        result.message_en = f"the signer's certificate may not sign: {en} (the portal answers 125)"
+        result.message_vi = f"chứng thư số của người ký không được phép ký: {vi} (cổng trả mã 125)"
         return result
     if trust.kind == "none":
         result.chain, result.chain_vi = both("integrity only")
@@ -312,26 +314,26 @@ def verify_bytes(data: bytes, path: str, *, trust: Trust, at: dt.datetime | None
     slots = dsig.slots_for(tag)
     if not slots:
         report.error_code = "not-signable"
-        report.error = (f"<{tag}> is not a signed document; the envelope (GIAMDINHHS, KHAMSUCKHOE) or the "
-                        "check-in file carries the signature (không phải hồ sơ có chữ ký)")
+        report.error = _("<{tag}> is not a signed document; the envelope (GIAMDINHHS, KHAMSUCKHOE) or the "
+                         "check-in file carries the signature", tag=tag)
         return report
     in_slots = [s for slot in slots for s in dsig.slot_signatures(root, slot)]
     stray = [s for s in root.iter(_DS + "Signature") if s not in in_slots]
     if stray:
         report.error_code = "signature-misplaced"
-        report.error = (f"a Signature at line {stray[0].sourceline} is outside the signature slots "
-                        "(possible signature wrapping; chữ ký nằm ngoài CHUKYDONVI)")
+        report.error = _("a Signature at line {line} is outside the signature slots, CHUKYDONVI (Chữ ký đơn vị): "
+                         "possible signature wrapping", line=stray[0].sourceline)
         return report
     elements = [c for c in root if isinstance(c.tag, str)]
     # an export without CHUKYDONVI at all is simply not signed yet (sohs sign adds the slot, issue 14)
     if (not elements or elements[-1].tag != "CHUKYDONVI") and root.find("CHUKYDONVI") is not None:
         report.error_code = "signature-misplaced"
-        report.error = "CHUKYDONVI (Chữ ký đơn vị) must be the last element of the document"
+        report.error = _("CHUKYDONVI (Chữ ký đơn vị) must be the last element of the document")
         return report
     if tag == dsig.CHECKUP_ROOT and checkupsig.form_of(root) == "mixed":
         report.error_code = "signature-form"
-        report.error = ("CKS_NGUOI_KET_LUAN and CKS_BENH_VIEN use different forms (base64 and XML-DSig); both "
-                        "slots of a checkup record use one (hai chữ ký phải cùng một dạng)")
+        report.error = _("CKS_NGUOI_KET_LUAN (Chữ ký số người kết luận) and CKS_BENH_VIEN (Chữ ký số bệnh viện) use "
+                         "different forms (base64 and XML-DSig); both slots of a checkup record use one")
         return report
     for slot in slots:
         report.signatures.append(verify_slot(data, slot, trust=trust, source=path, at=at,

@@ -129,11 +129,14 @@ def _checkup_facility(root: Any, inner: dict[int, dict[str, Any]], facility: str
     """Why a KHAMSUCKHOE is not the configured facility's ("" when it is): the envelope's MACSKCB (the
     13-digit ID, as the decision's example, or the 5-character code) and each record's MA_CSKCB /
     MA_GTIN_CSKCB (XML2) against ``facility`` and ``hub.gln``, as a GIAMDINHHS is checked (issue 13)."""
+    from sohs_cli.documents.schemas import label
+
     head = text_of(root, "THONGTINDONVI/MACSKCB")
     wanted = gln if len(head) == 13 else facility
     if wanted and head != wanted:
         setting = "hub.gln" if len(head) == 13 else "facility"
-        return f"MACSKCB {head} is not the configured facility ({setting} {wanted}) (sai mã cơ sở)"
+        return _("MACSKCB (Mã cơ sở KBCB) {code} is not the configured facility ({setting} {wanted})", code=head,
+                 setting=setting, wanted=wanted)
     for hoso, blocks in sorted(inner.items()):
         visit = blocks.get("XML2")
         if visit is None:
@@ -141,8 +144,8 @@ def _checkup_facility(root: Any, inner: dict[int, dict[str, Any]], facility: str
         for name, value, setting in (("MA_CSKCB", facility, "facility"), ("MA_GTIN_CSKCB", gln, "hub.gln")):
             got = text_of(visit, name)
             if value and got != value:
-                return (f"HOSO {hoso} XML2 {name} {got} is not the configured facility ({setting} {value}) "
-                        "(sai mã cơ sở)")
+                return _("HOSO {hoso} XML2 {element} {code} is not the configured facility ({setting} {wanted})",
+                         hoso=hoso, element=f"{name} ({label(name)})", code=got, setting=setting, wanted=value)
     return ""
 
 

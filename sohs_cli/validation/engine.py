@@ -58,8 +58,8 @@ def _plain(code: str, severity: Severity, where: str, en: str, vi: str, *, line:
 
 
 def _input_finding(exc: InputError) -> Finding:
-    return Finding(code=exc.code, severity="error", message_en=exc.message, message_vi=exc.message,
-                   hint=exc.hint)  # TODO(issue 17): InputError carries one language
+    return Finding(code=exc.code, severity="error", message_en=exc.message_in("en"), message_vi=exc.message_in("vi"),
+                   hint=exc.hint_in("en"), hint_vi=exc.hint_in("vi"))  # the error keeps its message id (i18n.Text)
 
 
 def choose_standard(options: ValidateOptions, roots: dict[str, etree._Element]) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from sohs_cli.documents.kinds import GIAMDINHHS, KHAMSUCKHOE, pack
 from sohs_cli.foundation.errors import ExitCode, InputError, SohsError
 from sohs_cli.foundation.fileio import atomic_write, output_dirs, read_file, read_named
 from sohs_cli.foundation.filenames import NameBook, safe_stem
-from sohs_cli.foundation.i18n import _
+from sohs_cli.foundation.i18n import _, language
 from sohs_cli.foundation.xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
 
 
@@ -30,8 +30,9 @@ def pack_files(paths: list[str], *, facility: str, output: str | None, out_dir: 
         bad = [r for r in (validate_bytes(data, p) for p, data in tables) if not r.valid]
         if bad:
             raise InvalidTables(
-                f"{len(bad)} table(s) invalid, nothing packed; first: {bad[0].first_problem()}",
-                hint="run `sohs validate` on the tables for every error, or --no-validate to pack anyway")
+                _("{count} table(s) invalid, nothing packed; first: {first}", count=len(bad),
+                  first=bad[0].first_problem(language())),
+                hint=_("run `sohs validate` on the tables for every error, or --no-validate to pack anyway"))
     if output is not None:
         env = pack(tables, facility=facility, envelope=kind)
         atomic_write(output, env.data, setup=True)  # an output the user named: exit 3 when it cannot be

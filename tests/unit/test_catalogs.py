@@ -198,3 +198,25 @@ def test_the_rule_scanner_sees_a_missing_language(tmp_path: Path) -> None:
     (pkg / "x.py").write_text('@rule("x", "error", "English only", "")\ndef f(r, doc):\n'
                               '    yield r.finding(doc, "A", f"{1} is wrong", "")\n', encoding="utf-8")
     assert [(en, vi) for _, en, vi in inline_pairs(pkg)] == [("English only", ""), (" is wrong", "")]
+
+
+# ---------------------------------------------------------------- a message in both languages
+def test_a_message_made_in_one_language_can_be_had_in_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_()`` keeps its message id and fields (``i18n.Text``): an error raised in a Vietnamese run
+    still has its English for JSON's ``message_en``, through a worker's pipe too; a field made by
+    ``_()`` follows the language of the message around it."""
+    import pickle
+
+    from sohs_cli.foundation.errors import InputError
+
+    monkeypatch.setitem(i18n._state, "lang", "vi")
+    inner = i18n._("{n} error(s)", n=2)
+    exc = InputError(i18n._("{file}: not valid JSON", file=inner), hint=i18n._("error:"))
+    assert exc.message == "2 lỗi: không phải JSON hợp lệ"
+    assert exc.message_in("en") == "2 error(s): not valid JSON" and exc.message_in("vi") == exc.message
+    assert (exc.hint_in("en"), exc.hint_in("vi")) == ("error:", "lỗi:")
+    again = pickle.loads(pickle.dumps(exc.message))
+    assert again == exc.message and again.render("en") == "2 error(s): not valid JSON"
+    assert InputError("plain text").message_in("vi") == "plain text"  # not from _(): as it is
+    plural = i18n._n("{n} file", "{n} files", 3, n=3)
+    assert plural.render("en") == "3 files" and plural.render("vi") == str(plural)

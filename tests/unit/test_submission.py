@@ -258,7 +258,8 @@ def test_checkup_envelopes_go_to_the_hub(tmp_path: Path, pki: TestPki, clinic: F
         refused = await submit_files([str(other), str(both)], client, ledger, options(facility="01001", force=True),
                                      hub=hub)
         assert [i.status for i in refused.items] == ["refused", "delivered"], refused.items
-        assert "MA_CSKCB 02002 is not the configured facility (facility 01001)" in refused.items[0].message
+        assert "MA_CSKCB (Mã cơ sở KBCB) 02002 is not the configured facility (facility 01001)" \
+            in refused.items[0].message
         wrong_gln = await submit_files([str(both)], client, ledger, options(force=True), hub=other_gln)
         assert wrong_gln.items[0].status == "refused" and "hub.gln 8930000000024" in wrong_gln.items[0].message
         await other_gln.close()
