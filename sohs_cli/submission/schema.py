@@ -182,3 +182,20 @@ MIGRATIONS += ("""
     CREATE INDEX documents_state_seen ON documents(state, first_seen, facility, kind, standard);
     CREATE INDEX documents_night_updated ON documents(date(first_seen, '-5 hours'), updated_at);
     """,)
+
+# 7: every index of a filter by equality carries the others (facility, kind, standard), so any two or
+# three of them together are checked in the index the planner picks, never row by row (facility + kind,
+# 6,060 matches: 123 ms of row reads before, 2 ms after); and each holds the id right after first_seen,
+# so its order is the page's (first_seen, id) whole, not sorted again among equal stamps (a batch that
+# ``record_many`` stamps in one second). The filtered columns never change once a document is recorded:
+# no update writes these indexes but a change of state (documents_state_seen, as before).
+MIGRATIONS += ("""
+    DROP INDEX documents_state_seen;
+    CREATE INDEX documents_state_seen ON documents(state, first_seen, id, facility, kind, standard);
+    DROP INDEX documents_facility_seen;
+    CREATE INDEX documents_facility_seen ON documents(facility, first_seen, id, kind, standard);
+    DROP INDEX documents_kind_seen;
+    CREATE INDEX documents_kind_seen ON documents(kind, first_seen, id, facility, standard);
+    DROP INDEX documents_standard_seen;
+    CREATE INDEX documents_standard_seen ON documents(standard, first_seen, id, facility, kind);
+    """,)

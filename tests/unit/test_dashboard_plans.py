@@ -1,9 +1,9 @@
 """Every way the documents table is read (few matches sorted here; the sort's index walked; every
 match sorted by SQLite; a file name's matches sorted from its index; a range of nights sorted by last
 change, merged night by night from migration 6's index) gives the pages a brute-force filter and sort
-in Python gives, forward and back, on a ledger of schema 6 and on one of schema 5 (read as it is:
-the dashboard never migrates). And migration 6 keeps every document and count, and its indexes serve
-the plans they were made for (``EXPLAIN QUERY PLAN``)."""
+in Python gives, forward and back, on a ledger of the current schema and on ones of schema 6 and 5
+(read as they are: the dashboard never migrates). And migrations 6 and 7 keep every document and
+count, and their indexes serve the plans they were made for (``EXPLAIN QUERY PLAN``)."""
 
 from __future__ import annotations
 
@@ -62,9 +62,10 @@ def generate(home: Path, count: int = 420, seed: int = 6, schema: int = len(MIGR
 @pytest.fixture(scope="module")
 def ledgers(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     base = tmp_path_factory.mktemp("plans")
-    generate(base / "6")
+    generate(base / "now")
+    generate(base / "6", schema=6)
     generate(base / "5", schema=5)  # the same documents, as a ledger last written before migration 6
-    return {6: base / "6", 5: base / "5"}
+    return {len(MIGRATIONS): base / "now", 6: base / "6", 5: base / "5"}
 
 
 def everything(home: Path) -> list[dict[str, Any]]:
@@ -137,7 +138,7 @@ PLANS = {
 }
 
 
-@pytest.mark.parametrize("schema", [6, 5])
+@pytest.mark.parametrize("schema", [len(MIGRATIONS), 6, 5])
 @pytest.mark.parametrize("plan", list(PLANS))
 @pytest.mark.parametrize("sort", ["seen", "updated", "state"])
 def test_every_plan_gives_the_brute_force_pages(ledgers: dict[int, Path], monkeypatch: pytest.MonkeyPatch,
@@ -162,7 +163,7 @@ def test_the_nights_merge_is_what_a_range_sorted_by_last_change_takes(ledgers: d
     """Proved by the statements run: each night's index seek, then the page's rows by id; no sort of
     every match."""
     monkeypatch.setattr(store, "FEW", 100)  # more match: as a year of a million-document ledger
-    view = LedgerView(ledgers[6])
+    view = LedgerView(ledgers[len(MIGRATIONS)])
     seen: list[str] = []
     view.db.set_trace_callback(seen.append)
     f = Filters(night_from=START, night_to=START + dt.timedelta(days=20))
@@ -181,7 +182,7 @@ def plan_of(db: sqlite3.Connection, sql: str, args: tuple[Any, ...] = ()) -> str
     return " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, args))
 
 
-def test_migration_6_keeps_every_document_and_count_and_its_indexes_serve_their_plans(
+def test_migrations_6_and_7_keep_every_document_and_count_and_their_indexes_serve_their_plans(
         ledgers: dict[int, Path], tmp_path: Path) -> None:
     home = tmp_path / "home"
     shutil.copytree(ledgers[5], home)
@@ -192,16 +193,23 @@ def test_migration_6_keeps_every_document_and_count_and_its_indexes_serve_their_
     view = LedgerView(home)  # read-only: a ledger of schema 5 is read as it is
     old_page = view.documents(Filters(night_from=START), Page(sort="updated")).rows
     view.close()
-    Ledger(home).close()  # what a writing command does: migrations 6 onwards
+    Ledger(home).close()  # what a writing command does: migrations 6 and 7
     db = sqlite3.connect(home / "ledger.sqlite3")
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     after = {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in before}
     assert after == before
-    # the state and the other filters by equality: counted in the index, no row read
-    assert plan_of(db, "SELECT count(*) FROM documents WHERE state IN ('failed') AND facility = '01001'"
-                       " AND kind = 'CHECKIN' AND standard = '3176'") == \
-        "SEARCH documents USING COVERING INDEX documents_state_seen (state=?)"
+    # the filters by equality together: counted in the index the planner picks, no row read
+    for where in ("state IN ('failed') AND facility = '01001' AND kind = 'CHECKIN' AND standard = '3176'",
+                  "facility = '01001' AND kind = 'CHECKIN'", "kind = 'CHECKIN' AND standard = '4750'",
+                  "facility = '79002' AND standard = '4750' AND kind = 'GIAMDINHHS'"):
+        plan = plan_of(db, f"SELECT count(*) FROM documents WHERE {where}")
+        assert plan.startswith("SEARCH documents USING COVERING INDEX documents_"), (where, plan)
+    # and each in the page's order, (first_seen, id) whole: nothing sorted again
+    for column in ("state", "facility", "kind", "standard"):
+        plan = plan_of(db, f"SELECT * FROM documents WHERE {column} = 'x' AND (first_seen, id) < ('2026', 9)"
+                           " ORDER BY first_seen DESC, id DESC LIMIT 51")
+        assert f"INDEX documents_{column}_seen" in plan and "TEMP B-TREE" not in plan, plan
     # a night's documents by last change: one seek, in order
     assert "SEARCH documents USING INDEX documents_night_updated (<expr>=? AND updated_at>?)" in plan_of(
         db, "SELECT updated_at, id FROM documents INDEXED BY documents_night_updated WHERE"
