@@ -211,9 +211,13 @@ def main() -> None:
 
         first, mid = probe["first"], int(probe["id"])
         old_year = (d(first) + dt.timedelta(days=364)).isoformat()
+        half = (d(last) - dt.timedelta(days=181)).isoformat()
         cases: list[tuple[str, str, Callable[[], object]]] = [
             ("the first page: nights, last 30", "/", lambda: view.nights(d(last) - dt.timedelta(days=29), d(last))),
-            ("nights page, three years", f"/?from={first}&to={last}", lambda: view.nights(d(first), d(last))),
+            ("nights page, three years (a bar a month)", f"/?from={first}&to={last}",
+             lambda: view.nights(d(first), d(last))),
+            ("nights page, half a year (a bar a week)", f"/?from={half}&to={last}",
+             lambda: view.nights(d(half), d(last))),
             ("API nights, three years", f"/api/nights?from={first}&to={last}", lambda: view.nights(d(first), d(last))),
             ("documents, first page (50)", "/documents", docs(Filters())),
             ("state: rejected", "/documents?state=rejected", docs(Filters(states=("rejected",)))),
@@ -237,6 +241,10 @@ def main() -> None:
             ("field no document has", "/documents?field=NOPE", docs(Filters(field="NOPE"))),
             ("facility + kind + state", "/documents?facility=01001&kind=CHECKIN&state=failed",
              docs(Filters(facility="01001", kind="CHECKIN", states=("failed",)))),
+            ("facility + kind (6,060 match)", "/documents?facility=01001&kind=CHECKIN",
+             docs(Filters(facility="01001", kind="CHECKIN"))),
+            ("kind + standard", "/documents?kind=CHECKIN&standard=4750",
+             docs(Filters(kind="CHECKIN", standard="4750"))),
             ("sorted by state, oldest first", "/documents?sort=state&order=asc",
              docs(Filters(), Page(sort="state", descending=False))),
             ("facility none, sorted by state", "/documents?facility=99999&sort=state",
@@ -246,6 +254,9 @@ def main() -> None:
              docs(Filters(states=("rejected",)), Page(sort="updated"))),
             ("the first year, sorted by last change", f"/documents?from={first}&to={old_year}&sort=updated",
              docs(Filters(night_from=d(first), night_to=d(old_year)), Page(sort="updated"))),
+            ("the first year, by last change, oldest first", f"/documents?from={first}&to={old_year}&sort=updated"
+             "&order=asc", docs(Filters(night_from=d(first), night_to=d(old_year)), Page(sort="updated",
+                                                                                    descending=False))),
             ("a far page (after the middle row)", f"/documents?after={mid}", docs(Filters(), Page(after=mid))),
             ("a far page back (before the middle row)", f"/documents?before={mid}", docs(Filters(), Page(before=mid))),
             ("a far page of rejected", f"/documents?state=rejected&after={mid}",
