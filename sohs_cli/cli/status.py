@@ -52,7 +52,7 @@ def _explain(ledger: Any, ma_lk: str, lang: str) -> None:
             finished = a["finished_at"] or _("(open)")
             output.stdout.print(f"  {a['started_at']} → {escape(finished)} {escape(a['outcome'])} "
                                 f"{escape(a['portal_code'] or '')} {escape(a['transaction_id'] or '')} "
-                                f"{escape(a['message'] or '')}")
+                                f"{escape(_(a['message']) if a['message'] else '')}")  # sohs's own: English
         for e in d["errors"]:
             label = f" ({e.get('nhan')})" if e.get("nhan") else ""  # the element's Vietnamese label, always
             # the portal stores both texts: the run's language, the other only when it is missing

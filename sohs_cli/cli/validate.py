@@ -72,7 +72,7 @@ class _Terminal:
             std += ", " + translate(lang, "{n} table(s) checked", n=f"{report.documents:,}")
         # data (names, values in messages) with control characters written out: printable()
         line = [self.passed if report.valid else self.failed, " ", printable(report.path), " ",
-                self.dim(f"({report.kind}{std})")]
+                self.dim(f"({translate(lang, 'unknown kind') if report.kind == 'unknown' else report.kind}{std})")]
         errors = sum(f.severity == "error" for f in report.findings)
         warnings = len(report.findings) - errors
         if errors:

@@ -81,7 +81,7 @@ def load_accounts(path: str) -> dict[str, Account]:
         try:
             username, password, facility = str(raw["username"]), str(raw["password"]), str(raw["facility"])
         except (KeyError, TypeError):
-            raise ConfigError(_("{where}: needs username, password and facility", where=where)) from None
+            raise ConfigError(_("{where}: needs `username`, `password` and `facility`", where=where)) from None
         if not re.fullmatch(r"[0-9A-Z]{5}", facility):
             raise ConfigError(_("{where}: facility {value} is not a 5-character MA_CSKCB (Mã cơ sở KBCB)", where=where,
                                 value=repr(facility)))

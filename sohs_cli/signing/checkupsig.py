@@ -32,7 +32,7 @@ from collections.abc import Callable
 from cryptography import x509
 from lxml import etree
 
-from sohs_cli.foundation.i18n import N_
+from sohs_cli.foundation.i18n import N_, _
 from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 from sohs_cli.signing import dsig
 from sohs_cli.signing.cms import CmsError, sign_detached, verify_detached
@@ -75,7 +75,7 @@ def emptied(name: str) -> tuple[str, ...]:
 
 def signed_content(data: bytes, name: str, limits: ParseLimits | None = None) -> bytes:
     """The exact bytes the signer of slot ``name`` signed in the base64 form."""
-    root = parse_bytes(data, source="checkup record", limits=limits)
+    root = parse_bytes(data, source=_("checkup record"), limits=limits)
     for slot in emptied(name):
         container = root.find(f"CHUKYDONVI/{slot}")
         if container is not None:

@@ -33,6 +33,7 @@ from sohs_cli.documents.kinds import ENVELOPES, detect_kind, pack, text_of
 from sohs_cli.foundation.errors import ConfigError, ExitCode, PortalUnavailable, SohsError
 from sohs_cli.foundation.fileio import atomic_write, machine_error, move, read_file
 from sohs_cli.foundation.filenames import NameBook, safe_stem
+from sohs_cli.foundation.i18n import _
 from sohs_cli.foundation.xmlsafe import parse_bytes
 from sohs_cli.portal.client import PortalClient
 from sohs_cli.portal.hub import HubClient
@@ -118,17 +119,19 @@ def survey(outbox: Path, settle: float, now: float | None = None) -> tuple[list[
             continue
         if p.is_symlink() or (not p.is_file() and not p.is_dir()):
             # a link is not followed out of the outbox, a FIFO never opened (issue 15): plain files only
-            left.append((p, "ignored", "not a plain file (a link or a pipe): not read"))
+            left.append((p, "ignored", _("not a plain file (a link or a pipe): not read")))
         elif p.is_dir():
-            left += [(q, "ignored", f"in the sub-folder {p.name}/: sohs reads only the outbox itself; move it up")
+            left += [(q, "ignored", _("in the sub-folder {folder}/: sohs reads only the outbox itself; move it up",
+                                       folder=p.name))
                      for q in _files_under(p, MAX_NAMED - len(left))]
         elif p.name.lower().endswith(SKIP_SUFFIXES):
-            left.append((p, "settling", "a temporary name: still being written"))
+            left.append((p, "settling", _("a temporary name: still being written")))
         elif p.suffix.lower() != ".xml":
-            left.append((p, "ignored", "not an .xml file: not read"))
+            left.append((p, "ignored", _("not an .xml file: not read")))
         elif (age := now - p.stat().st_mtime) < settle:
-            left.append((p, "settling", f"changed {max(0.0, age):.0f} s ago, within run.settle_seconds ({settle:g} s): "
-                                        "still being written? the next run takes it"))
+            left.append((p, "settling", _("changed {age} s ago, within run.settle_seconds ({settle} s): still being "
+                                          "written? the next run takes it", age=f"{max(0.0, age):.0f}",
+                                          settle=f"{settle:g}")))
         else:
             ready.append(p)
     return ready, left
@@ -206,7 +209,8 @@ class Run:
                 sha = hashlib.file_digest(fh, "sha256").hexdigest()
         except OSError:
             return  # it was just moved there; unreadable now means the folder is gone: the move said so
-        self.ledger.record_refused(sha, str(path), self.options.facility, f"not sent ({outcome}): {message}", errors)
+        self.ledger.record_refused(sha, str(path), self.options.facility,
+                                  _("not sent ({outcome}): {message}", outcome=outcome, message=message), errors)
 
     def _leave(self, path: Path, outcome: str, message: str) -> None:
         """A document left in the outbox, named in the report with why (the next run takes it)."""
@@ -233,8 +237,8 @@ class Run:
         except Exception as exc:  # a bug: the others still go; the document stays for a fixed sohs
             self.report.internal += 1
             for path in paths:
-                self._leave(path, "internal-error", f"{type(exc).__name__}: {exc} (left in the outbox; this is a "
-                                                    "bug in sohs, please report it)")
+                self._leave(path, "internal-error", _("{error} (left in the outbox; this is a bug in sohs, please "
+                                                      "report it)", error=f"{type(exc).__name__}: {exc}"))
 
     # -------------------------------------------------------------- stages
 
@@ -252,12 +256,14 @@ class Run:
                 root = parse_bytes(data, source=path.name, limits=self.options.limits)
                 kind = detect_kind(root)
                 if kind is None:
-                    self._file(path, self.folders.failed, "unknown", f"<{root.tag}> is not a document sohs knows", [])
+                    self._file(path, self.folders.failed, "unknown",
+                               _("<{tag}> is not a document sohs knows", tag=root.tag), [])
                 elif root.tag in SIGNED_ROOTS:
                     doc = Document(str(path), data, root)
                 elif kind.family == "ksk":
                     self._file(path, self.folders.failed, "unpacked-checkup",
-                               "checkup blocks are packed with sohs pack --checkup and signed by the doctor first", [])
+                               _("checkup blocks are packed with sohs pack --checkup and signed by the doctor "
+                                 "first"), [])
                 else:
                     groups.setdefault((root.findtext("MA_LK") or "").strip(), []).append((path, data))
                 del root  # a table's tree is not kept while the groups wait: one tree at a time (issue 15)
@@ -268,7 +274,7 @@ class Run:
             if self.stopping():
                 break
             packed: Document | None = None
-            with self._each([p for p, _ in tables], self.folders.rejected, "invalid"):
+            with self._each([p for p, _data in tables], self.folders.rejected, "invalid"):
                 packed = self._pack_group(ma_lk, tables)
             if packed is not None:
                 yield packed
@@ -279,11 +285,11 @@ class Run:
         step aside into the stash), or None when the group was rejected."""
         bad = [(p, r) for p, r in ((p, validate_bytes(d, p.name)) for p, d in tables) if not r.valid]
         if bad or not ma_lk:
-            for p, _ in tables:
+            for p, _data in tables:
                 report = next((r for q, r in bad if q == p), None)
                 errors = [f.to_dict() for f in report.errors] if report else []
-                why = "invalid table" if report else ("no MA_LK" if not ma_lk else "another table of the episode "
-                                                      "is invalid")
+                why = _("invalid table") if report else (_("no MA_LK (Mã liên kết)") if not ma_lk else
+                                                         _("another table of the episode is invalid"))
                 self._file(p, self.folders.rejected, "invalid", why, errors)
             return None
         # a re-export with two XML1 of one episode cannot be packed: InputError, the group is rejected
@@ -302,7 +308,7 @@ class Run:
                 ensure_ascii=False).encode("utf-8"), setup=True)
         except OSError as exc:
             raise machine_error(exc, str(stash), "create the folder", setup=True) from None
-        for p, _ in tables:  # 2: … then its tables step aside
+        for p, _data in tables:  # 2: … then its tables step aside
             move(str(p), str(stash / p.name))
         self.report.packed += 1
         self.event("packed", {"file": name.name, "tables": len(tables), "ma_lk": ma_lk})
@@ -332,13 +338,14 @@ class Run:
         if not report.valid:
             if self.split_partly_invalid(path, data, report, ready):
                 return
-            self._file(path, self.folders.rejected, "invalid", f"{len(report.errors)} validation error(s)",
+            self._file(path, self.folders.rejected, "invalid",
+                       _("{n} validation error(s)", n=len(report.errors)),
                        [f.to_dict() for f in report.errors])
             return
         if report.kind == "KHAMSUCKHOE" and self.hub is None:
             self.report.setup += 1
-            self._leave(path, "setup", "checkup envelopes go to the Ministry hub: configure hub.gln (left in the "
-                                       "outbox)")
+            self._leave(path, "setup", _("checkup envelopes go to the Ministry hub: configure hub.gln (left in the "
+                                         "outbox)"))
             return
         if report.kind in ENVELOPES and len(inner) == len(doc.root.findall("THONGTINHOSO/DANHSACHHOSO/HOSO")):
             doc.inner = inner  # every HOSO's tables, as validation read them: the check takes them
@@ -356,13 +363,13 @@ class Run:
         doctor_first = any(s.role == "doctor" for s in unsigned)
         if doctor_first and self.doctor is None:
             self._file(path, self.folders.rejected, "needs-doctor",
-                       "the concluding doctor signs CKS_NGUOI_KET_LUAN first (sohs sign --as doctor, or "
-                       "signing.doctor_p12 for sohs run)")
+                       _("the concluding doctor signs CKS_NGUOI_KET_LUAN (Chữ ký số người kết luận) first (sohs "
+                         "sign --as doctor, or signing.doctor_p12 for sohs run)"))
             return
         if self.signer is None:
             self.report.setup += 1
-            self._leave(path, "setup", "not signed, and no signing key is configured (signing.p12): left in the "
-                                       "outbox")
+            self._leave(path, "setup", _("not signed, and no signing key is configured (signing.p12): left in the "
+                                         "outbox"))
             return
         try:
             root = doc.root  # spent by the first signature (it changes the tree)
@@ -410,8 +417,9 @@ class Run:
         lks = ", ".join(e.ma_lk or f"HOSO {e.index}" for e in split.invalid_episodes)
         errors = [f.to_dict() | {"ma_lk": e.ma_lk, "hoso": e.index} for e in split.invalid_episodes for f in e.errors]
         n_bad, n_ok = len(split.invalid_episodes), len(split.valid_episodes)
-        filed = self._file(invalid, self.folders.rejected, "invalid", f"{n_bad} of {n_bad + n_ok} episode(s) "
-                           f"invalid ({lks}); the {n_ok} valid one(s) go in {valid.name}", errors, local=False)
+        filed = self._file(invalid, self.folders.rejected, "invalid",
+                           _("{bad} of {total} episode(s) invalid ({lks}); the {good} valid one(s) go in {file}",
+                             bad=n_bad, total=n_bad + n_ok, lks=lks, good=n_ok, file=valid.name), errors, local=False)
         with contextlib.suppress(OSError, ValueError):  # the episodes, beside the errors (a convenience)
             extra = json.loads(Path(str(filed) + ".errors.json").read_text(encoding="utf-8"))
             atomic_write(str(filed) + ".errors.json", json.dumps(
@@ -423,8 +431,9 @@ class Run:
             hashlib.sha256(split.invalid).hexdigest(), str(filed), "GIAMDINHHS", report.standard,
             text_of(parse_bytes(split.invalid, source=filed.name), "THONGTINDONVI/MACSKCB"),
             tuple(e.ma_lk for e in split.invalid_episodes if e.ma_lk), ""))
-        self.ledger.set_result(doc_id, "rejected", errors, "", f"not sent: {n_bad} invalid episode(s) split from "
-                               f"{path.name}; the valid ones went in {valid.name}")
+        self.ledger.set_result(doc_id, "rejected", errors, "",
+                               _("not sent: {bad} invalid episode(s) split from {file}; the valid ones went in "
+                                 "{valid}", bad=n_bad, file=path.name, valid=valid.name))
         atomic_write(str(valid), split.valid, setup=True)
         move(str(path), str(NameBook(filed.parent).claim(f"{filed.stem}.original", ".xml")))
         for part, episodes in ((valid.name, split.valid_episodes), (filed.name, split.invalid_episodes)):
@@ -452,11 +461,11 @@ class Run:
         if summary.untaken:  # SIGTERM before they were taken: named, left in the outbox
             for path in list(ready)[len(summary.items):]:
                 self.report.waiting += 1
-                self._leave(ready[path], "waiting", "not sent: stopped (SIGTERM); the next run sends it")
+                self._leave(ready[path], "waiting", _("not sent: stopped (SIGTERM); the next run sends it"))
         if self.stopping():
             return
         try:
-            updated, _ = await refresh(self.ledger, self.client)
+            updated, _supported = await refresh(self.ledger, self.client)
             self.report.processed = updated
         except PortalUnavailable as exc:
             if ready:
@@ -495,8 +504,8 @@ class Run:
                 original = path
             tables = original.with_name(original.stem + ".tables")
             errors = json.loads(row["errors"])
-            message = f"rejected by the portal after processing: {len(errors)} field error(s) (maGiaoDich " \
-                      f"{row['transaction_id']})"
+            message = _("rejected by the portal after processing: {n} field error(s) (maGiaoDich {id})",
+                        n=len(errors), id=row["transaction_id"])
             with self._each([], self.folders.failed, "unreadable"):
                 where = self._file(original, self.folders.rejected, "rejected", message, errors,
                                    signed=path if path != original else None, tables=tables, local=False)
@@ -533,7 +542,7 @@ class Run:
             (stash / MANIFEST).unlink(missing_ok=True)
             stash.rmdir()
         self.event("recovered", {"file": stash.name, "folder": self.folders.outbox.name,
-                                 "message": "its envelope is nowhere: the tables are back in the outbox"})
+                                 "message": _("its envelope is nowhere: the tables are back in the outbox")})
 
     def _filed_envelope(self, stem: str, sha256: str) -> Path | None:
         for folder in (self.folders.sent, self.folders.rejected, self.folders.failed):

@@ -227,8 +227,8 @@ async def reconcile(ledger: Ledger, client: PortalClient) -> int:
         lost = row["attempt_outcome"] == "ambiguous"  # finished, but its reply never came
         if row["kind"] == "KHAMSUCKHOE":  # the hub has no lookup; its msg_id makes a resend safe
             if not lost:
-                ledger.finish_attempt(row["attempt_id"], "interrupted", message="interrupted run; resent with the "
-                                                                                "same msg_id")
+                ledger.finish_attempt(row["attempt_id"], "interrupted",
+                                      message=N_("interrupted run; resent with the same msg_id"))
             continue
         receipt: dict[str, Any] | None = None
         supported = True
@@ -245,12 +245,13 @@ async def reconcile(ledger: Ledger, client: PortalClient) -> int:
             ledger.finish_attempt(attempt, "reconciled", code="200",
                                   transaction_id=str(receipt.get("maGiaoDich", "")),
                                   received_at=str(receipt.get("thoiGianTiepNhan", "")),
-                                  message="found on the portal after " + ("a lost reply" if lost else
-                                                                          "an interrupted run"))
+                                  message=N_("found on the portal after a lost reply") if lost else
+                                  N_("found on the portal after an interrupted run"))
             found += 1
         elif not lost:
-            why = "not on the portal" if supported else "the portal offers no lookup"
-            ledger.finish_attempt(row["attempt_id"], "interrupted", message=f"interrupted run; {why}: send again")
+            ledger.finish_attempt(row["attempt_id"], "interrupted",
+                                  message=N_("interrupted run; not on the portal: send again") if supported else
+                                  N_("interrupted run; the portal offers no lookup: send again"))
     return found
 
 
@@ -428,7 +429,7 @@ async def _send_one(item: Item, doc_id: int, info: DocumentInfo, client: PortalC
     attempt = await io(ledger.begin_attempt, doc_id, info.endpoint)
     data = read_file(info.path)
     if hashlib.sha256(data).hexdigest() != info.sha256:  # changed since it was checked
-        await io(ledger.finish_attempt, attempt, "interrupted", message="the file changed while being sent")
+        await io(ledger.finish_attempt, attempt, "interrupted", message=N_("the file changed while being sent"))
         item.status, item.message = "refused", _("the file changed while sohs was sending it; run again")
         return
     loai = "130" if info.kind == "GIAMDINHHS" else "0"
@@ -455,7 +456,7 @@ async def _send_one(item: Item, doc_id: int, info: DocumentInfo, client: PortalC
                         down.append(exc.message)
                         item.status, item.message = "failed", exc.message
                         return
-                    client.log(f"{os.path.basename(info.path)}: {note}")
+                    client.log(f"{os.path.basename(info.path)}: {_(note)}")
                     await client.pause(sends)
                     sends += 1
                     attempt = await io(ledger.begin_attempt, doc_id, info.endpoint)
@@ -518,9 +519,9 @@ async def _after_lost_reply(client: PortalClient, info: DocumentInfo) -> tuple[d
         if found:
             return found, "", True
     if supported:
-        return None, "the reply was lost and the portal does not hold it: sending it again", True
-    return None, ("the reply was lost and the portal has no lookup: sending it again deliberately (if the first "
-                  "arrived, the portal holds two receipts and the later replaces the earlier by MA_LK)"), False
+        return None, N_("the reply was lost and the portal does not hold it: sending it again"), True
+    return None, N_("the reply was lost and the portal has no lookup: sending it again deliberately (if the first "
+                    "arrived, the portal holds two receipts and the later replaces the earlier by MA_LK)"), False
 
 
 async def _adopt(item: Item, ledger: Ledger, io: Callable[..., Awaitable[Any]], doc_id: int, endpoint: str,
@@ -528,7 +529,7 @@ async def _adopt(item: Item, ledger: Ledger, io: Callable[..., Awaitable[Any]], 
     attempt = await io(ledger.begin_attempt, doc_id, endpoint)
     transaction_id, received = str(found.get("maGiaoDich", "")), str(found.get("thoiGianTiepNhan", ""))
     await io(ledger.finish_attempt, attempt, "reconciled", code="200", transaction_id=transaction_id,
-             received_at=received, message="the reply was lost; found on the portal, not sent again")
+             received_at=received, message=N_("the reply was lost; found on the portal, not sent again"))
     item.status, item.transaction_id, item.code = "delivered", transaction_id, "200"
     item.message = _("maGiaoDich {id} at {time} (the reply was lost; found on the portal)", id=transaction_id,
                      time=received)

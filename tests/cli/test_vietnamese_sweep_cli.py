@@ -19,8 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sohs_cli.cli.app import build_app
+from sohs_cli.signing.sign import FileSigner, sign_document
 from sohs_cli.signing.testpki import TestPki
-from tests.portal_helpers import free_port
+from tests.portal_helpers import GLN, USER, free_port, served
 
 runner = CliRunner()
 #: words of English sentences; each with its spaces so a Vietnamese syllable never matches
@@ -29,7 +30,7 @@ ENGLISH = [" the ", " is ", " are ", " not ", " file", " run ", "error:", "hint:
            " to ", " of ", " for ", " no ", " or ", " this ", " it ", "PASS", "FAIL", " valid", " signed",
            " sent", " rejected", " accepted", " folder", " password", " portal", " check ", " give ", " set ",
            "Error", "Warning", " found", " missing", " written", " skipped", " retry", " later", " at ", " on ",
-           " by ", " be ", " in "]
+           " by ", " be ", " in ", " unknown", " needs ", " refused", " signature", " key "]
 
 
 def not_words(text: str, tmp: Path) -> str:
@@ -142,3 +143,82 @@ def test_the_heuristic_sees_english() -> None:
     assert english_in("error: the file is not signed", tmp)
     assert english_in("PASS good.xml", tmp)
     assert not english_in("lỗi: /tmp/x/the file.xml: MA_THE_BHYT (Mã thẻ BHYT) 'is not' --portal", tmp)
+
+
+# ------------------------------------------------------------------ checkup records and the hub
+def checkup_scenarios(area: Path, pki: TestPki, base: str, clinic: FileSigner,
+                      doctor: FileSigner) -> list[tuple[str, str, list[str], set[int]]]:
+    """(what, the settings file's text, command line, exit codes): the CMS signatures of a checkup
+    record, its JSON form, packing, the simulated portal's accounts file and the hub's refusals, against
+    ``sohs portal serve`` on loopback."""
+    raw = (Path(__file__).resolve().parents[2] / "examples" / "checkup_adult_2062.xml").read_bytes()
+    record = area / "ksk.xml"
+    record.write_bytes(sign_document(sign_document(raw, doctor, role="doctor"), clinic))
+    tampered = area / "ksk-tampered.xml"
+    tampered.write_bytes(record.read_bytes().replace(b"<NGAYLAP>", b"<NGAYLAP>1", 1))
+    (area / "cut.json").write_bytes(b'{"khamsuckhoe": {"thongtindonvi": ')
+    (area / "wrong.json").write_bytes(b'{"wrong": {}}')
+    table = (Path(__file__).resolve().parents[2] / "examples" / "tables" / "XML1_referral_3176.xml").read_bytes()
+    (area / "bad-table.xml").write_bytes(table.replace(b"<MA_THE_BHYT>", b"<MA_THE_BHYT>X", 1))
+    (area / "accounts.toml").write_text('[[account]]\nusername = "x"\n', encoding="utf-8")
+    hub = (f'[portal]\nurl = "{base}"\nusername = "{USER}"\n'
+           f'[hub]\nurl = "{base}"\ngln = "{GLN}"\nusername = "{USER}"\nmessage_key = "{pki.hub_key}"\n')
+    ok = f'password_env = "SOHS_PORTAL_PASSWORD"\nreply_key = "{pki.hub_own_key_public}"\n'
+    return [
+        ("verify tampered checkup", "", ["verify", "--ca-bundle", pki.ca_cert, str(tampered)], {1}),
+        ("validate cut JSON", "", ["validate", str(area / "cut.json")], {1}),
+        ("validate wrong JSON", "", ["validate", str(area / "wrong.json")], {1}),
+        ("unpack a table as JSON", "", ["unpack", "--json", str(area / "good.xml"), "-d", str(area / "j")], {1}),
+        ("pack invalid", "", ["pack", str(area / "bad-table.xml"), "--facility", "79001", "-o",
+                              str(area / "p.xml")], {1}),
+        ("portal serve bad accounts", "", ["portal", "serve", "--accounts", str(area / "accounts.toml"),
+                                           "--data-dir", str(area / "mock")], {3}),
+        ("checkup of another facility", 'facility = "79001"\n' + hub + ok, ["submit", str(record)], {1}),
+        ("hub wrong password", hub + 'password_env = "SOHS_SWEEP_WRONG_HUB_PASSWORD"\n', ["submit", str(record)], {3}),
+        ("hub wrong message key", hub.replace(pki.hub_key, pki.clinic_key) + ok, ["submit", str(record)], {3}),
+        ("hub reply by another key", hub + ok.replace(pki.hub_own_key_public, pki.hub_key_public),
+         ["submit", str(record)], {3}),
+        ("hub without a message key", hub.replace(f'message_key = "{pki.hub_key}"\n', "") + ok,
+         ["submit", str(record)], {3}),
+        ("hub 404", hub.replace(f'url = "{base}"', f'url = "{base}/nothing"') + ok, ["submit", str(record)], {3}),
+        ("hub bad gln", hub.replace(GLN, "123") + ok, ["submit", str(record)], {3}),
+    ]
+
+
+def _run_in(lang: str, settings: str, area: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> tuple[int, str]:
+    config = area / "hub.toml"
+    config.write_text(settings, encoding="utf-8")
+    if settings:
+        monkeypatch.setenv("SOHS_CONFIG", str(config))
+    else:
+        monkeypatch.delenv("SOHS_CONFIG", raising=False)
+    words = ["--lang", lang, *args]
+    result = runner.invoke(build_app(words), words)
+    return result.exit_code, result.stdout + result.stderr
+
+
+def _without_portal_words(text: str) -> str:
+    """The portal's own reply (``CM_AUTH_ACCOUNT_FAIL: Sai tên đăng nhập…``) is data, in its language."""
+    return re.sub(r"\b[A-Z][A-Z0-9_]+: [^)\n]*", " ", text)
+
+
+def test_checkup_signatures_json_and_the_hub_speak_one_language(area: Path, pki: TestPki, clinic: FileSigner,
+                                                                doctor: FileSigner,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Vietnamese: no English sentence; English: no Vietnamese gloss (issue 17), on the messages of the
+    CMS signatures, the checkup JSON form, packing and the checkup hub's client."""
+    from tests.unit.test_no_english_literals import glosses
+
+    found = []
+    monkeypatch.setenv("SOHS_SWEEP_WRONG_HUB_PASSWORD", "sai-mat-khau")
+    with served(area, pki, "--hub-key", pki.hub_own_key) as base:
+        for what, settings, args, codes in checkup_scenarios(area, pki, base, clinic, doctor):
+            code, out = _run_in("vi", settings, area, monkeypatch, args)
+            english = english_in(out, area)
+            if code not in codes or english:
+                found.append(f"--- {what} (vi): exit {code} (expected {sorted(codes)}), English {english}\n{out}")
+            code, out = _run_in("en", settings, area, monkeypatch, args)
+            gloss = glosses(_without_portal_words(out))
+            if code not in codes or gloss:
+                found.append(f"--- {what} (en): exit {code} (expected {sorted(codes)}), glosses {gloss}\n{out}")
+    assert not found, "\n".join(found)

@@ -194,3 +194,46 @@ def test_the_gloss_check_sees_a_gloss() -> None:
     assert glosses("MACSKCB 01001 is not the configured facility (sai mã cơ sở)") == ["facility (sai mã cơ sở)"]
     assert not glosses("CKS_BENH_VIEN (Chữ ký số bệnh viện) is empty (QĐ 2062 Phụ lục 01)")
     assert not glosses("register it on the portal (menu Danh mục chứng thư số)")
+
+
+# ------------------------------------------------------------------ `_` rebound
+def _rebinds_underscore(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[int]:
+    """Lines where ``func`` itself (not a nested function or comprehension) binds ``_`` while it also
+    calls ``_()``: Python then takes ``_`` as a local for the whole function."""
+    stores, calls = [], False
+    todo: list[ast.AST] = list(func.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
+                             ast.DictComp, ast.GeneratorExp, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store):
+            stores.append(node.lineno)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_":
+            calls = True
+        todo.extend(ast.iter_child_nodes(node))
+    return stores if calls else []
+
+
+def underscore_rebound(root: Path = ROOT) -> list[str]:
+    out = []
+    for path in sorted((root / "sohs_cli").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out += [f"{path.relative_to(root)}:{line}" for line in _rebinds_underscore(node)]
+    return out
+
+
+def test_no_function_rebinds_the_message_function() -> None:
+    """``for p, _ in tables: … _("invalid table")`` raises UnboundLocalError (or calls bytes): name it
+    ``_data``."""
+    found = underscore_rebound()
+    assert not found, found
+
+
+def test_the_rebinding_check_sees_one(tmp_path: Path) -> None:
+    pkg = tmp_path / "sohs_cli"
+    pkg.mkdir()
+    (pkg / "x.py").write_text('def f(rows):\n    for p, _ in rows:\n        print(_("x"))\n'
+                              'def g(rows):\n    return [_ for _ in rows], _("y")\n', encoding="utf-8")
+    assert underscore_rebound(tmp_path) == ["sohs_cli/x.py:2"]
