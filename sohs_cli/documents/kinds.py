@@ -197,8 +197,8 @@ def iter_hoso(root: etree._Element) -> Iterator[Hoso]:
                     data = etree.tostring(children[0], encoding="utf-8", xml_declaration=False)
                     item.files.append(InnerFile(i, loai, line, data, nested=True))
                 else:
-                    item.files.append(InnerFile(i, loai, line, None, "NOIDUNGFILE holds more than one block, or "
-                                                                     "text beside the block"))
+                    item.files.append(InnerFile(i, loai, line, None, _("NOIDUNGFILE (Nội dung tệp) holds more "
+                                                                       "than one block, or text beside the block")))
                 continue
             try:
                 item.files.append(InnerFile(i, loai, line, decode_noidungfile(text)))

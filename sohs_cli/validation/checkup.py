@@ -139,7 +139,8 @@ def relabel(findings: list[Finding], form: int, block: str) -> list[Finding]:
 def _finding(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0, element: str = "",
              hint: str = "", expected: str = "", found: str = "") -> Finding:
     at = f"{where} line {line}" if line else where
-    return Finding(code=code, severity=severity, message_en=f"{at}: {en}", message_vi=f"{at}: {vi}",
+    at_vi = f"{where} dòng {line}" if line else where  # the location field stays as JSON has it (English)
+    return Finding(code=code, severity=severity, message_en=f"{at}: {en}", message_vi=f"{at_vi}: {vi}",
                    element=element, line=line, location=at, expected=expected, found=found, **hints(hint))
 
 

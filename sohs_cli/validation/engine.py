@@ -33,7 +33,7 @@ from sohs_cli.documents.kskjson import to_xml as json_to_xml
 from sohs_cli.documents.schemas import compiled
 from sohs_cli.foundation.errors import InputError
 from sohs_cli.foundation.fileio import read_file
-from sohs_cli.foundation.i18n import N_
+from sohs_cli.foundation.i18n import N_, in_language
 from sohs_cli.foundation.xmlsafe import parse_bytes
 from sohs_cli.validation import checkup, checkup_fast, tablerun
 from sohs_cli.validation import rules as rules_mod
@@ -53,7 +53,8 @@ AUTO_MIN_FILES = 256  # --jobs auto starts workers from this many files
 def _plain(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0,
            element: str = "", hint: str = "", expected: str = "", found: str = "") -> Finding:
     at = f"{where} line {line}" if line else where
-    return Finding(code=code, severity=severity, message_en=f"{at}: {en}", message_vi=f"{at}: {vi}",
+    at_vi = f"{where} dòng {line}" if line else where  # the location field stays as JSON has it (English)
+    return Finding(code=code, severity=severity, message_en=f"{at}: {en}", message_vi=f"{at_vi}: {vi}",
                    element=element, line=line, location=at, expected=expected, found=found, **hints(hint))
 
 
@@ -167,7 +168,8 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
             if inner.data is None:
                 report.findings.append(_plain(
                     "envelope-base64", "error", hwhere, f"NOIDUNGFILE (Nội dung tệp) of {inner.loaihoso}: "
-                    f"{inner.error}", f"NOIDUNGFILE của {inner.loaihoso}: base64 không hợp lệ ({inner.error})",
+                    f"{in_language('en', inner.error or '')}",
+                    f"NOIDUNGFILE (Nội dung tệp) của {inner.loaihoso}: {in_language('vi', inner.error or '')}",
                     line=inner.line, element="NOIDUNGFILE",
                     hint=N_("the portal answers 125 for base64 with line breaks: re-encode on one line")))
                 continue

@@ -30,7 +30,7 @@ ENGLISH = [" the ", " is ", " are ", " not ", " file", " run ", "error:", "hint:
            " to ", " of ", " for ", " no ", " or ", " this ", " it ", "PASS", "FAIL", " valid", " signed",
            " sent", " rejected", " accepted", " folder", " password", " portal", " check ", " give ", " set ",
            "Error", "Warning", " found", " missing", " written", " skipped", " retry", " later", " at ", " on ",
-           " by ", " be ", " in ", " unknown", " needs ", " refused", " signature", " key "]
+           " by ", " be ", " in ", " unknown", " needs ", " refused", " signature", " key ", " line "]
 
 
 def not_words(text: str, tmp: Path) -> str:
@@ -146,6 +146,10 @@ def test_the_heuristic_sees_english() -> None:
 
 
 # ------------------------------------------------------------------ checkup records and the hub
+def example(name: str) -> str:
+    return str(Path(__file__).resolve().parents[2] / "examples" / name)
+
+
 def checkup_scenarios(area: Path, pki: TestPki, base: str, clinic: FileSigner,
                       doctor: FileSigner) -> list[tuple[str, str, list[str], set[int]]]:
     """(what, the settings file's text, command line, exit codes): the CMS signatures of a checkup
@@ -166,6 +170,10 @@ def checkup_scenarios(area: Path, pki: TestPki, base: str, clinic: FileSigner,
     ok = f'password_env = "SOHS_PORTAL_PASSWORD"\nreply_key = "{pki.hub_own_key_public}"\n'
     return [
         ("verify tampered checkup", "", ["verify", "--ca-bundle", pki.ca_cert, str(tampered)], {1}),
+        ("validate base64 with line breaks", "", ["validate", example("invalid_base64_line_breaks.xml")], {1}),
+        ("validate checkup of mixed forms", "", ["validate", example("invalid_checkup_mixed_forms_2062.xml")], {1}),
+        ("validate checkup without a name", "", ["validate", example("invalid_checkup_missing_name_2062.xml")],
+         {1}),
         ("validate cut JSON", "", ["validate", str(area / "cut.json")], {1}),
         ("validate wrong JSON", "", ["validate", str(area / "wrong.json")], {1}),
         ("unpack a table as JSON", "", ["unpack", "--json", str(area / "good.xml"), "-d", str(area / "j")], {1}),

@@ -155,6 +155,7 @@ def glosses(text: str) -> list[str]:
     thẻ BHYT)``), a citation of a decision (``(QĐ 4750 Bảng 1 #16)``, ``(PL4750 ghi chú)``: its own words)
     or a portal name."""
     out = []
+    text = re.sub(r"\b[A-Z][A-Z0-9_]* \((?:[^()]|\([^()]*\))*\)", " ", text)  # labels: "Tuần thai (tuần)"
     for m in re.finditer(r"(\S+)?\s*\(([^()]*)\)", text):
         before, inner = m.group(1) or "", m.group(2).replace("QĐ", "")
         if not VIETNAMESE.search(inner) or re.fullmatch(r"<?[A-Z][A-Z0-9_]*>?,?", before):
@@ -194,6 +195,7 @@ def test_the_gloss_check_sees_a_gloss() -> None:
     assert glosses("MACSKCB 01001 is not the configured facility (sai mã cơ sở)") == ["facility (sai mã cơ sở)"]
     assert not glosses("CKS_BENH_VIEN (Chữ ký số bệnh viện) is empty (QĐ 2062 Phụ lục 01)")
     assert not glosses("register it on the portal (menu Danh mục chứng thư số)")
+    assert not glosses("TUAN_THAI (Tuần thai khi sinh (tuần)) is a field of Form 1")
 
 
 # ------------------------------------------------------------------ `_` rebound
