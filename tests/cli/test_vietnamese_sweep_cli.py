@@ -129,6 +129,23 @@ def test_the_main_commands_speak_only_vietnamese(area: Path, pki: TestPki) -> No
     assert not found, "\n".join(found)
 
 
+def test_the_main_commands_in_english_carry_no_vietnamese_gloss(area: Path, pki: TestPki) -> None:
+    """One language per run the other way round: the same commands under ``--lang en`` show no
+    Vietnamese in parentheses beside English (an element's label, a decision's citation, the portal's
+    own words and data such as a certificate's subject are not glosses)."""
+    from tests.unit.test_no_english_literals import glosses
+
+    found = []
+    for what, args, codes in scenarios(area, pki):
+        words = ["--lang", "en", *args]
+        result = runner.invoke(build_app(words), words)
+        out = re.sub(r"\b(?:CN|O|OU|L|ST)=[^,\n]*", " ", result.stdout + result.stderr)  # subjects: data
+        gloss = glosses(_without_portal_words(out))
+        if result.exit_code not in codes or gloss:
+            found.append(f"--- {what}: exit {result.exit_code} (expected {sorted(codes)}), glosses {gloss}\n{out}")
+    assert not found, "\n".join(found)
+
+
 @pytest.mark.slow
 def test_demo_speaks_only_vietnamese(area: Path) -> None:
     """The whole flow against the embedded portal, a rejection included."""
