@@ -109,7 +109,8 @@ def detect_kind(root: etree._Element) -> Kind | None:
 
 
 def text_of(parent: etree._Element, name: str) -> str:
-    node = parent.find(name)
+    # a plain name: the first child of that name, found by libxml2 (find() runs ElementPath in Python)
+    node = next(parent.iterchildren(name), None) if name.isidentifier() else parent.find(name)
     return (node.text or "").strip() if node is not None else ""
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import re
 from dataclasses import dataclass
 
 FORMS = (1, 2, 3)
@@ -91,18 +90,14 @@ def form_for_age(years: int) -> int:
     return 1 if years < 6 else 2 if years < 18 else 3
 
 
-_YMD = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{4})?")
-
-
 def parse_day(text: str) -> dt.date | None:
     """A date of ``yyyymmdd[HHMM]`` (QĐ 3176) or ``ddmmyyyy`` (the decision's example); None if neither."""
     text = text.strip()
     if not text.isascii() or not text.isdigit():
         return None
-    m = _YMD.fullmatch(text)
-    if m:
+    if len(text) in (8, 12):  # yyyymmdd[HHMM]: all ASCII digits, sliced (a regex cost a third more)
         try:
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
         except ValueError:
             pass
     if len(text) == 8:

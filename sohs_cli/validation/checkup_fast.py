@@ -19,12 +19,13 @@ its table's fields, ``tests/unit/test_checkup_fast.py``), and no XSD finding to 
 
 from __future__ import annotations
 
+import binascii
 import functools
 
 from lxml import etree
 
 from sohs_cli.documents import kskforms
-from sohs_cli.documents.kinds import KHAMSUCKHOE, KSK_STANDARD, decode_noidungfile, detect_kind
+from sohs_cli.documents.kinds import KHAMSUCKHOE, KSK_STANDARD, detect_kind
 from sohs_cli.documents.schemas import compiled
 from sohs_cli.foundation.errors import InputError
 from sohs_cli.foundation.xmlsafe import parse_bytes
@@ -53,6 +54,18 @@ def _valid(schema: etree.XMLSchema | None, root: etree._Element) -> bool:
         return False
 
 
+def _base64(text: str) -> bytes | None:
+    """What :func:`decode_noidungfile` accepts, decoded, without its messages (None: it refuses it):
+    whole quanta, "=" only in the last two places, then the strict decoder, which refuses whitespace,
+    any other character and non-ASCII text."""
+    if len(text) % 4 or text.find("=", 0, len(text) - 2) != -1:
+        return None
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except ValueError:  # binascii.Error is one
+        return None
+
+
 def _clean_records(root: etree._Element, where: str, options: ValidateOptions) -> list[_Record] | None:
     """Pass 1: every HOSO's blocks parsed, its form told, every block valid; None at the first doubt."""
     if not _valid(compiled("ksk", KSK_STANDARD, KHAMSUCKHOE), root):
@@ -74,10 +87,12 @@ def _clean_records(root: etree._Element, where: str, options: ValidateOptions) -
             if len(content):  # nested XML, as the decision prints it: the general walk reads it
                 return None
             loai = (fh[0].text or "").strip()
+            data = _base64(content.text or "")
+            if data is None:
+                return None
             try:
-                block = parse_bytes(decode_noidungfile(content.text or ""), source=f"{hwhere} › {loai or '?'}",
-                                    limits=limits, keep_blanks=False)
-            except (ValueError, InputError):
+                block = parse_bytes(data, source=f"{hwhere} › {loai or '?'}", limits=limits, keep_blanks=False)
+            except InputError:
                 return None
             kind = detect_kind(block)
             if kind is None or kind.family != "ksk" or kind.loaihoso != loai or loai in roots:

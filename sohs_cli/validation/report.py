@@ -91,7 +91,7 @@ class Findings(list[Finding]):
 
     def extend(self, items: Iterable[Finding]) -> None:
         # called dozens of times per document, mostly with nothing: no property on the way
-        if isinstance(items, list | tuple):  # made already: what does not fit is counted
+        if isinstance(items, (list, tuple)):  # made already: what does not fit is counted
             if not items:
                 return
             room = max(0, self.cap - len(self))

@@ -42,6 +42,8 @@ RECORD_PATHS = {**BHXH_RECORD_PATHS}  # a checkup block is one record (QĐ 2062 
 
 
 def _index(rec: etree._Element, wanted: frozenset[str] | None) -> Record:
+    if wanted is not None and not wanted:  # no rule reads a field this table can have
+        return {}  # (iterchildren() of no name is every child: a checkup block was indexed whole)
     children = list(rec) if wanted is None else list(rec.iterchildren(*wanted))
     fields = {c.tag: c.text for c in children}
     if len(fields) != len(children):  # a repeated element (or several comments): first one wins

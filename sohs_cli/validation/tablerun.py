@@ -53,6 +53,14 @@ def wanted(kind: str, given: frozenset[str], episode: bool, valid: bool, family:
     return out
 
 
+@functools.cache
+def _plan(kind: str, given: frozenset[str], episode: bool, valid: bool, family: str, std: str, name: str,
+          registry: int) -> tuple[frozenset[str] | None, tuple[rules_mod.Rule, ...]]:
+    """The fields to index and the document rules to run, for one kind of table: one lookup a table."""
+    return (wanted(kind, given, episode, valid, family, std, name, registry),
+            tuple(rules_mod.document_rules(kind, given)))
+
+
 def located(findings: Iterable[Finding], where: str) -> list[Finding]:
     return [f if f.location else dataclasses.replace(f, location=f"{where} line {f.line}" if f.line else where)
             for f in findings]
@@ -78,9 +86,9 @@ def document_rules(kind: Kind, standard: str, root: etree._Element, where: str, 
         findings.stopped = True  # (a record of 10⁶ children indexed took 120 MB)
         return None, located(settle(findings, cap), where)
     given = frozenset(options.catalogues) if options.catalogues else rules_mod.NO_CATALOGUE
-    fields = wanted(kind.name, given, episode, not findings, family, std, name, len(rules_mod.RULES))
+    fields, rules = _plan(kind.name, given, episode, not findings, family, std, name, len(rules_mod.RULES))
     doc = rules_mod.Doc(kind.name, standard, root, where, fields, options.catalogues)
-    for r in rules_mod.document_rules(kind.name, given):
+    for r in rules:
         if findings.full:  # a rule walks every row: past the cap it is not started
             findings.stopped = True
             break
