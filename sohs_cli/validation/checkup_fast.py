@@ -25,7 +25,7 @@ import functools
 from lxml import etree
 
 from sohs_cli.documents import kskforms
-from sohs_cli.documents.kinds import KHAMSUCKHOE, KSK_STANDARD, detect_kind
+from sohs_cli.documents.kinds import KHAMSUCKHOE, KSK_STANDARD, Kind, detect_kind
 from sohs_cli.documents.schemas import compiled
 from sohs_cli.foundation.errors import InputError
 from sohs_cli.foundation.xmlsafe import parse_bytes
@@ -34,7 +34,7 @@ from sohs_cli.validation.report import FileReport, Findings
 from sohs_cli.validation.rulebase import Episode
 from sohs_cli.validation.tablerun import ValidateOptions
 
-_Record = tuple[int, str, dict[str, etree._Element], int, str]  # HOSO index, where, blocks, form, reason
+_Record = tuple[int, str, dict[str, etree._Element], dict[str, Kind], int, str]  # HOSO, where, blocks, form, why
 
 
 @functools.cache
@@ -82,6 +82,7 @@ def _clean_records(root: etree._Element, where: str, options: ValidateOptions) -
     for index, hoso in enumerate(hosos, start=1):
         hwhere = f"{where} › HOSO {index}"
         roots: dict[str, etree._Element] = {}
+        kinds: dict[str, Kind] = {}
         for fh in hoso:
             content = fh[1]
             if len(content):  # nested XML, as the decision prints it: the general walk reads it
@@ -98,6 +99,7 @@ def _clean_records(root: etree._Element, where: str, options: ValidateOptions) -
             if kind is None or kind.family != "ksk" or kind.loaihoso != loai or loai in roots:
                 return None
             roots[loai] = block
+            kinds[loai] = kind
         form, reason, found = checkup.choose_form(roots, hwhere)
         if form is None or found:
             return None
@@ -107,7 +109,7 @@ def _clean_records(root: etree._Element, where: str, options: ValidateOptions) -
         for loai, block in roots.items():
             if not _valid(compiled("ksk", std, loai), block):
                 return None
-        records.append((index, hwhere, roots, form, reason))
+        records.append((index, hwhere, roots, kinds, form, reason))
     return records
 
 
@@ -123,7 +125,7 @@ def validate(report: FileReport, root: etree._Element, options: ValidateOptions,
     cap = report.findings
     standards: set[str] = set()
     reasons: set[str] = set()
-    for index, hwhere, roots, form, reason in records:  # pass 2: the rules, as the general walk runs them
+    for index, hwhere, roots, kinds, form, reason in records:  # pass 2: the rules, as the general walk runs them
         if cap.full:  # stop walking: the HOSO left are not checked
             cap.stopped = True
             break
@@ -134,8 +136,7 @@ def validate(report: FileReport, root: etree._Element, options: ValidateOptions,
         std = _form(form)[0]
         episode = Episode(where=hwhere)
         for loai, block in roots.items():
-            kind = detect_kind(block)
-            assert kind is not None  # pass 1 told it
+            kind = kinds[loai]
             doc, findings = tablerun.document_rules(
                 kind, KSK_STANDARD, block, f"{hwhere} › {loai}", options, Findings(cap.room), cap, episode=True,
                 family="ksk", std=std, name=loai)

@@ -52,6 +52,9 @@ def hints(hint: str, fields: Mapping[str, object] | None = None) -> dict[str, st
 DEFAULT_MAX_FINDINGS = 1000
 
 
+_NOTHING: tuple[Finding, ...] = ()
+
+
 class Findings(list[Finding]):
     """A file's findings, at most ``cap`` of them (``--max-findings``, issue 15).
 
@@ -64,12 +67,13 @@ class Findings(list[Finding]):
 
     __slots__ = ("cap", "omitted", "omitted_errors", "stopped")
 
-    def __init__(self, cap: int = DEFAULT_MAX_FINDINGS, items: Iterable[Finding] = ()) -> None:
+    def __init__(self, cap: int = DEFAULT_MAX_FINDINGS, items: Iterable[Finding] = _NOTHING) -> None:
         super().__init__()
         self.cap = cap if cap > 0 else sys.maxsize
         self.omitted = self.omitted_errors = 0
         self.stopped = False
-        self.extend(items)
+        if items is not _NOTHING:  # (a table's findings are made empty, many times per file)
+            self.extend(items)
 
     @property
     def room(self) -> int:

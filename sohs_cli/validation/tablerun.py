@@ -81,7 +81,7 @@ def document_rules(kind: Kind, standard: str, root: etree._Element, where: str, 
     """The document rules of one table after its schema check (``findings``: what that found); the Doc
     for the episode rules, None when rules are off or none would run."""
     if not options.rules:
-        return None, located(settle(findings, cap), where)
+        return None, located(settle(findings, cap), where) if findings else []
     if findings.full or (cap is not None and cap.stopped):  # no rule would run: index nothing
         findings.stopped = True  # (a record of 10⁶ children indexed took 120 MB)
         return None, located(settle(findings, cap), where)
@@ -93,6 +93,8 @@ def document_rules(kind: Kind, standard: str, root: etree._Element, where: str, 
             findings.stopped = True
             break
         findings.extend(r.check(r, doc))
+    if not findings and not findings.stopped:  # nothing found, nothing left out (the common case)
+        return doc, []
     return doc, located(settle(findings, cap), where)
 
 
