@@ -75,6 +75,26 @@ def settle(local: Findings, cap: Findings | None) -> Findings:
     return local
 
 
+def _run(rules: Iterable[rules_mod.Rule], seen: rules_mod.Doc | rules_mod.Episode, out: Findings) -> None:
+    """Each rule's findings into ``out``, as ``out.extend`` takes them (inlined: this runs for every rule
+    of every table): a rule is not started once ``out`` is full, and a generator is not drawn past it."""
+    limit = out.cap
+    for r in rules:
+        if len(out) >= limit:  # a rule walks every row: past the cap it is not started
+            out.stopped = True
+            break
+        items = r.check(r, seen)
+        if isinstance(items, (list, tuple)):
+            out.extend(items)
+            continue
+        for f in items:
+            if len(out) >= limit:
+                out.append(f)  # counted, not kept
+                out.stopped = True  # the rest of the generator is never made
+                break
+            list.append(out, f)
+
+
 def document_rules(kind: Kind, standard: str, root: etree._Element, where: str, options: ValidateOptions,
                    findings: Findings, cap: Findings | None, *, episode: bool, family: str, std: str,
                    name: str) -> tuple[rules_mod.Doc | None, list[Finding]]:
@@ -88,11 +108,7 @@ def document_rules(kind: Kind, standard: str, root: etree._Element, where: str, 
     given = frozenset(options.catalogues) if options.catalogues else rules_mod.NO_CATALOGUE
     fields, rules = _plan(kind.name, given, episode, not findings, family, std, name, len(rules_mod.RULES))
     doc = rules_mod.Doc(kind.name, standard, root, where, fields, options.catalogues)
-    for r in rules:
-        if findings.full:  # a rule walks every row: past the cap it is not started
-            findings.stopped = True
-            break
-        findings.extend(r.check(r, doc))
+    _run(rules, doc, findings)
     if not findings and not findings.stopped:  # nothing found, nothing left out (the common case)
         return doc, []
     return doc, located(settle(findings, cap), where)
@@ -103,9 +119,5 @@ def episode_findings(ep: rules_mod.Episode, options: ValidateOptions, cap: Findi
     if not options.rules:
         return []
     out = Findings(cap.room if cap is not None else 0)
-    for r in rules_mod.episode_rules(family):
-        if out.full:
-            out.stopped = True
-            break
-        out.extend(r.check(r, ep))
+    _run(rules_mod.episode_rules(family), ep, out)
     return located(settle(out, cap), ep.where)
