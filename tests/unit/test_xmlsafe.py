@@ -113,3 +113,20 @@ def test_depth_and_tag_limits_hold_for_small_and_large_documents() -> None:
     assert err.value.code == "too-many-elements" and "202 tags" in err.value.message
     parse_bytes(flat, limits=ParseLimits(max_tags=202))
     parse_bytes(b"<R>" + b"<F/>" * 10 + b"</R>", limits=ParseLimits(max_tags=200))  # 47 bytes: not counted
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 8, 64])
+def test_the_depth_limit_holds_at_its_edge_however_few_tags_the_document_spends(limit: int) -> None:
+    """The depth walk is skipped for a document of at most 2 * limit "<" (issue 13, speed): the
+    tightest nesting, a self-closing deepest element, one level past the limit is still refused, and
+    one at the limit passes, with or without text, comments and a declaration around."""
+    for depth in (limit, limit + 1):
+        for body in ("<a/>", "<a>x</a>", "<a><!--c--></a>"):
+            doc = "<a>" * (depth - 1) + body + "</a>" * (depth - 1)
+            for data in (doc.encode(), b'<?xml version="1.0"?>' + doc.encode()):
+                if depth <= limit:
+                    assert parse_bytes(data, limits=ParseLimits(max_depth=limit)) is not None
+                else:
+                    with pytest.raises(InputError) as exc:
+                        parse_bytes(data, limits=ParseLimits(max_depth=limit))
+                    assert exc.value.code == "too-deep", (limit, depth, data)
