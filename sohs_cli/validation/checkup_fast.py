@@ -60,9 +60,9 @@ def _base64(text: str) -> bytes | None:
     any other character and non-ASCII text."""
     if len(text) % 4 or text.find("=", 0, len(text) - 2) != -1:
         return None
-    try:
-        return binascii.a2b_base64(text, strict_mode=True)
-    except ValueError:  # binascii.Error is one
+    try:  # bytes in: a2b_base64 of a str converts it first, at the cost of the decoding again
+        return binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
+    except ValueError:  # binascii.Error and UnicodeEncodeError are ones
         return None
 
 
