@@ -48,9 +48,10 @@ def _icd_fix(text: str) -> str:
 @rule("ksk-icd10-list", "error", "ICD-10 lists are codes separated by ';' (QĐ 2062 PL01)",
       "Danh sách mã ICD-10 cách nhau bằng dấu ';' (QĐ 2062 PL01)", kinds=_KSK_ICD_KINDS, reads=ICD10_LISTS)
 def _icd10_list(r: Rule, doc: Doc) -> Iterator[Finding]:
+    fields = doc.fields
     for name in ICD10_LISTS:
-        text = value(doc.fields, name)
-        if not text:
+        text = fields.get(name)  # value() inlined: most of these fields are absent from most blocks
+        if not text or not (text := text.strip()):
             continue
         fix = _icd_fix(text)
         if _OTHER_SEPARATOR.search(text):
