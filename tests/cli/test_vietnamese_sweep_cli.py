@@ -167,11 +167,11 @@ def example(name: str) -> str:
     return str(Path(__file__).resolve().parents[2] / "examples" / name)
 
 
-def checkup_scenarios(area: Path, pki: TestPki, base: str, clinic: FileSigner,
-                      doctor: FileSigner) -> list[tuple[str, str, list[str], set[int]]]:
+def checkup_scenarios(area: Path, pki: TestPki, base: str, clinic: FileSigner, doctor: FileSigner,
+                      slow: str) -> list[tuple[str, str, list[str], set[int]]]:
     """(what, the settings file's text, command line, exit codes): the CMS signatures of a checkup
     record, its JSON form, packing, the simulated portal's accounts file and the hub's refusals, against
-    ``sohs portal serve`` on loopback."""
+    ``sohs portal serve`` on loopback (``slow``: one whose tokens expire before a push is answered)."""
     raw = (Path(__file__).resolve().parents[2] / "examples" / "checkup_adult_2062.xml").read_bytes()
     record = area / "ksk.xml"
     record.write_bytes(sign_document(sign_document(raw, doctor, role="doctor"), clinic))
@@ -207,6 +207,8 @@ def checkup_scenarios(area: Path, pki: TestPki, base: str, clinic: FileSigner,
          ["submit", str(record)], {3}),
         ("hub 404", hub.replace(f'url = "{base}"', f'url = "{base}/nothing"') + ok, ["submit", str(record)], {3}),
         ("hub bad gln", hub.replace(GLN, "123") + ok, ["submit", str(record)], {3}),
+        ("hub refusing the token", hub.replace(f'url = "{base}"', f'url = "{slow}"') + ok, ["submit", str(record)],
+         {3}),
     ]
 
 
@@ -236,8 +238,10 @@ def test_checkup_signatures_json_and_the_hub_speak_one_language(area: Path, pki:
 
     found = []
     monkeypatch.setenv("SOHS_SWEEP_WRONG_HUB_PASSWORD", "sai-mat-khau")
-    with served(area, pki, "--hub-key", pki.hub_own_key) as base:
-        for what, settings, args, codes in checkup_scenarios(area, pki, base, clinic, doctor):
+    (area / "slow").mkdir()
+    with served(area, pki, "--hub-key", pki.hub_own_key) as base, \
+            served(area / "slow", pki, "--token-ttl", "1", "--latency", "1.2") as slow:
+        for what, settings, args, codes in checkup_scenarios(area, pki, base, clinic, doctor, slow):
             code, out = _run_in("vi", settings, area, monkeypatch, args)
             english = english_in(out, area)
             if code not in codes or english:
