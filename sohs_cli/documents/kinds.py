@@ -12,12 +12,12 @@ import binascii
 import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 
 from lxml import etree
 
 from sohs_cli.foundation.errors import InputError, UsageError
 from sohs_cli.foundation.i18n import _
+from sohs_cli.foundation.plain import Frozen, Plain
 from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 
 GIAMDINHHS = "GIAMDINHHS"
@@ -82,13 +82,15 @@ BHXH_RECORD_PATHS: dict[str, str] = {
 
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(Frozen):
     """What a root element says a document is."""
 
-    family: str  # "bhxh" | "ksk"
-    name: str  # "GIAMDINHHS", "XML13", "KSK:XML12", …
-    loaihoso: str | None  # for inner documents: the LOAIHOSO they travel under
+    __slots__ = ("family", "loaihoso", "name")
+
+    def __init__(self, family: str, name: str, loaihoso: str | None) -> None:
+        self.family = family  # "bhxh" | "ksk"
+        self.name = name  # "GIAMDINHHS", "XML13", "KSK:XML12", …
+        self.loaihoso = loaihoso  # for inner documents: the LOAIHOSO they travel under
 
     @property
     def is_envelope(self) -> bool:
@@ -125,23 +127,28 @@ def standard_for_date(ngay_ra: str) -> str | None:
     return "3176" if day >= STANDARD_3176_FROM else "4750"
 
 
-@dataclass
-class InnerFile:
+class InnerFile(Plain):
     """One FILEHOSO of an envelope, decoded (or the reason it could not be)."""
 
-    hoso_index: int  # 1-based
-    loaihoso: str
-    line: int  # line of NOIDUNGFILE in the envelope
-    data: bytes | None
-    error: str | None = None
-    nested: bool = False  # the block was XML inside NOIDUNGFILE (as QĐ 2062 prints it), not base64
+    __slots__ = ("data", "error", "hoso_index", "line", "loaihoso", "nested")
+
+    def __init__(self, hoso_index: int, loaihoso: str, line: int, data: bytes | None, error: str | None = None,
+                 nested: bool = False) -> None:
+        self.hoso_index = hoso_index  # 1-based
+        self.loaihoso = loaihoso
+        self.line = line  # line of NOIDUNGFILE in the envelope
+        self.data = data
+        self.error = error
+        self.nested = nested  # the block was XML inside NOIDUNGFILE (as QĐ 2062 prints it), not base64
 
 
-@dataclass
-class Hoso:
-    index: int
-    line: int
-    files: list[InnerFile] = field(default_factory=list)
+class Hoso(Plain):
+    __slots__ = ("files", "index", "line")
+
+    def __init__(self, index: int, line: int, files: list[InnerFile] | None = None) -> None:
+        self.index = index
+        self.line = line
+        self.files: list[InnerFile] = [] if files is None else files
 
 
 def decode_noidungfile(text: str) -> bytes:
@@ -242,11 +249,11 @@ def episode_keys(root: etree._Element, inner: dict[int, dict[str, etree._Element
 INNER_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>'
 
 
-@dataclass(frozen=True)
-class PackedEnvelope:
-    ma_lk: str
-    data: bytes
-    hoso_count: int
+class PackedEnvelope(Frozen):
+    __slots__ = ("data", "hoso_count", "ma_lk")
+
+    def __init__(self, ma_lk: str, data: bytes, hoso_count: int) -> None:
+        self.ma_lk, self.data, self.hoso_count = ma_lk, data, hoso_count
 
 
 def pack(

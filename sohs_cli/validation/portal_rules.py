@@ -21,10 +21,11 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from sohs_cli.documents.schemas import xsd_dir
 from sohs_cli.foundation.i18n import N_
+from sohs_cli.foundation.plain import Frozen
 from sohs_cli.validation.catalogues import FORMS
 from sohs_cli.validation.report import Finding
 from sohs_cli.validation.rulebase import Doc, Episode, Rule, rule, value
@@ -44,17 +45,20 @@ ALIASES = {
 SCHEMA_KINDS = ("other", "code-list")
 
 
-@dataclass(frozen=True)
-class PortalRule:
-    id: str
-    table: str
-    element: str
-    kind: str  # the sheet's: other, required, cross-field, cross-table, format, code-list, catalogue
-    rule_en: str
-    rule_vi: str  # the cell as written
-    source: str  # "CTN4750 'Bang 3_DVKT, VTYT' G37"
-    status: str  # checked | schema | catalogue | not published
-    implemented_by: str  # the finding code that reports it
+class PortalRule(Frozen):
+    __slots__ = ("element", "id", "implemented_by", "kind", "rule_en", "rule_vi", "source", "status", "table")
+
+    def __init__(self, id: str, table: str, element: str, kind: str, rule_en: str,
+                 rule_vi: str, source: str, status: str, implemented_by: str) -> None:
+        self.id = id
+        self.table = table
+        self.element = element
+        self.kind = kind  # the sheet's: other, required, cross-field, cross-table, format, code-list, catalogue
+        self.rule_en = rule_en
+        self.rule_vi = rule_vi  # the cell as written
+        self.source = source  # "CTN4750 'Bang 3_DVKT, VTYT' G37"
+        self.status = status  # checked | schema | catalogue | not published
+        self.implemented_by = implemented_by  # the finding code that reports it
 
 
 def _status(row: dict[str, str]) -> tuple[str, str]:

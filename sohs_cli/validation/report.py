@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from sohs_cli.foundation.i18n import both
+from sohs_cli.foundation.plain import Plain
 
 Severity = Literal["error", "warning"]
 
@@ -112,17 +113,31 @@ class Findings(list[Finding]):
             super().append(f)
 
 
-@dataclass
-class FileReport:
-    path: str
-    kind: str = "unknown"
-    standard: str = ""
-    standard_reason: str = ""
-    findings: list[Finding] = field(default_factory=list)
-    documents: int = 0  # inner documents checked (1 for a bare table)
-    omitted: int = 0  # findings past --max-findings, not listed (a lower bound when ``stopped``)
-    omitted_errors: int = 0
-    stopped: bool = False  # checking stopped at --max-findings: there may be more
+class FileReport(Plain):
+    __slots__ = (
+        "documents",
+        "findings",
+        "kind",
+        "omitted",
+        "omitted_errors",
+        "path",
+        "standard",
+        "standard_reason",
+        "stopped",
+    )
+
+    def __init__(self, path: str, kind: str = "unknown", standard: str = "", standard_reason: str = "",
+                 findings: list[Finding] | None = None, documents: int = 0, omitted: int = 0, omitted_errors: int = 0,
+                 stopped: bool = False) -> None:
+        self.path = path
+        self.kind = kind
+        self.standard = standard
+        self.standard_reason = standard_reason
+        self.findings: list[Finding] = [] if findings is None else findings
+        self.documents = documents  # inner documents checked (1 for a bare table)
+        self.omitted = omitted  # findings past --max-findings, not listed (a lower bound when ``stopped``)
+        self.omitted_errors = omitted_errors
+        self.stopped = stopped  # checking stopped at --max-findings: there may be more
 
     def __reduce__(self) -> tuple[type[FileReport], tuple[object, ...]]:
         # Every report crosses from a worker process to the parent: as its fields in order, it
@@ -171,9 +186,11 @@ class FileReport:
         return [f for f in self.findings if f.severity == "warning"]
 
 
-@dataclass
-class RunReport:
-    files: list[FileReport] = field(default_factory=list)
+class RunReport(Plain):
+    __slots__ = ("files",)
+
+    def __init__(self, files: list[FileReport] | None = None) -> None:
+        self.files: list[FileReport] = [] if files is None else files
 
     @property
     def valid_count(self) -> int:

@@ -26,13 +26,13 @@ elements by code (the finding adds the Vietnamese label), put the hint through `
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 
 from lxml import etree
 
 from sohs_cli.documents.kinds import BHXH_RECORD_PATHS
 from sohs_cli.documents.schemas import label, named
+from sohs_cli.foundation.plain import Frozen, Plain
 from sohs_cli.validation.report import Finding, Severity, hints
 
 Record = dict[str, str | None]  # a record's fields: element name -> its text as written (None if empty)
@@ -85,30 +85,37 @@ class Doc:
         return ((el if el is not None else rec).sourceline) or 0
 
 
-@dataclass
-class Episode:
+class Episode(Plain):
     """The tables of one HOSO of an envelope, as the episode rules see them (a bare table file has no
     HOSO to cross-check against, so it has no episode)."""
 
-    docs: dict[str, Doc] = field(default_factory=dict)
-    where: str = ""
+    __slots__ = ("docs", "where")
+
+    def __init__(self, docs: dict[str, Doc] | None = None, where: str = "") -> None:
+        self.docs: dict[str, Doc] = {} if docs is None else docs
+        self.where = where
 
 
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    severity: Severity
-    title_en: str
-    title_vi: str
-    scope: Literal["document", "episode"]
-    kinds: frozenset[str]
-    check: Callable[..., Iterable[Finding]]
-    reads: frozenset[str] | None = None  # the fields ``check`` reads; None: it may read any
-    # episode rules: the (table, field) pairs they read, "*" for any table or any field; None: any
-    sees: frozenset[tuple[str, str]] | None = None
-    # a national catalogue the rule checks against (--catalogue DIR): it runs only when it is given,
-    # so the fields it reads are not indexed otherwise
-    needs: str | None = None
+class Rule(Frozen):
+    __slots__ = ("check", "id", "kinds", "needs", "reads", "scope", "sees", "severity", "title_en", "title_vi")
+
+    def __init__(self, id: str, severity: Severity, title_en: str, title_vi: str,
+                 scope: Literal["document", "episode"], kinds: frozenset[str], check: Callable[..., Iterable[Finding]],
+                 reads: frozenset[str] | None = None, sees: frozenset[tuple[str, str]] | None = None,
+                 needs: str | None = None) -> None:
+        self.id = id
+        self.severity: Severity = severity
+        self.title_en = title_en
+        self.title_vi = title_vi
+        self.scope: Literal["document", "episode"] = scope
+        self.kinds = kinds
+        self.check = check
+        self.reads = reads  # the fields ``check`` reads; None: it may read any
+        # episode rules: the (table, field) pairs they read, "*" for any table or any field; None: any
+        self.sees = sees
+        # a national catalogue the rule checks against (--catalogue DIR): it runs only when it is given,
+        # so the fields it reads are not indexed otherwise
+        self.needs = needs
 
     def finding(self, doc: Doc, element: str, en: str, vi: str, *, row: int = 0, expected: str = "",
                 found: str = "", hint: str = "", hint_fields: Mapping[str, object] | None = None) -> Finding:

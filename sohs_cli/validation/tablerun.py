@@ -11,25 +11,29 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from lxml import etree
 
 from sohs_cli.documents.kinds import Kind
+from sohs_cli.foundation.plain import Frozen
 from sohs_cli.foundation.xmlsafe import ParseLimits
 from sohs_cli.validation import rules as rules_mod
 from sohs_cli.validation.report import DEFAULT_MAX_FINDINGS, Finding, Findings
 from sohs_cli.validation.xsd import schema_fields
 
 
-@dataclass(frozen=True)
-class ValidateOptions:
-    standard: str = "auto"  # auto | 4750 | 3176
-    rules: bool = True
-    limits: ParseLimits = field(default_factory=ParseLimits)
-    strict: bool = False  # warnings count as errors (--strict): a vendor's CI holding to the decision
-    catalogues: Mapping[str, frozenset[str]] | None = None  # --catalogue DIR, loaded (catalogues.load)
-    max_findings: int = DEFAULT_MAX_FINDINGS  # per file; 0: no cap (issue 15: memory bounded by it)
+class ValidateOptions(Frozen):
+    __slots__ = ("catalogues", "limits", "max_findings", "rules", "standard", "strict")
+
+    def __init__(self, standard: str = "auto", rules: bool = True, limits: ParseLimits | None = None,
+                 strict: bool = False, catalogues: Mapping[str, frozenset[str]] | None = None,
+                 max_findings: int = DEFAULT_MAX_FINDINGS) -> None:
+        self.standard = standard  # auto | 4750 | 3176
+        self.rules = rules
+        self.limits = ParseLimits() if limits is None else limits
+        self.strict = strict  # warnings count as errors (--strict): a vendor's CI holding to the decision
+        self.catalogues = catalogues  # --catalogue DIR, loaded (catalogues.load)
+        self.max_findings = max_findings  # per file; 0: no cap (issue 15: memory bounded by it)
 
 
 @functools.cache

@@ -13,12 +13,12 @@ import functools
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from lxml import etree
 
 from sohs_cli.documents.schemas import XS, label, named, schema_path
 from sohs_cli.foundation.i18n import N_
+from sohs_cli.foundation.plain import Frozen
 from sohs_cli.validation.report import Finding, Findings, hints
 
 _MSG_RE = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)
@@ -111,13 +111,15 @@ def _describe_pattern(pattern: str) -> tuple[str, str]:
     return (f"the pattern {pattern}", f"mẫu {pattern}")
 
 
-@dataclass(frozen=True)
-class RecordModel:
+class RecordModel(Frozen):
     """The ordered children of one record element (TONG_HOP, TRANG_THAI_KCB, CHI_TIET_CLS, …)."""
 
-    fields: tuple[str, ...]
-    required: frozenset[str]
-    ordered: bool = True  # False for xs:all (the checkup blocks: QĐ 2062 fixes no order)
+    __slots__ = ("fields", "ordered", "required")
+
+    def __init__(self, fields: tuple[str, ...], required: frozenset[str], ordered: bool = True) -> None:
+        self.fields = fields
+        self.required = required
+        self.ordered = ordered  # False for xs:all (the checkup blocks: QĐ 2062 fixes no order)
 
 
 @functools.cache
