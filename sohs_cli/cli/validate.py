@@ -348,11 +348,11 @@ def register(app: typer.Typer) -> None:
             workers = _jobs(jobs)
             if list_rules:
                 from sohs_cli.validation.portal_rules import portal_rules
-                from sohs_cli.validation.rules import RULES
+                from sohs_cli.validation.rules import with_checkup_rules
 
                 sheet = {p.id for p in portal_rules()}
                 listed: set[str] = set()
-                for r in RULES:
+                for r in with_checkup_rules():
                     if r.id in listed or r.id in sheet:  # one rule per table (length-over-decision); sheet below
                         continue
                     listed.add(r.id)

@@ -35,8 +35,8 @@ from sohs_cli.foundation.errors import InputError
 from sohs_cli.foundation.fileio import read_file
 from sohs_cli.foundation.i18n import N_, in_language
 from sohs_cli.foundation.xmlsafe import parse_bytes
-from sohs_cli.validation import checkup, checkup_fast, tablerun
 from sohs_cli.validation import rules as rules_mod
+from sohs_cli.validation import tablerun
 from sohs_cli.validation.report import FileReport, Finding, Findings, Severity, hints
 from sohs_cli.validation.tablerun import ValidateOptions as ValidateOptions
 from sohs_cli.validation.tablerun import episode_findings as _episode_findings
@@ -111,6 +111,8 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
     findings = Findings(cap.room if cap is not None else 0, validate_xsd(schema, root, family, std, name, where,
                                                                           cap=cap))
     if kind.name == "KSK:XML2":  # MA_CSKCB / MA_GTIN_CSKCB as PL01 states them (issue 13)
+        from sohs_cli.validation import checkup
+
         checkup.facility_codes(findings)
     return tablerun.document_rules(kind, standard, root, where, options, findings, cap, episode=episode,
                                    family=family, std=std, name=name)
@@ -130,10 +132,15 @@ def _slot_missing(root: etree._Element, where: str) -> list[Finding]:
 
 def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, options: ValidateOptions,
                        inner_out: dict[int, dict[str, etree._Element]] | None = None) -> None:
-    if kind.name == KHAMSUCKHOE and checkup_fast.validate(report, root, options, inner_out):
-        return  # a clean checkup envelope, checked in two tight passes (the same findings)
+    if kind.name == KHAMSUCKHOE:
+        from sohs_cli.validation import checkup_fast
+
+        if checkup_fast.validate(report, root, options, inner_out):
+            return  # a clean checkup envelope, checked in two tight passes (the same findings)
     where = report.path
     family = kind.family
+    if family == "ksk":
+        from sohs_cli.validation import checkup
     envelope_std = "3176" if options.standard == "auto" else options.standard
     schema = compiled(family, KSK_STANDARD if family == "ksk" else envelope_std, kind.name)
     assert schema is not None, f"the {kind.name} schema ships with sohs"
@@ -283,6 +290,8 @@ def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptio
                     "CHI_TIEU_GIAYHEN_KHAMLAI, CHI_TIEU_TRANG_THAI_KCB or a KSK block")))
         return
     report.kind = kind.name
+    if kind.family == "ksk":  # its rules and modules are loaded for a checkup record only (start-up)
+        rules_mod.with_checkup_rules()
     if kind.name in ENVELOPES:
         _validate_envelope(report, root, kind, options, inner)
         return

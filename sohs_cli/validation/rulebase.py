@@ -134,6 +134,17 @@ RULES: list[Rule] = []
 _BY_KIND: dict[tuple[str, str, int, frozenset[str]], list[Rule]] = {}
 
 
+# The modules that register rules, in the order their rules are tried (and listed). The checkup
+# rules are imported only when a checkup record is validated (a BHYT export never loads them), so a
+# module's rules go to its place in this order whenever it is imported, not to the end.
+_MODULE_ORDER = {f"sohs_cli.validation.{name}": i
+                 for i, name in enumerate(("checkup_rules", "catalogues", "portal_rules", "rules"))}
+
+
+def _module_rank(r: Rule) -> int:
+    return _MODULE_ORDER.get(r.check.__module__, len(_MODULE_ORDER))
+
+
 def rule(rule_id: str, severity: Severity, title_en: str, title_vi: str, *,
          kinds: Iterable[str] = (), scope: Literal["document", "episode"] = "document",
          reads: Iterable[str] | None = None, sees: Iterable[tuple[str, str]] | None = None,
@@ -143,6 +154,8 @@ def rule(rule_id: str, severity: Severity, title_en: str, title_vi: str, *,
         RULES.append(Rule(rule_id, severity, title_en, title_vi, scope, frozenset(kinds), fn,
                           None if reads is None else frozenset(reads), None if sees is None else frozenset(sees),
                           needs))
+        if len(RULES) > 1 and _module_rank(RULES[-2]) > _module_rank(RULES[-1]):
+            RULES.sort(key=_module_rank)  # stable: each module's rules keep their own order
         return fn
     return register
 

@@ -21,7 +21,6 @@ from collections.abc import Iterator
 
 from sohs_cli.documents.schemas import decision_lengths, xsd_dir
 from sohs_cli.foundation.i18n import N_
-from sohs_cli.validation import checkup_rules as _checkup_rules  # noqa: F401 - registers the checkup rules
 from sohs_cli.validation import portal_rules as _portal_rules  # noqa: F401 - registers the sheet's rules
 from sohs_cli.validation.report import Finding
 from sohs_cli.validation.rulebase import (
@@ -42,9 +41,18 @@ from sohs_cli.validation.rulebase import (
 from sohs_cli.validation.xsd import portal_length
 
 # The engine, the CLI and the SARIF renderer import the registry from here, so that importing it
-# also registers every rule below, and the portal sheet's rules (portal_rules).
+# also registers every rule below, and the portal sheet's rules (portal_rules); the checkup rules
+# join it with ``with_checkup_rules()``.
 __all__ = ["NO_CATALOGUE", "RULES", "Doc", "Episode", "Rule", "document_reads", "document_rules", "episode_reads",
-           "episode_rules"]
+           "episode_rules", "with_checkup_rules"]
+
+
+def with_checkup_rules() -> list[Rule]:
+    """Every rule, the checkup rules (QĐ 2062, ``checkup_rules``) among them: imported only for a
+    checkup record, a listing of the rules or a SARIF report, not for a BHYT export (start-up)."""
+    from sohs_cli.validation import checkup_rules  # noqa: F401 - registers the checkup rules
+
+    return RULES
 
 
 # A quick yes for almost every date: days 01-28 of any month, 29-30 of any month but February, 31 of
@@ -366,18 +374,20 @@ def _referral(r: Rule, ep: Episode) -> Iterator[Finding]:
                         expected="2 or 5", found=loai)
 
 
-def _organ_classes() -> tuple[tuple[str, str], ...]:
-    """The ``*_PL`` classification fields of XML7 and XML10 in any form (what the rule below reads)."""
-    from sohs_cli.documents import kskforms
-
-    return tuple(sorted({(f"KSK:{block}", f.element) for form in kskforms.FORMS for block in ("XML7", "XML10")
-                         for f in kskforms.blocks(form).get(block, ()) if f.element.endswith("_PL")}))
+# The ``*_PL`` classification fields of XML7 and XML10 in any form (what the rule below reads), as
+# the form CSVs have them (tests/unit/test_checkup_rules.py proves it): written out, since reading
+# those CSVs at import cost every BHYT validation its share of the start-up.
+ORGAN_CLASSES = tuple((f"KSK:XML{block}", f"{name}_PL") for block, names in (
+    ("10", ("KHAM_THE_LUC",)),
+    ("7", ("KHAM_DA_LIEU", "KHAM_MAT", "KHAM_NGOAI_KHOA", "KHAM_RANG_HAM_MAT", "KHAM_SAN_PHU_KHOA", "KHAM_TAI_MUI_HONG",
+           "NOI_KHOA_CO_XUONG_KHOP", "NOI_KHOA_HO_HAP", "NOI_KHOA_NOI_TIET", "NOI_KHOA_TAM_THAN", "NOI_KHOA_THAN_KINH",
+           "NOI_KHOA_THAN_TN_SD", "NOI_KHOA_TIEU_HOA", "NOI_KHOA_TUAN_HOAN"))) for name in names)
 
 
 @rule("phan-loai-sk-better-than-organ", "error",
       "PHAN_LOAI_SK is no better than the worst organ class (QĐ 1613 mục III.3.3)",
       "Phân loại sức khỏe không tốt hơn phân loại thấp nhất của các chuyên khoa", scope="episode",
-      sees=(("KSK:XML12", "PHAN_LOAI_SK"), *_organ_classes()))
+      sees=(("KSK:XML12", "PHAN_LOAI_SK"), *ORGAN_CLASSES))
 def _phan_loai(r: Rule, ep: Episode) -> Iterator[Finding]:
     ket_luan = ep.docs.get("KSK:XML12")
     if ket_luan is None:

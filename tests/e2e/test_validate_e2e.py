@@ -48,7 +48,8 @@ def test_version_is_fast_path() -> None:
 
 def test_validate_json_imports_only_what_it_needs(tmp_path: Path) -> None:
     """Start-up is most of a small run: `validate --format json` loads its own command only, and
-    neither rich nor the portal, signing or ledger code."""
+    neither rich nor the portal, signing or ledger code, nor (for a BHYT envelope) the checkup
+    record's modules and rules."""
     listing = tmp_path / "modules.txt"
     # validate leaves through os._exit (no interpreter teardown, so no atexit): list the modules there
     script = ("import os, sys\n"
@@ -62,7 +63,9 @@ def test_validate_json_imports_only_what_it_needs(tmp_path: Path) -> None:
     imported = set(listing.read_text().split("\n"))
     assert {"sohs_cli.cli.validate", "lxml.etree", "typer"} <= imported
     for unwanted in ("rich", "pydantic", "httpx", "cryptography", "signxml", "sqlite3", "sohs_cli.cli.sign",
-                     "sohs_cli.cli.run", "sohs_cli.signing.sign", "sohs_cli.submission.ledger"):
+                     "sohs_cli.cli.run", "sohs_cli.signing.sign", "sohs_cli.submission.ledger",
+                     "sohs_cli.validation.checkup", "sohs_cli.validation.checkup_fast",
+                     "sohs_cli.validation.checkup_rules", "sohs_cli.documents.kskforms"):
         assert unwanted not in imported, unwanted
 
 

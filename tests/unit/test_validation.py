@@ -519,3 +519,12 @@ def test_what_episode_rules_declare_they_see_is_all_they_need(monkeypatch: pytes
     codes_found = {f.code for r in full for f in r.findings}
     assert {"ma-lk-mismatch", "copy-differs-from-xml1", "XML6.GIOI_TINH.eq-XML1", "xml1-missing",
             "XML8.MA_LK.only-if-XML1-MA_LOAI_KCB-03-04-06", "xml13-without-referral"} <= codes_found
+
+
+def test_the_organ_classes_the_overall_class_rule_reads_are_those_of_the_forms() -> None:
+    from sohs_cli.documents import kskforms
+    from sohs_cli.validation.rules import ORGAN_CLASSES
+
+    from_forms = tuple(sorted({(f"KSK:{block}", f.element) for form in kskforms.FORMS for block in ("XML7", "XML10")
+                               for f in kskforms.blocks(form).get(block, ()) if f.element.endswith("_PL")}))
+    assert from_forms == ORGAN_CLASSES

@@ -17,10 +17,10 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 class SarifWriter:
     def __init__(self, out: TextIO, lang: str = "en") -> None:
-        from sohs_cli.validation.rules import RULES
+        from sohs_cli.validation.rules import with_checkup_rules
 
         self.out, self.lang = out, lang
-        self.titles = {r.id: (r.title_en if lang == "en" else r.title_vi) for r in RULES}
+        self.titles = {r.id: (r.title_en if lang == "en" else r.title_vi) for r in with_checkup_rules()}
         self.rules: dict[str, dict[str, Any]] = {}
         self.count = self.valid = 0
         self._first = True
