@@ -130,3 +130,14 @@ def test_the_depth_limit_holds_at_its_edge_however_few_tags_the_document_spends(
                     with pytest.raises(InputError) as exc:
                         parse_bytes(data, limits=ParseLimits(max_depth=limit))
                     assert exc.value.code == "too-deep", (limit, depth, data)
+
+
+def test_the_tag_counts_agree_with_a_plain_count() -> None:
+    from sohs_cli.foundation.xmlsafe import _count_tags, _tags_below
+
+    for data in (b"", b"<", b"a<b<", b"<" * 63, b"x" * 1023 + b"<" * 63, b"<" * 64, b"<x/>" * 5000, b"<" * 30_000,
+                 b"y" * 5000 + b"<" * 19_999, b"A" * 40_000 + b"<" * 10):
+        count = data.count(b"<")
+        assert _count_tags(data) == count
+        below = _tags_below(data, 64)  # exact under 64, else at least 64 (and never more than there are)
+        assert below == count if count < 64 else 64 <= below <= count
