@@ -141,3 +141,15 @@ def test_the_tag_counts_agree_with_a_plain_count() -> None:
         assert _count_tags(data) == count
         below = _tags_below(data, 64)  # exact under 64, else at least 64 (and never more than there are)
         assert below == count if count < 64 else 64 <= below <= count
+
+
+def test_depth_is_refused_past_the_limit_whether_or_not_the_short_probe_sees_it() -> None:
+    def nested(depth: int) -> bytes:
+        return b"<a>" * depth + b"x" + b"</a>" * depth
+
+    for depth in (7, 8, 9, 30, 64):
+        parse_bytes(nested(depth))
+    for depth in (65, 100):
+        with pytest.raises(InputError) as err:
+            parse_bytes(nested(depth))
+        assert err.value.code == "too-deep"
