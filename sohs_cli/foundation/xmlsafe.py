@@ -150,8 +150,8 @@ def _count_tags(data: bytes) -> int:
 
 def _tags_below(data: bytes, enough: int) -> int:
     """``data.count(b"<")`` when it is below ``enough``, else a number of them that is not: counted a
-    kilobyte at a time, since only a document with fewer than max_depth tags is proved shallow by
-    the count (a checkup block), and a table of an export has that many in its first kilobyte
+    kilobyte at a time, since only a document with at most 2 * max_depth tags is proved shallow by
+    the count (a checkup block), and a table of an export has that many in its first kilobytes
     (counting all of them cost 15 million instructions an export)."""
     n = 0
     for start in range(0, len(data), 1024):
@@ -194,10 +194,11 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
     # A small one is counted all the same (a block of an envelope, a few hundred bytes: the count is
     # a fraction of a microsecond), since fewer tags than max_depth prove it shallow below, without
     # the depth walk (5 µs a block, a tenth of a checkup envelope's time).
+    shallow = 2 * limits.max_depth  # at most this many "<": proved shallow without the walk (below)
     if len(data) > limits.max_tags:
         tags = _count_tags(data)
     elif len(data) <= _SMALL:
-        tags = _tags_below(data, limits.max_depth)
+        tags = _tags_below(data, shallow + 1)  # exact up to the proof's bound, which is all it needs
     else:
         tags = len(data)
     if tags > limits.max_tags:
@@ -250,7 +251,7 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
     # comment, a PI or a CDATA section only adds to the count). A document of at most 2 * max_depth
     # "<" is proved shallow without walking the tree: a checkup envelope of 8 blocks has ~120.
     # (Counting "</" instead proved little more and cost a fifth of the parse: two-byte counts are slow.)
-    if tags > 2 * limits.max_depth and _depth_exceeds(root, limits.max_depth):
+    if tags > shallow and _depth_exceeds(root, limits.max_depth):
         raise InputError(
             _("{file}: nested deeper than {depth} levels", file=source, depth=limits.max_depth),
             hint=_("health-record XML is flat; the file is malformed or hostile"),

@@ -153,3 +153,17 @@ def test_depth_is_refused_past_the_limit_whether_or_not_the_short_probe_sees_it(
         with pytest.raises(InputError) as err:
             parse_bytes(nested(depth))
         assert err.value.code == "too-deep"
+
+
+@pytest.mark.parametrize("limit", [8, 64])
+def test_depth_is_refused_when_the_first_kilobyte_holds_between_limit_and_twice_limit_tags(limit: int) -> None:
+    """The small document's count stops early, in kilobytes; the shallow proof needs it exact up to
+    2 * max_depth. A first kilobyte of, say, 80 flat tags then 100 nested levels was let through
+    (the count stopped at 80, below the proof's 128, so the depth was never walked)."""
+    for flat in (limit, limit + 1, 2 * limit - 1, 2 * limit):
+        head = b"<r>" + b"<x/>" * flat
+        head += b" " * (1024 - len(head))  # the flat tags fill the first kilobyte, alone
+        doc = head + b"<a>" * (limit + 1) + b"</a>" * (limit + 1) + b"</r>"
+        with pytest.raises(InputError) as err:
+            parse_bytes(doc, limits=ParseLimits(max_depth=limit))
+        assert err.value.code == "too-deep", (limit, flat)
