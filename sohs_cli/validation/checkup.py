@@ -19,7 +19,7 @@ from lxml import etree
 from sohs_cli.documents import kskforms
 from sohs_cli.documents.kinds import KSK_LOAIHOSO_ROOT, text_of
 from sohs_cli.foundation.i18n import N_
-from sohs_cli.validation.report import Finding, Severity, hints
+from sohs_cli.validation.report import Finding, Severity, finding_at, hints
 
 
 @dataclass(frozen=True)
@@ -136,14 +136,6 @@ def relabel(findings: list[Finding], form: int, block: str) -> list[Finding]:
     return out
 
 
-def _finding(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0, element: str = "",
-             hint: str = "", expected: str = "", found: str = "") -> Finding:
-    at = f"{where} line {line}" if line else where
-    at_vi = f"{where} dòng {line}" if line else where  # the location field stays as JSON has it (English)
-    return Finding(code=code, severity=severity, message_en=f"{at}: {en}", message_vi=f"{at_vi}: {vi}",
-                   element=element, line=line, location=at, expected=expected, found=found, **hints(hint))
-
-
 def _names(forms: list[int], vi: bool = False) -> str:
     names = kskforms.FORM_NAMES_VI if vi else kskforms.FORM_NAMES_EN
     return ", ".join(names[f] for f in forms) or ("không mẫu nào" if vi else "no form")
@@ -155,7 +147,7 @@ def choose_form(roots: dict[str, etree._Element], where: str) -> tuple[int | Non
     for block in ("XML1", "XML2"):
         if block not in roots:
             root = KSK_LOAIHOSO_ROOT[block]
-            found.append(_finding(
+            found.append(finding_at(
                 "ksk-block-missing", "error", where,
                 f"no {block} <{root}>: every form of QĐ 2062 PL01 requires it "
                 f"({'the identity of the person' if block == 'XML1' else 'the visit, NGAY_VAO'})",
@@ -167,7 +159,7 @@ def choose_form(roots: dict[str, etree._Element], where: str) -> tuple[int | Non
         if not found:
             what = "NGAY_SINH (Ngày sinh)" if birth is None else "NGAY_VAO (Ngày khám sức khỏe)" if day is None \
                 else "NGAY_VAO before NGAY_SINH"
-            found.append(_finding(
+            found.append(finding_at(
                 "ksk-form-unknown", "error", where,
                 f"the form (by age on the day of the checkup) cannot be told: {what} is not a date "
                 "(yyyymmdd[HHMM])" if day is None or birth is None else
@@ -188,7 +180,7 @@ def required_blocks(form: int, roots: dict[str, etree._Element], where: str) -> 
         if block in roots or block in ("XML1", "XML2"):  # those two are reported by choose_form
             continue
         needed = ", ".join(f.element for f in kskforms.blocks(form)[block] if f.required)
-        out.append(_finding(
+        out.append(finding_at(
             "ksk-block-missing", "error", where,
             f"no {block} <{KSK_LOAIHOSO_ROOT[block]}>: {kskforms.FORM_NAMES_EN[form]} requires {needed}",
             f"thiếu {block} <{KSK_LOAIHOSO_ROOT[block]}>: {kskforms.FORM_NAMES_VI[form]} bắt buộc {needed}",
@@ -201,7 +193,7 @@ def foreign_block(form: int, block: str, root: etree._Element, where: str) -> Fi
     if block in kskforms.blocks(form):
         return None
     owners = kskforms.forms_with(block)
-    return _finding(
+    return finding_at(
         "ksk-form-content", "error", where,
         f"{block} <{root.tag}> is a block of {_names(owners)}, not of {kskforms.FORM_NAMES_EN[form]}, "
         "the form this record's age gives", f"{block} <{root.tag}> thuộc {_names(owners, True)}, không thuộc "
@@ -223,7 +215,7 @@ def foreign_fields(form: int, block: str, root: etree._Element, where: str) -> t
             continue  # not a field of any form: the schema says it is not allowed
         label = next(fd.label_vi for f in owners for b in kskforms.blocks(f)
                      for fd in kskforms.blocks(f)[b] if fd.element == child.tag)
-        out.append(_finding(
+        out.append(finding_at(
             "ksk-form-content", "error", where,
             f"{child.tag} ({label}) is a field of {_names(owners)}, not of {kskforms.FORM_NAMES_EN[form]} "
             f"{block}, the form this record's age gives",

@@ -37,7 +37,7 @@ from sohs_cli.foundation.i18n import N_, in_language
 from sohs_cli.foundation.xmlsafe import parse_bytes
 from sohs_cli.validation import rules as rules_mod
 from sohs_cli.validation import tablerun
-from sohs_cli.validation.report import FileReport, Finding, Findings, Severity, hints
+from sohs_cli.validation.report import FileReport, Finding, Findings, finding_at
 from sohs_cli.validation.tablerun import ValidateOptions as ValidateOptions
 from sohs_cli.validation.tablerun import episode_findings as _episode_findings
 from sohs_cli.validation.tablerun import located as _located
@@ -48,14 +48,6 @@ if TYPE_CHECKING:
 
 DEFAULT_STANDARD = "3176"
 AUTO_MIN_FILES = 256  # --jobs auto starts workers from this many files
-
-
-def _plain(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0,
-           element: str = "", hint: str = "", expected: str = "", found: str = "") -> Finding:
-    at = f"{where} line {line}" if line else where
-    at_vi = f"{where} dòng {line}" if line else where  # the location field stays as JSON has it (English)
-    return Finding(code=code, severity=severity, message_en=f"{at}: {en}", message_vi=f"{at_vi}: {vi}",
-                   element=element, line=line, location=at, expected=expected, found=found, **hints(hint))
 
 
 def _input_finding(exc: InputError) -> Finding:
@@ -104,7 +96,7 @@ def _check_doc(kind: Kind, standard: str, root: etree._Element, where: str,
     name = kind.loaihoso if kind.loaihoso else kind.name
     schema = compiled(family, std, name) if family != "bhxh" or name in SCHEMA_KINDS else None
     if schema is None:  # a table sohs does not know is not silently passed
-        return None, [_plain("table-unknown", "error", where,
+        return None, [finding_at("table-unknown", "error", where,
                              f"{name} <{root.tag}> is not a table of QĐ {std}: sohs has no schema for it",
                              f"{name} <{root.tag}> không phải bảng của QĐ {std}: sohs không có lược đồ cho bảng này",
                              line=root.sourceline or 0, hint=N_("check LOAIHOSO and the root element of the table"))]
@@ -123,7 +115,7 @@ def _slot_missing(root: etree._Element, where: str) -> list[Finding]:
     if root.tag not in ("GIAMDINHHS", "CHI_TIEU_TRANG_THAI_KCB", "CHI_TIEU_GIAM_DINH_YKHOA") or \
             root.find("CHUKYDONVI") is not None:
         return []
-    return [_plain("chukydonvi-missing", "warning", where,
+    return [finding_at("chukydonvi-missing", "warning", where,
                    f"no CHUKYDONVI (Chữ ký đơn vị) at the end of <{root.tag}>: the portal needs the signature there",
                    f"không có thẻ CHUKYDONVI ở cuối <{root.tag}>: cổng cần chữ ký số tại đó",
                    line=root.sourceline or 0, element="CHUKYDONVI",
@@ -156,7 +148,7 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
     if declared.isascii() and declared.isdigit() and (declared.lstrip("0") or "0") != str(len(hosos)):
         el = root.find("THONGTINHOSO/SOLUONGHOSO")
         shown = declared if len(declared) <= 20 else f"{declared[:20]}… ({len(declared):,} digits)"
-        report.findings.append(_plain(
+        report.findings.append(finding_at(
             "envelope-count", "error", where, f"SOLUONGHOSO (Số lượng hồ sơ) says {shown} but the file "
             f"holds {len(hosos)} HOSO", f"SOLUONGHOSO ghi {shown} nhưng tệp có {len(hosos)} HOSO",
             line=(el.sourceline or 0) if el is not None else 0, element="SOLUONGHOSO",
@@ -173,7 +165,7 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
         for inner in hoso.files:
             iwhere = f"{hwhere} › {inner.loaihoso or '?'}"
             if inner.data is None:
-                report.findings.append(_plain(
+                report.findings.append(finding_at(
                     "envelope-base64", "error", hwhere, f"NOIDUNGFILE (Nội dung tệp) of {inner.loaihoso}: "
                     f"{in_language('en', inner.error or '')}",
                     f"NOIDUNGFILE (Nội dung tệp) của {inner.loaihoso}: {in_language('vi', inner.error or '')}",
@@ -188,20 +180,20 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
             inner_kind = detect_kind(inner_root)
             expected_family = family
             if inner_kind is None or inner_kind.is_envelope or inner_kind.family != expected_family:
-                report.findings.append(_plain(
+                report.findings.append(finding_at(
                     "loaihoso-mismatch", "error", iwhere, f"<{inner_root.tag}> is not a table that "
                     f"goes inside {kind.name}", f"<{inner_root.tag}> không phải bảng thuộc {kind.name}",
                     line=inner.line, element="LOAIHOSO"))
                 continue
             if inner_kind.loaihoso != inner.loaihoso:
-                report.findings.append(_plain(
+                report.findings.append(finding_at(
                     "loaihoso-mismatch", "error", hwhere, f"LOAIHOSO (Loại hồ sơ) says {inner.loaihoso} "
                     f"but the content is {inner_kind.loaihoso} <{inner_root.tag}>",
                     f"LOAIHOSO ghi {inner.loaihoso} nhưng nội dung là {inner_kind.loaihoso}",
                     line=inner.line, element="LOAIHOSO", expected=inner_kind.loaihoso or "",
                     found=inner.loaihoso))
             if inner_kind.name in kinds:
-                report.findings.append(_plain(
+                report.findings.append(finding_at(
                     "loaihoso-repeated", "error", hwhere, f"{inner_kind.name} appears twice in one HOSO",
                     f"{inner_kind.name} xuất hiện hai lần trong một HOSO", line=inner.line))
                 continue
@@ -275,7 +267,7 @@ def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptio
         report.findings.append(_input_finding(exc))
         return
     if declarations:  # the checkup example's nested blocks, as the decision prints them (issue 13)
-        report.findings.append(_plain(
+        report.findings.append(finding_at(
             "ksk-inner-declaration", "warning", path,
             f"{declarations} NOIDUNGFILE block(s) open with their own <?xml …?> declaration: not well-formed XML, "
             "read without them", f"{declarations} khối NOIDUNGFILE có khai báo <?xml …?> riêng: không đúng cú pháp "
@@ -283,7 +275,7 @@ def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptio
             hint=N_("drop the inner declarations, or send each block as base64 (sohs pack --checkup)")))
     kind = detect_kind(root)
     if kind is None:
-        report.findings.append(_plain(
+        report.findings.append(finding_at(
             "unknown-document", "error", path, f"root <{root.tag}> is not a document sohs knows",
             f"phần tử gốc <{root.tag}> không phải loại hồ sơ được hỗ trợ", line=root.sourceline or 0,
             hint=N_("expected GIAMDINHHS, KHAMSUCKHOE, TONG_HOP, CHI_TIEU_GIAYCHUYENTUYEN, "

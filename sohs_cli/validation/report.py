@@ -50,6 +50,18 @@ def hints(hint: str, fields: Mapping[str, object] | None = None) -> dict[str, st
         return {}
     en, vi = both(hint, **(fields or {}))
     return {"hint": en, "hint_vi": vi}
+
+
+def finding_at(code: str, severity: Severity, where: str, en: str, vi: str, *, line: int = 0, element: str = "",
+               hint: str = "", expected: str = "", found: str = "") -> Finding:
+    """A finding of the walk itself (envelope, checkup record), its messages led by where it is: ``where
+    line N`` in English, ``where dòng N`` in Vietnamese; the ``location`` field stays as JSON has it."""
+    at = f"{where} line {line}" if line else where
+    at_vi = f"{where} dòng {line}" if line else where
+    return Finding(code=code, severity=severity, message_en=f"{at}: {en}", message_vi=f"{at_vi}: {vi}",
+                   element=element, line=line, location=at, expected=expected, found=found, **hints(hint))
+
+
 DEFAULT_MAX_FINDINGS = 1000
 
 
