@@ -8,11 +8,11 @@ each ``FILEHOSO`` carries one inner document as single-line base64 in ``NOIDUNGF
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
 
+import pybase64
 from lxml import etree
 
 from sohs_cli.foundation.errors import InputError, UsageError
@@ -151,22 +151,33 @@ class Hoso(Plain):
         self.files: list[InnerFile] = [] if files is None else files
 
 
+def strict_base64(text: str) -> bytes | None:
+    """``text`` decoded when it is canonical base64 (the alphabet, whole quanta, "=" only as the last
+    one or two characters), else None: no whitespace, no other character, no non-ASCII text.
+
+    Decoded by pybase64 (SIMD: an export's 4 MB in under a millisecond, where binascii took 10 to 16
+    ms, a tenth of validating it). Its ``validate=True`` is the canonical grammar exactly (tests
+    compare it with the grammar and with binascii's strict mode, which needed the padding checked
+    before it)."""
+    try:
+        return pybase64.b64decode(text, validate=True)
+    except ValueError:  # binascii.Error (alphabet, padding) and non-ASCII text
+        return None
+
+
 def decode_noidungfile(text: str) -> bytes:
     """Strict base64: one line, no whitespace, canonical padding (CV 1245 §1.2 field quirks).
 
     Line breaks inside are refused: the portal answers such files with code 125 after signing.
     """
-    raw = text.encode("ascii", errors="replace")
-    if b"\n" in raw or b"\r" in raw or b" " in raw or b"\t" in raw:  # (a generator cost more than the decoding)
-        if b"\n" in raw or b"\r" in raw:
-            raise ValueError(_("base64 contains line breaks; it must be one unbroken line"))
+    data = strict_base64(text)
+    if data is not None:
+        return data
+    if "\n" in text or "\r" in text:
+        raise ValueError(_("base64 contains line breaks; it must be one unbroken line"))
+    if " " in text or "\t" in text:
         raise ValueError(_("base64 contains spaces; it must be one unbroken line"))
-    try:  # strict: only the alphabet, whole quanta, padding only at the end (a regex took 30 ms per 4 MB)
-        if len(raw) % 4 or raw.find(b"=", 0, len(raw) - 2) != -1:
-            raise ValueError
-        return binascii.a2b_base64(raw, strict_mode=True)
-    except (binascii.Error, ValueError):
-        raise ValueError(_("not valid base64 (characters outside A-Z a-z 0-9 + / =, or bad padding)")) from None
+    raise ValueError(_("not valid base64 (characters outside A-Z a-z 0-9 + / =, or bad padding)"))
 
 
 _INNER_DECLARATION = re.compile(rb"(<NOIDUNGFILE>\s*)<\?xml\s[^<>]*?\?>")

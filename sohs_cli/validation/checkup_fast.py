@@ -19,13 +19,12 @@ its table's fields, ``tests/unit/test_checkup_fast.py``), and no XSD finding to 
 
 from __future__ import annotations
 
-import binascii
 import functools
 
 from lxml import etree
 
 from sohs_cli.documents import kskforms
-from sohs_cli.documents.kinds import KHAMSUCKHOE, KSK_STANDARD, Kind, detect_kind
+from sohs_cli.documents.kinds import KHAMSUCKHOE, KSK_STANDARD, Kind, detect_kind, strict_base64
 from sohs_cli.documents.schemas import compiled
 from sohs_cli.foundation.errors import InputError
 from sohs_cli.foundation.xmlsafe import parse_bytes
@@ -54,18 +53,6 @@ def _valid(schema: etree.XMLSchema | None, root: etree._Element) -> bool:
         return False
 
 
-def _base64(text: str) -> bytes | None:
-    """What :func:`decode_noidungfile` accepts, decoded, without its messages (None: it refuses it):
-    whole quanta, "=" only in the last two places, then the strict decoder, which refuses whitespace,
-    any other character and non-ASCII text."""
-    if len(text) % 4 or text.find("=", 0, len(text) - 2) != -1:
-        return None
-    try:  # bytes in: a2b_base64 of a str converts it first, at the cost of the decoding again
-        return binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
-    except ValueError:  # binascii.Error and UnicodeEncodeError are ones
-        return None
-
-
 def _clean_records(root: etree._Element, where: str, options: ValidateOptions) -> list[_Record] | None:
     """Pass 1: every HOSO's blocks parsed, its form told, every block valid; None at the first doubt."""
     if not _valid(compiled("ksk", KSK_STANDARD, KHAMSUCKHOE), root):
@@ -88,7 +75,7 @@ def _clean_records(root: etree._Element, where: str, options: ValidateOptions) -
             if len(content):  # nested XML, as the decision prints it: the general walk reads it
                 return None
             loai = (fh[0].text or "").strip()
-            data = _base64(content.text or "")
+            data = strict_base64(content.text or "")
             if data is None:
                 return None
             try:

@@ -7,14 +7,13 @@ once with the fast path refusing every file, and the two reports must be equal, 
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import pytest
 from lxml import etree
 
 from sohs_cli.documents import kskforms, samples
-from sohs_cli.documents.kinds import decode_noidungfile, pack
+from sohs_cli.documents.kinds import pack
 from sohs_cli.documents.schemas import XS, schema_path
 from sohs_cli.validation import checkup_fast
 from sohs_cli.validation.engine import ValidateOptions, validate_bytes
@@ -101,15 +100,3 @@ def test_the_fast_path_takes_a_clean_envelope_and_leaves_the_report_untouched_ot
         assert not checkup_fast.validate(untouched, etree.fromstring(doubt), ValidateOptions())
         assert _fields(untouched) == before
 
-
-def test_the_fast_paths_base64_is_decode_noidungfiles() -> None:
-    """Every string of ``QA= \\n`` up to 7 characters, and some others: accepted by both, with the same
-    bytes, or refused by both (then the general walk reports it)."""
-    samples_ = ["".join(t) for n in range(8) for t in itertools.product("QA= \n", repeat=n)]
-    samples_ += ["QUJD", "QUJDRA==", "QQ==QQ==", "QQQQ====", "QUJD\r\n", "QUJ\u00e1", "QUJD\x00", "Q+/=", "-_=="]
-    for text in samples_:
-        try:
-            want: bytes | None = decode_noidungfile(text)
-        except ValueError:
-            want = None
-        assert checkup_fast._base64(text) == want, repr(text)

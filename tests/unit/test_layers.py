@@ -64,6 +64,7 @@ OWNERS: dict[str, set[str]] = {
     "typer": {"cli"}, "rich": {"cli"}, "uvicorn": {"cli"},
     "httpx": {"portal"}, "brotli": {"portal"},
     "jinja2": {"dashboard"},
+    "pybase64": {"documents"},
     "filelock": {"foundation"},
     "asn1crypto": {"signing"}, "pkcs11": {"signing"},
 }

@@ -12,7 +12,7 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["
 #: distribution -> the module the code imports
 MODULES = {"typer": "typer", "rich": "rich", "lxml": "lxml", "httpx": "httpx", "cryptography": "cryptography",
            "uvicorn": "uvicorn", "filelock": "filelock", "jinja2": "jinja2", "brotli": "brotli",
-           "asn1crypto": "asn1crypto", "sniffio": "sniffio"}
+           "asn1crypto": "asn1crypto", "sniffio": "sniffio", "pybase64": "pybase64"}
 #: declared without an import of ours, each for a reason written beside it in pyproject.toml
 INDIRECT = {"sniffio"}
 
