@@ -11,7 +11,10 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from sohs_cli.cli.validating import QuickLine
 
 # The module that registers each top-level command, in the order ``sohs --help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -28,6 +31,12 @@ def main() -> None:
 
         print(f"sohs {__version__}")
         return
+    if command_named(sys.argv[1:]) == "validate" and not _completing():
+        from sohs_cli.cli.validating import parse_quick
+
+        line = parse_quick(sys.argv[1:])
+        if line is not None:  # a command line read for certain without typer (start-up, issue 14)
+            _exit_now(_validate_quick(line))
     app = build_app(sys.argv[1:])
     if command_named(sys.argv[1:]) not in QUICK_EXIT:
         app()
@@ -45,6 +54,29 @@ def main() -> None:
 # database connection at their end. Only the console script does this (``main``); the CLI tests
 # invoke the app in-process and end normally.
 QUICK_EXIT = frozenset({"validate"})
+
+
+def _completing() -> bool:
+    """Shell completion asks through ``_<PROG>_COMPLETE`` in the environment: typer answers it."""
+    return any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ)
+
+
+def _validate_quick(line: QuickLine) -> object:
+    """``sohs validate`` as typer would run it (the root callback, then the command's body), without
+    typer; the exit status. A reader gone away (``| head``) is exit 1, as click makes it."""
+    from sohs_cli.cli import output
+    from sohs_cli.cli.validating import run
+    from sohs_cli.foundation import i18n
+
+    output.DEBUG["on"] = line.debug
+    try:
+        output.guarded(lambda: i18n.set_language(i18n.resolve_lang(line.lang, _configured_language(line.lang))))
+        output.guarded(lambda: run(line.args))
+    except SystemExit as exc:
+        return exc.code
+    except BrokenPipeError:
+        return 1
+    return 0
 
 
 def _exit_now(code: object) -> NoReturn:

@@ -48,8 +48,8 @@ def test_version_is_fast_path() -> None:
 
 def test_validate_json_imports_only_what_it_needs(tmp_path: Path) -> None:
     """Start-up is most of a small run: `validate --format json` loads its own command only, and
-    neither rich nor the portal, signing or ledger code, nor (for a BHYT envelope) the checkup
-    record's modules and rules."""
+    neither typer (its command line is read without it: cli/validating.parse_quick) nor rich nor the
+    portal, signing or ledger code, nor (for a BHYT envelope) the checkup record's modules and rules."""
     listing = tmp_path / "modules.txt"
     # validate leaves through os._exit (no interpreter teardown, so no atexit): list the modules there
     script = ("import os, sys\n"
@@ -61,12 +61,30 @@ def test_validate_json_imports_only_what_it_needs(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
     imported = set(listing.read_text().split("\n"))
-    assert {"sohs_cli.cli.validate", "lxml.etree", "typer"} <= imported
-    for unwanted in ("rich", "pydantic", "httpx", "cryptography", "signxml", "sqlite3", "sohs_cli.cli.sign",
+    assert {"sohs_cli.cli.validating", "lxml.etree"} <= imported
+    for unwanted in ("typer", "sohs_cli.cli.validate", "rich", "pydantic", "httpx", "cryptography", "signxml",
+                     "sqlite3", "sohs_cli.cli.sign",
                      "sohs_cli.cli.run", "sohs_cli.signing.sign", "sohs_cli.submission.ledger",
                      "sohs_cli.validation.checkup", "sohs_cli.validation.checkup_fast",
                      "sohs_cli.validation.checkup_rules", "sohs_cli.documents.kskforms"):
         assert unwanted not in imported, unwanted
+
+
+@pytest.mark.parametrize("fmt", ["json", "human", "sarif"])
+def test_the_quick_reading_and_typer_give_the_same_run(examples: Path, fmt: str) -> None:
+    """The same validation through the quick command line (``-f json``) and through typer (``-fjson``,
+    a spelling the quick reading leaves to it): the same report, byte for byte, the same exit code;
+    only the second imports typer."""
+    files = [str(p) for p in sorted(examples.glob("*.xml"))]
+    runs = []
+    for spelled in (["-f", fmt], [f"-f{fmt}"]):
+        proc = subprocess.run([*SOHS, "validate", *spelled, "--jobs", "1", *files], capture_output=True, timeout=120,
+                              env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1", "NO_COLOR": "1"})
+        runs.append((proc.returncode, proc.stdout, " typer\n" in proc.stderr.decode()))
+    (quick_code, quick_out, quick_typer), (typer_code, typer_out, typer_typer) = runs
+    assert quick_code == typer_code == 1  # the examples hold invalid records
+    assert quick_out == typer_out and len(quick_out) > 1000
+    assert (quick_typer, typer_typer) == (False, True)
 
 
 def inner_documents(envelope: Path) -> list[tuple[str, bytes]]:
