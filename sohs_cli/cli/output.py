@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -192,6 +191,8 @@ def guarded(fn: Callable[[], T]) -> T:
         raise
     except Exception as exc:  # a bug: say so, never a bare traceback unless asked
         if DEBUG["on"]:
+            import traceback  # here: every run imports this module, a bug's run only needs it
+
             traceback.print_exc()
         from sohs_cli.foundation.i18n import _
 

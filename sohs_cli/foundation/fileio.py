@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import stat
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -156,6 +155,8 @@ def move(src: str, dst: str) -> None:
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise machine_error(exc, dst, "move a file to", setup=True) from None
+    import shutil  # here: validate imports this module, only a move across disks needs shutil
+
     tmp = os.path.join(os.path.dirname(os.path.abspath(dst)), f".sohs-{os.urandom(8).hex()}.tmp")
     try:
         if os.path.isdir(src):

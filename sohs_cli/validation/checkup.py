@@ -11,7 +11,6 @@ checked against what any form allows (``xsd/ksk/2062/``) and the record is repor
 from __future__ import annotations
 
 import copy
-import dataclasses
 from dataclasses import dataclass
 
 from lxml import etree
@@ -117,7 +116,7 @@ def facility_codes(findings: list[Finding]) -> None:
         named_code = FACILITY_CODES.get(f.element)
         if named_code is not None and f.code in ("xsd:pattern", "xsd:maxLength", "xsd:minLength"):
             hint = hints(named_code[1])
-            findings[i] = dataclasses.replace(f, code=named_code[0], hint=hint["hint"], hint_vi=hint["hint_vi"])
+            findings[i] = f.replace(code=named_code[0], hint=hint["hint"], hint_vi=hint["hint_vi"])
 
 
 def relabel(findings: list[Finding], form: int, block: str) -> list[Finding]:
@@ -131,8 +130,8 @@ def relabel(findings: list[Finding], form: int, block: str) -> list[Finding]:
             out.append(f)
             continue
         old, new = f"{f.element} ({f.label})", f"{f.element} ({fd.label_vi})"
-        out.append(dataclasses.replace(f, label=fd.label_vi, message_en=f.message_en.replace(old, new),
-                                       message_vi=f.message_vi.replace(old, new)))
+        out.append(f.replace(label=fd.label_vi, message_en=f.message_en.replace(old, new),
+                             message_vi=f.message_vi.replace(old, new)))
     return out
 
 

@@ -6,7 +6,6 @@ XML, becomes a finding in the file's report, so a batch always finishes (STYLE.m
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import os
 import sys
@@ -175,7 +174,7 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
             try:
                 inner_root = parse_bytes(inner.data, source=iwhere, limits=options.limits, keep_blanks=False)
             except InputError as exc:
-                report.findings.append(dataclasses.replace(_input_finding(exc), location=iwhere))
+                report.findings.append(_input_finding(exc).replace(location=iwhere))
                 continue
             inner_kind = detect_kind(inner_root)
             expected_family = family
@@ -249,7 +248,7 @@ def validate_bytes(data: bytes, path: str, options: ValidateOptions | None = Non
     _validate(report, data, path, options, root, inner)
     report.close_findings()
     if options.strict and report.findings:
-        report.findings = [f if f.severity == "error" else dataclasses.replace(f, severity="error")
+        report.findings = [f if f.severity == "error" else f.replace(severity="error")
                            for f in report.findings]
     return report
 

@@ -21,7 +21,6 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 
 from sohs_cli.documents.schemas import xsd_dir
 from sohs_cli.foundation.i18n import N_
@@ -211,11 +210,11 @@ def _catalogue(rid: str, table: str, element: str) -> None:
                                     hint=N_("use a code of {catalogue}.csv, or update the catalogue"),
                                     hint_fields={"catalogue": element})
             elif not form.fullmatch(v):
-                yield replace(r.finding(doc, element, f"'{v}' does not look like a code of {element} "
-                                        "(catalogue: not checked offline)",
-                                        f"'{v}' không giống mã của danh mục {element} (chưa đối chiếu danh mục)",
-                                        row=row, found=v, expected=form.pattern,
-                                        hint=N_("give --catalogue DIR to check the code itself")), severity="warning")
+                yield r.finding(doc, element, f"'{v}' does not look like a code of {element} "
+                                "(catalogue: not checked offline)",
+                                f"'{v}' không giống mã của danh mục {element} (chưa đối chiếu danh mục)",
+                                row=row, found=v, expected=form.pattern,
+                                hint=N_("give --catalogue DIR to check the code itself")).replace(severity="warning")
 
 
 def _register() -> None:

@@ -4,31 +4,42 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from sohs_cli.foundation.i18n import both
-from sohs_cli.foundation.plain import Plain
+from sohs_cli.foundation.plain import Frozen, Plain
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One problem: a stable code, where it is, and what was expected vs found, in vi and en."""
+class Finding(Frozen):
+    """One problem: a stable code, where it is, and what was expected vs found, in vi and en.
 
-    code: str  # rule id ("ngay-hen-kl-before-ngay-ra") or XSD code ("xsd:maxLength")
-    severity: Severity
-    message_en: str
-    message_vi: str
-    element: str = ""
-    label: str = ""  # Vietnamese label of the element
-    line: int = 0
-    location: str = ""  # "hoso_0001.xml › HOSO 1 › XML13 line 17"
-    expected: str = ""
-    found: str = ""
-    hint: str = ""  # English
-    hint_vi: str = ""  # Vietnamese (from the catalog: sohs_cli.foundation.i18n.both)
+    A :class:`~sohs_cli.foundation.plain.Frozen` value, not a dataclass: every run of ``sohs
+    validate`` imports it, and ``dataclasses`` with the class it would write cost more than a
+    small file's validation (start-up, issue 14)."""
+
+    __slots__ = ("code", "element", "expected", "found", "hint", "hint_vi", "label", "line", "location",
+                 "message_en", "message_vi", "severity")
+    #: the fields in the order reports write them (``to_dict``)
+    FIELDS = ("code", "severity", "message_en", "message_vi", "element", "label", "line", "location", "expected",
+              "found", "hint", "hint_vi")
+
+    def __init__(self, code: str, severity: Severity, message_en: str, message_vi: str, element: str = "",
+                 label: str = "", line: int = 0, location: str = "", expected: str = "", found: str = "",
+                 hint: str = "", hint_vi: str = "") -> None:
+        self.code = code  # rule id ("ngay-hen-kl-before-ngay-ra") or XSD code ("xsd:maxLength")
+        self.severity: Severity = severity
+        self.message_en = message_en
+        self.message_vi = message_vi
+        self.element = element
+        self.label = label  # Vietnamese label of the element
+        self.line = line
+        self.location = location  # "hoso_0001.xml › HOSO 1 › XML13 line 17"
+        self.expected = expected
+        self.found = found
+        self.hint = hint  # English
+        self.hint_vi = hint_vi  # Vietnamese (from the catalog: sohs_cli.foundation.i18n.both)
 
     def message(self, lang: str = "en") -> str:
         return self.message_vi if lang == "vi" else self.message_en
@@ -37,7 +48,7 @@ class Finding:
         return self.hint_vi or self.hint if lang == "vi" else self.hint
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
-        data = asdict(self)
+        data: dict[str, Any] = {name: getattr(self, name) for name in self.FIELDS}
         data["message"] = self.message(lang)
         data["hint_en"] = self.hint
         data["hint"] = self.hint_in(lang)

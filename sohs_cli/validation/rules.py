@@ -14,7 +14,6 @@ cross-checks the portal runs against Bảng 1, CTN4750: "Nếu có dữ liệu t
 from __future__ import annotations
 
 import csv
-import dataclasses
 import functools
 import re
 from collections.abc import Iterator
@@ -200,10 +199,10 @@ def _cccd(r: Rule, doc: Doc) -> Iterator[Finding]:
                                 row=row, expected="12 digits", found=text)
         elif not CCCD_4750.fullmatch(text):
             if doc.standard == "3176":  # 3176 also allows a foreigner's passport number: warn only
-                yield dataclasses.replace(r.finding(
+                yield r.finding(
                     doc, "SO_CCCD", f"'{text}' is neither a 12-digit personal ID nor a 9-digit "
-                    "ID card", f"'{text}' không phải số định danh 12 số hay CMND 9 số", row=row, found=text),
-                    severity="warning")
+                    "ID card", f"'{text}' không phải số định danh 12 số hay CMND 9 số", row=row,
+                    found=text).replace(severity="warning")
             else:
                 yield r.finding(doc, "SO_CCCD", f"'{text}' is not 9 or 12 digits or a letter "
                                 "and 7 digits", f"'{text}' không đúng dạng 9/12 chữ số hoặc 1 chữ + 7 số",

@@ -8,7 +8,6 @@ for, and carries what it left out into the file's counts (:func:`settle`).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
 
@@ -66,7 +65,7 @@ def _plan(kind: str, given: frozenset[str], episode: bool, valid: bool, family: 
 
 
 def located(findings: Iterable[Finding], where: str) -> list[Finding]:
-    return [f if f.location else dataclasses.replace(f, location=f"{where} line {f.line}" if f.line else where)
+    return [f if f.location else f.replace(location=f"{where} line {f.line}" if f.line else where)
             for f in findings]
 
 
