@@ -21,8 +21,10 @@ from sohs_cli.documents.kinds import (
     KSK_STANDARD,
     SCHEMA_KINDS,
     Kind,
+    Payloads,
     detect_kind,
     iter_hoso,
+    parse_envelope_lean,
     standard_for_date,
     strip_inner_declarations,
     text_of,
@@ -122,7 +124,8 @@ def _slot_missing(root: etree._Element, where: str) -> list[Finding]:
 
 
 def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, options: ValidateOptions,
-                       inner_out: dict[int, dict[str, etree._Element]] | None = None) -> None:
+                       inner_out: dict[int, dict[str, etree._Element]] | None = None,
+                       payloads: Payloads | None = None) -> None:
     if kind.name == KHAMSUCKHOE:
         from sohs_cli.validation import checkup_fast
 
@@ -140,7 +143,7 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
         validate_xsd(schema, root, family, KSK_STANDARD if family == "ksk" else envelope_std, kind.name, where,
                      cap=cap), where))
     report.findings.extend(_slot_missing(root, where))
-    hosos = list(iter_hoso(root))
+    hosos = list(iter_hoso(root, payloads))
     declared = text_of(root, "THONGTINHOSO/SOLUONGHOSO")
     # compared as text: int() of 5,000 digits passes Python's integer-string limit (exit 70 before
     # issue 15), and str.isdigit() admits digits int() refuses ('²')
@@ -260,8 +263,14 @@ def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptio
         if looks_like_json(data):  # the JSON form of a checkup message (QĐ 2062 PL02 §6 b), issue 13
             data, given = json_to_xml(data, path), None
         # the caller's tree is the one of these very bytes only when nothing was stripped
-        root = given if given is not None and not declarations else \
-            parse_bytes(data, source=path, limits=options.limits, keep_blanks=False)
+        lean = None if given is not None or declarations else \
+            parse_envelope_lean(data, source=path, limits=options.limits)
+        if lean is not None:  # a GIAMDINHHS whose payloads were decoded beside its tree (start-up of a
+            root, payloads = lean  # big export: the 4 MB of base64 are not copied into the tree)
+        else:
+            root = given if given is not None and not declarations else \
+                parse_bytes(data, source=path, limits=options.limits, keep_blanks=False)
+            payloads = None
     except InputError as exc:
         report.findings.append(_input_finding(exc))
         return
@@ -284,7 +293,7 @@ def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptio
     if kind.family == "ksk":  # its rules and modules are loaded for a checkup record only (start-up)
         rules_mod.with_checkup_rules()
     if kind.name in ENVELOPES:
-        _validate_envelope(report, root, kind, options, inner)
+        _validate_envelope(report, root, kind, options, inner, payloads)
         return
     if kind.family == "ksk":
         standard, reason = KSK_STANDARD, "QĐ 2062"
