@@ -538,6 +538,15 @@ def test_what_episode_rules_declare_they_see_is_all_they_need(monkeypatch: pytes
             "XML8.MA_LK.only-if-XML1-MA_LOAI_KCB-03-04-06", "xml13-without-referral"} <= codes_found
 
 
+def test_the_xml1_fields_the_copy_rule_sees_are_those_the_tables_copy() -> None:
+    """copy-differs-from-xml1 declares the XML1 fields it reads (so an export's XML1 is not indexed
+    whole): exactly the sources of copied_fields, read from the shipped field tables."""
+    from sohs_cli.validation.rules import XML1_COPIED, copied_fields
+
+    sources = {src for kind in ("XML13", "XML14") for std in ("4750", "3176") for _, src in copied_fields(kind, std)}
+    assert tuple(sorted(sources)) == XML1_COPIED
+
+
 def test_the_organ_classes_the_overall_class_rule_reads_are_those_of_the_forms() -> None:
     from sohs_cli.documents import kskforms
     from sohs_cli.validation.rules import ORGAN_CLASSES
