@@ -220,8 +220,8 @@ def parse_envelope_lean(data: bytes, *, source: str, limits: ParseLimits | None 
     is told from the bytes themselves), an element count that differs from the payloads found, and an
     envelope over ``LEAN_MAX`` (libxml2 refuses a text node over 10 MB without ``huge_tree``)."""
     limits = limits or ParseLimits()
-    if len(data) > min(limits.max_bytes, LEAN_MAX) or data.find(_OPEN) < 0:
-        return None
+    if len(data) > min(limits.max_bytes, LEAN_MAX) or data.find(b"<GIAMDINHHS", 0, 4096) < 0 or data.find(_OPEN) < 0:
+        return None  # (a checkup envelope has its own fast path: it was parsed twice, skeleton and whole)
     if not data.isascii():  # a byte that is not UTF-8 is told at its offset in the bytes as they are
         try:
             data.decode("utf-8")

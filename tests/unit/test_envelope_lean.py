@@ -93,6 +93,15 @@ def test_anything_but_plain_bytes_is_left_to_the_whole_parse(name: str) -> None:
     assert parse_envelope_lean(LEFT[name], source="x") is None
 
 
+def test_a_checkup_envelope_is_not_parsed_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A KHAMSUCKHOE is left at once, before any parse (its own fast path reads it)."""
+    from sohs_cli.documents import kinds
+
+    calls: list[bytes] = []
+    monkeypatch.setattr(kinds, "parse_bytes", lambda data, **kw: calls.append(data))
+    assert parse_envelope_lean(LEFT["a checkup envelope"], source="x") is None and not calls
+
+
 def test_over_the_limits_it_is_left_to_the_whole_parse() -> None:
     assert parse_envelope_lean(EXPORT, source="x", limits=ParseLimits(max_bytes=len(EXPORT) - 1)) is None
     assert parse_envelope_lean(EXPORT, source="x", limits=ParseLimits(max_depth=2)) is None  # too deep: whole
