@@ -194,13 +194,14 @@ def _validate_envelope(report: FileReport, root: etree._Element, kind: Kind, opt
                     f"LOAIHOSO ghi {inner.loaihoso} nhưng nội dung là {inner_kind.loaihoso}",
                     line=inner.line, element="LOAIHOSO", expected=inner_kind.loaihoso or "",
                     found=inner.loaihoso))
-            if inner_kind.name in kinds:
+            loai = inner_kind.loaihoso or ""
+            if loai in kinds:  # keyed by LOAIHOSO ("XML1"), which a checkup block's kind name is not ("KSK:XML1")
                 report.findings.append(finding_at(
-                    "loaihoso-repeated", "error", hwhere, f"{inner_kind.name} appears twice in one HOSO",
-                    f"{inner_kind.name} xuất hiện hai lần trong một HOSO", line=inner.line))
+                    "loaihoso-repeated", "error", hwhere, f"{loai} appears twice in one HOSO",
+                    f"{loai} xuất hiện hai lần trong một HOSO", line=inner.line))
                 continue
-            roots[inner_kind.loaihoso or ""] = inner_root
-            kinds[inner_kind.loaihoso or ""] = inner_kind
+            roots[loai] = inner_root
+            kinds[loai] = inner_kind
         if inner_out is not None:
             inner_out[hoso.index] = dict(roots)
         standard, reason = choose_standard(options, roots) if family == "bhxh" else (KSK_STANDARD, "QĐ 2062")

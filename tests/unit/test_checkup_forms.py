@@ -132,3 +132,20 @@ def test_checkup_dates_in_the_future_are_refused_and_the_rules_are_listed() -> N
     from sohs_cli.validation.rules import RULES  # what --list-rules prints
 
     assert {"blood-pressure", "ksk-date-in-future", "bmi-mismatch", "icd10-shape"} <= {r.id for r in RULES}
+
+
+@pytest.mark.parametrize("family", ["checkup", "bhyt"])
+def test_a_table_twice_in_one_hoso_is_a_finding(family: str) -> None:
+    """A HOSO holds one of each table: a second XML1 is ``loaihoso-repeated`` in a checkup envelope as
+    in a BHYT one (the walk compared the block's kind, ``KSK:XML1``, with the LOAIHOSO it had seen,
+    ``XML1``: a checkup record with two XML1 passed, and only the second was read)."""
+    if family == "checkup":
+        blocks = samples.adult_checkup("KSK0000000001")
+        data = pack([(f"b{k}", b) for k, b in enumerate(blocks)], facility="01001", envelope="KHAMSUCKHOE").data
+    else:
+        data = samples.export([samples.hospital_episode("LK2025110000001", drugs=1, services=1, results=1, notes=1)])
+    assert validate_bytes(data, "once.xml").valid
+    first = re.search(rb"<FILEHOSO>.*?</FILEHOSO>", data, re.S)
+    assert first is not None
+    twice = validate_bytes(data.replace(first.group(0), first.group(0) * 2, 1), "twice.xml")
+    assert [f.code for f in twice.findings] == ["loaihoso-repeated"], twice.findings
