@@ -33,8 +33,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SOHS_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
     monkeypatch.setenv("APPDATA", str(tmp_path / "user-config"))
-    monkeypatch.setattr("sohs_cli.foundation.settings_files.system_config_file",
-                        lambda: tmp_path / "system-config" / "sohs.toml")
+    monkeypatch.setattr("sohs_cli.foundation.settings_files._system_config_path",  # system_config_file() too
+                        lambda: str(tmp_path / "system-config" / "sohs.toml"))
     for var in ("SOHS_P12_PASSWORD", "SOHS_PORTAL_PASSWORD", "SOHS_PKCS11_PIN"):
         monkeypatch.delenv(var, raising=False)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import os
 from dataclasses import dataclass
 
 FORMS = (1, 2, 3)
@@ -51,7 +52,7 @@ class Field:
 def _tables_dir() -> str:
     from sohs_cli.documents.schemas import xsd_dir
 
-    return str(xsd_dir() / "tables")
+    return os.path.join(xsd_dir(), "tables")
 
 
 @functools.cache

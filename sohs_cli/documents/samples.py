@@ -7,6 +7,7 @@ the way hospital software does (``<NHOM_MAU></NHOM_MAU>``).
 from __future__ import annotations
 
 import csv
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -18,7 +19,7 @@ DECL = '<?xml version="1.0" encoding="utf-8"?>\r\n'
 
 @cache
 def table_order(table: str) -> tuple[str, ...]:
-    with open(xsd_dir() / "tables" / f"{table}.csv", encoding="utf-8", newline="") as fh:
+    with open(os.path.join(xsd_dir(), "tables", f"{table}.csv"), encoding="utf-8", newline="") as fh:
         rows = sorted(csv.DictReader(fh), key=lambda r: int(r["order"]))
     return tuple(r["element"] for r in rows)
 
@@ -114,7 +115,7 @@ def xml14(standard: str, ma_lk: str, base: dict[str, str] | None = None, **overr
 
 @cache
 def table_rows(table: str) -> tuple[dict[str, str], ...]:
-    with open(xsd_dir() / "tables" / f"{table}.csv", encoding="utf-8", newline="") as fh:
+    with open(os.path.join(xsd_dir(), "tables", f"{table}.csv"), encoding="utf-8", newline="") as fh:
         return tuple(sorted(csv.DictReader(fh), key=lambda r: int(r["order"])))
 
 

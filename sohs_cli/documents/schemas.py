@@ -7,8 +7,8 @@ wheel the folder is ``sohs_cli/xsd``; in a source checkout it is the top-level `
 from __future__ import annotations
 
 import functools
+import os
 import threading
-from pathlib import Path
 
 from lxml import etree
 
@@ -19,18 +19,19 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 @functools.cache
-def xsd_dir() -> Path:
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "xsd", here.parent / "xsd"):
-        if (candidate / "bhxh").is_dir():
+def xsd_dir() -> str:
+    """The folder of the XSDs and tables, as a string: ``pathlib`` is not imported at start-up (issue 14)."""
+    here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    for candidate in (os.path.join(here, "xsd"), os.path.join(os.path.dirname(here), "xsd")):
+        if os.path.isdir(os.path.join(candidate, "bhxh")):
             return candidate
     from sohs_cli.foundation.i18n import _
 
     raise ConfigError(_("the schema folder xsd/ is missing from the installation"), hint=_("reinstall sohs"))
 
 
-def schema_path(family: str, standard: str, name: str) -> Path:
-    return xsd_dir() / family / standard / f"{name}.xsd"
+def schema_path(family: str, standard: str, name: str) -> str:
+    return os.path.join(xsd_dir(), family, *standard.split("/"), f"{name}.xsd")
 
 
 _LOCAL = threading.local()
@@ -57,18 +58,20 @@ def compiled(family: str, standard: str, name: str) -> etree.XMLSchema | None:
 
 def _compile(family: str, standard: str, name: str) -> etree.XMLSchema | None:
     path = schema_path(family, standard, name)
-    if not path.is_file():
+    if not os.path.isfile(path):
         return None
     # Our own files, but parsed with no network all the same; xs:import is resolved from disk.
     parser = etree.XMLParser(no_network=True, resolve_entities=False)
-    return etree.XMLSchema(etree.parse(str(path), parser))
+    return etree.XMLSchema(etree.parse(path, parser))
 
 
 @functools.cache
 def _all_labels() -> dict[str, str]:
     labels: dict[str, str] = {}
-    for path in sorted(xsd_dir().rglob("*.xsd")):
-        tree = etree.parse(str(path))
+    found = [os.path.join(folder, name) for folder, _dirs, names in os.walk(xsd_dir()) for name in names
+             if name.endswith(".xsd")]
+    for path in sorted(found, key=lambda p: os.path.normcase(p).split(os.sep)):  # as sorted Paths were
+        tree = etree.parse(path)
         for el in tree.iter(f"{XS}element"):
             name = el.get("name")
             if not name or name in labels:
@@ -97,10 +100,10 @@ def decision_lengths(family: str, standard: str, name: str) -> dict[str, tuple[i
     source="decision-max-length"``, written by ``xsd/_build.py``): element -> (the decision's length,
     the sheet's, which is the schema's maxLength)."""
     path = schema_path(family, standard, name)
-    if not path.is_file():
+    if not os.path.isfile(path):
         return {}
     out: dict[str, tuple[int, int]] = {}
-    for info in etree.parse(str(path)).iter(f"{XS}appinfo"):
+    for info in etree.parse(path).iter(f"{XS}appinfo"):
         if info.get("source") == "decision-max-length":
             annotation = info.getparent()
             el = annotation.getparent() if annotation is not None else None  # appinfo < annotation < element

@@ -22,12 +22,15 @@ import csv
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sohs_cli.foundation.errors import ConfigError
 from sohs_cli.foundation.i18n import N_, _
 from sohs_cli.validation.report import Finding
 from sohs_cli.validation.rulebase import Doc, Rule, rule
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: catalogue -> the form of its codes (an inference from the published lists: checked as a warning)
 FORMS: dict[str, re.Pattern[str]] = {
@@ -233,6 +236,8 @@ def covering(table: str, element: str) -> Catalogue | None:
 
 def load(folder: str) -> dict[str, frozenset[str]]:
     """The catalogues found in ``folder`` (only the files named in ``FILES`` are read)."""
+    from pathlib import Path  # here: only --catalogue reads files (start-up, issue 14)
+
     base = Path(folder)
     if not base.is_dir():
         raise CatalogueError(_("--catalogue {folder}: not a folder", folder=folder),

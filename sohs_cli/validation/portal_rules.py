@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import os
 import re
 from collections.abc import Iterator
 
@@ -77,7 +78,7 @@ def _status(row: dict[str, str]) -> tuple[str, str]:
 
 @functools.cache
 def portal_rules() -> tuple[PortalRule, ...]:
-    with open(xsd_dir() / "tables" / "portal_rules.csv", encoding="utf-8", newline="") as fh:
+    with open(os.path.join(xsd_dir(), "tables", "portal_rules.csv"), encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     out = []
     for r in rows:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import os
 import re
 from collections.abc import Iterator
 
@@ -299,8 +300,8 @@ for _kind, _names in DECISION_STRICTER.items():
 @functools.cache
 def copied_fields(table: str, standard: str) -> tuple[tuple[str, str], ...]:
     """(field, XML1 field) pairs the portal cross-checks, read from the shipped field table."""
-    path = xsd_dir() / "tables"
-    with open(path / f"{table.lower()}_{standard}.csv", encoding="utf-8", newline="") as fh:
+    path = os.path.join(xsd_dir(), "tables")
+    with open(os.path.join(path, f"{table.lower()}_{standard}.csv"), encoding="utf-8", newline="") as fh:
         pairs = []
         for row in csv.DictReader(fh):
             m = re.search(r"if present must equal XML1\.(\w+)", row["rules"])
