@@ -147,17 +147,45 @@ def _files_under(folder: Path, limit: int) -> list[Path]:
     return out[:max(1, limit)]
 
 
-def _place(src: Path, folder: Path) -> Path:
-    """Move ``src`` into ``folder`` with one rename (a copy across filesystems), never over another
-    file, nor where one of its companions (signed copy, tables, errors) would land on another's."""
+def _claim(src: Path, folder: Path) -> Path:
+    """Where ``src`` goes in ``folder``: never over another file, nor where one of its companions
+    (signed copy, tables, errors) would land on another's."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise machine_error(exc, str(folder), "create the folder", setup=True) from None
     suffix = src.suffix
-    target = NameBook(folder).claim(src.stem, suffix, also=(".signed.xml", ".tables", f"{suffix}.errors.json"))
+    return NameBook(folder).claim(src.stem, suffix, also=(".signed.xml", ".tables", f"{suffix}.errors.json"))
+
+
+def _place(src: Path, folder: Path) -> Path:
+    """Move ``src`` into ``folder`` with one rename (a copy across filesystems), at a name of its own."""
+    target = _claim(src, folder)
     move(str(src), str(target))
     return target
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _interrupted(src: Path, folder: Path, signed: Path) -> Path | None:
+    """The name a run that died while filing ``src`` gave it: its signed copy is in ``folder`` (the
+    same bytes: signing is deterministic), the original and the other companions are not. The
+    signed copy is filed first, so that a kill between the two moves leaves the original in the
+    outbox, not the delivered bytes in the work folder."""
+    want = _sha256(signed)
+    n = 0
+    while True:
+        name = src.stem if n == 0 else f"{src.stem}-{n}"
+        copy = folder / f"{name}.signed.xml"
+        if not copy.exists():
+            return None
+        companions = (src.suffix, ".tables", f"{src.suffix}.errors.json")
+        if not any(os.path.lexists(folder / f"{name}{c}") for c in companions) and _sha256(copy) == want:
+            return folder / f"{name}{src.suffix}"
+        n += 1
 
 
 STASH = ".packed"
@@ -184,17 +212,21 @@ class Run:
         """File one document (and what travels with it) in its final folder; returns where the bytes
         that were sent now are (the signed copy when sohs signed it). ``local``: sohs itself refused
         it (nothing was sent), so the ledger learns of it here (``sohs status --state rejected``)."""
-        target = _place(src, folder)
+        with_signed = signed is not None and signed.exists() and folder in (self.folders.sent, self.folders.rejected)
+        if signed is not None and with_signed:
+            # the signed copy first (see _interrupted); a run that died between the two finishes here
+            target = _interrupted(src, folder, signed) or _claim(src, folder)
+            move(str(signed), str(target.with_name(target.stem + ".signed.xml")))
+            move(str(src), str(target))
+        else:
+            target = _place(src, folder)
         if local and folder != self.folders.sent:
             self._remember(target, outcome, message, errors or [])
         if errors is not None or folder == self.folders.rejected:
             atomic_write(str(target) + ".errors.json", json.dumps(
                 {"file": src.name, "outcome": outcome, "message": message, "errors": errors or []},
                 ensure_ascii=False, indent=1).encode("utf-8"), setup=True)
-        sent = target
-        if signed is not None and signed.exists() and folder in (self.folders.sent, self.folders.rejected):
-            sent = target.with_name(target.stem + ".signed.xml")
-            move(str(signed), str(sent))
+        sent = target.with_name(target.stem + ".signed.xml") if with_signed else target
         packed = tables or self.stash_root / src.stem
         if packed.is_dir():
             move(str(packed), str(target.with_name(target.stem + ".tables")))

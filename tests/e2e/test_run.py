@@ -125,6 +125,49 @@ def test_run_files_every_document_and_a_second_run_exits_5(tmp_path: Path, pki: 
         ledger.close()
 
 
+#: ``sohs run`` that dies (``os._exit``, as ``kill -9``: no cleanup) right after the first file lands in sent/
+DIE_IN_SENT = """
+import os, sys
+from sohs_cli.submission import pipeline
+real = pipeline.move
+def move(src, dst):
+    real(src, dst)
+    if os.path.basename(os.path.dirname(dst)) == "sent":
+        os._exit(137)
+pipeline.move = move
+sys.argv = ["sohs", "run"]
+from sohs_cli.cli.app import main
+main()
+"""
+
+
+def test_killed_between_filing_an_envelope_and_its_signed_copy(tmp_path: Path, pki: TestPki) -> None:
+    """A run killed while it files a delivered envelope (two moves: the original, its signed copy)
+    loses neither: the next run finds each envelope in sent/ beside its signed copy, and nothing left
+    in the work folder. Filing the original first left the delivered bytes in SOHS_HOME/work, out of
+    sent/ for good (test_kill_9_during_a_run counted 400 signed copies of 401 once in CI)."""
+    with served(tmp_path, pki) as base:
+        env = setup(tmp_path, pki, base)
+        folder = tmp_path / "clinic"
+        names = [f"K_{i}.xml" for i in range(3)]
+        for i, name in enumerate(names):
+            (folder / "outbox" / name).write_bytes(envelope(f"LKKILL{i:05d}"))
+        died = subprocess.run([sys.executable, "-c", DIE_IN_SENT], cwd=folder, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert died.returncode == 137, died.stderr[-2000:]
+        rerun = sohs(folder, env, "run")
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        portal = {s["sha256"]: s for s in httpx.get(f"{base}/_mock/submissions").json()}
+    sent = folder / "sent"
+    for name in names:
+        assert (sent / name).exists() and (sent / name.replace(".xml", ".signed.xml")).exists(), sorted(
+            p.name for p in sent.iterdir())
+    signed = [p for p in sent.glob("*.signed.xml")]
+    assert len(signed) == 3  # no second copy of the one whose filing was cut short
+    assert all(portal[hashlib.sha256(p.read_bytes()).hexdigest()]["times_received"] == 1 for p in signed)
+    assert not list((tmp_path / "home" / "work").glob("*.xml"))  # nothing delivered is left behind
+
+
 def test_kill_9_during_a_run(tmp_path: Path, pki: TestPki, examples: Path, clinic: FileSigner) -> None:
     rng = random.Random(7)
     killed = 0
