@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
-    from sohs_cli.cli.validating import QuickLine
+    from sohs_cli.cli.validate_args import QuickLine
 
 # The module that registers each top-level command, in the order ``sohs --help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -32,7 +32,7 @@ def main() -> None:
         print(f"sohs {__version__}")
         return
     if command_named(sys.argv[1:]) == "validate" and not _completing():
-        from sohs_cli.cli.validating import parse_quick
+        from sohs_cli.cli.validate_args import parse_quick
 
         line = parse_quick(sys.argv[1:])
         if line is not None:  # a command line read for certain without typer (start-up, issue 14)

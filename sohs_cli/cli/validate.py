@@ -2,7 +2,7 @@
 
 The command as typer declares it (its options, help and usage errors); its body and report writers
 are in :mod:`sohs_cli.cli.validating`, which ``sohs validate`` also reaches without typer when its
-command line is one :func:`~sohs_cli.cli.validating.parse_quick` reads for certain (start-up).
+command line is one :func:`~sohs_cli.cli.validate_args.parse_quick` reads for certain (start-up).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import typer
 
 from sohs_cli.cli import output
-from sohs_cli.cli.validating import Format, Standard, ValidateArgs, run
+from sohs_cli.cli.validate_args import Format, Standard, ValidateArgs
+from sohs_cli.cli.validating import run
 from sohs_cli.foundation.i18n import _
 
 

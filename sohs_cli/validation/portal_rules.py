@@ -92,10 +92,6 @@ def portal_rules() -> tuple[PortalRule, ...]:
 # ------------------------------------------------------------------ the parts of a rule id
 
 
-def _parts(value_text: str) -> list[str]:
-    return [p for p in value_text.split(";") if p]
-
-
 def _either(values: tuple[str, ...]) -> tuple[str, str]:
     return " or ".join(values), " hoặc ".join(values)
 
@@ -124,7 +120,7 @@ def _required(rid: str, table: str, element: str, slug: str) -> None:
                 f"{field} is {en}", f"{field} là {vi}")
 
         def applies(rec: dict[str, str | None]) -> str | None:
-            v = rec.get(field)  # value() and _parts() inlined: this runs for every row of the table
+            v = rec.get(field)  # value() inlined, the list split on ";": this runs for every row of the table
             v = v.strip() if v else ""
             if not wanted:
                 return v or None

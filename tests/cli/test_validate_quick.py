@@ -1,4 +1,4 @@
-"""`sohs validate` read without typer (cli/validating.parse_quick, issue 14 start-up): on every command
+"""`sohs validate` read without typer (cli/validate_args.parse_quick, issue 14 start-up): on every command
 line it reads, it gives what typer's parse of the same line gives to the command's body; the lines it
 does not read for certain are left to typer; and its table names every option of the typer command."""
 
@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from sohs_cli.cli import output, validate, validating
 from sohs_cli.cli.app import build_app
-from sohs_cli.cli.validating import OPTIONS, ValidateArgs, parse_quick
+from sohs_cli.cli.validate_args import OPTIONS, Format, ValidateArgs, parse_quick
 from sohs_cli.foundation import i18n
 
 runner = CliRunner()
@@ -139,4 +139,4 @@ def test_the_quick_path_runs_the_same_body(examples: Path, monkeypatch: pytest.M
         app.main()
     assert exc.value.code == 0
     assert [a.as_dict() for a in ran] == [ValidateArgs(paths=[str(examples / "referral_episode_3176.xml")],
-                                                       fmt=validating.Format.json).as_dict()]
+                                                       fmt=Format.json).as_dict()]
