@@ -103,6 +103,11 @@ def _depth_exceeds(root: etree._Element, limit: int) -> bool:
     return bool(_deeper_than(limit)(root))
 
 
+def declaration_end(data: bytes) -> int:
+    """Where the bytes after the XML declaration begin (0 without one): the declaration is no PI."""
+    return data.find(b"?>") + 2 if data[:12].lstrip(b"\xef\xbb\xbf")[:6] == b"<?xml " else 0
+
+
 def _declares_doctype(root: etree._Element) -> bool:
     docinfo = root.getroottree().docinfo
     return bool(docinfo.doctype) or docinfo.internalDTD is not None
@@ -234,7 +239,7 @@ def parse_bytes(data: bytes, *, source: str = "<input>", limits: ParseLimits | N
         )
     # the XML declaration is no PI: look at the tree only when the bytes hold another "<?" (looked
     # for from the first "?" after it: a one-byte search is memchr, a two-byte one a tenth as fast)
-    after_declaration = data.find(b"?>") + 2 if data[:12].lstrip(b"\xef\xbb\xbf")[:6] == b"<?xml " else 0
+    after_declaration = declaration_end(data)
     question = data.find(b"?", after_declaration)
     if question != -1 and data.find(b"<?", max(question - 1, after_declaration)) != -1:
         pi = _first_pi_inside(root)

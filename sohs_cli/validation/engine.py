@@ -21,16 +21,15 @@ from sohs_cli.documents.kinds import (
     KSK_STANDARD,
     SCHEMA_KINDS,
     Kind,
-    Payloads,
     detect_kind,
     iter_hoso,
-    parse_envelope_lean,
     standard_for_date,
     strip_inner_declarations,
     text_of,
 )
 from sohs_cli.documents.kskjson import looks_like_json
 from sohs_cli.documents.kskjson import to_xml as json_to_xml
+from sohs_cli.documents.lean import Payloads, parse_envelope_lean
 from sohs_cli.documents.schemas import compiled
 from sohs_cli.foundation.errors import InputError
 from sohs_cli.foundation.fileio import read_file
@@ -264,14 +263,15 @@ def _validate(report: FileReport, data: bytes, path: str, options: ValidateOptio
         if looks_like_json(data):  # the JSON form of a checkup message (QĐ 2062 PL02 §6 b), issue 13
             data, given = json_to_xml(data, path), None
         # the caller's tree is the one of these very bytes only when nothing was stripped
-        lean = None if given is not None or declarations else \
-            parse_envelope_lean(data, source=path, limits=options.limits)
-        if lean is not None:  # a GIAMDINHHS whose payloads were decoded beside its tree (start-up of a
-            root, payloads = lean  # big export: the 4 MB of base64 are not copied into the tree)
-        else:
-            root = given if given is not None and not declarations else \
-                parse_bytes(data, source=path, limits=options.limits, keep_blanks=False)
-            payloads = None
+        payloads: Payloads | None = None
+        if given is not None and not declarations:
+            root = given
+        else:  # a GIAMDINHHS has its payloads decoded beside its tree: 4 MB of base64 not copied into it
+            lean = None if declarations else parse_envelope_lean(data, source=path, limits=options.limits)
+            if lean is None:
+                root = parse_bytes(data, source=path, limits=options.limits, keep_blanks=False)
+            else:
+                root, payloads = lean
     except InputError as exc:
         report.findings.append(_input_finding(exc))
         return

@@ -1,4 +1,4 @@
-"""The GIAMDINHHS read with its payloads set aside (kinds.parse_envelope_lean, issue 14 speed): the same
+"""The GIAMDINHHS read with its payloads set aside (lean.parse_envelope_lean, issue 14 speed): the same
 tree but for the NOIDUNGFILE texts, the same payloads, the same report as the whole parse, and the whole
 parse whenever the bytes are anything but plain."""
 
@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from sohs_cli.documents import samples
-from sohs_cli.documents.kinds import parse_envelope_lean
+from sohs_cli.documents.lean import parse_envelope_lean
 from sohs_cli.foundation.xmlsafe import ParseLimits, parse_bytes
 from sohs_cli.validation import engine
 from sohs_cli.validation.engine import ValidateOptions, validate_bytes
@@ -95,10 +95,10 @@ def test_anything_but_plain_bytes_is_left_to_the_whole_parse(name: str) -> None:
 
 def test_a_checkup_envelope_is_not_parsed_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     """A KHAMSUCKHOE is left at once, before any parse (its own fast path reads it)."""
-    from sohs_cli.documents import kinds
+    from sohs_cli.documents import lean
 
     calls: list[bytes] = []
-    monkeypatch.setattr(kinds, "parse_bytes", lambda data, **kw: calls.append(data))
+    monkeypatch.setattr(lean, "parse_bytes", lambda data, **kw: calls.append(data))
     assert parse_envelope_lean(LEFT["a checkup envelope"], source="x") is None and not calls
 
 
