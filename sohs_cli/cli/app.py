@@ -66,11 +66,10 @@ def _validate_quick(line: QuickLine) -> object:
     typer; the exit status. A reader gone away (``| head``) is exit 1, as click makes it."""
     from sohs_cli.cli import output
     from sohs_cli.cli.validating import run
-    from sohs_cli.foundation import i18n
 
     output.DEBUG["on"] = line.debug
     try:
-        output.guarded(lambda: i18n.set_language(i18n.resolve_lang(line.lang, _configured_language(line.lang))))
+        output.guarded(lambda: _root_language(line.lang))
         output.guarded(lambda: run(line.args))
     except SystemExit as exc:
         return exc.code
@@ -125,7 +124,6 @@ def command_named(argv: Sequence[str]) -> str | None:
 def _language_of(argv: Sequence[str] | None) -> None:
     """Set the run's language from ``--lang`` anywhere on the command line, else ``SOHS_LANG``/the
     locale. A value that is no language is left for the option itself to refuse (exit 2)."""
-    from sohs_cli.foundation import i18n
     from sohs_cli.foundation.errors import UsageError
 
     words = list(argv or [])
@@ -138,7 +136,15 @@ def _language_of(argv: Sequence[str] | None) -> None:
         elif word.startswith("--lang="):
             flag = word.split("=", 1)[1]
     with contextlib.suppress(UsageError):
-        i18n.set_language(i18n.resolve_lang(flag, _configured_language(flag)))
+        _root_language(flag)
+
+
+def _root_language(flag: str | None) -> None:
+    """The run's language from ``flag`` (a ``--lang`` value, or None), else ``SOHS_LANG``, the settings
+    file, the locale: for the look-ahead above, typer's root callback and the quick path."""
+    from sohs_cli.foundation import i18n
+
+    i18n.set_language(i18n.resolve_lang(flag, _configured_language(flag)))
 
 
 def _configured_language(flag: str | None) -> str:
@@ -181,10 +187,9 @@ def build_app(argv: Sequence[str] | None = None) -> Any:
         lang: str | None = output.lang_option(),
     ) -> None:
         output.DEBUG["on"] = debug
-        from sohs_cli.foundation import i18n
 
         # every run decides afresh (tests invoke one app many times); --lang fr: a usage error (exit 2)
-        output.guarded(lambda: i18n.set_language(i18n.resolve_lang(lang, _configured_language(lang))))
+        output.guarded(lambda: _root_language(lang))
 
     name = command_named(argv) if argv is not None else None
     modules = [COMMANDS[name]] if name else list(dict.fromkeys(COMMANDS.values()))

@@ -154,8 +154,12 @@ def _claim(src: Path, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise machine_error(exc, str(folder), "create the folder", setup=True) from None
-    suffix = src.suffix
-    return NameBook(folder).claim(src.stem, suffix, also=(".signed.xml", ".tables", f"{suffix}.errors.json"))
+    return NameBook(folder).claim(src.stem, src.suffix, also=(".signed.xml", *_companions(src.suffix)[1:]))
+
+
+def _companions(suffix: str) -> tuple[str, ...]:
+    """The names a filed document takes beside its signed copy: itself, its tables, its errors."""
+    return suffix, ".tables", f"{suffix}.errors.json"
 
 
 def _place(src: Path, folder: Path) -> Path:
@@ -182,8 +186,7 @@ def _interrupted(src: Path, folder: Path, signed: Path) -> Path | None:
         copy = folder / f"{name}.signed.xml"
         if not copy.exists():
             return None
-        companions = (src.suffix, ".tables", f"{src.suffix}.errors.json")
-        if not any(os.path.lexists(folder / f"{name}{c}") for c in companions) and _sha256(copy) == want:
+        if not any(os.path.lexists(folder / f"{name}{c}") for c in _companions(src.suffix)) and _sha256(copy) == want:
             return folder / f"{name}{src.suffix}"
         n += 1
 
@@ -212,8 +215,9 @@ class Run:
         """File one document (and what travels with it) in its final folder; returns where the bytes
         that were sent now are (the signed copy when sohs signed it). ``local``: sohs itself refused
         it (nothing was sent), so the ledger learns of it here (``sohs status --state rejected``)."""
-        with_signed = signed is not None and signed.exists() and folder in (self.folders.sent, self.folders.rejected)
-        if signed is not None and with_signed:
+        if signed is not None and not (signed.exists() and folder in (self.folders.sent, self.folders.rejected)):
+            signed = None  # nothing signed travels with it
+        if signed is not None:
             # the signed copy first (see _interrupted); a run that died between the two finishes here
             target = _interrupted(src, folder, signed) or _claim(src, folder)
             move(str(signed), str(target.with_name(target.stem + ".signed.xml")))
@@ -226,7 +230,7 @@ class Run:
             atomic_write(str(target) + ".errors.json", json.dumps(
                 {"file": src.name, "outcome": outcome, "message": message, "errors": errors or []},
                 ensure_ascii=False, indent=1).encode("utf-8"), setup=True)
-        sent = target.with_name(target.stem + ".signed.xml") if with_signed else target
+        sent = target.with_name(target.stem + ".signed.xml") if signed is not None else target
         packed = tables or self.stash_root / src.stem
         if packed.is_dir():
             move(str(packed), str(target.with_name(target.stem + ".tables")))
@@ -237,8 +241,7 @@ class Run:
     def _remember(self, path: Path, outcome: str, message: str, errors: list[Any]) -> None:
         """A file refused before sending, in the ledger as ``rejected`` (its SHA-256, where it is, why)."""
         try:
-            with open(path, "rb") as fh:
-                sha = hashlib.file_digest(fh, "sha256").hexdigest()
+            sha = _sha256(path)
         except OSError:
             return  # it was just moved there; unreadable now means the folder is gone: the move said so
         self.ledger.record_refused(sha, str(path), self.options.facility,
